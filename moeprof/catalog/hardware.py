@@ -1,0 +1,239 @@
+"""Hardware catalog: GPUs and Azure VM SKUs from data files (moeprof/data/gpus.json, vms.json).
+
+Every numeric field in the files is {"value": ..., "source": ...}; the loaders keep the value
+in base units and the source beside it (`sources[field]`). Users add or override VMs and
+prices with their own JSON file (same layout, merged over the built-in one) or with
+`--price-per-hour SKU=USD`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field, replace
+from importlib import resources
+from pathlib import Path
+
+from ..errors import ConfigError, MoeprofError, UnknownNameError
+
+
+@dataclass(frozen=True)
+class GpuSpec:
+    key: str
+    name: str
+    vendor: str  # nvidia | amd
+    arch: str
+    memory_bytes: float
+    usable_memory_bytes: float
+    hbm_bytes_per_s: float
+    bf16_flop_per_s: float
+    fp8_flop_per_s: float
+    tdp_w: float
+    scale_up: str
+    scale_up_bytes_per_s: float  # per direction, per GPU
+    supports_fp8: bool
+    sources: dict = field(default_factory=dict, compare=False)
+    uncertain: tuple[str, ...] = ()
+
+    def flop_per_s(self, dtype: str) -> float:
+        return self.fp8_flop_per_s if dtype == "fp8" else self.bf16_flop_per_s
+
+
+@dataclass(frozen=True)
+class Price:
+    usd_per_hour: float
+    region: str
+    date: str
+    estimate: bool
+    source: str
+
+
+@dataclass(frozen=True)
+class VmSpec:
+    key: str
+    azure_name: str
+    gpu: GpuSpec
+    gpus_per_vm: int
+    vcpus: int
+    ram_bytes: float
+    scale_out_bytes_per_s_per_gpu: float  # InfiniBand, per direction, per GPU
+    price: Price
+    allreduce_curve: dict | None = None  # {"x": message bytes, "y": bus bytes/s, "source"}
+    sources: dict = field(default_factory=dict, compare=False)
+
+
+_GPU_FIELDS = {
+    "memory_bytes": float,
+    "usable_memory_bytes": float,
+    "hbm_bytes_per_s": float,
+    "bf16_flop_per_s": float,
+    "fp8_flop_per_s": float,
+    "tdp_w": float,
+    "scale_up": str,
+    "scale_up_bytes_per_s": float,
+    "supports_fp8": bool,
+}
+_VM_FIELDS = {
+    "gpus_per_vm": int,
+    "vcpus": int,
+    "ram_bytes": float,
+    "scale_out_bytes_per_s_per_gpu": float,
+}
+
+
+def _valued(entry: dict, key: str, typ, path, where: str):
+    raw = entry.get(key)
+    if raw is None:
+        raise ConfigError(path, f"{where}.{key}", "missing")
+    value, source, uncertain = raw, "", False
+    if isinstance(raw, dict):
+        if "value" not in raw:
+            raise ConfigError(path, f"{where}.{key}.value", "missing")
+        value, source, uncertain = raw["value"], str(raw.get("source", "")), bool(raw.get("uncertain"))
+    if typ is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(path, f"{where}.{key}", f"expected true/false, got {value!r}")
+    elif typ is str:
+        if not isinstance(value, str):
+            raise ConfigError(path, f"{where}.{key}", f"expected a string, got {value!r}")
+    else:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+            raise ConfigError(path, f"{where}.{key}", f"expected a positive number, got {value!r}")
+        if typ is int and value != int(value):
+            raise ConfigError(path, f"{where}.{key}", f"expected an integer, got {value!r}")
+        value = typ(value)
+    return value, source, uncertain
+
+
+def _read_json(path_or_traversable, label) -> dict:
+    try:
+        d = json.loads(path_or_traversable.read_text())
+    except OSError as e:
+        raise MoeprofError(f"{label}: cannot read: {e.strerror or e}") from None
+    except json.JSONDecodeError as e:
+        raise ConfigError(label, "<json>", f"not valid JSON ({e.msg} at line {e.lineno})") from None
+    if not isinstance(d, dict):
+        raise ConfigError(label, "<root>", "expected a JSON object")
+    return d
+
+
+def parse_gpus(d: dict, path) -> dict[str, GpuSpec]:
+    out = {}
+    for key, e in d.items():
+        if key.startswith("_"):
+            continue
+        if not isinstance(e, dict):
+            raise ConfigError(path, key, "expected an object")
+        vals, sources, uncertain = {}, {}, []
+        for f, typ in _GPU_FIELDS.items():
+            vals[f], sources[f], unc = _valued(e, f, typ, path, key)
+            if unc:
+                uncertain.append(f)
+        out[key] = GpuSpec(
+            key=key,
+            name=str(e.get("name", key)),
+            vendor=str(e.get("vendor", "")),
+            arch=str(e.get("arch", "")),
+            sources=sources,
+            uncertain=tuple(uncertain),
+            **vals,
+        )
+    return out
+
+
+def _parse_price(e, path, where) -> Price:
+    p = e.get("price")
+    if not isinstance(p, dict):
+        raise ConfigError(path, f"{where}.price", "missing or not an object")
+    usd = p.get("usd_per_hour")
+    if isinstance(usd, bool) or not isinstance(usd, (int, float)) or not math.isfinite(usd) or usd <= 0:
+        raise ConfigError(path, f"{where}.price.usd_per_hour", f"expected a positive number, got {usd!r}")
+    estimate = p.get("estimate", False)
+    if not isinstance(estimate, bool):
+        raise ConfigError(path, f"{where}.price.estimate", "expected true/false")
+    if not estimate and not p.get("source"):
+        raise ConfigError(path, f"{where}.price.source", "a price that is not an estimate needs a source")
+    return Price(float(usd), str(p.get("region", "unknown")), str(p.get("date", "unknown")), estimate, str(p.get("source", "")))
+
+
+def parse_vms(d: dict, gpus: dict[str, GpuSpec], path, base: dict[str, VmSpec] | None = None) -> dict[str, VmSpec]:
+    """Parse VM entries; with `base`, an entry may give only some fields (e.g. a price) for a known SKU."""
+    out = dict(base or {})
+    for key, e in d.items():
+        if key.startswith("_"):
+            continue
+        if not isinstance(e, dict):
+            raise ConfigError(path, key, "expected an object")
+        if key in out and set(e) <= {"price"}:
+            out[key] = replace(out[key], price=_parse_price(e, path, key))
+            continue
+        gpu_key = e.get("gpu")
+        if gpu_key not in gpus:
+            raise ConfigError(path, f"{key}.gpu", f"unknown GPU {gpu_key!r} (known: {', '.join(sorted(gpus))})")
+        vals, sources = {}, {}
+        for f, typ in _VM_FIELDS.items():
+            vals[f], sources[f], _ = _valued(e, f, typ, path, key)
+        curve = e.get("allreduce_bus_bytes_per_s")
+        out[key] = VmSpec(
+            key=key,
+            azure_name=str(e.get("azure_name", key)),
+            gpu=gpus[gpu_key],
+            price=_parse_price(e, path, key),
+            allreduce_curve=curve,
+            sources=sources,
+            **vals,
+        )
+    return out
+
+
+def _data(name):
+    return resources.files("moeprof") / "data" / name
+
+
+def load_gpus() -> dict[str, GpuSpec]:
+    return parse_gpus(_read_json(_data("gpus.json"), "moeprof/data/gpus.json"), "moeprof/data/gpus.json")
+
+
+def load_vms(vm_file: str | None = None, prices: dict[str, float] | None = None) -> dict[str, VmSpec]:
+    """Built-in VMs, then `vm_file` merged over them, then `prices` ({sku: usd_per_hour}) applied."""
+    gpus = load_gpus()
+    vms = parse_vms(_read_json(_data("vms.json"), "moeprof/data/vms.json"), gpus, "moeprof/data/vms.json")
+    if vm_file:
+        user = _read_json(Path(vm_file), vm_file)
+        if isinstance(user.get("gpus"), dict):
+            gpus = {**gpus, **parse_gpus(user["gpus"], vm_file)}
+        vm_entries = user.get("vms", {k: v for k, v in user.items() if k != "gpus"})
+        if not isinstance(vm_entries, dict):
+            raise ConfigError(vm_file, "vms", "expected an object of VM entries")
+        vms = parse_vms(vm_entries, gpus, vm_file, base=vms)
+    for sku, usd in (prices or {}).items():
+        if sku not in vms:
+            raise UnknownNameError("VM SKU", sku, vms)
+        if not (isinstance(usd, (int, float)) and math.isfinite(usd) and usd > 0):
+            raise MoeprofError(f"--price-per-hour {sku}: must be a positive number of USD per hour, got {usd!r}")
+        vms[sku] = replace(
+            vms[sku], price=Price(float(usd), "user", "user", False, "user-supplied --price-per-hour")
+        )
+    return vms
+
+
+def get_vm(key: str, vms: dict[str, VmSpec] | None = None) -> VmSpec:
+    vms = vms if vms is not None else load_vms()
+    k = key.strip().lower()
+    if k in vms:
+        return vms[k]
+    by_azure = {v.azure_name.lower(): v for v in vms.values()}
+    if k in by_azure:
+        return by_azure[k]
+    raise UnknownNameError("VM SKU", key, vms)
+
+
+def get_gpu(key: str) -> GpuSpec:
+    gpus = load_gpus()
+    k = key.strip().lower()
+    if k in gpus:
+        return gpus[k]
+    aliases = {g.split("-")[0]: g for g in gpus}  # h100, h200, mi300x, mi325x
+    if k in aliases:
+        return gpus[aliases[k]]
+    raise UnknownNameError("GPU", key, list(gpus) + list(aliases))

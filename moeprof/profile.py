@@ -1,0 +1,243 @@
+"""GPU profile format: what the probes measure and the performance model reads.
+
+A profile is one JSON file (profiles/*.json), never pickled:
+
+    {
+      "schema": "moeprof.profile", "schema_version": 1,
+      "gpu": "h100-sxm-80gb",                # key in the GPU catalog
+      "source": "measured" | "published",    # published = derived from public measurements
+      "note": "...",
+      "provenance": {"device_name", "driver", "torch", "cuda", "rocm", "host", "date",
+                     "moeprof_version", "probe_settings", "sources": [...]},
+      "curves": {                            # achieved rates vs a size, see CURVE_KINDS
+        "gemm_bf16": {"x": [m_tokens...], "y": [flop_per_s...], "source": "..."},
+        ...
+      },
+      "scalars": {"kernel_overhead_s": ..., "joules_per_flop": ..., ...},
+      "rows": [ {"probe": "gemm", ...}, ... ]    # raw measurements, one dict per probe run
+    }
+
+Curves are interpolated linearly in log(x) and clamped at both ends (a rate never extrapolates
+beyond what was measured or published).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from .errors import ConfigError, MoeprofError
+
+SCHEMA = "moeprof.profile"
+SCHEMA_VERSION = 1
+
+# curve name -> (x meaning, y meaning). Rates are achieved on ONE GPU unless named bus_*.
+CURVE_KINDS = {
+    "gemm_bf16": ("m_tokens", "flop_per_s"),
+    "gemm_fp8": ("m_tokens", "flop_per_s"),
+    "memory_copy": ("bytes", "bytes_per_s"),  # bytes moved = read + write
+    "attention_decode": ("kv_bytes", "bytes_per_s"),  # KV bytes read per step
+    "attention_prefill": ("seq_tokens", "flop_per_s"),
+    "allreduce": ("message_bytes", "bus_bytes_per_s"),
+    "alltoall": ("message_bytes", "bus_bytes_per_s"),
+}
+SCALAR_KINDS = {
+    "kernel_overhead_s": "fixed cost per kernel launch inside a CUDA/HIP graph",
+    "joules_per_flop": "energy per FLOP on a compute-bound burst, above idle",
+    "joules_per_byte": "energy per HBM byte on a memory-bound burst, above idle",
+    "idle_power_w": "board power with the GPU idle",
+    "collective_latency_s": "fixed latency of one collective call",
+}
+SOURCES = ("measured", "published")
+
+
+@dataclass(frozen=True)
+class Curve:
+    x: tuple[float, ...]
+    y: tuple[float, ...]
+    source: str = ""
+
+    def __call__(self, x: float) -> float:
+        """Log-linear interpolation, clamped to the first / last point."""
+        xs, ys = self.x, self.y
+        if x <= xs[0]:
+            return ys[0]
+        if x >= xs[-1]:
+            return ys[-1]
+        lo, hi = 0, len(xs) - 1
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            if xs[mid] <= x:
+                lo = mid
+            else:
+                hi = mid
+        t = (math.log(x) - math.log(xs[lo])) / (math.log(xs[hi]) - math.log(xs[lo]))
+        return ys[lo] + t * (ys[hi] - ys[lo])
+
+    def to_json(self) -> dict:
+        return {"x": list(self.x), "y": list(self.y), "source": self.source}
+
+
+@dataclass
+class Profile:
+    gpu: str
+    source: str
+    provenance: dict
+    curves: dict[str, Curve] = field(default_factory=dict)
+    scalars: dict[str, float] = field(default_factory=dict)
+    rows: list[dict] = field(default_factory=list)
+    note: str = ""
+    path: str = ""
+
+    @property
+    def calibrated(self) -> bool:
+        return self.source == "measured"
+
+    @property
+    def label(self) -> str:
+        date = self.provenance.get("date", "undated")
+        if self.source == "measured":
+            return f"measured profile {Path(self.path).name or self.gpu} ({date})"
+        return f"published measurements ({Path(self.path).name or self.gpu})"
+
+    def curve(self, name: str) -> Curve | None:
+        return self.curves.get(name)
+
+    def to_json(self) -> dict:
+        return {
+            "schema": SCHEMA,
+            "schema_version": SCHEMA_VERSION,
+            "gpu": self.gpu,
+            "source": self.source,
+            "note": self.note,
+            "provenance": self.provenance,
+            "curves": {k: c.to_json() for k, c in self.curves.items()},
+            "scalars": dict(self.scalars),
+            "rows": list(self.rows),
+        }
+
+    def rows_frame(self):
+        """Raw probe rows as a pandas DataFrame (one row per measurement)."""
+        import pandas as pd
+
+        return pd.DataFrame(self.rows)
+
+
+def _num(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def from_json(d: dict, path="<profile>") -> Profile:
+    """Validate a parsed profile; errors name the file and the field."""
+    if not isinstance(d, dict):
+        raise ConfigError(path, "<root>", "expected a JSON object")
+    if d.get("schema") != SCHEMA:
+        raise ConfigError(path, "schema", f"expected {SCHEMA!r}, got {d.get('schema')!r}")
+    if d.get("schema_version") != SCHEMA_VERSION:
+        raise ConfigError(
+            path, "schema_version", f"unsupported version {d.get('schema_version')!r} (this moeprof reads {SCHEMA_VERSION})"
+        )
+    for key in ("gpu", "source"):
+        if not isinstance(d.get(key), str) or not d.get(key):
+            raise ConfigError(path, key, "missing or not a string")
+    if d["source"] not in SOURCES:
+        raise ConfigError(path, "source", f"must be one of {', '.join(SOURCES)}")
+    prov = d.get("provenance")
+    if not isinstance(prov, dict):
+        raise ConfigError(path, "provenance", "missing or not an object")
+    curves = {}
+    for name, c in (d.get("curves") or {}).items():
+        where = f"curves.{name}"
+        if name not in CURVE_KINDS:
+            raise ConfigError(path, where, f"unknown curve (known: {', '.join(CURVE_KINDS)})")
+        if not isinstance(c, dict):
+            raise ConfigError(path, where, "expected an object with x and y")
+        xs, ys = c.get("x"), c.get("y")
+        if not isinstance(xs, list) or not isinstance(ys, list) or not xs or len(xs) != len(ys):
+            raise ConfigError(path, where, "x and y must be non-empty lists of equal length")
+        if not all(_num(v) and v > 0 for v in xs + ys):
+            raise ConfigError(path, where, "x and y must be positive finite numbers")
+        if any(b <= a for a, b in zip(xs, xs[1:])):
+            raise ConfigError(path, f"{where}.x", "must be strictly increasing")
+        curves[name] = Curve(tuple(float(v) for v in xs), tuple(float(v) for v in ys), str(c.get("source", "")))
+    scalars = {}
+    for name, v in (d.get("scalars") or {}).items():
+        if name not in SCALAR_KINDS:
+            raise ConfigError(path, f"scalars.{name}", f"unknown scalar (known: {', '.join(SCALAR_KINDS)})")
+        if not _num(v) or v < 0:
+            raise ConfigError(path, f"scalars.{name}", f"must be a non-negative number, got {v!r}")
+        scalars[name] = float(v)
+    rows = d.get("rows", [])
+    if not isinstance(rows, list) or not all(isinstance(r, dict) and isinstance(r.get("probe"), str) for r in rows):
+        raise ConfigError(path, "rows", "must be a list of objects each with a 'probe' name")
+    return Profile(
+        gpu=d["gpu"],
+        source=d["source"],
+        provenance=prov,
+        curves=curves,
+        scalars=scalars,
+        rows=rows,
+        note=str(d.get("note", "")),
+        path=str(path),
+    )
+
+
+def load_profile(path) -> Profile:
+    p = Path(path)
+    try:
+        text = p.read_text()
+    except OSError as e:
+        raise MoeprofError(f"{p}: cannot read profile: {e.strerror or e}") from None
+    try:
+        d = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise ConfigError(p, "<json>", f"not valid JSON, file truncated or corrupt ({e.msg} at line {e.lineno})") from None
+    return from_json(d, p)
+
+
+def save_profile(profile: Profile, path) -> Path:
+    """Write atomically: a temp file in the same folder, fsync, then rename over the target."""
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    data = json.dumps(profile.to_json(), indent=1, allow_nan=False)
+    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, p)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    return p
+
+
+def shipped_profiles() -> dict[str, Profile]:
+    """Profiles shipped in profiles/ (installed as moeprof.shipped_profiles), keyed by file stem."""
+    out = {}
+    try:
+        root = resources.files("moeprof.shipped_profiles")
+    except ModuleNotFoundError:
+        return out
+    for entry in sorted(root.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".json"):
+            out[entry.name[:-5]] = from_json(json.loads(entry.read_text()), f"profiles/{entry.name}")
+    return out
+
+
+def default_profile_for(gpu_key: str) -> Profile | None:
+    """The shipped profile for a GPU: a measured one if any (newest date), else the published one."""
+    cands = [p for p in shipped_profiles().values() if p.gpu == gpu_key]
+    if not cands:
+        return None
+    cands.sort(key=lambda p: (p.source == "measured", str(p.provenance.get("date", ""))))
+    return cands[-1]
