@@ -66,6 +66,11 @@ def main(argv=None) -> int:
     except click.exceptions.Abort:
         click.echo("moeprof: aborted", err=True)
         return 130
+    except click.MissingParameter as e:
+        ctx = e.ctx
+        hint = f" (see '{ctx.command_path} -h')" if ctx is not None else ""
+        click.echo(f"moeprof: usage error: {e.format_message()}{hint}", err=True)
+        return 2
     except click.BadParameter as e:
         click.echo(f"moeprof: error: {e.format_message()}", err=True)
         return 1

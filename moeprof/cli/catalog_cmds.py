@@ -1,0 +1,131 @@
+"""`moeprof models`, `moeprof models show NAME`, `moeprof hardware`."""
+
+from __future__ import annotations
+
+import click
+
+from ..catalog.hardware import load_gpus, load_vms
+from ..catalog.models import load_model, model_names
+from ..catalog.quant import load_recipes
+from ..units import fmt_bytes, fmt_params, fmt_tokens
+from .common import emit_json
+
+
+@click.group(invoke_without_command=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def models(ctx, as_json):
+    """List the built-in models (total / active parameters, layout). `models show NAME` for one."""
+    if ctx.invoked_subcommand:
+        return
+    rows = [load_model(n).summary() for n in model_names()]
+    if as_json:
+        emit_json(rows)
+        return
+    click.echo(f"{'name':<14}{'total':>10}{'active':>10}{'experts':>9}{'top-k':>6}{'MoE layers':>11}{'max context':>22}  default quant")
+    for r in rows:
+        click.echo(
+            f"{r['name']:<14}{fmt_params(r['total_params']):>10}{fmt_params(r['active_params']):>10}"
+            f"{r['num_experts']:>9}{r['top_k']:>6}{r['num_moe_layers']:>7}/{r['num_layers']:<3}"
+            f"{fmt_tokens(r['max_position_embeddings']):>22}  {r['default_quant']}"
+            + ("  (estimated config)" if r["estimated_fields"] else "")
+        )
+    click.echo("\nA path to a Hugging Face config.json works wherever a model name does.")
+
+
+@models.command("show")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def models_show(name, as_json):
+    """Parameters by component, layer layout and KV bytes per token of one model (NAME or config.json path)."""
+    m = load_model(name)
+    s = m.summary()
+    if as_json:
+        emit_json(s)
+        return
+    click.echo(f"{m.name}  ({m.hf_id or m.source_path})")
+    if m.card_total_params:
+        click.echo(
+            f"  model card: {fmt_params(m.card_total_params)} total / {fmt_params(m.card_active_params)} active"
+        )
+    click.echo(f"  derived:    {fmt_params(m.total_params)} total / {fmt_params(m.active_params)} active")
+    click.echo(f"  {'component':<16}{'total params':>14}{'active params':>15}")
+    for k, v in m.params_by_component.items():
+        click.echo(f"  {k:<16}{fmt_params(v):>14}{fmt_params(m.active_params_by_component[k]):>15}")
+    click.echo(
+        f"  layers {m.num_layers}: "
+        + ", ".join(f"{k.count} x {k.attention} attention + {k.ffn}" for k in m.layer_kinds())
+    )
+    click.echo(
+        f"  attention {s['attention']}: {m.num_heads} heads, {m.num_kv_heads} KV heads, head_dim {m.head_dim}"
+        + (f", chunk {m.attention_chunk_size:,} tokens on {m.num_chunked_layers} layers" if m.attention_chunk_size else "")
+    )
+    click.echo(
+        f"  experts {m.num_experts}, top-{m.top_k}, expert width {m.expert_intermediate_size}"
+        + (f", shared expert width {m.shared_intermediate_size}" if m.shared_intermediate_size else "")
+    )
+    kv = m.kv_bytes_per_token(2)
+    click.echo(
+        f"  KV per token (bf16, one copy): {fmt_bytes(kv['global'] + kv['chunked'])} "
+        f"(global layers {fmt_bytes(kv['global'])}, chunked layers {fmt_bytes(kv['chunked'])})"
+    )
+    click.echo(f"  max position embeddings {fmt_tokens(m.max_position_embeddings)}; default quant {m.default_quant}")
+    if m.estimated_fields:
+        click.echo(f"  ESTIMATED fields: {', '.join(m.estimated_fields)}")
+        for n in m.notes:
+            click.echo(f"  how: {n}")
+    for src in m.sources:
+        click.echo(f"  source: {src}")
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--vm-file", type=click.Path(dir_okay=False), help="JSON file of extra / overriding VMs and prices.")
+def hardware(as_json, vm_file):
+    """GPUs, Azure VM SKUs and prices, quantization recipes, each value with its source."""
+    gpus, vms, recipes = load_gpus(), load_vms(vm_file), load_recipes()
+    if as_json:
+        emit_json(
+            {
+                "gpus": {
+                    k: {**{f: getattr(g, f) for f in g.__dataclass_fields__ if f not in ("sources",)}, "sources": g.sources}
+                    for k, g in gpus.items()
+                },
+                "vms": {
+                    k: {
+                        "azure_name": v.azure_name,
+                        "gpu": v.gpu.key,
+                        "gpus_per_vm": v.gpus_per_vm,
+                        "vcpus": v.vcpus,
+                        "ram_bytes": v.ram_bytes,
+                        "scale_out_bytes_per_s_per_gpu": v.scale_out_bytes_per_s_per_gpu,
+                        "price": v.price.__dict__,
+                        "allreduce_bus_bytes_per_s": v.allreduce_curve,
+                        "sources": v.sources,
+                    }
+                    for k, v in vms.items()
+                },
+                "quant_recipes": {k: r.__dict__ for k, r in recipes.items()},
+            }
+        )
+        return
+    click.echo("GPUs (datasheet, dense):")
+    click.echo(f"  {'key':<16}{'usable GiB':>11}{'HBM TB/s':>10}{'bf16 TFLOP/s':>14}{'fp8 TFLOP/s':>13}{'W':>6}")
+    for k, g in gpus.items():
+        click.echo(
+            f"  {k:<16}{g.usable_memory_bytes / 2**30:>11.1f}{g.hbm_bytes_per_s / 1e12:>10.2f}"
+            f"{g.bf16_flop_per_s / 1e12:>14.1f}{g.fp8_flop_per_s / 1e12:>13.1f}{g.tdp_w:>6.0f}"
+            + ("  *some values unverified" if g.uncertain else "")
+        )
+    click.echo("\nAzure VMs:")
+    for k, v in vms.items():
+        p = v.price
+        flag = "ESTIMATE" if p.estimate else f"{p.region}, {p.date}"
+        click.echo(
+            f"  {k:<14}{v.azure_name:<28}{v.gpus_per_vm} x {v.gpu.key:<16}${p.usd_per_hour:>8.2f}/h ({flag})"
+        )
+        click.echo(f"  {'':<14}price source: {p.source}")
+    click.echo("\nQuantization recipes:")
+    for k, r in recipes.items():
+        click.echo(f"  {k:<14}{r.description}")
+    click.echo("\nOverride a price with --price-per-hour SKU=USD (plan, compare) or add VMs with --vm-file.")

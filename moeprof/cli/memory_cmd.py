@@ -1,0 +1,68 @@
+"""`moeprof memory`: per-GPU memory of one deployment."""
+
+from __future__ import annotations
+
+import click
+
+from ..catalog.hardware import get_vm, load_vms
+from ..catalog.models import load_model
+from ..catalog.quant import KV_DTYPES, get_recipe
+from ..memory import Parallelism, load_engine, memory_per_gpu
+from ..units import fmt_bytes, fmt_tokens
+from .common import BoundedFloat, BoundedInt, emit_json
+
+
+@click.command()
+@click.option("--model", "model_name", required=True, help="Model short name (moeprof models) or path to a config.json.")
+@click.option("--sku", required=True, help="VM SKU, e.g. nd-h100-v5 (moeprof hardware).")
+@click.option("--vms", type=BoundedInt(1, 1024), default=1, show_default=True, help="Number of VMs.")
+@click.option("--quant", default=None, help="Quantization recipe: bf16, fp8, fp8-experts, int4, int4-experts [default: the model's].")
+@click.option("--kv-dtype", type=click.Choice(sorted(KV_DTYPES)), default="bf16", show_default=True, help="KV-cache dtype.")
+@click.option("--tp", type=BoundedInt(1, 1024), default=None, help="Tensor parallel size [default: GPUs per VM].")
+@click.option("--ep", type=BoundedInt(1, 1024), default=None, help="Expert parallel size: 1 or tp [default: 1].")
+@click.option("--pp", type=BoundedInt(1, 1024), default=1, show_default=True, help="Pipeline parallel size.")
+@click.option("--context", type=BoundedInt(1, 2**31), default=None, help="Target context in tokens; fits=false when max context is below it.")
+@click.option("--gpu-memory-utilization", type=BoundedFloat(0, 1.0), default=None, help="Engine memory fraction [default: vLLM's 0.9].")
+@click.option("--vm-file", type=click.Path(dir_okay=False), help="JSON file of extra / overriding VMs.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def memory(model_name, sku, vms, quant, kv_dtype, tp, ep, pp, context, gpu_memory_utilization, vm_file, as_json):
+    """Weights, KV cache, engine overhead and max context per GPU for one deployment.
+
+    Default parallelism: TP over the VM's GPUs, one replica per VM."""
+    model = load_model(model_name)
+    vm = get_vm(sku, load_vms(vm_file))
+    recipe = get_recipe(quant or model.default_quant)
+    par = Parallelism(tp=tp or vm.gpus_per_vm, ep=ep or 1, pp=pp)
+    engine = load_engine(gpu_memory_utilization=gpu_memory_utilization)
+    r = memory_per_gpu(model, vm, vms, par, recipe, kv_dtype, engine, context)
+    if as_json:
+        emit_json(r.to_json())
+        return
+    gib = 2**30
+    click.echo(
+        f"{model.name} on {vms} x {vm.key} ({r.gpus} x {vm.gpu.name}); tp={r.tp} ep={r.ep} pp={r.pp} "
+        f"replicas={r.replicas}; quant {r.quant}; KV {r.kv_dtype}"
+    )
+    click.echo(f"per GPU (heaviest pipeline stage):")
+    click.echo(f"  usable memory      {fmt_bytes(r.usable_memory_bytes_per_gpu)}")
+    click.echo(f"  engine budget      {fmt_bytes(r.budget_bytes_per_gpu)}  ({engine.gpu_memory_utilization:g} x usable, {engine.engine} {engine.engine_version})")
+    click.echo(f"  weights            {fmt_bytes(r.weights_bytes_per_gpu)}")
+    for k, v in r.weights_bytes_by_component.items():
+        if v:
+            click.echo(f"    {k:<16} {fmt_bytes(v)}")
+    click.echo(
+        f"  engine overhead    {fmt_bytes(r.overhead_bytes_per_gpu)}  (activation peak {fmt_bytes(r.activation_peak_bytes_per_gpu)}, "
+        f"non-torch {fmt_bytes(r.non_torch_bytes_per_gpu)}, CUDA graphs {fmt_bytes(r.cuda_graph_bytes_per_gpu)})"
+    )
+    click.echo(f"  KV budget          {fmt_bytes(r.kv_budget_bytes_per_gpu) if r.kv_budget_bytes_per_gpu > 0 else 'none (' + fmt_bytes(r.kv_budget_bytes_per_gpu) + ')'}")
+    by = r.kv_bytes_per_token_per_gpu_by_kind
+    click.echo(
+        f"  KV per token       {fmt_bytes(r.kv_bytes_per_token_per_gpu)} (global layers {fmt_bytes(by['global'])}, chunked layers {fmt_bytes(by['chunked'])})"
+    )
+    click.echo(f"  KV capacity        {r.kv_capacity_tokens:,} tokens (all layers)")
+    click.echo(
+        f"  max context        {fmt_tokens(r.max_context_tokens)} tokens (model max {fmt_tokens(r.model_max_context_tokens)})"
+    )
+    if r.max_concurrent_seqs_at_target is not None:
+        click.echo(f"  sequences at {r.target_context_tokens:,} tokens: {r.max_concurrent_seqs_at_target:,} per replica")
+    click.echo(("FITS: " if r.fits else "DOES NOT FIT: ") + r.reason)

@@ -1,0 +1,361 @@
+"""Memory model: what one GPU of a deployment holds, and how much KV cache is left.
+
+Per GPU (the heaviest pipeline stage):
+    weights   = sum over components of params on this rank x bytes/param (quant recipe)
+    budget    = usable GPU memory x gpu_memory_utilization            (vLLM accounting)
+    overhead  = activation peak + non-torch memory + CUDA-graph memory
+    kv budget = budget - weights - overhead
+    KV bytes per token per GPU = sum over this stage's layers of KV elements per token per rank
+                                 x KV dtype bytes
+Sharding rules (vLLM): TP splits attention heads, FFN / expert columns, embeddings and lm_head
+(vocab-parallel); KV heads are split across TP and replicated when TP > KV heads (at least one KV
+head per rank); MLA latent KV is replicated on every TP rank; EP (== TP when on) places whole
+experts on ranks; the router and norms are replicated; PP gives each stage ceil(L / PP) layers,
+the embeddings to the first stage and the lm_head to the last.
+Chunked-attention layers keep at most `attention_chunk_size` tokens of KV per sequence (vLLM's
+chunked-local-attention KV spec), so a sequence of C tokens needs
+    global_bytes_per_token x C + chunked_bytes_per_token x min(C, chunk).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass
+from importlib import resources
+
+from .catalog.hardware import VmSpec
+from .catalog.models import COMPONENTS, ModelSpec
+from .catalog.quant import QuantRecipe, kv_bytes_per_element
+from .errors import MoeprofError
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """Serving-engine memory settings (vLLM defaults from moeprof/data/engine.json)."""
+
+    engine: str
+    engine_version: str
+    gpu_memory_utilization: float
+    max_num_batched_tokens: int
+    max_num_seqs: int
+    block_size_tokens: int
+    non_torch_bytes_single_gpu: float
+    non_torch_bytes_multi_gpu: float
+    cuda_graph_bytes: float
+    sampler_bytes_per_seq_per_vocab: float  # fitted from published peaks, see load_engine()
+    live_hidden_tensors: int
+    activation_bytes_per_element: float
+    sources: dict
+
+
+def load_engine(**overrides) -> EngineConfig:
+    d = json.loads((resources.files("moeprof") / "data" / "engine.json").read_text())
+    # Least-squares fit through the origin of peak = c x (max_num_seqs x vocab): one coefficient
+    # over all published observations (bytes per sequence per vocab entry).
+    obs = d["sampler_peak_observations"]["rows"]
+    xs = [r["max_num_seqs"] * r["vocab_size"] for r in obs]
+    ys = [r["peak_activation_bytes"] for r in obs]
+    c = sum(x * y for x, y in zip(xs, ys)) / sum(x * x for x in xs)
+    vals = {
+        k: d[k]["value"]
+        for k in (
+            "gpu_memory_utilization",
+            "max_num_batched_tokens",
+            "max_num_seqs",
+            "block_size_tokens",
+            "non_torch_bytes_single_gpu",
+            "non_torch_bytes_multi_gpu",
+            "cuda_graph_bytes",
+        )
+    }
+    sources = {k: d[k]["source"] for k in vals}
+    sources["sampler_bytes_per_seq_per_vocab"] = d["sampler_peak_observations"]["source"]
+    sources["forward_activation"] = d["forward_activation"]["source"]
+    cfg = EngineConfig(
+        engine=d["engine"],
+        engine_version=d["engine_version"],
+        sampler_bytes_per_seq_per_vocab=c,
+        live_hidden_tensors=d["forward_activation"]["live_hidden_tensors"],
+        activation_bytes_per_element=d["forward_activation"]["activation_bytes_per_element"],
+        sources=sources,
+        **vals,
+    )
+    for k, v in overrides.items():
+        if v is not None:
+            cfg = _replace(cfg, k, v)
+    return cfg
+
+
+def _replace(cfg, k, v):
+    from dataclasses import replace
+
+    return replace(cfg, **{k: v})
+
+
+@dataclass(frozen=True)
+class Parallelism:
+    tp: int = 1
+    ep: int = 1
+    pp: int = 1
+
+    @property
+    def gpus(self) -> int:
+        return self.tp * self.pp
+
+
+def check_parallelism(model: ModelSpec, par: Parallelism) -> str | None:
+    """Why this layout is impossible for the model, or None."""
+    if par.tp < 1 or par.ep < 1 or par.pp < 1:
+        return "tp, ep and pp must be >= 1"
+    if par.ep not in (1, par.tp):
+        return f"ep must be 1 or equal to tp (experts are placed over the tp ranks), got ep={par.ep}, tp={par.tp}"
+    if model.num_heads % par.tp:
+        return f"tp={par.tp} does not divide the {model.num_heads} attention heads"
+    if par.ep > 1 and model.num_experts % par.ep:
+        return f"ep={par.ep} does not divide the {model.num_experts} experts"
+    if par.ep == 1 and model.expert_intermediate_size % par.tp:
+        return f"tp={par.tp} does not divide the expert width {model.expert_intermediate_size}"
+    if par.pp > model.num_layers:
+        return f"pp={par.pp} exceeds the {model.num_layers} layers"
+    return None
+
+
+def kv_heads_per_rank(model: ModelSpec, tp: int) -> float:
+    """KV heads one TP rank stores: split across ranks, at least one (replicated past that)."""
+    return max(1.0, model.num_kv_heads / tp)
+
+
+def stage_layer_fraction(model: ModelSpec, pp: int) -> float:
+    """Fraction of the layers the heaviest pipeline stage holds: ceil(L / pp) / L."""
+    return math.ceil(model.num_layers / pp) / model.num_layers
+
+
+def weights_params_per_gpu(model: ModelSpec, par: Parallelism) -> dict[str, float]:
+    """Parameters per GPU of the heaviest stage, by component."""
+    p = model.params_by_component
+    tp, pp = par.tp, par.pp
+    frac = stage_layer_fraction(model, pp)
+    if model.is_mla:
+        attn = p["attention"] / tp  # MLA projections are head-sharded
+    else:
+        h, hd, L = model.hidden_size, model.head_dim, model.num_layers
+        q_o = 2 * h * model.num_heads * hd
+        kv = 2 * h * hd * kv_heads_per_rank(model, tp)
+        attn = L * (q_o / tp + kv)
+    out = {
+        "attention": attn * frac,
+        "norms": p["norms"] * frac,
+        "router": p["router"] * frac,
+        "routed_experts": p["routed_experts"] / tp * frac,  # columns (ep=1) or whole experts (ep=tp)
+        "shared_expert": p["shared_expert"] / tp * frac,
+        "dense_ffn": p["dense_ffn"] / tp * frac,
+    }
+    if pp == 1:
+        out["embeddings"] = p["embeddings"] / tp
+        out["lm_head"] = p["lm_head"] / tp
+        out["vision"] = p["vision"] / tp
+    else:
+        # First stage: embeddings + vision; last stage: lm_head. Report the heavier end stage.
+        first = p["embeddings"] + p["vision"]
+        last = p["lm_head"]
+        if first >= last:
+            out["embeddings"], out["vision"], out["lm_head"] = p["embeddings"] / tp, p["vision"] / tp, 0.0
+        else:
+            out["embeddings"], out["vision"], out["lm_head"] = 0.0, 0.0, p["lm_head"] / tp
+    return {k: out[k] for k in COMPONENTS}
+
+
+def kv_bytes_per_token_per_gpu(model: ModelSpec, par: Parallelism, kv_dtype: str) -> dict[str, float]:
+    """KV bytes one token adds on one GPU of the heaviest stage, by layer kind."""
+    b = kv_bytes_per_element(kv_dtype)
+    frac = stage_layer_fraction(model, par.pp)
+    if model.is_mla:
+        per_layer = model.kv_elements_per_token_per_layer * b  # latent replicated on every TP rank
+    else:
+        per_layer = 2 * kv_heads_per_rank(model, par.tp) * model.head_dim * b
+    return {
+        "global": model.num_global_layers * frac * per_layer,
+        "chunked": model.num_chunked_layers * frac * per_layer,
+    }
+
+
+@dataclass(frozen=True)
+class MemoryResult:
+    model: str
+    sku: str
+    gpu: str
+    vms: int
+    gpus: int
+    tp: int
+    ep: int
+    pp: int
+    replicas: int
+    quant: str
+    kv_dtype: str
+    usable_memory_bytes_per_gpu: float
+    budget_bytes_per_gpu: float
+    weights_bytes_per_gpu: float
+    weights_bytes_by_component: dict
+    activation_peak_bytes_per_gpu: float
+    non_torch_bytes_per_gpu: float
+    cuda_graph_bytes_per_gpu: float
+    overhead_bytes_per_gpu: float
+    kv_budget_bytes_per_gpu: float
+    kv_bytes_per_token_per_gpu: float
+    kv_bytes_per_token_per_gpu_by_kind: dict
+    kv_capacity_tokens: int
+    max_context_tokens: int
+    model_max_context_tokens: int
+    target_context_tokens: int | None
+    max_concurrent_seqs_at_target: int | None
+    fits: bool
+    reason: str
+    engine: dict
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def activation_peak_bytes(model: ModelSpec, par: Parallelism, engine: EngineConfig) -> tuple[float, str]:
+    """max(dummy-sampler peak, forward peak at max_num_batched_tokens) per GPU, and which one."""
+    sampler = engine.sampler_bytes_per_seq_per_vocab * engine.max_num_seqs * model.vocab_size
+    T, h, tp = engine.max_num_batched_tokens, model.hidden_size, par.tp
+    i_r = model.expert_intermediate_size if par.ep > 1 else model.expert_intermediate_size / tp
+    moe = model.top_k * (3 * i_r + h) if model.num_moe_layers else 0
+    dense = 3 * model.dense_intermediate_size / tp if model.num_dense_layers else 0
+    qkv = (model.num_heads / tp + 2 * kv_heads_per_rank(model, tp)) * model.head_dim
+    forward = T * engine.activation_bytes_per_element * (engine.live_hidden_tensors * h + max(moe, dense, qkv))
+    return (sampler, "sampler") if sampler >= forward else (forward, "forward")
+
+
+def max_context_for_budget(model: ModelSpec, per_kind: dict[str, float], kv_budget_bytes: float) -> int:
+    """Longest single sequence whose KV fits the budget, chunked layers capped at the chunk."""
+    if kv_budget_bytes <= 0:
+        return 0
+    g, c = per_kind["global"], per_kind["chunked"]
+    chunk = model.attention_chunk_size
+    if not chunk or c == 0:
+        return int(kv_budget_bytes // (g + c)) if g + c > 0 else 0
+    full = kv_budget_bytes // (g + c)
+    if full <= chunk:
+        return int(full)
+    if g == 0:
+        return 2**62  # only chunked layers: KV is bounded by the chunk
+    return int((kv_budget_bytes - c * chunk) // g)
+
+
+def kv_bytes_for_sequence(model: ModelSpec, per_kind: dict[str, float], context_tokens: float) -> float:
+    chunk = model.attention_chunk_size
+    chunked_tokens = min(context_tokens, chunk) if chunk else context_tokens
+    return per_kind["global"] * context_tokens + per_kind["chunked"] * chunked_tokens
+
+
+def memory_per_gpu(
+    model: ModelSpec,
+    vm: VmSpec,
+    vms: int = 1,
+    par: Parallelism | None = None,
+    quant: QuantRecipe | None = None,
+    kv_dtype: str = "bf16",
+    engine: EngineConfig | None = None,
+    target_context_tokens: int | None = None,
+) -> MemoryResult:
+    """Memory of one GPU for `model` on `vms` VMs of `vm` with parallelism `par` (default: TP over
+    all GPUs of one VM; replicas fill the rest)."""
+    from .catalog.quant import get_recipe
+
+    engine = engine or load_engine()
+    quant = quant or get_recipe(model.default_quant)
+    total_gpus = vm.gpus_per_vm * vms
+    par = par or Parallelism(tp=vm.gpus_per_vm)
+    problem = check_parallelism(model, par)
+    if problem:
+        raise MoeprofError(problem)
+    if par.gpus > total_gpus:
+        raise MoeprofError(f"tp x pp = {par.gpus} GPUs but {vms} x {vm.key} has only {total_gpus}")
+    if total_gpus % par.gpus:
+        raise MoeprofError(f"{total_gpus} GPUs cannot be split into replicas of tp x pp = {par.gpus}")
+    if par.tp > vm.gpus_per_vm:
+        raise MoeprofError(f"tp={par.tp} would span VMs; keep tp <= {vm.gpus_per_vm} GPUs per VM and use pp across VMs")
+    gpu = vm.gpu
+    if quant.uses_fp8 and not gpu.supports_fp8:
+        raise MoeprofError(f"{gpu.name} has no FP8 tensor cores; recipe {quant.name} needs them")
+
+    params = weights_params_per_gpu(model, par)
+    weights_by = {k: params[k] * quant.weight_bytes_per_param[k] for k in COMPONENTS}
+    weights = sum(weights_by.values())
+    usable = gpu.usable_memory_bytes
+    budget = usable * engine.gpu_memory_utilization
+    act, _ = activation_peak_bytes(model, par, engine)
+    non_torch = engine.non_torch_bytes_single_gpu if par.gpus == 1 else engine.non_torch_bytes_multi_gpu
+    graphs = engine.cuda_graph_bytes
+    overhead = act + non_torch + graphs
+    kv_budget = budget - weights - overhead
+    per_kind = kv_bytes_per_token_per_gpu(model, par, kv_dtype)
+    per_token = per_kind["global"] + per_kind["chunked"]
+    capacity = int(max(0.0, kv_budget) // per_token) if per_token else 0
+    model_max = model.max_position_embeddings
+    max_ctx = min(max_context_for_budget(model, per_kind, max(0.0, kv_budget)), model_max)
+
+    if weights + overhead > budget:
+        fits = False
+        reason = (
+            f"weights {weights / 2**30:.1f} GiB + engine overhead {overhead / 2**30:.1f} GiB exceed the "
+            f"{budget / 2**30:.1f} GiB budget per GPU ({engine.gpu_memory_utilization:g} x {usable / 2**30:.1f} GiB)"
+        )
+    elif target_context_tokens and max_ctx < target_context_tokens:
+        fits = False
+        why = "model maximum" if max_ctx == model_max else f"KV budget {kv_budget / 2**30:.1f} GiB per GPU"
+        reason = f"max context {max_ctx:,} tokens < target {target_context_tokens:,} ({why})"
+    elif max_ctx < engine.block_size_tokens:
+        fits = False
+        reason = f"KV budget {kv_budget / 2**30:.2f} GiB per GPU holds less than one {engine.block_size_tokens}-token block"
+    else:
+        fits = True
+        reason = f"fits: {kv_budget / 2**30:.1f} GiB KV per GPU, {capacity:,} tokens"
+        if target_context_tokens:
+            reason += f", max context {max_ctx:,} >= target {target_context_tokens:,}"
+
+    concurrent = None
+    if target_context_tokens and kv_budget > 0:
+        concurrent = int(kv_budget // kv_bytes_for_sequence(model, per_kind, target_context_tokens))
+
+    return MemoryResult(
+        model=model.name,
+        sku=vm.key,
+        gpu=gpu.key,
+        vms=vms,
+        gpus=total_gpus,
+        tp=par.tp,
+        ep=par.ep,
+        pp=par.pp,
+        replicas=total_gpus // par.gpus,
+        quant=quant.name,
+        kv_dtype=kv_dtype,
+        usable_memory_bytes_per_gpu=usable,
+        budget_bytes_per_gpu=budget,
+        weights_bytes_per_gpu=weights,
+        weights_bytes_by_component=weights_by,
+        activation_peak_bytes_per_gpu=act,
+        non_torch_bytes_per_gpu=non_torch,
+        cuda_graph_bytes_per_gpu=graphs,
+        overhead_bytes_per_gpu=overhead,
+        kv_budget_bytes_per_gpu=kv_budget,
+        kv_bytes_per_token_per_gpu=per_token,
+        kv_bytes_per_token_per_gpu_by_kind=per_kind,
+        kv_capacity_tokens=capacity,
+        max_context_tokens=max_ctx,
+        model_max_context_tokens=model_max,
+        target_context_tokens=target_context_tokens,
+        max_concurrent_seqs_at_target=concurrent,
+        fits=fits,
+        reason=reason,
+        engine={
+            "name": engine.engine,
+            "version": engine.engine_version,
+            "gpu_memory_utilization": engine.gpu_memory_utilization,
+            "max_num_batched_tokens": engine.max_num_batched_tokens,
+            "max_num_seqs": engine.max_num_seqs,
+        },
+    )
