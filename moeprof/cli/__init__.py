@@ -34,12 +34,12 @@ def _register():
     cli.add_command(catalog_cmds.hardware)
     cli.add_command(memory_cmd.memory)
     cli.add_command(plan_cmd.plan)
+    cli.add_command(plan_cmd.compare)
     # Optional command modules, added as the features land.
     import importlib
 
     for mod, names in (
         ("estimate_cmd", ("estimate",)),
-        ("compare_cmd", ("compare",)),
         ("probe_cmds", ("probe", "telemetry", "validate")),
         ("report_cmds", ("report", "export")),
     ):

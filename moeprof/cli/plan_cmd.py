@@ -1,0 +1,214 @@
+"""`moeprof plan` and `moeprof compare`: the planner from the command line."""
+
+from __future__ import annotations
+
+import functools
+import sys
+import time
+
+import click
+
+from ..catalog.models import load_model
+from ..catalog.quant import KV_DTYPES
+from ..planner import SearchSpace, Targets, load_target_defaults, plan as run_plan
+from .common import BoundedFloat, BoundedInt, emit_json, parse_prices
+
+_D = {k: v["value"] for k, v in load_target_defaults().items() if not k.startswith("_")}
+
+
+def _csv(value):
+    return tuple(v.strip().lower() for v in value.split(",") if v.strip()) if value else None
+
+
+def target_options(f):
+    """Workload, SLA and search-space options shared by plan and compare."""
+    opts = [
+        click.option("--model", "model_name", required=True, help="Model short name (moeprof models) or config.json path."),
+        click.option("--context", type=BoundedInt(1, 2**31), default=_D["context_tokens"], show_default=True, help="Max sequence (tokens) the deployment must admit."),
+        click.option("--input-tokens", type=BoundedInt(1, 2**31), default=_D["input_tokens"], show_default=True, help="Prompt tokens per request."),
+        click.option("--output-tokens", type=BoundedInt(1, 2**31), default=_D["output_tokens"], show_default=True, help="Generated tokens per request."),
+        click.option("--qps", type=BoundedFloat(0, 1e6), default=_D["qps"], show_default=True, help="Target requests per second (Poisson arrivals)."),
+        click.option("--ttft-ms", type=BoundedFloat(0, 1e7), default=_D["ttft_ms"], show_default=True, help="Time-to-first-token target at --percentile (MLPerf interactive)."),
+        click.option("--tpot-ms", type=BoundedFloat(0, 1e7), default=_D["tpot_ms"], show_default=True, help="Time-per-output-token target (MLPerf interactive)."),
+        click.option("--percentile", type=BoundedFloat(50, 99.99, lo_open=False), default=_D["percentile"], show_default=True, help="Latency percentile the targets apply to."),
+        click.option("--sku", "skus", default=None, help="Comma-separated VM SKUs to consider [default: all]."),
+        click.option("--quant", "quants", default=None, help="Comma-separated quantization recipes [default: all]."),
+        click.option("--kv-dtype", "kv_dtypes", default=None, help=f"Comma-separated KV dtypes [default: {','.join(KV_DTYPES)}]."),
+        click.option("--max-vms", type=BoundedInt(1, 4096), default=32, show_default=True, help="Most VMs a deployment may use."),
+        click.option("--routing-skew", type=BoundedFloat(0, 10, lo_open=False), default=0.0, show_default=True, help="Zipf exponent of expert popularity (0 = uniform routing)."),
+        click.option("--price-per-hour", "prices", multiple=True, metavar="SKU=USD", help="Override a VM price (repeatable)."),
+        click.option("--vm-file", type=click.Path(dir_okay=False), help="JSON file of extra / overriding VMs and prices."),
+        click.option("--profile", "profile_paths", multiple=True, type=click.Path(dir_okay=False), help="GPU profile JSON to use for its GPU (repeatable) [default: shipped]."),
+        click.option("--json", "as_json", is_flag=True, help="Print JSON."),
+    ]
+    for o in reversed(opts):
+        f = o(f)
+    return f
+
+
+def _run(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms, percentile, skus, quants,
+         kv_dtypes, max_vms, routing_skew, prices, vm_file, profile_paths, progress):
+    model = load_model(model_name)
+    targets = Targets.defaults(
+        input_tokens=input_tokens, output_tokens=output_tokens, context_tokens=context, qps=qps,
+        ttft_ms=ttft_ms, tpot_ms=tpot_ms, percentile=percentile,
+    )
+    kv = _csv(kv_dtypes) or tuple(KV_DTYPES)
+    bad = [k for k in kv if k not in KV_DTYPES]
+    if bad:
+        raise click.BadParameter(f"unknown KV dtype {bad[0]!r} (known: {', '.join(KV_DTYPES)})", param_hint="--kv-dtype")
+    space = SearchSpace(skus=_csv(skus), quants=_csv(quants), kv_dtypes=kv, max_vms=max_vms, routing_skew=routing_skew)
+    profiles = None
+    if profile_paths:
+        from ..profile import load_profile
+        from ..planner import _default_profiles
+        from ..catalog.hardware import load_vms
+
+        profiles = _default_profiles(load_vms(vm_file, parse_prices(prices)))
+        for p in profile_paths:
+            prof = load_profile(p)
+            profiles[prof.gpu] = prof
+    if progress:
+        click.echo(f"planning {model.name}: searching SKU x VMs x TP/EP/PP x replicas x quant x KV dtype x max batch ...", err=True)
+    t0 = time.perf_counter()
+    result = run_plan(model, targets, space, vm_file, parse_prices(prices), profiles)
+    if progress:
+        click.echo(f"evaluated {result.configs_evaluated:,} configurations in {time.perf_counter() - t0:.2f} s", err=True)
+    return model, result
+
+
+def _fmt_row(r: dict) -> str:
+    return (
+        f"{r['vms']} x {r['sku']} ({r['gpus']} GPUs): tp={r['tp']} ep={r['ep']} pp={r['pp']} x {r['replicas']} replicas, "
+        f"{r['quant']} / KV {r['kv_dtype']}, max batch {r['max_batch']}"
+    )
+
+
+@click.command()
+@target_options
+@click.option("--report", "report_path", type=click.Path(dir_okay=False), default=None, help="Also write a self-contained HTML report here.")
+def plan(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms, percentile, skus, quants,
+         kv_dtypes, max_vms, routing_skew, prices, vm_file, profile_paths, as_json, report_path):
+    """Recommend the cheapest deployment meeting the context, QPS and latency targets.
+
+    Searches VM SKU x VM count x TP x EP x PP x replicas x quantization x KV dtype x max batch,
+    rejects what does not fit or misses a target (with the reason), ranks the rest by $/month.
+    Exit 1 when nothing meets the targets (the closest configurations are printed)."""
+    model, result = _run(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms, percentile,
+                         skus, quants, kv_dtypes, max_vms, routing_skew, prices, vm_file, profile_paths,
+                         progress=not as_json)
+    doc = result.to_json()
+    if report_path:
+        from ..report import write_plan_report  # optional feature module
+
+        write_plan_report(doc, report_path)
+        if not as_json:
+            click.echo(f"report written to {report_path}", err=True)
+    if as_json:
+        emit_json(doc)
+    else:
+        _print_plan(model, result)
+    if result.recommended is None:
+        if as_json:
+            click.echo("moeprof: error: no configuration meets the targets (closest in 'closest')", err=True)
+        raise SystemExit(1)
+
+
+def _print_plan(model, result):
+    t = result.targets
+    echo = click.echo
+    echo(
+        f"{model.name}: {t.qps:g} req/s of {t.input_tokens:,} in + {t.output_tokens:,} out tokens, context {t.context_tokens:,}; "
+        f"targets p{t.percentile:g} TTFT <= {t.ttft_ms:g} ms, TPOT <= {t.tpot_ms:g} ms"
+    )
+    r = result.recommended
+    if r:
+        echo("\nRECOMMENDED  " + _fmt_row(r))
+        echo(
+            f"  cost        ${r['usd_per_hour']:,.2f}/h, ${r['usd_per_month']:,.0f}/month (730 h)"
+            + ("  [price is an ESTIMATE]" if r["price_estimate"] else "")
+        )
+        echo(
+            f"  per token   ${r['usd_per_million_input_tokens']:.3f}/M input, ${r['usd_per_million_output_tokens']:.3f}/M output "
+            f"(${r['usd_per_million_tokens']:.3f}/M blended); {r['joules_per_token']:.2f} J per output token"
+        )
+        echo(
+            f"  latency     TTFT p{t.percentile:g} {r['ttft_ms']:.0f} ms, TPOT {r['tpot_ms']:.1f} ms at {t.qps:g} req/s "
+            f"(running batch {r['running_batch']:.0f} per replica, utilisation {r['utilization']:.0%})"
+        )
+        echo(
+            f"  capacity    {r['qps_capacity']:.1f} req/s at the targets; {r['output_tokens_per_s']:,.0f} output tokens/s served"
+        )
+        echo(
+            f"  memory      {r['weights_bytes_per_gpu'] / 2**30:.1f} GiB weights + {r['overhead_bytes_per_gpu'] / 2**30:.1f} GiB engine "
+            f"+ {r['kv_budget_bytes_per_gpu'] / 2**30:.1f} GiB KV per GPU; max context {r['max_context_tokens']:,} tokens"
+        )
+        echo(f"  calibration {r['calibration']}")
+        if result.alternatives:
+            echo("\nALTERNATIVES (best of each other layout, by $/month)")
+            for a in result.alternatives[:5]:
+                echo(
+                    f"  ${a['usd_per_month']:>10,.0f}/mo  TTFT {a['ttft_ms']:>6.0f} ms  TPOT {a['tpot_ms']:>5.1f} ms  " + _fmt_row(a)
+                )
+    else:
+        echo("\nNO CONFIGURATION MEETS THE TARGETS. Closest:")
+        for c in result.closest:
+            echo(f"  {_fmt_row(c)}\n      misses: {'; '.join(c['misses'])}")
+    echo(f"\nREJECTED layouts ({sum(result.rejected_counts.values())}): " + ", ".join(f"{k} {v}" for k, v in sorted(result.rejected_counts.items())))
+    shown = {}
+    for item in result.rejected:
+        k = item["reason"].split(":")[0]
+        shown.setdefault(k, [])
+        if len(shown[k]) < 3:
+            shown[k].append(item)
+    for k, items in shown.items():
+        for it in items:
+            echo(f"  {it['sku']} tp={it['tp']} ep={it['ep']} pp={it['pp']} {it['quant']}/KV {it['kv_dtype']}: {it['reason']}")
+    echo(f"\n{result.configs_evaluated:,} configurations evaluated. Use --json for all fields and sources.")
+    for w in result.warnings:
+        echo(f"note: {w}")
+
+
+@click.command()
+@target_options
+def compare(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms, percentile, skus, quants,
+            kv_dtypes, max_vms, routing_skew, prices, vm_file, profile_paths, as_json):
+    """Procurement table: the best configuration of each VM SKU at the same targets."""
+    model, result = _run(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms, percentile,
+                         skus, quants, kv_dtypes, max_vms, routing_skew, prices, vm_file, profile_paths,
+                         progress=not as_json)
+    rows = compare_rows(result)
+    if as_json:
+        emit_json({"inputs": result.to_json()["inputs"], "rows": rows, "warnings": result.warnings})
+        return
+    click.echo(
+        f"{'sku':<14}{'config':<44}{'$/h':>9}{'$/month':>11}{'$/M out':>9}{'TTFT ms':>9}{'TPOT ms':>9}{'J/tok':>7}  note"
+    )
+    for r in rows:
+        if r.get("reason"):
+            click.echo(f"{r['sku']:<14}{'-':<44}{'':>9}{'':>11}{'':>9}{'':>9}{'':>9}{'':>7}  {r['reason']}")
+            continue
+        cfg = f"{r['vms']} VM, tp{r['tp']} ep{r['ep']} pp{r['pp']} x{r['replicas']}, {r['quant']}/{r['kv_dtype']}"
+        click.echo(
+            f"{r['sku']:<14}{cfg:<44}{r['usd_per_hour']:>9.2f}{r['usd_per_month']:>11,.0f}{r['usd_per_million_output_tokens']:>9.3f}"
+            f"{r['ttft_ms']:>9.0f}{r['tpot_ms']:>9.1f}{r['joules_per_token']:>7.2f}  {'price ESTIMATE' if r['price_estimate'] else ''}"
+        )
+    for w in result.warnings:
+        click.echo(f"note: {w}")
+
+
+def compare_rows(result) -> list[dict]:
+    """One row per SKU: its cheapest feasible configuration, or why it has none."""
+    from ..planner import _row_dict
+
+    rows = result.rows
+    out = []
+    for sku in dict.fromkeys(rows.sku):
+        g = rows[(rows.sku == sku) & rows.feasible].sort_values(["usd_per_month", "tpot_ms"], kind="stable")
+        if len(g):
+            out.append(_row_dict(g.iloc[0]))
+        else:
+            reasons = [r["reason"] for r in result.rejected if r["sku"] == sku]
+            kinds = sorted({x.split(":")[0] for x in reasons})
+            out.append({"sku": sku, "reason": f"no configuration meets the targets ({', '.join(kinds)})"})
+    return out
