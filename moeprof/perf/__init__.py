@@ -1,0 +1,27 @@
+"""Per-op performance model for MoE inference (no torch).
+
+    ctx = make_context(model, gpu, quant, kv_dtype, profile=None, vm=None, routing_skew=0.0)
+    decode_step(ctx, batch, context, tp=1, ep=1, pp=1, num_vms=1) -> StepResult
+    prefill_step(ctx, tokens, context, tp=1, ep=1, pp=1, num_vms=1, sequences=1) -> StepResult
+    estimate(ctx, phase, batch, context) -> dict (the `moeprof estimate` JSON)
+
+Modules: rates (achieved FLOP/s and bytes/s), moe (routing statistics), collectives
+(interconnect), ops (per-op roofline costs, probe-row predictions), step (layers -> model),
+estimate (report), efficiency (published fallback efficiencies).
+"""
+
+from .context import PerfContext, make_context, resolve_profile
+from .estimate import estimate
+from .ops import predict_row
+from .step import StepResult, decode_step, prefill_step
+
+__all__ = [
+    "PerfContext",
+    "StepResult",
+    "decode_step",
+    "estimate",
+    "make_context",
+    "predict_row",
+    "prefill_step",
+    "resolve_profile",
+]

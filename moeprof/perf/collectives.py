@@ -1,0 +1,114 @@
+"""Collective communication cost: latency + bytes on the wire / bus bandwidth.
+
+NCCL's bus bandwidth (busBW) already folds in the algorithm's traffic factor, so for a message
+of m bytes per rank over n ranks:
+
+    all-reduce   t = latency + m * 2(n-1)/n / busbw(m)
+    all-to-all   t = latency + m * (n-1)/n  / busbw(m)   (m = bytes a rank holds for all peers)
+    send/recv    t = latency + m / bw
+
+Bus bandwidth inside a VM (NVLink / Infinity Fabric), in order of preference: the profile's
+`allreduce` / `alltoall` curve; the VM's published all-reduce curve (measured at 8 GPUs); the
+GPU's per-direction scale-up bandwidth. All-to-all without its own curve uses the all-reduce
+bus bandwidth at the same size (an assumption, see efficiency.json), capped at the per-direction
+link bandwidth. NVSwitch systems give every group size the same bus bandwidth; the MI300X full
+mesh gives a group of n GPUs n - 1 of its 7 links, so busbw scales by (n - 1) / 7.
+Below the smallest measured message the curve is clamped, and the fixed latency (a published
+one-shot all-reduce latency, or the profile's collective_latency_s) carries the small-message
+cost. Across VMs each GPU has its own InfiniBand NIC: bus bandwidth is limited to
+(GPUs of the group per VM) x NIC bandwidth x efficiency, with a larger fixed latency.
+All functions take numpy arrays and return seconds of the broadcast shape.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..catalog.hardware import GpuSpec, VmSpec
+from ..profile import Curve, Profile
+from .efficiency import Efficiencies
+from .rates import curve_at
+
+
+class Interconnect:
+    def __init__(self, gpu: GpuSpec, vm: VmSpec | None, profile: Profile | None, eff: Efficiencies, latency_s: float):
+        self.gpu, self.vm, self.eff = gpu, vm, eff
+        self.latency_s = float(latency_s)
+        self.cross_vm_latency_s = eff.cross_vm_latency_s
+        self.link_bytes_per_s = gpu.scale_up_bytes_per_s
+        self.gpus_per_vm = vm.gpus_per_vm if vm is not None else 8
+        self.mesh = gpu.scale_up == "infinity_fabric"
+        nic = vm.scale_out_bytes_per_s_per_gpu if vm is not None else 50e9
+        self.nic_bytes_per_s = nic * eff.infiniband_efficiency
+        self.sources: dict[str, str] = {}
+        self.allreduce_curve: Curve | None = profile.curve("allreduce") if profile is not None else None
+        self.alltoall_curve: Curve | None = profile.curve("alltoall") if profile is not None else None
+        if self.allreduce_curve is not None:
+            self.sources["allreduce"] = f"{profile.label}: curve allreduce"
+        elif vm is not None and vm.allreduce_curve:
+            c = vm.allreduce_curve
+            self.allreduce_curve = Curve(tuple(map(float, c["x"])), tuple(map(float, c["y"])), str(c.get("source", "")))
+            self.sources["allreduce"] = f"VM {vm.key} published all-reduce curve: {self.allreduce_curve.source}"
+        else:
+            self.sources["allreduce"] = f"datasheet scale-up {gpu.scale_up_bytes_per_s / 1e9:.0f} GB/s per direction (no curve)"
+        if self.alltoall_curve is not None:
+            self.sources["alltoall"] = f"{profile.label}: curve alltoall"
+        else:
+            self.sources["alltoall"] = "all-reduce bus bandwidth at the same size, capped at the scale-up link (assumption)"
+        if vm is None:
+            self.sources["infiniband"] = "no VM given: 400 Gb/s NDR per GPU assumed"
+        else:
+            self.sources["infiniband"] = f"VM {vm.key}: {vm.scale_out_bytes_per_s_per_gpu / 1e9:.0f} GB/s per GPU x {eff.infiniband_efficiency}"
+
+    # ---- bus bandwidth inside a VM ---------------------------------------------------
+    def intra_busbw(self, msg_bytes, n_ranks, kind: str = "allreduce") -> np.ndarray:
+        """Bus bytes/s of a collective among n_ranks GPUs of one VM."""
+        m = np.asarray(msg_bytes, dtype=float)
+        n = np.asarray(n_ranks, dtype=float)
+        if kind == "alltoall" and self.alltoall_curve is not None:
+            bw = curve_at(self.alltoall_curve, m)
+        elif self.allreduce_curve is not None:
+            bw = curve_at(self.allreduce_curve, m)
+            if kind != "allreduce":
+                bw = np.minimum(bw * self.eff.alltoall_vs_allreduce, self.link_bytes_per_s)
+        else:
+            bw = np.full(m.shape, self.link_bytes_per_s)
+        if self.mesh:
+            bw = bw * np.clip(n - 1, 1, None) / max(self.gpus_per_vm - 1, 1)
+        return np.broadcast_to(bw, np.broadcast(m, n).shape)
+
+    # ---- collectives -------------------------------------------------------------------
+    def allreduce_s(self, msg_bytes, n_ranks, cross_vm=False, gpus_per_vm_in_group=None) -> np.ndarray:
+        """All-reduce of msg_bytes per rank over n_ranks; 0 when n_ranks <= 1."""
+        m, n, cross = np.broadcast_arrays(
+            np.asarray(msg_bytes, dtype=float), np.asarray(n_ranks, dtype=float), np.asarray(cross_vm, dtype=bool)
+        )
+        g = n if gpus_per_vm_in_group is None else np.broadcast_to(np.asarray(gpus_per_vm_in_group, dtype=float), n.shape)
+        factor = 2.0 * (n - 1) / np.maximum(n, 1)
+        bw_in = self.intra_busbw(m, np.minimum(n, g))
+        t_in = self.latency_s + m * factor / bw_in
+        bw_x = np.minimum(bw_in, np.maximum(g, 1) * self.nic_bytes_per_s)
+        t_x = self.cross_vm_latency_s + m * factor / bw_x
+        return np.where(n <= 1, 0.0, np.where(cross, t_x, t_in))
+
+    def alltoall_s(self, msg_bytes, n_ranks, cross_vm=False, gpus_per_vm_in_group=None) -> np.ndarray:
+        """All-to-all where each rank holds msg_bytes destined to all ranks (itself included)."""
+        m, n, cross = np.broadcast_arrays(
+            np.asarray(msg_bytes, dtype=float), np.asarray(n_ranks, dtype=float), np.asarray(cross_vm, dtype=bool)
+        )
+        g = n if gpus_per_vm_in_group is None else np.broadcast_to(np.asarray(gpus_per_vm_in_group, dtype=float), n.shape)
+        nn = np.maximum(n, 1)
+        bw_in = self.intra_busbw(m, np.minimum(n, g), kind="alltoall")
+        t_in = self.latency_s + m * (n - 1) / nn / bw_in
+        remote = m * np.clip(n - g, 0, None) / nn / self.nic_bytes_per_s
+        local = m * np.clip(g - 1, 0, None) / nn / bw_in
+        t_x = self.cross_vm_latency_s + np.maximum(remote, local)
+        return np.where(n <= 1, 0.0, np.where(cross, t_x, t_in))
+
+    def p2p_s(self, msg_bytes, cross_vm=False) -> np.ndarray:
+        """One send/recv of msg_bytes between two GPUs (pipeline stages)."""
+        m, cross = np.broadcast_arrays(np.asarray(msg_bytes, dtype=float), np.asarray(cross_vm, dtype=bool))
+        bw_in = self.intra_busbw(m, np.full(m.shape, 2.0), kind="p2p")
+        t_in = self.latency_s + m / bw_in
+        t_x = self.cross_vm_latency_s + m / self.nic_bytes_per_s
+        return np.where(cross, t_x, t_in)
