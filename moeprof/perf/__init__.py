@@ -10,7 +10,8 @@ Modules: rates (achieved FLOP/s and bytes/s), moe (routing statistics), collecti
 estimate (report), efficiency (published fallback efficiencies).
 """
 
-from .context import PerfContext, make_context, resolve_profile
+from .context import PerfContext, calibration_label, make_context, resolve_profile
+from .energy import idle_power_w
 from .estimate import estimate
 from .ops import predict_row
 from .step import StepResult, decode_step, prefill_step
@@ -18,6 +19,8 @@ from .step import StepResult, decode_step, prefill_step
 __all__ = [
     "PerfContext",
     "StepResult",
+    "calibration_label",
+    "idle_power_w",
     "decode_step",
     "estimate",
     "make_context",

@@ -57,12 +57,23 @@ class PerfContext:
         """[E] probability that expert i is in one token's top-k (popularity order)."""
         return inclusion_probabilities(self.model.num_experts, self.model.top_k, self.routing_skew)
 
+    def calibration_label(self) -> str:
+        """One line: where this context's rates come from."""
+        if self.profile is None:
+            return "uncalibrated: datasheet x published efficiencies"
+        tail = "" if self._profile_complete() else " + datasheet fallback"
+        return f"{self.profile.label}{tail}"
+
+    def _profile_complete(self) -> bool:
+        curves = ("gemm_bf16", "memory_copy", "attention_decode", "attention_prefill")
+        curves += ("gemm_fp8",) if self.gpu.supports_fp8 and self.quant.uses_fp8 else ()
+        return self.profile is not None and all(self.rates.uses_curve(c) for c in curves)
+
     def calibration(self) -> dict:
         """Which rates come from a profile and which from the datasheet fallback."""
         r, ic = self.rates, self.interconnect
         measured = self.profile is not None and self.profile.calibrated
-        curves = ("gemm_bf16", "gemm_fp8", "memory_copy", "attention_decode", "attention_prefill")
-        complete = self.profile is not None and all(r.uses_curve(c) for c in curves if c != "gemm_fp8" or self.gpu.supports_fp8)
+        complete = self._profile_complete()
         if self.profile is None:
             status = "uncalibrated: datasheet peaks x published efficiencies (moeprof/data/efficiency.json)"
         elif measured:
@@ -72,6 +83,7 @@ class PerfContext:
                 "" if complete else "; datasheet fallback for missing curves"
             )
         return {
+            "label": self.calibration_label(),
             "calibrated": bool(measured and complete),
             "status": status,
             "profile": (self.profile.path or self.profile.gpu) if self.profile is not None else None,
@@ -109,3 +121,7 @@ def resolve_profile(gpu: GpuSpec, path_or_none: str | None) -> Profile | None:
     if prof.gpu != gpu.key:
         raise MoeprofError(f"profile {path_or_none} is for GPU '{prof.gpu}', not '{gpu.key}'")
     return prof
+
+
+def calibration_label(ctx: PerfContext) -> str:
+    return ctx.calibration_label()

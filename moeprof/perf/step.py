@@ -30,6 +30,7 @@ import numpy as np
 from ..errors import MoeprofError
 from . import ops as O
 from .context import PerfContext
+from .energy import step_energy_j
 from .moe import busiest_rank_load, total_touched
 
 OP_NAMES = ("qkv_proj", "attention", "o_proj", "moe", "dense_mlp", "norms", "collectives")
@@ -227,23 +228,6 @@ def _head_ops(ctx, T, rows, tp, place) -> dict:
     }
 
 
-def _energy(ctx, total_s, gpus, active_gpu_s, flops, bytes_total) -> tuple[np.ndarray, str]:
-    """Profile: idle_power_w x GPUs x time + joules_per_flop x FLOPs + joules_per_byte x bytes.
-    Datasheet: GPUs x idle x time + (TDP - idle) x busy fraction x GPU-seconds of kernels,
-    idle = idle_power_fraction_of_tdp x TDP (both fractions are stated assumptions)."""
-    eff, tdp = ctx.efficiencies, ctx.gpu.tdp_w
-    sc = ctx.profile.scalars if ctx.profile is not None else {}
-    idle_w = sc.get("idle_power_w", eff.idle_power_fraction_of_tdp * tdp)
-    if "joules_per_flop" in sc and "joules_per_byte" in sc:
-        e = idle_w * gpus * total_s + sc["joules_per_flop"] * flops + sc["joules_per_byte"] * bytes_total
-        return e, "profile: idle_power_w x GPUs x time + joules_per_flop x FLOPs + joules_per_byte x HBM bytes"
-    e = idle_w * gpus * total_s + (tdp - idle_w) * eff.busy_power_fraction_of_tdp * active_gpu_s
-    return e, (
-        f"datasheet: idle {idle_w:.0f} W x GPUs x time + (TDP {tdp:.0f} W - idle) x "
-        f"{eff.busy_power_fraction_of_tdp:g} x GPU-seconds running kernels (assumptions: moeprof/data/efficiency.json)"
-    )
-
-
 def _step(ctx: PerfContext, phase: str, T, context, seqs, tp, ep, pp, nv) -> StepResult:
     m, r = ctx.model, ctx.rates
     ovh = r.kernel_overhead_s
@@ -315,7 +299,7 @@ def _step(ctx: PerfContext, phase: str, T, context, seqs, tp, ep, pp, nv) -> Ste
     kv_gpu = per_gpu["kv_bytes"] * stage_frac
     gpus = tp * pp
     bytes_total = sums["weight_bytes"] + sums["kv_bytes"] + sums["act_bytes"]
-    energy, energy_model = _energy(ctx, total_s, gpus, sums["active"], sums["flops"], bytes_total)
+    energy, energy_model = step_energy_j(ctx.gpu, ctx.profile, total_s, gpus, sums["active"], sums["flops"], bytes_total)
     return StepResult(
         total_s=total_s,
         stage_s=stage_s,
