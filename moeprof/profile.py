@@ -40,11 +40,14 @@ SCHEMA_VERSION = 1
 CURVE_KINDS = {
     "gemm_bf16": ("m_tokens", "flop_per_s"),
     "gemm_fp8": ("m_tokens", "flop_per_s"),
-    "memory_copy": ("bytes", "bytes_per_s"),  # bytes moved = read + write
+    "memory_copy": ("bytes", "bytes_per_s"),  # x and y both count bytes moved = read + write
     "attention_decode": ("kv_bytes", "bytes_per_s"),  # KV bytes read per step
     "attention_prefill": ("seq_tokens", "flop_per_s"),
     "allreduce": ("message_bytes", "bus_bytes_per_s"),
     "alltoall": ("message_bytes", "bus_bytes_per_s"),
+    # A whole MoE layer forward (router, shared expert, top-k routed experts) at the shapes in
+    # provenance.probe_settings.shapes; FLOPs counted as 2 x (router + shared + top_k experts).
+    "moe_layer": ("t_tokens", "flop_per_s"),
 }
 SCALAR_KINDS = {
     "kernel_overhead_s": "fixed cost per kernel launch inside a CUDA/HIP graph",
@@ -200,11 +203,27 @@ def load_profile(path) -> Profile:
     return from_json(d, p)
 
 
+def _finite(o):
+    """JSON-safe copy: non-finite floats become None (rows may hold a failed measurement)."""
+    if isinstance(o, float):
+        return o if math.isfinite(o) else None
+    if isinstance(o, dict):
+        return {str(k): _finite(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple)):
+        return [_finite(v) for v in o]
+    return o
+
+
 def save_profile(profile: Profile, path) -> Path:
-    """Write atomically: a temp file in the same folder, fsync, then rename over the target."""
+    """Write atomically: a temp file in the same folder, fsync, then rename over the target.
+
+    The document is validated with the loader first, so a file on disk is always loadable;
+    an error or interrupt at any point leaves the previous file (or none) and no temp file."""
     p = Path(path)
+    doc = _finite(profile.to_json())
+    from_json(doc, p)  # refuse to write what load_profile would reject
+    data = json.dumps(doc, indent=1, allow_nan=False)
     p.parent.mkdir(parents=True, exist_ok=True)
-    data = json.dumps(profile.to_json(), indent=1, allow_nan=False)
     fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
     try:
         with os.fdopen(fd, "w") as f:
@@ -241,3 +260,21 @@ def default_profile_for(gpu_key: str) -> Profile | None:
         return None
     cands.sort(key=lambda p: (p.source == "measured", str(p.provenance.get("date", ""))))
     return cands[-1]
+
+
+def resolve_profile(ref: str) -> Profile:
+    """A profile by path, by shipped file stem (e.g. 'h100-sxm-80gb.published') or by GPU name
+    or alias ('h100', 'mi300x-192gb': that GPU's default shipped profile)."""
+    p = Path(ref)
+    if p.suffix == ".json" or p.exists() or "/" in ref:
+        return load_profile(p)
+    shipped = shipped_profiles()
+    if ref in shipped:
+        return shipped[ref]
+    from .catalog.hardware import get_gpu
+
+    gpu = get_gpu(ref)  # raises UnknownNameError with suggestions
+    prof = default_profile_for(gpu.key)
+    if prof is None:
+        raise MoeprofError(f"no shipped profile for GPU {gpu.key}; pass a profile file path")
+    return prof

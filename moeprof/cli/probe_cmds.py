@@ -1,0 +1,202 @@
+"""`moeprof probe`, `moeprof telemetry`, `moeprof validate`.
+
+torch is imported inside `probe` only (through moeprof.probes.suite), so importing the CLI, or
+running `telemetry` / `validate`, never loads it."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import click
+
+from ..errors import MoeprofError
+from .common import BoundedFloat, BoundedInt, emit_json
+
+DEVICES = ("auto", "cuda", "rocm", "cpu")
+
+
+def _fmt_rate(v: float, unit: str) -> str:
+    for scale, prefix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(v) >= scale:
+            return f"{v / scale:.4g} {prefix}{unit}"
+    return f"{v:.4g} {unit}"
+
+
+# ---- probe ------------------------------------------------------------------------------------
+@click.command()
+@click.option("--quick", is_flag=True, help="Fewer sizes and repeats (CPU: well under a minute).")
+@click.option("--model", "model_name", default="scout", show_default=True, help="Model whose shapes are probed (name or config.json path).")
+@click.option("--out", type=click.Path(dir_okay=False), default=None, help="Profile to write [default: ./<gpu>.measured.json].")
+@click.option("--device", type=click.Choice(DEVICES), default="auto", show_default=True, help="Device to probe.")
+@click.option("--only", default=None, help="Comma-separated probes: ceilings,gemm,moe,attention,kv_cache,energy,collectives.")
+@click.option("--budget-s", type=BoundedFloat(0, 7200), default=None, help="Wall-clock budget for all probes; cases past a probe's share are skipped and recorded.")
+@click.option("--repeats", type=BoundedInt(1, 1000), default=None, help="Timed repeats per case (median) [default: 5, quick 3].")
+@click.option("--scale", "shape_scale", type=BoundedFloat(0, 1), default=None, help="Shape scale (0, 1] [default: 1 on a GPU >= 60 GiB, 1/16 quick or 1/8 on a CPU].")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary.")
+def probe(quick, model_name, out, device, only, budget_s, repeats, shape_scale, as_json):
+    """Measure the device at hand (GEMM, MoE, attention, KV cache, energy, collectives) and write
+    a profile. Progress goes to stderr, one line per case."""
+    from ..catalog.models import load_model
+    from ..probes.settings import PROBES, ProbeSettings
+
+    load_model(model_name)  # a bad name fails before torch is loaded
+    probes = tuple(p.strip() for p in only.split(",") if p.strip()) if only else PROBES
+    settings = ProbeSettings(
+        device=device,
+        model=model_name,
+        quick=quick,
+        budget_s=budget_s,
+        probes=probes,
+        repeats=repeats or (3 if quick else 5),
+        warmup=1 if quick else 2,
+        target_ms=1.0 if quick else 2.0,
+        shape_scale=shape_scale,
+    )
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        raise MoeprofError("moeprof probe needs torch: pip install 'moeprof[probe]' (or a torch build for your GPU)") from None
+    from ..probes.suite import run_suite
+    from ..profile import save_profile
+
+    t0 = time.perf_counter()
+    prof = run_suite(settings)
+    path = Path(out) if out else Path(f"{prof.gpu}.measured.json")
+    save_profile(prof, path)
+    prof.path = str(path)
+    elapsed = time.perf_counter() - t0
+    errors: dict[str, int] = {}
+    for r in prof.rows:
+        if "error" in r:
+            errors[r["error"]] = errors.get(r["error"], 0) + 1
+    summary = {
+        "path": str(path),
+        "gpu": prof.gpu,
+        "device_name": prof.provenance.get("device_name"),
+        "elapsed_s": elapsed,
+        "rows": len(prof.rows),
+        "errors": errors,
+        "curves": {k: {"x": list(c.x), "y": list(c.y)} for k, c in prof.curves.items()},
+        "scalars": dict(prof.scalars),
+    }
+    if as_json:
+        emit_json(summary)
+        return
+    click.echo(f"wrote {path}: measured profile of {summary['device_name']} (gpu key {prof.gpu}), {len(prof.rows)} rows in {elapsed:.1f} s")
+    if errors:
+        click.echo("  rows with errors: " + ", ".join(f"{k} {v}" for k, v in sorted(errors.items())))
+    units = {"flop_per_s": "FLOP/s", "bytes_per_s": "B/s", "bus_bytes_per_s": "B/s bus"}
+    from ..profile import CURVE_KINDS
+
+    for name, c in prof.curves.items():
+        xname, yname = CURVE_KINDS[name]
+        click.echo(
+            f"  {name:<18} {len(c.x):>2} points  {xname} {c.x[0]:g}..{c.x[-1]:g}: "
+            f"{_fmt_rate(min(c.y), units.get(yname, yname))} .. {_fmt_rate(max(c.y), units.get(yname, yname))}"
+        )
+    for k, v in prof.scalars.items():
+        click.echo(f"  {k:<18} {v:.4g}")
+    click.echo(f"next: moeprof validate --profile {path}")
+
+
+# ---- telemetry --------------------------------------------------------------------------------
+def _telemetry_lines(samples) -> list[str]:
+    out = []
+    for s in samples:
+        mem = "-"
+        if s.memory_used_bytes is not None and s.memory_total_bytes:
+            mem = f"{s.memory_used_bytes / 2**30:.2f}/{s.memory_total_bytes / 2**30:.2f} GiB"
+        f = lambda v, fmt: "-" if v is None else format(v, fmt)  # noqa: E731
+        out.append(
+            f"{s.vendor:<7}{s.index:>3}  {str(s.device_name or '-')[:34]:<34} {mem:>20} {f(s.power_w, '.1f'):>8} W "
+            f"{f(s.energy_j, '.1f'):>12} J {f(s.gpu_util_pct, '.0f'):>5} % {f(s.sm_clock_mhz, '.0f'):>6} MHz {f(s.memory_clock_mhz, '.0f'):>6} MHz"
+        )
+        out += [f"             note: {n}" for n in s.notes]
+    return out
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (one document; with --watch one line per reading).")
+@click.option("--watch", type=BoundedFloat(0, 3600), default=None, help="Read again every SEC seconds until interrupted.")
+@click.option("--count", type=BoundedInt(1, 10**9), default=None, help="With --watch: stop after N readings.")
+@click.option("--vendor", type=click.Choice(("auto", "nvidia", "amd", "cpu")), default="auto", show_default=True, help="Telemetry backend.")
+def telemetry(as_json, watch, count, vendor):
+    """Device telemetry: name, memory, power, energy counter, utilisation, clocks (NVML, amdsmi,
+    or the host CPU when no GPU library answers). Missing fields print '-' with a note."""
+    from ..telemetry import open_backend, unavailable_notes
+
+    b = open_backend(vendor)
+    why = unavailable_notes() if vendor == "auto" and b.vendor == "cpu" else list(b.notes)
+
+    def doc():
+        return {"vendor": b.vendor, "available": b.available, "driver_version": b.driver_version, "notes": why, "devices": [s.to_dict() for s in b.samples()]}
+
+    if watch is None:
+        if as_json:
+            emit_json(doc())
+            return
+        click.echo(f"telemetry: {b.vendor}" + (f" (driver {b.driver_version})" if b.driver_version else ""))
+        for n in why:
+            click.echo(f"  note: {n}")
+        click.echo(f"{'vendor':<7}{'idx':>3}  {'device':<34} {'memory used/total':>20} {'power':>10} {'energy counter':>14} {'util':>7} {'clock':>10} {'mem clk':>10}")
+        for line in _telemetry_lines(b.samples()):
+            click.echo(line)
+        return
+    n = 0
+    try:
+        while count is None or n < count:
+            if n:
+                time.sleep(watch)
+            if as_json:
+                click.echo(json.dumps(doc(), default=str))
+            else:
+                stamp = time.strftime("%H:%M:%S")
+                for line in _telemetry_lines(b.samples()):
+                    click.echo(f"{stamp} {line}")
+            n += 1
+    except KeyboardInterrupt:
+        return
+
+
+# ---- validate ---------------------------------------------------------------------------------
+@click.command()
+@click.option("--profile", "profile_ref", required=True, help="Profile file, or a shipped profile / GPU name (h100, h200, mi300x).")
+@click.option("--calibration", type=click.Choice(("self", "shipped", "none")), default="self", show_default=True,
+              help="Rates the model uses: the profile's own curves, the shipped profile for its GPU, or datasheet ceilings only.")
+@click.option("--fail-above", type=BoundedFloat(0, 1e6), default=None, help="Exit 1 when the median |error| of timed rows exceeds this percentage.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def validate(profile_ref, calibration, fail_above, as_json):
+    """Predicted vs measured for every probe row of a profile the performance model can predict:
+    the error of each row, then the median and worst absolute percentage error."""
+    from ..probes.validate import validate_profile
+    from ..profile import resolve_profile
+
+    prof = resolve_profile(profile_ref)
+    v = validate_profile(prof, calibration)
+    s = v.summary()
+    if as_json:
+        emit_json(v.to_json())
+    else:
+        click.echo(f"validate {v.profile}: {prof.label}, gpu {v.gpu} ({v.gpu_spec})")
+        click.echo(f"rates: {v.rates_from}")
+        if not v.checks:
+            click.echo("no row of this profile can be predicted (published profiles hold few rows; measure one with `moeprof probe`)")
+        else:
+            click.echo(f"{'probe':<18}{'case':<44}{'predicted':>12}{'measured':>12}{'error':>9}")
+            for c in v.checks:
+                unit = "ms" if c.quantity == "ms" else "MiB"
+                scale = 1.0 if c.quantity == "ms" else 2**20
+                mark = "  (in-sample)" if c.quantity == "ms" and not c.held_out else ""
+                click.echo(f"{c.probe:<18}{c.case[:43]:<44}{c.predicted / scale:>9.4g} {unit:<3}{c.measured / scale:>8.4g} {unit:<3}{c.error_pct:>+8.1f}%{mark}")
+            click.echo(f"note: {v.note}")
+            for key, title in (("time", "time, all rows"), ("time_held_out", "time, held-out rows"), ("memory", "memory")):
+                if key in s:
+                    t = s[key]
+                    click.echo(f"summary ({title}): {t['rows']} rows; median |error| {t['median_abs_pct']:.1f}%, worst {t['worst_abs_pct']:.1f}% ({t['worst_case']})")
+            click.echo("by probe: " + "; ".join(f"{p} n={t['rows']} median {t['median_abs_pct']:.1f}% worst {t['worst_abs_pct']:.1f}%" for p, t in s["by_probe"].items()))
+        if s["not_predicted"]:
+            click.echo("not predicted: " + ", ".join(f"{p} ({n})" for p, n in s["not_predicted"].items()))
+    if fail_above is not None and "time" in s and s["time"]["median_abs_pct"] > fail_above:
+        raise MoeprofError(f"median |error| {s['time']['median_abs_pct']:.1f}% exceeds --fail-above {fail_above:g}%")

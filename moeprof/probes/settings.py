@@ -1,0 +1,53 @@
+"""What a probe run does: which probes, how long, at which sizes. No torch here."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from ..errors import MoeprofError
+
+PROBES = ("ceilings", "gemm", "moe", "attention", "kv_cache", "energy", "collectives")
+
+# Share of the time budget each probe may use; a probe that finishes early leaves its time to
+# the ones after it (see ProbeContext.begin).
+BUDGET_SHARES = {
+    "ceilings": 0.08,
+    "gemm": 0.30,
+    "moe": 0.22,
+    "attention": 0.12,
+    "kv_cache": 0.05,
+    "energy": 0.13,
+    "collectives": 0.10,
+}
+
+
+@dataclass
+class ProbeSettings:
+    device: str = "auto"  # auto | cuda | rocm | cpu
+    model: str = "scout"
+    quick: bool = False
+    budget_s: float | None = None  # wall-clock budget for all probes (None: no limit)
+    probes: tuple[str, ...] = PROBES
+    warmup: int = 2
+    repeats: int = 5
+    target_ms: float = 2.0  # each timed sample loops the op until it lasts about this long
+    shape_scale: float | None = None  # None: chosen from the device (1 on a large GPU)
+    seed: int = 1234
+    collective_procs: int | None = None  # None: all local GPUs, 2 gloo processes on a CPU
+    energy_window_s: float | None = None  # None: chosen from the device and --quick
+
+    def __post_init__(self):
+        unknown = [p for p in self.probes if p not in PROBES]
+        if unknown:
+            raise MoeprofError(f"unknown probe(s) {', '.join(unknown)} (known: {', '.join(PROBES)})")
+        if self.device not in ("auto", "cuda", "rocm", "cpu"):
+            raise MoeprofError(f"unknown device {self.device!r}: use cuda, rocm or cpu")
+        if self.repeats < 1 or self.warmup < 0:
+            raise MoeprofError("repeats must be >= 1 and warmup >= 0")
+        if self.shape_scale is not None and not 0 < self.shape_scale <= 1:
+            raise MoeprofError(f"shape scale must be in (0, 1], got {self.shape_scale}")
+
+    def to_json(self) -> dict:
+        d = asdict(self)
+        d["probes"] = list(self.probes)
+        return d
