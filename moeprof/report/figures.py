@@ -1,0 +1,243 @@
+"""Plotly figures of the reports. Every axis title carries its unit; every piece of text that
+came from the user or a data file goes through `plot_text` (plotly renders some HTML tags)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.colors import qualitative
+from plotly.subplots import make_subplots
+
+from .html import plot_text as T
+from .plan_data import KvCurve, LatencySweep, MemoryBar, ValidationPoints, pareto_front
+
+TEMPLATE = "plotly_white"
+_SKU_COLORS = qualitative.D3
+
+
+def sku_colors(skus) -> dict[str, str]:
+    return {s: _SKU_COLORS[i % len(_SKU_COLORS)] for i, s in enumerate(skus)}
+
+
+def _base(fig, height: int, title: str | None = None):
+    fig.update_layout(
+        template=TEMPLATE,
+        height=height,
+        margin=dict(l=70, r=30, t=60 if title else 40, b=60),
+        title=dict(text=T(title), x=0.01, font=dict(size=15)) if title else None,
+        legend=dict(orientation="h", yanchor="top", y=-0.18, xanchor="left", x=0),
+        hoverlabel=dict(align="left"),
+    )
+    return fig
+
+
+def _hover(r: dict) -> str:
+    """Hover text of a planner row: escaped pieces joined with plotly's <br>."""
+    def f(v, spec):
+        return "–" if v is None else spec.format(v)
+
+    lines = [
+        f"{T(r['sku'])}: {r['vms']} VM(s), {r['gpus']} GPUs",
+        f"TP {r['tp']} · EP {r['ep']} · PP {r['pp']} · {r['replicas']} replica(s)",
+        f"quant {T(r['quant'])} · KV {T(r['kv_dtype'])} · max batch {r['max_batch']}",
+        f"${f(r.get('usd_per_month'), '{:,.0f}')}/month · ${f(r.get('usd_per_hour'), '{:,.2f}')}/h",
+        f"TTFT {f(r.get('ttft_ms'), '{:,.0f}')} ms · TPOT {f(r.get('tpot_ms'), '{:,.1f}')} ms",
+        f"${f(r.get('usd_per_million_tokens'), '{:,.3f}')}/M tokens · {f(r.get('joules_per_token'), '{:,.2f}')} J/token",
+    ]
+    return "<br>".join(lines)
+
+
+# ---------------------------------------------------------------------------------------
+# Plan report
+# ---------------------------------------------------------------------------------------
+def pareto_figure(rows: list[dict], recommended: dict | None, ttft_target_ms: float, tpot_target_ms: float,
+                  colors: dict[str, str]) -> go.Figure:
+    """$/month vs TTFT and vs TPOT at the target QPS, one colour per SKU, Pareto front dashed."""
+    fig = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.06,
+                        subplot_titles=("cost vs TTFT", "cost vs TPOT"))
+    for col, key, target in ((1, "ttft_ms", ttft_target_ms), (2, "tpot_ms", tpot_target_ms)):
+        pts = [r for r in rows if r.get(key) is not None]
+        for sku in colors:
+            mine = [r for r in pts if r["sku"] == sku]
+            if not mine:
+                continue
+            fig.add_trace(go.Scatter(
+                x=[r[key] for r in mine], y=[r["usd_per_month"] for r in mine], mode="markers",
+                name=T(sku), legendgroup=T(sku), showlegend=col == 1,
+                marker=dict(color=colors[sku], size=8, opacity=0.75, line=dict(width=0.5, color="#fff")),
+                hovertext=[_hover(r) for r in mine], hoverinfo="text",
+            ), row=1, col=col)
+        if pts:
+            front = pareto_front([r[key] for r in pts], [r["usd_per_month"] for r in pts])
+            fig.add_trace(go.Scatter(
+                x=[pts[i][key] for i in front], y=[pts[i]["usd_per_month"] for i in front], mode="lines",
+                line=dict(color="#444", dash="dash", width=1.2, shape="hv"), name="Pareto front",
+                legendgroup="front", showlegend=col == 1, hoverinfo="skip",
+            ), row=1, col=col)
+        if recommended and recommended.get(key) is not None:
+            fig.add_trace(go.Scatter(
+                x=[recommended[key]], y=[recommended["usd_per_month"]], mode="markers", name="recommended",
+                legendgroup="rec", showlegend=col == 1,
+                marker=dict(symbol="star", size=18, color="#2ca02c", line=dict(width=1, color="#000")),
+                hovertext=["recommended<br>" + _hover(recommended)], hoverinfo="text",
+            ), row=1, col=col)
+        fig.add_vline(x=target, line=dict(color="#b33", dash="dot", width=1), row=1, col=col,
+                      annotation_text=f"target {target:g} ms", annotation_position="top left",
+                      annotation_font=dict(size=10, color="#b33"))
+    fig.update_xaxes(title_text="TTFT at target QPS, p-percentile (ms)", type="log", row=1, col=1)
+    fig.update_xaxes(title_text="TPOT at target QPS (ms)", row=1, col=2)
+    fig.update_yaxes(title_text="cost at target QPS ($/month, 730 h)", type="log", row=1, col=1)
+    return _base(fig, 500)
+
+
+def memory_figure(bars: list[MemoryBar]) -> go.Figure:
+    """Stacked memory per GPU (GiB) against the usable GPU memory, one bar per configuration."""
+    fig = go.Figure()
+    names: list[str] = []
+    for b in bars:
+        for k in b.parts_gib:
+            if k not in names:
+                names.append(k)
+    palette = _part_colors(names)
+    x = ["<br>".join(T(line) for line in b.label) for b in bars]
+    for k in names:
+        fig.add_trace(go.Bar(
+            x=x, y=[b.parts_gib.get(k, 0.0) for b in bars], name=T(k), marker_color=palette[k],
+            hovertemplate="%{x}<br>" + T(k) + ": %{y:.2f} GiB<extra></extra>",
+        ))
+    fig.add_trace(go.Scatter(
+        x=x, y=[b.capacity_gib for b in bars], mode="markers+text", name="GPU memory (usable, GiB)",
+        marker=dict(symbol="line-ew-open", size=60, line=dict(width=3, color="#000")),
+        text=[f"{b.capacity_gib:.1f} GiB" for b in bars], textposition="top center",
+        hovertemplate="%{x}<br>usable GPU memory: %{y:.2f} GiB<extra></extra>",
+    ))
+    fig.update_layout(barmode="stack", bargap=0.35)
+    fig.update_yaxes(title_text="memory per GPU (GiB)")
+    fig.update_xaxes(title_text="configuration (heaviest GPU of a replica)", tickangle=0)
+    fig = _base(fig, 560)
+    fig.update_layout(legend=dict(y=-0.28))
+    return fig
+
+
+def _part_colors(names: list[str]) -> dict[str, str]:
+    weights = [n for n in names if n.startswith("weights")]
+    blues = ["#08306b", "#08519c", "#2171b5", "#4292c6", "#6baed6", "#9ecae1", "#3182bd", "#1c6fb0", "#c6dbef"]
+    out = {n: blues[i % len(blues)] for i, n in enumerate(weights)}
+    fixed = {"activation peak": "#8c6d31", "non-torch": "#969696", "CUDA graphs": "#636363", "KV cache": "#fd8d3c",
+             "reserved": "#e5e5e5"}
+    for n in names:
+        if n not in out:
+            out[n] = next((c for k, c in fixed.items() if n.startswith(k)), "#bcbd22")
+    return out
+
+
+def kv_context_figure(curves: list[KvCurve], model_max: int, target_context: int, colors: dict[str, str]) -> go.Figure:
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.09,
+                        subplot_titles=("KV cache of one sequence, per GPU", "max batch that fits the KV budget"))
+    for c in curves:
+        col = colors.get(c.sku, "#333")
+        name = T(c.label)
+        fig.add_trace(go.Scatter(
+            x=c.context_tokens, y=c.kv_gib_per_seq, mode="lines", name=name, legendgroup=name, line=dict(color=col),
+            hovertemplate=name + "<br>context %{x:,} tokens<br>%{y:.3f} GiB per GPU<extra></extra>",
+        ), row=1, col=1)
+        fig.add_trace(go.Scatter(
+            x=[c.context_tokens[0], c.context_tokens[-1]], y=[c.kv_budget_gib] * 2, mode="lines",
+            name=name + " KV budget", legendgroup=name, showlegend=False, line=dict(color=col, dash="dot", width=1),
+            hovertemplate=name + "<br>KV budget %{y:.1f} GiB per GPU<extra></extra>",
+        ), row=1, col=1)
+        seqs = np.where(c.max_seqs >= 1, c.max_seqs, np.nan)
+        fig.add_trace(go.Scatter(
+            x=c.context_tokens, y=seqs, mode="lines", name=name, legendgroup=name, showlegend=False,
+            line=dict(color=col), hovertemplate=name + "<br>context %{x:,} tokens<br>%{y:,.0f} sequences<extra></extra>",
+        ), row=1, col=2)
+    for col in (1, 2):
+        fig.add_vline(x=target_context, line=dict(color="#b33", dash="dot", width=1), row=1, col=col,
+                      annotation_text=f"target {target_context:,}", annotation_font=dict(size=10, color="#b33"),
+                      annotation_position="top left")
+    fig.update_xaxes(type="log", title_text=f"context length (tokens, up to the model maximum {model_max:,})")
+    fig.update_yaxes(type="log", title_text="KV cache per sequence per GPU (GiB)", row=1, col=1)
+    fig.update_yaxes(type="log", title_text="max concurrent sequences per replica (seqs)", row=1, col=2)
+    return _base(fig, 480)
+
+
+def latency_figure(s: LatencySweep, ttft_target_ms: float, tpot_target_ms: float, operating_batch: float | None,
+                   percentile: float) -> go.Figure:
+    fig = make_subplots(rows=1, cols=3, horizontal_spacing=0.08,
+                        subplot_titles=(f"TTFT p{percentile:g}", "TPOT", "throughput (all replicas)"))
+    hover = "running batch %{x:.1f}<br>%{customdata:.2f} req/s<br>%{y:,.1f} "
+    fig.add_trace(go.Scatter(x=s.running_batch, y=s.ttft_ms, mode="lines", name="TTFT (ms)", customdata=s.qps,
+                             hovertemplate=hover + "ms<extra>TTFT</extra>", line=dict(color="#1f77b4")), row=1, col=1)
+    fig.add_trace(go.Scatter(x=s.running_batch, y=s.tpot_ms, mode="lines", name="TPOT (ms)", customdata=s.qps,
+                             hovertemplate=hover + "ms<extra>TPOT</extra>", line=dict(color="#ff7f0e")), row=1, col=2)
+    fig.add_trace(go.Scatter(x=s.decode_batch, y=s.decode_step_ms, mode="markers", name="decode step, idle queue (ms)",
+                             marker=dict(color="#ff7f0e", symbol="circle-open"),
+                             hovertemplate="batch %{x:.0f}<br>decode step %{y:.2f} ms<extra></extra>"), row=1, col=2)
+    fig.add_trace(go.Scatter(x=s.running_batch, y=s.output_tokens_per_s, mode="lines", name="output tokens/s",
+                             customdata=s.qps, hovertemplate=hover + "output tokens/s<extra></extra>",
+                             line=dict(color="#2ca02c")), row=1, col=3)
+    for col, t in ((1, ttft_target_ms), (2, tpot_target_ms)):
+        fig.add_hline(y=t, line=dict(color="#b33", dash="dot", width=1), row=1, col=col,
+                      annotation_text=f"target {t:g} ms", annotation_font=dict(size=10, color="#b33"))
+    if operating_batch:
+        for col in (1, 2, 3):
+            fig.add_vline(x=operating_batch, line=dict(color="#2ca02c", dash="dash", width=1), row=1, col=col)
+    fig.update_xaxes(title_text="running batch per replica (seqs)", type="log")
+    fig.update_yaxes(title_text="TTFT (ms)", type="log", row=1, col=1)
+    fig.update_yaxes(title_text="TPOT (ms)", row=1, col=2)
+    fig.update_yaxes(title_text="output tokens/s (deployment)", row=1, col=3)
+    return _base(fig, 440)
+
+
+def validation_figure(points: list[ValidationPoints]) -> go.Figure:
+    """Predicted vs measured, log-log, with y = x and a +-20 % band."""
+    fig = go.Figure()
+    lo, hi = math.inf, 0.0
+    for i, p in enumerate(points):
+        lo = min(lo, *p.predicted, *p.measured)
+        hi = max(hi, *p.predicted, *p.measured)
+        err = [100.0 * (a - b) / b for a, b in zip(p.predicted, p.measured)]
+        fig.add_trace(go.Scatter(
+            x=p.measured, y=p.predicted, mode="markers", name=T(p.quantity),
+            marker=dict(size=9, color=_SKU_COLORS[i % len(_SKU_COLORS)]),
+            customdata=err, hovertext=[T(x) for x in p.labels],
+            hovertemplate="%{hovertext}<br>measured %{x:.4g}<br>predicted %{y:.4g}<br>error %{customdata:+.1f} %<extra>"
+            + T(p.quantity) + "</extra>",
+        ))
+    if hi > 0:
+        xs = [lo / 1.5, hi * 1.5]
+        fig.add_trace(go.Scatter(x=xs, y=xs, mode="lines", name="predicted = measured", line=dict(color="#333", width=1)))
+        for f, nm in ((1.2, "+20 %"), (0.8, "-20 %")):
+            fig.add_trace(go.Scatter(x=xs, y=[v * f for v in xs], mode="lines", name=nm, showlegend=nm == "+20 %",
+                                     legendgroup="band", line=dict(color="#999", dash="dot", width=1)))
+    fig.update_xaxes(type="log", title_text="measured (unit in the series name)")
+    fig.update_yaxes(type="log", title_text="predicted by moeprof (same unit)")
+    return _base(fig, 460)
+
+
+# ---------------------------------------------------------------------------------------
+# Probe report
+# ---------------------------------------------------------------------------------------
+def curve_figure(name: str, x, y, x_label: str, y_label: str, source: str) -> go.Figure:
+    fig = go.Figure(go.Scatter(
+        x=list(x), y=list(y), mode="lines+markers", name=T(name),
+        hovertemplate=T(x_label) + " %{x:.4g}<br>" + T(y_label) + " %{y:.4g}<extra></extra>",
+    ))
+    fig.update_xaxes(type="log", title_text=T(x_label))
+    fig.update_yaxes(type="log", title_text=T(y_label))
+    return _base(fig, 360, name)
+
+
+def timeseries_figure(title: str, t_s, series: dict[str, list], unit_of: dict[str, str]) -> go.Figure:
+    """Telemetry vs time: one subplot per unit, a line per field."""
+    units = list(dict.fromkeys(unit_of[k] for k in series))
+    fig = make_subplots(rows=len(units), cols=1, shared_xaxes=True, vertical_spacing=0.06)
+    for k, ys in series.items():
+        row = units.index(unit_of[k]) + 1
+        fig.add_trace(go.Scatter(x=list(t_s), y=ys, mode="lines+markers", name=T(k),
+                                 hovertemplate="t %{x:.2f} s<br>%{y:.4g}<extra>" + T(k) + "</extra>"), row=row, col=1)
+        fig.update_yaxes(title_text=T(unit_of[k]), row=row, col=1)
+    fig.update_xaxes(title_text="time since first sample (s)", row=len(units), col=1)
+    return _base(fig, 220 + 170 * len(units), title)

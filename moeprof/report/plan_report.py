@@ -1,0 +1,327 @@
+"""The plan report: one HTML page from a plan document (PlanResult.to_json()).
+
+Sections: summary (recommendation, inputs with their sources, warnings), cost vs latency of
+every feasible configuration, memory per GPU of the top configurations, KV cache and max batch
+vs context per SKU, latency and throughput vs batch of the recommendation, the per-SKU
+procurement table, rejected configurations by reason, predicted vs measured (when a
+validation is given), and the sources of every number.
+"""
+
+from __future__ import annotations
+
+from . import figures as F
+from . import plan_data as D
+from .html import Page, esc, not_available, table
+from .tables import fmt, label
+
+
+def build_plan_page(doc: dict, validation=None) -> Page:
+    inp = doc["inputs"]
+    rec = doc.get("recommended")
+    page = Page(
+        title=f"moeprof plan: {inp['model']}",
+        subtitle=(
+            f"{inp['qps']:g} req/s of {inp['input_tokens']:,} input + {inp['output_tokens']:,} output tokens, "
+            f"context {inp['context_tokens']:,} tokens; targets p{inp['percentile']:g} TTFT <= {inp['ttft_ms']:g} ms, "
+            f"TPOT <= {inp['tpot_ms']:g} ms"
+        ),
+    )
+    skus = D.skus_of(doc)
+    colors = F.sku_colors(skus)
+    page.add("summary", "Summary", _summary(doc))
+    page.add("pareto", "Cost vs latency of feasible configurations", _pareto(page, doc, colors))
+    page.add("memory", "Memory per GPU of the top configurations", _memory(page, doc))
+    page.add("kv", "KV cache and max batch vs context length", _kv(page, doc, colors))
+    page.add("latency", "Latency and throughput vs batch (recommended configuration)", _latency(page, doc))
+    page.add("procurement", "Procurement: the best configuration of each VM SKU", _procurement(doc, skus))
+    page.add("rejected", "Rejected configurations", _rejected(doc))
+    validation = validation if validation is not None else doc.get("validation")
+    if validation is not None or _measured_skus(doc):
+        page.add("validation", "Predicted vs measured", _validation(page, doc, validation))
+    page.add("sources", "Sources", _sources(doc))
+    return page
+
+
+# ---------------------------------------------------------------------------------------
+def _perf_source(doc, sku) -> str:
+    s = (doc.get("sources") or {}).get(sku)
+    return str(s.get("performance", "unknown")) if isinstance(s, dict) else "unknown"
+
+
+def _measured_skus(doc) -> list[str]:
+    return [k for k in D.skus_of(doc) if _perf_source(doc, k).startswith("measured")]
+
+
+def _calibrations(rows) -> list[str]:
+    return list(dict.fromkeys(str(r.get("calibration")) for r in rows if r.get("calibration")))
+
+
+def _latency_caption(doc, rows, skus) -> str:
+    perf = "; ".join(f"{esc(s)}: {esc(_perf_source(doc, s))}" for s in skus)
+    cal = "; ".join(esc(c) for c in _calibrations(rows)) or "not stated in the plan"
+    return (
+        f"<b>Source</b>: moeprof performance model (per-op roofline x efficiency) and serving model; latency from {perf}. "
+        f"<b>Calibration / error band</b>: {cal}."
+    )
+
+
+def _price_caption(doc, skus) -> str:
+    parts = []
+    for s in skus:
+        src = (doc.get("sources") or {}).get(s)
+        if isinstance(src, dict):
+            est = " <b>(ESTIMATE)</b>" if src.get("price_estimate") else ""
+            parts.append(f"{esc(s)}: {esc(src.get('price', 'unknown'))}{est}")
+    return "<b>Prices</b>: " + ("; ".join(parts) or "not stated in the plan") + "."
+
+
+# ---------------------------------------------------------------------------------------
+def _config_sentence(r: dict) -> str:
+    return (
+        f"<b>{esc(r['vms'])} x {esc(r['sku'])}</b> ({esc(r['gpus'])} x {esc(r['gpu'])}): TP {esc(r['tp'])}, "
+        f"EP {esc(r['ep'])}, PP {esc(r['pp'])}, {esc(r['replicas'])} replica(s), weights {esc(r['quant'])}, "
+        f"KV cache {esc(r['kv_dtype'])}, max batch {esc(r['max_batch'])} sequences"
+    )
+
+
+def _kpi(value: str, what: str) -> str:
+    return f'<div class="kpi"><b>{esc(value)}</b><span>{esc(what)}</span></div>'
+
+
+def _summary(doc) -> str:
+    inp, rec = doc["inputs"], doc.get("recommended")
+    out = []
+    if rec:
+        est = " (price is an ESTIMATE)" if rec.get("price_estimate") else ""
+        out.append(f'<p class="rec">Recommended: {_config_sentence(rec)}.{esc(est)}</p>')
+        k = [
+            (f"${fmt('usd_per_month', rec['usd_per_month'])}", "per month (730 h)"),
+            (f"${fmt('usd_per_hour', rec['usd_per_hour'])}", "per hour"),
+            (f"${fmt('usd_per_million_tokens', rec.get('usd_per_million_tokens'))}", "per million tokens (blended)"),
+            (f"{fmt('ttft_ms', rec.get('ttft_ms'))} ms", f"TTFT p{inp['percentile']:g} at {inp['qps']:g} req/s"),
+            (f"{fmt('tpot_ms', rec.get('tpot_ms'))} ms", "TPOT at the target QPS"),
+            (f"{fmt('qps_capacity', rec.get('qps_capacity'))} req/s", "capacity within the targets"),
+            (f"{fmt('joules_per_token', rec.get('joules_per_token'))} J", "per output token"),
+            (f"{fmt('max_context_tokens', rec.get('max_context_tokens'))}", "max context (tokens)"),
+        ]
+        out.append('<div class="kpis">' + "".join(_kpi(v, w) for v, w in k) + "</div>")
+        if rec.get("calibration"):
+            out.append(f"<p><b>Calibration</b>: {esc(rec['calibration'])}</p>")
+    else:
+        out.append('<p class="bad">No configuration meets the targets. The closest configurations and what they miss:</p>')
+        rows = [[D.config_label(c), "; ".join(map(str, c.get("misses") or []))] for c in doc.get("closest") or []]
+        out.append(table(["configuration", "misses"], rows) if rows else "<p>None fits in memory.</p>")
+    srcs = ((doc.get("sources") or {}).get("targets")) or {}
+    rows = [
+        ["model", inp["model"], "; ".join(map(str, (doc.get("sources") or {}).get("model") or []))],
+        ["input tokens per request", f"{inp['input_tokens']:,}", srcs.get("input_tokens", "")],
+        ["output tokens per request", f"{inp['output_tokens']:,}", srcs.get("output_tokens", "")],
+        ["context the deployment admits (tokens)", f"{inp['context_tokens']:,}", srcs.get("context_tokens", "")],
+        ["target QPS (req/s)", f"{inp['qps']:g}", srcs.get("qps", "")],
+        [f"TTFT target, p{inp['percentile']:g} (ms)", f"{inp['ttft_ms']:g}", srcs.get("ttft_ms", "")],
+        ["TPOT target (ms)", f"{inp['tpot_ms']:g}", srcs.get("tpot_ms", "")],
+        ["VM SKUs searched", ", ".join(map(str, inp.get("skus") or D.skus_of(doc))), ""],
+        ["quantization recipes", ", ".join(map(str, inp.get("quants") or ["all"])), ""],
+        ["KV dtypes", ", ".join(map(str, inp.get("kv_dtypes") or [])), ""],
+        ["max VMs", inp.get("max_vms", ""), ""],
+        ["routing skew (Zipf exponent)", inp.get("routing_skew", ""), "0 = uniform expert routing"],
+    ]
+    out.append("<h3>Inputs</h3>" + table(["input", "value", "source"], rows))
+    n = doc.get("configs_evaluated")
+    if n:
+        out.append(f"<p>{esc(f'{n:,}')} configurations evaluated.</p>")
+    for w in doc.get("warnings") or []:
+        out.append(f'<div class="warn">{esc(w)}</div>')
+    return "".join(out)
+
+
+def _pareto(page: Page, doc, colors) -> str:
+    rows = D.candidate_rows(doc)
+    if not rows:
+        return not_available("cost vs latency chart", "no feasible configuration")
+    inp = doc["inputs"]
+    skus = list(dict.fromkeys(r["sku"] for r in rows))
+    fig = F.pareto_figure(rows, doc.get("recommended"), inp["ttft_ms"], inp["tpot_ms"], colors)
+    which = "the cheapest row of every feasible (SKU, TP, EP, PP, quantization, KV dtype, max batch)" if doc.get(
+        "feasible") else "the recommendation and its alternatives (the plan lists no other feasible rows)"
+    cap = (
+        f"{len(rows):,} points: {which}; the star is the recommendation, dashed the Pareto front (no point is both "
+        f"cheaper and faster). Cost is for enough replicas to serve {inp['qps']:g} req/s. "
+        + _latency_caption(doc, rows, skus) + " " + _price_caption(doc, skus)
+    )
+    return page.figure(fig, cap)
+
+
+def _memory(page: Page, doc) -> str:
+    rows = D.top_configs(doc)
+    if not rows:
+        return not_available("memory chart", "no configuration in the plan")
+    try:
+        bars, engine = D.memory_bars(doc, rows)
+    except D.ReportDataError as e:
+        return not_available("memory chart", str(e))
+    notes = "".join(f'<div class="warn">{esc(" ".join(b.label))}: {esc(b.note)}</div>' for b in bars if b.note)
+    gpus = list(dict.fromkeys(b.row["sku"] for b in bars))
+    gpu_src = []
+    for s in gpus:
+        src = ((doc.get("sources") or {}).get(s) or {}).get("gpu") or {}
+        if isinstance(src, dict) and src.get("memory_bytes"):
+            gpu_src.append(f"{esc(s)}: {esc(src['memory_bytes'])}")
+    cap = (
+        "Heaviest GPU of one replica (the pipeline stage holding the embeddings or lm_head). "
+        f"<b>Source</b>: moeprof memory model: parameters by component from the model config x the quantization "
+        f"recipe's bytes per parameter, sharded by TP / EP / PP; engine accounting of {esc(engine.get('name', 'vLLM'))} "
+        f"{esc(engine.get('version', ''))} (gpu_memory_utilization {esc(engine.get('gpu_memory_utilization'))}, "
+        f"max_num_batched_tokens {esc(engine.get('max_num_batched_tokens'))}, max_num_seqs = the configuration's max batch). "
+        f"GPU memory: {'; '.join(gpu_src) or 'datasheet (moeprof hardware)'}. "
+        "<b>Calibration / error band</b>: weights and KV are exact arithmetic; the engine's non-torch and CUDA-graph "
+        "memory come from published vLLM logs (about +-0.5 GiB per GPU; see Sources)."
+    )
+    return page.figure(F.memory_figure(bars), cap) + notes
+
+
+def _kv(page: Page, doc, colors) -> str:
+    try:
+        curves, model_max = D.kv_curves(doc)
+    except D.ReportDataError as e:
+        return not_available("KV cache vs context chart", str(e))
+    target = int(doc["inputs"]["context_tokens"])
+    rows = [[c.sku, c.label, f"{c.kv_budget_gib:,.1f}", f"{c.max_context_tokens:,}"] for c in curves]
+    cap = (
+        "Per SKU, its cheapest feasible configuration. Left: KV cache one sequence of that length holds on one GPU "
+        "(chunked-attention layers keep at most the attention chunk), dotted the KV budget per GPU; right: how many "
+        "such sequences fit the budget. <b>Source</b>: moeprof memory model (model config, KV dtype bytes, vLLM "
+        "accounting). <b>Calibration / error band</b>: exact arithmetic on the KV budget above."
+    )
+    return page.figure(F.kv_context_figure(curves, model_max, target, colors), cap) + table(
+        ["VM SKU", "configuration", "KV budget per GPU (GiB)", "max context (tokens)"], rows, {2, 3})
+
+
+def _latency(page: Page, doc) -> str:
+    rec = doc.get("recommended")
+    if not rec:
+        return not_available("latency vs batch chart", "no configuration meets the targets")
+    try:
+        s = D.latency_sweep(doc, rec)
+    except D.ReportDataError as e:
+        return not_available("latency vs batch chart", str(e))
+    inp = doc["inputs"]
+    fig = F.latency_figure(s, inp["ttft_ms"], inp["tpot_ms"], rec.get("running_batch"), inp["percentile"])
+    cal = s.calibration or "; ".join(_calibrations([rec]))
+    cap = (
+        f"{esc(D.config_label(rec))}: load rising from idle to 98.5 % of saturation (Poisson arrivals, continuous "
+        f"batching, max batch {esc(rec['max_batch'])}); prefill of one {inp['input_tokens']:,}-token prompt "
+        f"{s.prefill_ms:,.1f} ms. Green dashed: the running batch at the target QPS. "
+        f"<b>Source</b>: moeprof performance model, {esc(_perf_source(doc, rec['sku']))}, and serving model. "
+        f"<b>Calibration / error band</b>: {esc(cal) or 'not stated'}."
+    )
+    return page.figure(fig, cap)
+
+
+def _procurement(doc, skus) -> str:
+    best = D.best_per_sku(doc)
+    azure = {}
+    try:
+        from ..catalog.hardware import load_vms
+
+        azure = {k: v.azure_name for k, v in load_vms().items()}
+    except Exception:  # a broken catalog must not stop the report
+        pass
+    fields = ["usd_per_hour", "usd_per_million_tokens", "usd_per_million_input_tokens", "usd_per_million_output_tokens",
+              "usd_per_month", "joules_per_token", "ttft_ms", "tpot_ms"]
+    headers = ["VM SKU", "Azure VM size", "configuration"] + [label(f) for f in fields] + ["price"]
+    rows = []
+    reasons: dict[str, dict[str, int]] = {}
+    for r in doc.get("rejected") or []:
+        k = r["reason"].split(":")[0]
+        reasons.setdefault(r["sku"], {}).setdefault(k, 0)
+        reasons[r["sku"]][k] += 1
+    for s in skus:
+        src = (doc.get("sources") or {}).get(s) or {}
+        price = "ESTIMATE" if src.get("price_estimate") else "list price"
+        r = best.get(s)
+        if r is None:
+            why = ", ".join(f"{k} {n}" for k, n in sorted(reasons.get(s, {}).items())) or "none evaluated"
+            rows.append([s, azure.get(s, "–"), f"no configuration meets the targets (rejected: {why})"] + ["–"] * len(fields) + [price])
+            continue
+        cfg = f"{r['vms']} VM(s), TP {r['tp']} EP {r['ep']} PP {r['pp']} x{r['replicas']}, {r['quant']} / KV {r['kv_dtype']}, batch {r['max_batch']}"
+        rows.append([s, azure.get(s, "–"), cfg] + [fmt(f, r.get(f)) for f in fields] + [price])
+    inp = doc["inputs"]
+    note = (
+        f"<p>$/month is the deployment sized for {inp['qps']:g} req/s (730 h a month); $/M tokens divides $/h by "
+        "the tokens served per hour at that rate (input and output split by their share of GPU time); J/token is "
+        "GPU energy per output token.</p>"
+    )
+    return note + table(headers, rows, set(range(3, 3 + len(fields))))
+
+
+def _rejected(doc) -> str:
+    rej = doc.get("rejected") or []
+    if not rej:
+        return "<p>No configuration was rejected.</p>"
+    groups: dict[str, list[dict]] = {}
+    for r in rej:
+        groups.setdefault(r["reason"].split(":")[0], []).append(r)
+    counts = doc.get("rejected_counts") or {k: len(v) for k, v in groups.items()}
+    out = [
+        "<p>Each parallel layout (SKU, TP, EP, PP, quantization, KV dtype) with no feasible row, with the reason of "
+        "its most promising row (memory, then TTFT, TPOT, QPS: how far it got).</p>",
+        table(["reason", "layouts"], [[k, counts.get(k, len(v))] for k, v in groups.items()], {1}),
+    ]
+    limit = 200
+    for k, items in groups.items():
+        body = [[r["sku"], r.get("tp"), r.get("ep"), r.get("pp"), r.get("quant"), r.get("kv_dtype"), r["reason"]] for r in items[:limit]]
+        more = f"<p>... and {len(items) - limit:,} more (see the plan JSON).</p>" if len(items) > limit else ""
+        out.append(
+            f"<details><summary>{esc(k)} ({len(items):,})</summary>"
+            + table(["VM SKU", "TP", "EP", "PP", "quantization", "KV dtype", "reason"], body, {1, 2, 3})
+            + more + "</details>"
+        )
+    return "".join(out)
+
+
+def _validation(page: Page, doc, validation) -> str:
+    measured = _measured_skus(doc)
+    if validation is None:
+        return not_available(
+            "predicted vs measured",
+            f"measured profiles were used for {', '.join(measured)}, but no `moeprof validate --json` output was "
+            "given (pass it with `moeprof report PLAN.json --validation FILE`)",
+        )
+    try:
+        pts = D.validation_points(validation)
+    except D.ReportDataError as e:
+        return not_available("predicted vs measured", str(e))
+    rows = []
+    for p in pts:
+        errs = [abs(a - b) / b * 100 for a, b in zip(p.predicted, p.measured)]
+        rows.append([p.quantity, len(errs), f"{sorted(errs)[len(errs) // 2]:.1f}", f"{max(errs):.1f}"])
+    src = validation.get("source") or validation.get("profile") if isinstance(validation, dict) else None
+    cap = (
+        "Each point is one case `moeprof validate` ran: x measured on the GPU, y predicted by moeprof's performance "
+        "model; dotted lines are +-20 %. "
+        + (f"<b>Source</b>: {esc(src)}." if src else "<b>Source</b>: moeprof validate output.")
+    )
+    return page.figure(F.validation_figure(pts), cap) + table(
+        ["quantity", "cases", "median |error| (%)", "max |error| (%)"], rows, {1, 2, 3})
+
+
+def _sources(doc) -> str:
+    src = doc.get("sources") or {}
+    out = []
+    model = src.get("model")
+    if model:
+        out.append("<h3>Model</h3><ul>" + "".join(f"<li>{esc(m)}</li>" for m in model) + "</ul>")
+    engine = src.get("engine")
+    if isinstance(engine, dict):
+        out.append("<h3>Serving engine accounting</h3>" + table(["setting", "source"], [[k, v] for k, v in engine.items()]))
+    for k, v in src.items():
+        if not (isinstance(v, dict) and "price" in v):
+            continue
+        rows = [["price", v.get("price", "") + (" (ESTIMATE)" if v.get("price_estimate") else "")],
+                ["performance", v.get("performance", "")]]
+        gpu = v.get("gpu")
+        if isinstance(gpu, dict):
+            rows += [[f"GPU {f}", s] for f, s in gpu.items()]
+        out.append(f"<h3>{esc(k)}</h3>" + table(["value", "source"], rows))
+    return "".join(out) or "<p>The plan lists no sources.</p>"
