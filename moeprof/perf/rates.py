@@ -3,7 +3,7 @@
 Every method takes numpy arrays (any shape) and returns an array of the same shape.
 
 GEMM compute rate at M tokens (the token dimension of [M, K] x [K, N]):
-- measured curve `gemm_bf16` / `gemm_fp8`: y(M), log-linear in M, clamped at both ends;
+- measured curve `gemm_bf16` / `gemm_fp8`: y(M), interpolated log-log, clamped at both ends;
 - fallback: peak x efficiency x tile_eff(M), with the tile-quantisation factor
   tile_eff(M) = M / (ceil(M / tile_m) * tile_m): a kernel computes whole M tiles, so M = 1 costs
   as much tensor-core time as M = tile_m. Wave quantisation over SMs is not modelled.
@@ -23,10 +23,17 @@ from .efficiency import Efficiencies
 
 
 def curve_at(curve: Curve, x) -> np.ndarray:
-    """Vectorised Curve.__call__: linear in log(x), clamped to the first / last point."""
+    """A curve's rate at x, interpolated log-log (a power law between measured points) and
+    clamped to the first / last point.
+
+    Log-log rather than Curve.__call__'s linear-in-log(x): rates that grow with size (a
+    memory-bound GEMM's FLOP/s grows like M, a collective's bus bandwidth like the message
+    below saturation) are power laws, and interpolating them linearly in log(x) overshoots
+    between points so that the time, size / rate, could fall as the size grows. With log-log
+    interpolation the time between two points is monotone whenever the measured times are."""
     xs = np.log(np.asarray(curve.x, dtype=float))
-    ys = np.asarray(curve.y, dtype=float)
-    return np.interp(np.log(np.maximum(np.asarray(x, dtype=float), 1e-300)), xs, ys)
+    ys = np.log(np.asarray(curve.y, dtype=float))
+    return np.exp(np.interp(np.log(np.maximum(np.asarray(x, dtype=float), 1e-300)), xs, ys))
 
 
 def tile_efficiency(m, tile_m: int) -> np.ndarray:
