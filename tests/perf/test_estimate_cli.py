@@ -113,8 +113,16 @@ def test_predict_row(h100):
     assert predict_row(dec, h100, None) > 0
     pre = {"probe": "attention_prefill", "seq_tokens": 4096, "num_heads": 40, "head_dim": 128}
     assert predict_row(pre, h100, None) > 0
-    moe = {"probe": "moe", "t_tokens": 64, "hidden": 5120, "intermediate": 8192, "num_experts": 16, "top_k": 1}
+    moe = {"probe": "moe_layer", "t_tokens": 64, "hidden": 5120, "expert_intermediate": 8192, "shared_intermediate": 8192,
+           "num_experts": 16, "top_k": 1, "dtype": "bf16", "impl": "grouped"}
     assert predict_row(moe, h100, None) > predict_row({**moe, "experts_touched": 2}, h100, None)
+    # 2 touched experts: router + 2 experts + shared expert weights at HBM rate, 16 probe kernels;
+    # the 64 tokens' activations (about 13 MB) add about 2 %
+    two = ((5120 * 16 + 3 * 3 * 5120 * 8192) * 2) / (3.35e12 * 0.8866) + 16 * 2e-6
+    assert predict_row({**moe, "experts_touched": 2}, h100, None) == pytest.approx(two * 1e3, rel=0.03)
+    ar = {"probe": "allreduce", "message_bytes": 1 << 20, "world_size": 8, "nodes": 1}
+    assert predict_row(ar, h100, None) == pytest.approx((6e-6 + (1 << 20) * 1.75 / 450e9) * 1e3)
+    assert predict_row({**ar, "error": "oom"}, h100, None) is None
     assert predict_row({"probe": "kv_cache"}, h100, None) is None
     assert predict_row({"probe": "gemm", "m_tokens": 1, "k": 5120}, h100, None) is None
     assert predict_row({"probe": "gemm", "m_tokens": 1, "k": 5120, "n": 8, "dtype": "int3"}, h100, None) is None
