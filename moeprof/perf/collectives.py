@@ -13,9 +13,12 @@ GPU's per-direction scale-up bandwidth. All-to-all without its own curve uses th
 bus bandwidth at the same size (an assumption, see efficiency.json), capped at the per-direction
 link bandwidth. NVSwitch systems give every group size the same bus bandwidth; the MI300X full
 mesh gives a group of n GPUs n - 1 of its 7 links, so busbw scales by (n - 1) / 7.
-Below the smallest measured message the curve is clamped, and the fixed latency (a published
-one-shot all-reduce latency, or the profile's collective_latency_s) carries the small-message
-cost. Across VMs each GPU has its own InfiniBand NIC: bus bandwidth is limited to
+A measured time already contains the fixed latency, so the curve is first reduced to its
+bandwidth part: at each measured size x_i (time t_i = x_i * f / y_i, f the all-reduce factor of
+the VM's GPU count) the bandwidth part is y'_i = x_i * f / (t_i - latency) = y_i * t_i / (t_i -
+latency); then t = latency + m * f / y'(m) reproduces every measured point exactly, and below
+the smallest measured message (y' clamped) the latency (a published one-shot all-reduce latency,
+or the profile's collective_latency_s) carries the small-message cost. Across VMs each GPU has its own InfiniBand NIC: bus bandwidth is limited to
 (GPUs of the group per VM) x NIC bandwidth x efficiency, with a larger fixed latency.
 All functions take numpy arrays and return seconds of the broadcast shape.
 """
@@ -30,12 +33,25 @@ from .efficiency import Efficiencies
 from .rates import curve_at
 
 
+def default_vm_for(gpu: GpuSpec) -> VmSpec | None:
+    """The catalog VM with this GPU (its published all-reduce curve is the per-SKU default)."""
+    from ..catalog.hardware import load_vms
+
+    for vm in load_vms().values():
+        if vm.gpu.key == gpu.key:
+            return vm
+    return None
+
+
 class Interconnect:
     def __init__(self, gpu: GpuSpec, vm: VmSpec | None, profile: Profile | None, eff: Efficiencies, latency_s: float):
         self.gpu, self.vm, self.eff = gpu, vm, eff
         self.latency_s = float(latency_s)
         self.cross_vm_latency_s = eff.cross_vm_latency_s
         self.link_bytes_per_s = gpu.scale_up_bytes_per_s
+        if vm is None and (profile is None or profile.curve("allreduce") is None):
+            vm = default_vm_for(gpu)  # for its published all-reduce curve and NIC bandwidth
+        self.vm = vm
         self.gpus_per_vm = vm.gpus_per_vm if vm is not None else 8
         self.mesh = gpu.scale_up == "infinity_fabric"
         nic = vm.scale_out_bytes_per_s_per_gpu if vm is not None else 50e9
@@ -51,6 +67,9 @@ class Interconnect:
             self.sources["allreduce"] = f"VM {vm.key} published all-reduce curve: {self.allreduce_curve.source}"
         else:
             self.sources["allreduce"] = f"datasheet scale-up {gpu.scale_up_bytes_per_s / 1e9:.0f} GB/s per direction (no curve)"
+        n = self.gpus_per_vm
+        self.allreduce_curve = self._bandwidth_part(self.allreduce_curve, 2.0 * (n - 1) / n)
+        self.alltoall_curve = self._bandwidth_part(self.alltoall_curve, (n - 1) / n)
         if self.alltoall_curve is not None:
             self.sources["alltoall"] = f"{profile.label}: curve alltoall"
         else:
@@ -59,6 +78,17 @@ class Interconnect:
             self.sources["infiniband"] = "no VM given: 400 Gb/s NDR per GPU assumed"
         else:
             self.sources["infiniband"] = f"VM {vm.key}: {vm.scale_out_bytes_per_s_per_gpu / 1e9:.0f} GB/s per GPU x {eff.infiniband_efficiency}"
+
+    def _bandwidth_part(self, curve: Curve | None, factor: float) -> Curve | None:
+        """The curve with the fixed latency taken out of every measured time (see module doc);
+        a point measured faster than 1.1 x the latency keeps a tenth of its time as bandwidth part."""
+        if curve is None:
+            return None
+        ys = []
+        for x, y in zip(curve.x, curve.y):
+            t = x * factor / y
+            ys.append(x * factor / max(t - self.latency_s, 0.1 * t))
+        return Curve(curve.x, tuple(ys), curve.source)
 
     # ---- bus bandwidth inside a VM ---------------------------------------------------
     def intra_busbw(self, msg_bytes, n_ranks, kind: str = "allreduce") -> np.ndarray:

@@ -121,7 +121,8 @@ def test_predict_row(h100):
     two = ((5120 * 16 + 3 * 3 * 5120 * 8192) * 2) / (3.35e12 * 0.8866) + 16 * 2e-6
     assert predict_row({**moe, "experts_touched": 2}, h100, None) == pytest.approx(two * 1e3, rel=0.03)
     ar = {"probe": "allreduce", "message_bytes": 1 << 20, "world_size": 8, "nodes": 1}
-    assert predict_row(ar, h100, None) == pytest.approx((6e-6 + (1 << 20) * 1.75 / 450e9) * 1e3)
+    # no profile curve: the VM's published curve, whose 1 MiB point is 43.7 GB/s busBW
+    assert predict_row(ar, h100, None) == pytest.approx((1 << 20) * 1.75 / 43.7e9 * 1e3)
     assert predict_row({**ar, "error": "oom"}, h100, None) is None
     assert predict_row({"probe": "kv_cache"}, h100, None) is None
     assert predict_row({"probe": "gemm", "m_tokens": 1, "k": 5120}, h100, None) is None
