@@ -1,0 +1,357 @@
+"""Deployment exports of a plan's recommendation: the `vllm serve` commands, the SGLang launch
+commands, and an Azure ML managed online deployment YAML.
+
+Each export states the engine version it targets and follows the plan exactly: TP / EP / PP,
+the context the deployment must admit (--max-model-len), the KV cache dtype, max batch
+(--max-num-seqs) and the weights' quantization. Checkpoints: a recipe the model ships as a
+checkpoint (maverick-fp8's FP8 experts) loads that checkpoint; fp8 on a bf16 checkpoint is
+vLLM's / SGLang's online FP8 (`--quantization fp8`); int4 recipes and models with no public
+checkpoint need one the user supplies, which the export says in a comment and leaves as the
+MODEL variable rather than naming a checkpoint that does not exist.
+
+Text from the plan reaches a shell script only through shlex.quote and a comment only with
+its line breaks removed; YAML values are written by yaml.safe_dump.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import shlex
+from dataclasses import dataclass
+
+from .errors import MoeprofError
+
+FORMATS = ("vllm", "sglang", "azureml")
+SGLANG_VERSION = "0.5"  # python -m sglang.launch_server flags as documented for SGLang 0.5
+AZUREML_SCHEMA = "https://azuremlschemas.azureedge.net/latest/managedOnlineDeployment.schema.json"
+VLLM_PORT = 8000
+SGLANG_PORT = 30000
+
+
+def vllm_version() -> str:
+    from .memory import load_engine
+
+    e = load_engine()
+    return e.engine_version if e.engine == "vllm" else "unknown"
+
+
+def vllm_image_tag() -> str:
+    m = re.match(r"\s*(\d+)\.(\d+)", vllm_version())
+    return f"v{m.group(1)}.{m.group(2)}.0" if m else "latest"
+
+
+def _comment(text) -> str:
+    """One comment line: no line breaks can escape the comment."""
+    return "# " + re.sub(r"[\r\n\x00-\x1f\x7f\u2028\u2029]+", " ", str(text))
+
+
+# ---------------------------------------------------------------------------------------
+# What to load
+# ---------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Checkpoint:
+    model_id: str | None  # None: the user must supply one (the MODEL variable)
+    quantization: str | None  # engine --quantization value, None for the checkpoint's own
+    notes: tuple[str, ...] = ()
+
+
+def resolve_checkpoint(model_name: str, quant: str) -> Checkpoint:
+    """The checkpoint and engine quantization flag that give the plan's quantization recipe."""
+    from .catalog import models as M
+
+    try:
+        spec = M.load_model(model_name)
+    except MoeprofError:
+        spec = None
+    variants = M._variants()
+    base = variants.get(str(model_name).lower(), {}).get("base", str(model_name).lower())
+    shipped: dict[str, str] = {}  # recipe -> checkpoint that ships it
+    if base in M.builtin_model_files():
+        b = M.load_model(base)
+        if b.hf_id:
+            shipped[b.default_quant] = b.hf_id
+        for v in variants.values():
+            if v["base"] == base and v.get("hf_id"):
+                shipped.setdefault(v["quant"], v["hf_id"])
+    elif spec is not None and spec.hf_id:
+        shipped[spec.default_quant] = spec.hf_id
+    name = spec.name if spec is not None else str(model_name)
+    if quant in shipped:
+        return Checkpoint(shipped[quant], None, (f"checkpoint {shipped[quant]} ships the {quant} weights",))
+    bf16 = shipped.get("bf16")
+    if quant.startswith("fp8") and bf16:
+        notes = [f"{quant} weights from the bf16 checkpoint by online FP8 quantization (--quantization fp8)"]
+        if quant != "fp8":
+            notes.append(
+                f"online FP8 quantizes every linear layer, the plan's {quant} recipe only part of them: "
+                "slightly less memory and different accuracy than planned"
+            )
+        return Checkpoint(bf16, "fp8", tuple(notes))
+    if not shipped:
+        return Checkpoint(None, None, (f"{name} has no public checkpoint: set MODEL to your own",))
+    known = ", ".join(f"{q}: {c}" for q, c in shipped.items())
+    return Checkpoint(None, None, (
+        f"the {quant} recipe needs a pre-quantized {quant} checkpoint of {name} (none is published; "
+        f"published: {known}): set MODEL to it",
+    ))
+
+
+# ---------------------------------------------------------------------------------------
+def _recommended(doc: dict) -> dict:
+    from .catalog.quant import KV_DTYPES, load_recipes
+
+    rec = doc.get("recommended")
+    if not rec:
+        raise MoeprofError("the plan has no recommended configuration (nothing met the targets): nothing to export")
+    if rec.get("quant") not in load_recipes():
+        raise MoeprofError(f"field 'recommended.quant': unknown quantization recipe {rec.get('quant')!r}")
+    if rec.get("kv_dtype") not in KV_DTYPES:
+        raise MoeprofError(f"field 'recommended.kv_dtype': unknown KV dtype {rec.get('kv_dtype')!r}")
+    return rec
+
+
+def _layout(doc: dict):
+    """(rec, vm or None, gpus per VM, replicas per VM, VMs per replica)."""
+    from .catalog.hardware import load_vms
+
+    rec = _recommended(doc)
+    vm = load_vms().get(rec["sku"])
+    gpv = vm.gpus_per_vm if vm else max(1, rec["gpus"] // max(rec["vms"], 1))
+    per_replica = rec["tp"] * rec["pp"]
+    per_vm = gpv // per_replica if per_replica <= gpv else 0
+    vms_per_replica = 1 if per_vm else math.ceil(per_replica / gpv)
+    return rec, vm, gpv, per_vm, vms_per_replica
+
+
+def _header(doc: dict, engine: str, version: str) -> list[str]:
+    rec, inp = _recommended(doc), doc["inputs"]
+    return [
+        _comment(f"moeprof export for {engine} {version}: {inp['model']}"),
+        _comment(
+            f"plan: {rec['vms']} x {rec['sku']} ({rec['gpus']} x {rec['gpu']}), TP {rec['tp']} EP {rec['ep']} PP {rec['pp']}, "
+            f"{rec['replicas']} replica(s), weights {rec['quant']}, KV cache {rec['kv_dtype']}, max batch {rec['max_batch']}"
+        ),
+        _comment(
+            f"targets: {inp['qps']:g} req/s, {inp['input_tokens']} in + {inp['output_tokens']} out tokens, context "
+            f"{inp['context_tokens']}, p{inp['percentile']:g} TTFT <= {inp['ttft_ms']:g} ms, TPOT <= {inp['tpot_ms']:g} ms"
+        ),
+    ]
+
+
+def _model_lines(ck: Checkpoint) -> tuple[list[str], str]:
+    """Comment lines and the model argument (a quoted id, or "$MODEL" when the user supplies it)."""
+    lines = [_comment(n) for n in ck.notes]
+    if ck.model_id:
+        return lines, shlex.quote(ck.model_id)
+    lines.append('MODEL="${MODEL:?set MODEL to the checkpoint (see the comment above)}"')
+    return lines, '"$MODEL"'
+
+
+def _visible_devices(vm) -> str:
+    return "HIP_VISIBLE_DEVICES" if vm is not None and vm.gpu.vendor == "amd" else "CUDA_VISIBLE_DEVICES"
+
+
+def vllm_args(doc: dict, ck: Checkpoint) -> list[str]:
+    """Arguments after `vllm serve MODEL` for one replica (unquoted)."""
+    from .memory import load_engine
+
+    rec, inp = _recommended(doc), doc["inputs"]
+    eng = load_engine()
+    args = ["--tensor-parallel-size", str(rec["tp"]), "--pipeline-parallel-size", str(rec["pp"])]
+    if rec["ep"] > 1:
+        args.append("--enable-expert-parallel")
+    args += [
+        "--max-model-len", str(int(inp["context_tokens"])),
+        "--kv-cache-dtype", "auto" if rec["kv_dtype"] == "bf16" else rec["kv_dtype"],
+        "--max-num-seqs", str(rec["max_batch"]),
+        "--gpu-memory-utilization", f"{eng.gpu_memory_utilization:g}",
+        "--max-num-batched-tokens", str(eng.max_num_batched_tokens),
+    ]
+    if ck.quantization:
+        args += ["--quantization", ck.quantization]
+    return args
+
+
+def _shell(head: list[str], model_arg: str, args: list[str], raw_tail: str = "") -> str:
+    """head MODEL args: every word quoted except model_arg (already shell text) and raw_tail."""
+    return " ".join([*map(shlex.quote, head), model_arg, *map(shlex.quote, args)]) + raw_tail
+
+
+def _replica_lines(rec: dict, vm, per_vm: int, command) -> list[str]:
+    """Commands for replicas that fit in one VM: command(slot) per replica, its GPUs pinned when
+    several share a VM; with several VMs, VM_INDEX selects this VM's replicas."""
+    per_replica = rec["tp"] * rec["pp"]
+    dev = _visible_devices(vm)
+    by_vm: dict[int, list[str]] = {}
+    for r in range(rec["replicas"]):
+        vm_i, slot = divmod(r, per_vm)
+        pin = f"{dev}={','.join(str(slot * per_replica + g) for g in range(per_replica))} " if per_vm > 1 else ""
+        by_vm.setdefault(vm_i, []).append(f"{pin}{command(slot)} &")
+    lines = [_comment(
+        f"{rec['replicas']} replica(s), at most {per_vm} per VM, on {len(by_vm)} VM(s); balance requests over every "
+        "replica's port"
+    )]
+    if len(by_vm) == 1:
+        return lines + by_vm[0] + ["wait"]
+    lines += [
+        _comment(f"run this script on each VM with VM_INDEX=0..{len(by_vm) - 1}"),
+        'VM_INDEX="${VM_INDEX:?which VM this is, 0..' + str(len(by_vm) - 1) + '}"',
+        'case "$VM_INDEX" in',
+    ]
+    for vm_i, cmds in by_vm.items():
+        lines += [f"  {vm_i})"] + [f"    {c}" for c in cmds] + ["    ;;"]
+    lines += ['  *) echo "VM_INDEX must be 0..' + str(len(by_vm) - 1) + '" >&2; exit 2 ;;', "esac", "wait"]
+    return lines
+
+
+def export_vllm(doc: dict) -> str:
+    rec, vm, gpv, per_vm, vms_per_replica = _layout(doc)
+    version = vllm_version()
+    ck = resolve_checkpoint(doc["inputs"]["model"], rec["quant"])
+    lines = ["#!/usr/bin/env bash", *_header(doc, "vLLM", version)]
+    lines.append(_comment("--kv-cache-dtype auto = the model dtype (bf16); memory settings are the ones the plan assumed"))
+    mlines, model_arg = _model_lines(ck)
+    lines += mlines + ["set -euo pipefail"]
+    args = vllm_args(doc, ck)
+    if per_vm:
+        lines += _replica_lines(rec, vm, per_vm,
+                                lambda slot: _shell(["vllm", "serve"], model_arg, args + ["--port", str(VLLM_PORT + slot)]))
+    else:
+        lines += [
+            _comment(
+                f"each replica spans {vms_per_replica} VMs (pipeline stages across VMs over InfiniBand): start a Ray "
+                "cluster on its VMs first (`ray start --head` on the first, `ray start --address=HEAD:6379` on the "
+                f"others), then run this on the head VM; {rec['replicas']} replica(s) in all"
+            ),
+            _shell(["vllm", "serve"], model_arg,
+                   args + ["--distributed-executor-backend", "ray", "--port", str(VLLM_PORT)]),
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def sglang_args(doc: dict, ck: Checkpoint) -> list[str]:
+    """Arguments of `python -m sglang.launch_server --model-path MODEL` for one replica (unquoted)."""
+    rec, inp = _recommended(doc), doc["inputs"]
+    args = ["--tp-size", str(rec["tp"]), "--pp-size", str(rec["pp"])]
+    if rec["ep"] > 1:
+        args += ["--ep-size", str(rec["ep"])]
+    args += [
+        "--context-length", str(int(inp["context_tokens"])),
+        "--kv-cache-dtype", "auto" if rec["kv_dtype"] == "bf16" else "fp8_e4m3",
+        "--max-running-requests", str(rec["max_batch"]),
+    ]
+    if ck.quantization:
+        args += ["--quantization", ck.quantization]
+    return args + ["--host", "0.0.0.0"]
+
+
+def export_sglang(doc: dict) -> str:
+    rec, vm, gpv, per_vm, vms_per_replica = _layout(doc)
+    ck = resolve_checkpoint(doc["inputs"]["model"], rec["quant"])
+    lines = ["#!/usr/bin/env bash", *_header(doc, "SGLang", SGLANG_VERSION)]
+    lines.append(_comment(
+        "SGLang sizes its KV pool with --mem-fraction-static, not by the vLLM accounting the plan used: check that "
+        "the server log's KV pool holds max batch x context tokens"
+    ))
+    mlines, model_arg = _model_lines(ck)
+    lines += mlines + ["set -euo pipefail"]
+    head = ["python", "-m", "sglang.launch_server", "--model-path"]
+    args = sglang_args(doc, ck)
+    if per_vm:
+        lines += _replica_lines(rec, vm, per_vm, lambda slot: _shell(head, model_arg, args + ["--port", str(SGLANG_PORT + slot)]))
+    else:
+        lines += [
+            _comment(
+                f"each replica spans {vms_per_replica} VMs: run this on VM i of the replica with NODE_RANK=i and HEAD "
+                f"set to the first VM's address; {rec['replicas']} replica(s) in all"
+            ),
+            'NODE_RANK="${NODE_RANK:?0 on the first VM, 1.. on the others}"; HEAD="${HEAD:?address of the first VM}"',
+            _shell(head, model_arg, args + ["--nnodes", str(vms_per_replica), "--port", str(SGLANG_PORT)],
+                   ' --node-rank "$NODE_RANK" --dist-init-addr "$HEAD:50000"'),
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def _azure_name(text: str, limit: int = 32) -> str:
+    """An Azure ML endpoint / deployment name: letters, digits and hyphens, starting with a letter."""
+    s = re.sub(r"[^a-z0-9-]+", "-", str(text).lower()).strip("-")
+    s = re.sub(r"-{2,}", "-", s)
+    if not s or not s[0].isalpha():
+        s = "m-" + s
+    return s[:limit].rstrip("-") or "moeprof"
+
+
+def export_azureml(doc: dict, endpoint_name: str | None = None) -> str:
+    import yaml
+
+    rec, vm, gpv, per_vm, vms_per_replica = _layout(doc)
+    inp = doc["inputs"]
+    if not per_vm:
+        raise MoeprofError(
+            f"each replica spans {vms_per_replica} VMs (TP x PP = {rec['tp'] * rec['pp']} > {gpv} GPUs per VM); Azure ML "
+            "managed online deployments run independent single-VM instances: use --format vllm with a Ray cluster"
+        )
+    if vm is None:
+        raise MoeprofError(f"VM SKU {rec['sku']!r} is not in the catalog: no Azure instance type to export")
+    version = vllm_version()
+    ck = resolve_checkpoint(inp["model"], rec["quant"])
+    eng_args = vllm_args(doc, ck)
+    notes = []
+    if per_vm > 1:
+        eng_args += ["--data-parallel-size", str(per_vm)]
+        notes.append(
+            f"{per_vm} replicas per instance run as vLLM data parallelism (--data-parallel-size {per_vm}) behind one "
+            "server" + (": with --enable-expert-parallel vLLM then spreads the experts over all the instance's GPUs"
+                        if rec["ep"] > 1 else "")
+        )
+    end_to_end_ms = (rec.get("ttft_ms") or 0) + inp["output_tokens"] * (rec.get("tpot_ms") or 0)
+    body = {
+        "$schema": AZUREML_SCHEMA,
+        "name": _azure_name(f"{rec['sku']}-{rec['quant']}"),
+        "endpoint_name": endpoint_name or _azure_name(f"{inp['model']}-endpoint"),
+        "environment": {
+            "build": {"path": "./vllm-env"},
+            "inference_config": {
+                "liveness_route": {"port": VLLM_PORT, "path": "/health"},
+                "readiness_route": {"port": VLLM_PORT, "path": "/health"},
+                "scoring_route": {"port": VLLM_PORT, "path": "/"},
+            },
+        },
+        "environment_variables": {
+            "MODEL_NAME": ck.model_id or "",
+            "VLLM_ARGS": " ".join(eng_args),  # word-split by the entrypoint: plain tokens only
+        },
+        "instance_type": vm.azure_name,
+        "instance_count": int(rec["vms"]),
+        "request_settings": {
+            "request_timeout_ms": int(min(180000, max(60000, 3 * end_to_end_ms))),
+            "max_concurrent_requests_per_instance": int(rec["max_batch"] * per_vm),
+        },
+        "liveness_probe": {"initial_delay": 1800, "period": 30, "timeout": 10, "failure_threshold": 30},
+        "readiness_probe": {"initial_delay": 1800, "period": 30, "timeout": 10, "failure_threshold": 30},
+    }
+    head = [
+        _comment(f"moeprof export: Azure ML managed online deployment, container runs vLLM {version} "
+                 f"(image vllm/vllm-openai:{vllm_image_tag()})"),
+        *_header(doc, "vLLM", version)[1:],
+        *(_comment(n) for n in ck.notes + tuple(notes)),
+        _comment("./vllm-env/Dockerfile (the image's entrypoint must start vllm serve with these variables):"),
+        _comment(f"  FROM vllm/vllm-openai:{vllm_image_tag()}"),
+        _comment('  ENTRYPOINT ["/bin/sh", "-c", "exec vllm serve \\"$MODEL_NAME\\" $VLLM_ARGS --port 8000"]'),
+        _comment("gated Hugging Face models also need HF_TOKEN (set it from a secret, never in this file)"),
+        _comment("instance_count = the plan's VMs; probes wait 30 min for the weights to download and load"),
+    ]
+    if not ck.model_id:
+        head.append(_comment("MODEL_NAME is empty: set it to the checkpoint named in the comment above"))
+    return "\n".join(head) + "\n" + yaml.safe_dump(body, sort_keys=False, default_flow_style=False, width=1000)
+
+
+def export(doc: dict, fmt: str) -> str:
+    if fmt == "vllm":
+        return export_vllm(doc)
+    if fmt == "sglang":
+        return export_sglang(doc)
+    if fmt == "azureml":
+        return export_azureml(doc)
+    raise MoeprofError(f"unknown export format {fmt!r} (known: {', '.join(FORMATS)})")
