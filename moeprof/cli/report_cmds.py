@@ -1,0 +1,85 @@
+"""`moeprof report` (HTML report of a saved plan or a GPU profile) and `moeprof export`
+(deployment commands / YAML for a saved plan's recommendation)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from ..errors import ConfigError
+from .common import emit_json
+
+
+class _Choice(click.Choice):
+    """A choice whose missing-option message stays on one line."""
+
+    def get_missing_message(self, param, ctx) -> str:
+        return f"choose one of {', '.join(map(str, self.choices))}"
+
+
+def _default_output(src: str, suffix: str) -> str:
+    return str(Path(src).with_suffix(suffix).name)
+
+
+@click.command()
+@click.argument("file", metavar="PLAN_OR_PROFILE.json", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", "out", type=click.Path(dir_okay=False), default=None,
+              help="HTML file to write [default: FILE's name with .html, in the current folder].")
+@click.option("--validation", "validation_path", type=click.Path(dir_okay=False), default=None,
+              help="`moeprof validate --json` output: adds the predicted vs measured chart to a plan report.")
+@click.option("--json", "as_json", is_flag=True, help="Print what was written as JSON.")
+def report(file, out, validation_path, as_json):
+    """Write a self-contained offline HTML report of a plan (`moeprof plan --json > PLAN.json`)
+    or of a GPU profile (`moeprof probe` output): plotly embedded once, no network access."""
+    from ..report import write_plan_report, write_profile_report
+    from ..report.plan_doc import check_plan, is_plan, is_profile, read_json
+
+    doc = read_json(file)
+    out = out or _default_output(file, ".html")
+    if is_profile(doc):
+        if validation_path:
+            raise click.BadParameter("applies to plan reports only", param_hint="--validation")
+        write_profile_report(doc, out, path_label=file)
+        kind = "profile"
+    elif is_plan(doc):
+        check_plan(doc, file)
+        validation = read_json(validation_path) if validation_path else None
+        write_plan_report(doc, out, validation)
+        kind = "plan"
+    else:
+        raise ConfigError(file, "<root>", "neither a plan (`moeprof plan --json`) nor a profile (schema 'moeprof.profile')")
+    size = os.path.getsize(out)
+    if as_json:
+        emit_json({"kind": kind, "output": out, "bytes": size})
+    else:
+        click.echo(f"{kind} report written to {out} ({size / 1e6:.1f} MB, opens offline)")
+
+
+@click.command()
+@click.argument("plan_file", metavar="PLAN.json", type=click.Path(dir_okay=False))
+@click.option("--format", "fmt", type=_Choice(["vllm", "sglang", "azureml"]), required=True,
+              help="vllm: `vllm serve` commands; sglang: SGLang launch commands; azureml: Azure ML managed online deployment YAML.")
+@click.option("-o", "--output", "out", type=click.Path(dir_okay=False), default=None, help="File to write [default: stdout].")
+@click.option("--json", "as_json", is_flag=True, help="Print {format, engine, output or text} as JSON.")
+def export(plan_file, fmt, out, as_json):
+    """Deployment of a saved plan's recommended configuration for vLLM, SGLang or Azure ML;
+    each states the engine version it targets."""
+    from ..export import SGLANG_VERSION, export as make_export, vllm_version
+    from ..report.html import write_atomic
+    from ..report.plan_doc import load_plan
+
+    doc = load_plan(plan_file)
+    text = make_export(doc, fmt)
+    engine = f"SGLang {SGLANG_VERSION}" if fmt == "sglang" else f"vLLM {vllm_version()}"
+    if out:
+        write_atomic(out, text)
+        if fmt != "azureml":
+            os.chmod(out, 0o755)
+    if as_json:
+        emit_json({"format": fmt, "engine": engine, **({"output": out} if out else {"text": text})})
+    elif out:
+        click.echo(f"{fmt} export ({engine}) written to {out}", err=True)
+    else:
+        click.echo(text, nl=False)
