@@ -220,7 +220,7 @@ def validation_figure(points: list[ValidationPoints]) -> go.Figure:
 # ---------------------------------------------------------------------------------------
 # Probe report
 # ---------------------------------------------------------------------------------------
-def curve_figure(name: str, x, y, x_label: str, y_label: str, source: str) -> go.Figure:
+def curve_figure(name: str, x, y, x_label: str, y_label: str) -> go.Figure:
     fig = go.Figure(go.Scatter(
         x=list(x), y=list(y), mode="lines+markers", name=T(name),
         hovertemplate=T(x_label) + " %{x:.4g}<br>" + T(y_label) + " %{y:.4g}<extra></extra>",
