@@ -93,6 +93,7 @@ class PlanResult:
     rejected_counts: dict
     closest: list[dict]
     sources: dict
+    feasible: list[dict] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     configs_evaluated: int = 0
 
@@ -104,6 +105,7 @@ class PlanResult:
             "rejected": self.rejected,
             "rejected_counts": self.rejected_counts,
             "closest": self.closest,
+            "feasible": self.feasible,
             "configs_evaluated": self.configs_evaluated,
             "warnings": self.warnings,
             "sources": self.sources,
@@ -311,27 +313,41 @@ def _serve_and_cost(mem: pd.DataFrame, lat, vms, targets: Targets, space: Search
     ttft0, tpot0, _, _ = serving.latency_at(np.full(len(df), 1e-9), prefill, O, s_grid, B, targets.percentile)
 
     # Replicas: every count from 1 to what max_vms allows.
-    gpv = np.array([vms[s].gpus_per_vm for s in df.sku])
+    gpv = df.sku.map({k: v.gpus_per_vm for k, v in vms.items()}).to_numpy()
     per_vm = np.where(df.gpus_per_replica <= gpv, gpv // np.maximum(df.gpus_per_replica, 1), 0)
     r_max = np.where(per_vm > 0, per_vm * space.max_vms, space.max_vms // df.vms_per_replica.clip(lower=1))
     r_max = np.maximum(r_max, 1)
     idx = np.repeat(np.arange(len(df)), r_max)
-    r = np.concatenate([np.arange(1, k + 1) for k in r_max]) if len(r_max) else np.array([], dtype=int)
+    starts = np.repeat(np.cumsum(r_max) - r_max, r_max)
+    r = np.arange(len(idx)) - starts + 1  # 1..r_max for each row
     rows = df.iloc[idx].reset_index(drop=True)
     rows["replicas"] = r
     per_vm_r = per_vm[idx]
     rows["vms"] = np.where(per_vm_r > 0, np.ceil(r / np.maximum(per_vm_r, 1)), r * rows.vms_per_replica).astype(int)
     rows["gpus"] = rows.replicas * rows.gpus_per_replica
-    price = np.array([vms[s].price.usd_per_hour for s in rows.sku])
+    price = rows.sku.map({k: v.price.usd_per_hour for k, v in vms.items()}).to_numpy()
     rows["usd_per_hour"] = rows.vms * price
     rows["usd_per_month"] = rows.usd_per_hour * HOURS_PER_MONTH
-    rows["price_estimate"] = [vms[s].price.estimate for s in rows.sku]
+    rows["price_estimate"] = rows.sku.map({k: v.price.estimate for k, v in vms.items()})
     rows["qps_capacity"] = cap_r[idx] * r
 
     lam = targets.qps / r
-    b, tpot, rho, rho_p, rho_d, service = serving.operating_point(lam, O, prefill[idx], s_grid[idx], B[idx])
-    ttft = prefill[idx] / np.maximum(1 - rho_d, 1e-9) + serving.wait_quantile_s(rho, service, targets.percentile)
-    tpot = np.where(rho >= 1, np.inf, tpot)
+    # Latency at the target load, computed for the rows that fit in memory (the rest stay inf).
+    live = ok.to_numpy()[idx]
+    ttft, tpot = np.full(len(idx), np.inf), np.full(len(idx), np.inf)
+    b, rho = np.ones(len(idx)), np.full(len(idx), np.inf)
+    if live.any():
+        li = idx[live]
+        # The uncapped running batch depends on the layout and the replica count, not on the
+        # max batch: solve it once per (layout, replicas) and share it across max batches.
+        layout_id = df.groupby(["sku", "tp", "ep", "pp", "quant", "kv_dtype"], sort=False).ngroup().to_numpy()
+        pair = layout_id[li].astype(np.int64) * (int(r.max()) + 1) + r[live]
+        uniq, first, inv = np.unique(pair, return_index=True, return_inverse=True)
+        bf = serving.free_batch(lam[live][first], O, prefill[li][first], s_grid[li][first])
+        ttft[live], tpot[live], b[live], rho[live] = serving.latency_at(
+            lam[live], prefill[li], O, s_grid[li], B[li], targets.percentile, b_free=bf[inv]
+        )
+    rho_p = lam * prefill[idx]
     rows["ttft_ms"] = ttft * 1e3
     rows["tpot_ms"] = tpot * 1e3
     rows["running_batch"] = b
@@ -343,7 +359,7 @@ def _serve_and_cost(mem: pd.DataFrame, lat, vms, targets: Targets, space: Search
 
     # Energy per output token: prefill + decode share + idle draw of the unused time.
     j_step = serving.interp_step(j_grid[idx], b)
-    idle_w = rows.gpus_per_replica.to_numpy() * np.array([_idle_w(vms[s]) for s in rows.sku])
+    idle_w = rows.gpus_per_replica.to_numpy() * rows.sku.map({k: _idle_w(v) for k, v in vms.items()}).to_numpy()
     e_req = rows.prefill_j.fillna(0).to_numpy() + O * j_step / np.maximum(b, 1) + np.clip(1 - rho, 0, 1) * idle_w / np.maximum(lam, 1e-12)
     rows["joules_per_token"] = e_req / O
 
@@ -402,8 +418,24 @@ def _row_dict(r) -> dict:
     return d
 
 
+def _records(df: pd.DataFrame) -> list[dict]:
+    """Rows as JSON-ready dicts (non-finite numbers become None)."""
+    if not len(df):
+        return []
+    sub = df[list(ROW_FIELDS)].astype(object)
+    sub = sub.where(pd.notna(sub) & ~sub.isin([np.inf, -np.inf]), None)
+    out = []
+    for rec in sub.to_dict("records"):
+        out.append({k: (v.item() if hasattr(v, "item") else v) for k, v in rec.items()})
+    return out
+
+
 def _rank(model, targets, space, rows: pd.DataFrame, vms, profiles, engine) -> PlanResult:
-    feas = rows[rows.feasible].sort_values(["usd_per_month", "tpot_ms", "ttft_ms", "gpus"], kind="stable")
+    # Cost first; at equal cost the recipe closest to the released weights, then bf16 KV, then latency.
+    ranks = {k: r.quality_rank for k, r in load_recipes().items()}
+    feas = rows[rows.feasible].assign(
+        _q=lambda d: d.quant.map(ranks), _kv=lambda d: (d.kv_dtype != "bf16").astype(int)
+    ).sort_values(["usd_per_month", "_q", "_kv", "tpot_ms", "ttft_ms", "gpus"], kind="stable")
     sources = _sources(model, vms, profiles, engine)
     warnings = [
         f"{k}: price is an ESTIMATE ({v.price.source})" for k, v in vms.items() if v.price.estimate
@@ -433,17 +465,18 @@ def _rank(model, targets, space, rows: pd.DataFrame, vms, profiles, engine) -> P
     # Rejected: each (sku, layout, quant, kv dtype) none of whose rows is feasible, with the
     # reason of its most promising row (memory < TTFT < TPOT < QPS in how far it got).
     order = {"memory": 0, "TTFT": 1, "TPOT": 2, "QPS": 3}
-    rej = rows[~rows.feasible].copy()
     keys = ["sku", "tp", "ep", "pp", "quant", "kv_dtype"]
-    feasible_keys = set(map(tuple, feas[keys].to_numpy())) if len(feas) else set()
-    rej["stage"] = rej.reason.str.split(":").str[0].map(order)
-    rej = rej.sort_values(["stage", "qps_capacity"], ascending=[False, False], kind="stable")
-    rejected = []
-    for key, g in rej.groupby(keys, sort=False):
-        if tuple(key) in feasible_keys:
-            continue
-        r = g.iloc[0]
-        rejected.append({**{k: (int(v) if isinstance(v, np.integer) else v) for k, v in zip(keys, key)}, "reason": r.reason})
+    rej = rows.loc[~rows.feasible, keys + ["reason", "qps_capacity"]]
+    rej = rej.assign(stage=rej.reason.str.partition(":")[0].map(order))
+    rej = rej.sort_values(["stage", "qps_capacity"], ascending=[False, False], kind="stable").drop_duplicates(keys)
+    if len(feas):
+        ok_keys = feas[keys].drop_duplicates().assign(_ok=True)
+        rej = rej.merge(ok_keys, on=keys, how="left")
+        rej = rej[rej._ok.isna()]
+    rejected = [
+        {k: (v.item() if hasattr(v, "item") else v) for k, v in rec.items()}
+        for rec in rej[keys + ["reason"]].to_dict("records")
+    ]
     counts: dict[str, int] = {}
     for item in rejected:
         k = item["reason"].split(":")[0]
@@ -474,7 +507,10 @@ def _rank(model, targets, space, rows: pd.DataFrame, vms, profiles, engine) -> P
                 d["misses"] = [r.memory_reason]
                 closest.append(d)
 
+    layout_keys = ["sku", "tp", "ep", "pp", "quant", "kv_dtype", "max_batch"]
+    frontier = feas.drop_duplicates(layout_keys) if len(feas) else feas
     return PlanResult(
+        feasible=_records(frontier),
         model=model.name,
         targets=targets,
         space=space,

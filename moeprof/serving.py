@@ -36,7 +36,23 @@ def interp_step(s_grid: np.ndarray, b: np.ndarray) -> np.ndarray:
     return s_grid[rows, k] * (1 - t) + s_grid[rows, k + 1] * t
 
 
-def operating_point(lam, out_tokens, prefill_s, s_grid, max_batch, iters: int = 60):
+def free_batch(lam, out_tokens, prefill_s, s_grid, iters: int = 60):
+    """Running batch with no max-batch cap: the fixed point of b = lam x O x s(b) / (1 - lam x P)
+    (the right side grows with b, so iterating from b = 1 climbs monotonically to it). The fixed
+    point under a cap B is min(free_batch, B), which lets callers share it across caps."""
+    lam = np.asarray(lam, dtype=float)
+    headroom = np.maximum(1.0 - lam * prefill_s, 1e-9)
+    b = np.ones_like(lam)
+    for _ in range(iters):
+        b_new = np.clip(lam * out_tokens * interp_step(s_grid, b) / headroom, 1.0, BATCH_GRID[-1] * 4)
+        done = np.allclose(b_new, b, rtol=1e-7, atol=1e-9)
+        b = b_new
+        if done:
+            break
+    return b
+
+
+def operating_point(lam, out_tokens, prefill_s, s_grid, max_batch, b_free=None):
     """Running batch, TPOT and load at arrival rate lam (per replica).
 
     Fixed point of b = lam x O x TPOT(b), TPOT(b) = s(b) / (1 - lam x P), capped at max_batch.
@@ -46,13 +62,9 @@ def operating_point(lam, out_tokens, prefill_s, s_grid, max_batch, iters: int = 
     lam = np.asarray(lam, dtype=float)
     max_batch = np.asarray(max_batch, dtype=float)
     headroom = np.maximum(1.0 - lam * prefill_s, 1e-9)
-    b = np.ones_like(lam)
-    for _ in range(iters):
-        b_new = np.clip(lam * out_tokens * interp_step(s_grid, b) / headroom, 1.0, max_batch)
-        done = np.allclose(b_new, b, rtol=1e-7, atol=1e-9)
-        b = b_new
-        if done:
-            break
+    if b_free is None:
+        b_free = free_batch(lam, out_tokens, prefill_s, s_grid)
+    b = np.minimum(b_free, max_batch)
     tpot = interp_step(s_grid, b) / headroom
     service = prefill_s + out_tokens * interp_step(s_grid, max_batch) / max_batch
     rho = lam * service
@@ -69,12 +81,12 @@ def wait_quantile_s(rho, service_s, percentile: float):
     return np.where(rho >= 1.0, np.inf, q)
 
 
-def latency_at(lam, prefill_s, out_tokens, s_grid, max_batch, percentile):
+def latency_at(lam, prefill_s, out_tokens, s_grid, max_batch, percentile, b_free=None):
     """(ttft_s, tpot_s, running batch b, rho) at per-replica rate lam.
 
     TTFT_p = P + p x s(b) (the decode step in flight) + W_p(prefill queue: load lam x P, service P)
              + W_p(admission queue: load rho, service S) once the running batch is at max_batch."""
-    b, tpot, rho, service = operating_point(lam, out_tokens, prefill_s, s_grid, max_batch)
+    b, tpot, rho, service = operating_point(lam, out_tokens, prefill_s, s_grid, max_batch, b_free)
     step = interp_step(s_grid, b)
     lam = np.asarray(lam, dtype=float)
     ttft = prefill_s + (percentile / 100.0) * step + wait_quantile_s(lam * prefill_s, prefill_s, percentile)

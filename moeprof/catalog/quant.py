@@ -22,6 +22,8 @@ class QuantRecipe:
     weight_bytes_per_param: dict  # component -> bytes/param
     gemm_dtype: dict  # component -> "bf16" | "fp8"
     sources: tuple[str, ...] = ()
+    quality_rank: int = 0  # 0 = released weights; higher = further from them (tie-break only)
+    quality_note: str = ""
 
     @property
     def uses_fp8(self) -> bool:
@@ -44,6 +46,8 @@ def load_recipes() -> dict[str, QuantRecipe]:
             weight_bytes_per_param={k: float(comps[k]["weight_bytes_per_param"]) for k in COMPONENTS},
             gemm_dtype={k: comps[k]["gemm_dtype"] for k in COMPONENTS},
             sources=tuple(r.get("sources", ())),
+            quality_rank=int(r.get("quality_rank", 0)),
+            quality_note=str(r.get("quality_note", "")),
         )
     return out
 

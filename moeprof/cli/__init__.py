@@ -8,6 +8,7 @@ Errors: a MoeprofError or a bad option value is one line on stderr and exit 1; a
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -90,6 +91,11 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         click.echo("moeprof: interrupted", err=True)
         return 130
+    except Exception as e:  # a bug: one line for users, the traceback with MOEPROF_DEBUG=1
+        if os.environ.get("MOEPROF_DEBUG"):
+            raise
+        click.echo(f"moeprof: internal error: {type(e).__name__}: {e} (set MOEPROF_DEBUG=1 for the traceback)", err=True)
+        return 1
     return 0
 
 

@@ -11,7 +11,7 @@ import click
 from ..catalog.models import load_model
 from ..catalog.quant import KV_DTYPES
 from ..planner import SearchSpace, Targets, load_target_defaults, plan as run_plan
-from .common import BoundedFloat, BoundedInt, emit_json, parse_prices
+from .common import BoundedFloat, BoundedInt, emit_csv, emit_json, parse_prices
 
 _D = {k: v["value"] for k, v in load_target_defaults().items() if not k.startswith("_")}
 
@@ -40,6 +40,7 @@ def target_options(f):
         click.option("--vm-file", type=click.Path(dir_okay=False), help="JSON file of extra / overriding VMs and prices."),
         click.option("--profile", "profile_paths", multiple=True, type=click.Path(dir_okay=False), help="GPU profile JSON to use for its GPU (repeatable) [default: shipped]."),
         click.option("--json", "as_json", is_flag=True, help="Print JSON."),
+        click.option("--csv", "as_csv", is_flag=True, help="Print CSV (one row per configuration; unit-suffixed columns)."),
     ]
     for o in reversed(opts):
         f = o(f)
@@ -47,7 +48,7 @@ def target_options(f):
 
 
 def _run(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms, percentile, skus, quants,
-         kv_dtypes, max_vms, routing_skew, prices, vm_file, profile_paths, progress):
+         kv_dtypes, max_vms, routing_skew, prices, vm_file, profile_paths):
     model = load_model(model_name)
     targets = Targets.defaults(
         input_tokens=input_tokens, output_tokens=output_tokens, context_tokens=context, qps=qps,
@@ -68,12 +69,9 @@ def _run(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms
         for p in profile_paths:
             prof = load_profile(p)
             profiles[prof.gpu] = prof
-    if progress:
-        click.echo(f"planning {model.name}: searching SKU x VMs x TP/EP/PP x replicas x quant x KV dtype x max batch ...", err=True)
     t0 = time.perf_counter()
     result = run_plan(model, targets, space, vm_file, parse_prices(prices), profiles)
-    if progress:
-        click.echo(f"evaluated {result.configs_evaluated:,} configurations in {time.perf_counter() - t0:.2f} s", err=True)
+    result.wall_s = time.perf_counter() - t0
     return model, result
 
 
@@ -88,15 +86,14 @@ def _fmt_row(r: dict) -> str:
 @target_options
 @click.option("--report", "report_path", type=click.Path(dir_okay=False), default=None, help="Also write a self-contained HTML report here.")
 def plan(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms, percentile, skus, quants,
-         kv_dtypes, max_vms, routing_skew, prices, vm_file, profile_paths, as_json, report_path):
+         kv_dtypes, max_vms, routing_skew, prices, vm_file, profile_paths, as_json, as_csv, report_path):
     """Recommend the cheapest deployment meeting the context, QPS and latency targets.
 
     Searches VM SKU x VM count x TP x EP x PP x replicas x quantization x KV dtype x max batch,
     rejects what does not fit or misses a target (with the reason), ranks the rest by $/month.
     Exit 1 when nothing meets the targets (the closest configurations are printed)."""
     model, result = _run(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms, percentile,
-                         skus, quants, kv_dtypes, max_vms, routing_skew, prices, vm_file, profile_paths,
-                         progress=not as_json)
+                         skus, quants, kv_dtypes, max_vms, routing_skew, prices, vm_file, profile_paths)
     doc = result.to_json()
     if report_path:
         from ..report import write_plan_report  # optional feature module
@@ -106,6 +103,12 @@ def plan(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms
             click.echo(f"report written to {report_path}", err=True)
     if as_json:
         emit_json(doc)
+    elif as_csv:
+        rec = result.recommended
+        rows = ([{**rec, "recommended": True}] if rec else []) + [
+            {**r, "recommended": False} for r in (result.feasible or result.closest)
+        ]
+        emit_csv(rows)
     else:
         _print_plan(model, result)
     if result.recommended is None:
@@ -164,7 +167,10 @@ def _print_plan(model, result):
     for k, items in shown.items():
         for it in items:
             echo(f"  {it['sku']} tp={it['tp']} ep={it['ep']} pp={it['pp']} {it['quant']}/KV {it['kv_dtype']}: {it['reason']}")
-    echo(f"\n{result.configs_evaluated:,} configurations evaluated. Use --json for all fields and sources.")
+    echo(
+        f"\n{result.configs_evaluated:,} configurations evaluated in {getattr(result, 'wall_s', 0):.2f} s "
+        "(SKU x TP x EP x PP x quant x KV dtype x max batch x replicas). --json for all fields and sources."
+    )
     for w in result.warnings:
         echo(f"note: {w}")
 
@@ -172,14 +178,16 @@ def _print_plan(model, result):
 @click.command()
 @target_options
 def compare(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms, percentile, skus, quants,
-            kv_dtypes, max_vms, routing_skew, prices, vm_file, profile_paths, as_json):
+            kv_dtypes, max_vms, routing_skew, prices, vm_file, profile_paths, as_json, as_csv):
     """Procurement table: the best configuration of each VM SKU at the same targets."""
     model, result = _run(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms, percentile,
-                         skus, quants, kv_dtypes, max_vms, routing_skew, prices, vm_file, profile_paths,
-                         progress=not as_json)
+                         skus, quants, kv_dtypes, max_vms, routing_skew, prices, vm_file, profile_paths)
     rows = compare_rows(result)
     if as_json:
         emit_json({"inputs": result.to_json()["inputs"], "rows": rows, "warnings": result.warnings})
+        return
+    if as_csv:
+        emit_csv(rows)
         return
     click.echo(
         f"{'sku':<14}{'config':<44}{'$/h':>9}{'$/month':>11}{'$/M out':>9}{'TTFT ms':>9}{'TPOT ms':>9}{'J/tok':>7}  note"

@@ -1,0 +1,103 @@
+import json
+
+import numpy as np
+import pytest
+
+from moeprof.catalog.models import load_model
+from moeprof.planner import SearchSpace, Targets, plan
+
+REC_KEYS = {
+    "sku", "vms", "gpus", "tp", "ep", "pp", "replicas", "quant", "kv_dtype", "max_batch", "max_context_tokens",
+    "ttft_ms", "tpot_ms", "tokens_per_s", "qps_capacity", "usd_per_hour", "usd_per_million_tokens",
+    "usd_per_month", "joules_per_token", "sources",
+}
+
+
+@pytest.fixture(scope="module")
+def maverick_plan():
+    return plan(load_model("maverick"), Targets.defaults())
+
+
+def test_recommendation_meets_every_target_it_claims(maverick_plan):
+    r, t = maverick_plan.recommended, maverick_plan.targets
+    assert r is not None
+    assert REC_KEYS <= set(r)
+    assert r["ttft_ms"] <= t.ttft_ms and r["tpot_ms"] <= t.tpot_ms
+    assert r["qps_capacity"] >= t.qps
+    assert r["max_context_tokens"] >= t.context_tokens
+    assert r["gpus"] == r["replicas"] * r["tp"] * r["pp"]
+    assert r["usd_per_month"] == pytest.approx(r["usd_per_hour"] * 730)
+    # it is the cheapest feasible row
+    feas = maverick_plan.rows[maverick_plan.rows.feasible]
+    assert r["usd_per_month"] == pytest.approx(feas.usd_per_month.min())
+    for a in maverick_plan.alternatives:
+        assert a["usd_per_month"] >= r["usd_per_month"]
+        assert a["ttft_ms"] <= t.ttft_ms and a["tpot_ms"] <= t.tpot_ms
+
+
+def test_every_rejection_has_a_reason(maverick_plan):
+    rows = maverick_plan.rows
+    assert (rows.reason[~rows.feasible] != "").all()
+    kinds = set(rows.reason[~rows.feasible].str.split(":").str[0])
+    assert kinds <= {"memory", "TTFT", "TPOT", "QPS"}
+    assert "memory" in kinds  # bf16 Maverick does not fit one H100 VM
+    assert maverick_plan.configs_evaluated == len(rows) >= 10_000
+
+
+def test_more_replicas_never_lower_qps_capacity(maverick_plan):
+    rows = maverick_plan.rows
+    keys = ["sku", "tp", "ep", "pp", "quant", "kv_dtype", "max_batch"]
+    for _, g in list(rows.groupby(keys))[:200]:
+        g = g.sort_values("replicas")
+        assert np.all(np.diff(g.qps_capacity.to_numpy()) >= -1e-9)
+        assert np.all(np.diff(g.usd_per_hour.to_numpy()) >= 0)
+
+
+def test_price_override_changes_the_ranking():
+    m = load_model("scout")
+    t = Targets.defaults(qps=2.0, context_tokens=32768)
+    base = plan(m, t)
+    sku = base.recommended["sku"]
+    dear = plan(m, t, prices={sku: 1e5})
+    assert dear.recommended["sku"] != sku
+
+
+def test_impossible_targets_give_closest(cli):
+    p = cli("plan", "--model", "scout", "--tpot-ms", "0.01", "--json")
+    assert p.returncode == 1
+    d = json.loads(p.stdout)
+    assert d["recommended"] is None and d["closest"]
+    assert any("TPOT" in m for m in d["closest"][0]["misses"])
+    assert len([l for l in p.stderr.splitlines() if l.strip()]) == 1
+
+
+def test_plan_cli_text(cli):
+    p = cli("plan", "--model", "maverick", check_rc=0)
+    assert "RECOMMENDED" in p.stdout and "$" in p.stdout and "REJECTED" in p.stdout
+    assert "configurations evaluated" in p.stdout
+
+
+def test_compare_one_row_per_sku(cli):
+    p = cli("compare", "--model", "maverick", "--json", check_rc=0)
+    d = json.loads(p.stdout)
+    assert [r["sku"] for r in d["rows"]] == ["nd-h100-v5", "nd-h200-v5", "nd-mi300x-v5"]
+
+
+@pytest.mark.parametrize(
+    "args,needle",
+    [
+        (["--qps", "0"], "--qps"),
+        (["--qps", "-1"], "--qps"),
+        (["--context", "100", "--input-tokens", "2048"], "exceeds --context"),
+        (["--sku", "nd-a100-v4"], "unknown VM SKU"),
+        (["--quant", "fp3"], "quantization recipe"),
+        (["--kv-dtype", "int2"], "KV dtype"),
+        (["--price-per-hour", "nd-h100-v5"], "SKU=USD"),
+        (["--price-per-hour", "nd-h100-v5=-4"], "out of range"),
+    ],
+)
+def test_plan_bad_values_exit_1(cli, args, needle):
+    p = cli("plan", "--model", "scout", *args)
+    assert p.returncode == 1, p.stderr
+    lines = [l for l in p.stderr.splitlines() if l.strip()]
+    assert len(lines) == 1 and needle in lines[0] and "Traceback" not in p.stderr
