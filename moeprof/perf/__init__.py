@@ -7,7 +7,8 @@
 
 Modules: rates (achieved FLOP/s and bytes/s), moe (routing statistics), collectives
 (interconnect), ops (per-op roofline costs, probe-row predictions), step (layers -> model),
-estimate (report), efficiency (published fallback efficiencies).
+estimate (report), energy (step energy), efficiency (published fallback efficiencies),
+context (PerfContext, profile resolution, calibration labels).
 """
 
 from .context import PerfContext, calibration_label, make_context, resolve_profile

@@ -89,6 +89,8 @@ def _check_parallel(tp, ep, pp, nv) -> None:
         _check(name, a, 1, integer=True)
     if np.any(np.mod(tp, ep) != 0):
         raise MoeprofError("ep must divide tp (ep = 1: experts split by columns; ep = tp: whole experts per rank)")
+    if np.any(np.mod(tp * pp, nv) != 0):
+        raise MoeprofError("tp x pp must be a multiple of num_vms (a replica's GPUs split evenly over its VMs)")
 
 
 # ---------------------------------------------------------------------------------------
@@ -160,7 +162,9 @@ def _attention_ops(ctx, shapes, T, tp, phase, kind, decode_batch, context, seqs)
 
 
 def _moe_op(ctx, T, tp, ep) -> tuple[O.OpCost, dict]:
-    """Router + shared expert + routed experts on the busiest EP rank."""
+    """Router + shared expert + routed experts on the busiest EP rank. Llama 4 scales the
+    expert's input by the router score: an elementwise product fused into the expert kernels,
+    not costed separately."""
     m, r = ctx.model, ctx.rates
     H, E, k = m.hidden_size, m.num_experts, m.top_k
     wr, dr = _weights(ctx, "router")

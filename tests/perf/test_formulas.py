@@ -198,3 +198,16 @@ def test_prefill_attention_flops(ctx_of):
     att_flops = 2 * 40 * 256 * pairs
     fa_rate = 989.4e12 * 0.3314  # FlashAttention-2 327.9 TFLOP/s published for ND H100 v5
     assert float(res.ops["global-moe"]["attention"]) == pytest.approx(att_flops / fa_rate + 3 * KERNEL_S, rel=1e-6)
+
+
+def test_invalid_layouts_are_one_line_errors(ctx_of):
+    from moeprof.errors import MoeprofError
+
+    ctx = ctx_of("scout")
+    for kw in ({"tp": 8, "ep": 3}, {"tp": 3, "pp": 1, "num_vms": 2}, {"tp": 0}):
+        with pytest.raises(MoeprofError):
+            decode_step(ctx, 1, 128, **kw)
+    with pytest.raises(MoeprofError):
+        decode_step(ctx, 0, 128)
+    with pytest.raises(MoeprofError):
+        prefill_step(ctx, 4096, 1024)  # more new tokens than the sequence holds
