@@ -383,7 +383,11 @@ def _serve_and_cost(mem: pd.DataFrame, lat, vms, targets: Targets, space: Search
     reason[short] = [
         f"QPS: capacity {c:.2f} < {targets.qps:g} req/s at the latency targets" for c in rows.qps_capacity[short]
     ]
+    stage = np.where(mem_ok, 3, 0)  # how far a row got: memory 0 < TTFT 1 < TPOT 2 < QPS 3
+    stage[miss_ttft0] = 1
+    stage[miss_tpot0] = 2
     rows["reason"] = reason
+    rows["stage"] = stage
     rows["feasible"] = reason == ""
     return rows.drop(columns=["decode_s_grid", "decode_j_grid"])
 
@@ -464,10 +468,8 @@ def _rank(model, targets, space, rows: pd.DataFrame, vms, profiles, engine) -> P
 
     # Rejected: each (sku, layout, quant, kv dtype) none of whose rows is feasible, with the
     # reason of its most promising row (memory < TTFT < TPOT < QPS in how far it got).
-    order = {"memory": 0, "TTFT": 1, "TPOT": 2, "QPS": 3}
     keys = ["sku", "tp", "ep", "pp", "quant", "kv_dtype"]
-    rej = rows.loc[~rows.feasible, keys + ["reason", "qps_capacity"]]
-    rej = rej.assign(stage=rej.reason.str.partition(":")[0].map(order))
+    rej = rows.loc[~rows.feasible, keys + ["reason", "qps_capacity", "stage"]]
     rej = rej.sort_values(["stage", "qps_capacity"], ascending=[False, False], kind="stable").drop_duplicates(keys)
     if len(feas):
         ok_keys = feas[keys].drop_duplicates().assign(_ok=True)
