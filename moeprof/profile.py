@@ -196,6 +196,8 @@ def load_profile(path) -> Profile:
         text = p.read_text()
     except OSError as e:
         raise MoeprofError(f"{p}: cannot read profile: {e.strerror or e}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(p, "<json>", "not UTF-8 JSON text (a binary or pickled file?)") from None
     try:
         d = json.loads(text)
     except json.JSONDecodeError as e:

@@ -161,11 +161,15 @@ def _gemm_row(dtype: str, rate: float, source: str) -> dict:
     }
 
 
-def main() -> int:
-    out_dir = ROOT / "profiles"
+def main(argv=None) -> int:
+    import argparse
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--out-dir", default=str(ROOT / "profiles"), help="folder to write into [default: profiles/]")
+    out_dir = Path(ap.parse_args(argv).out_dir)
     for key, entry in PUBLISHED.items():
         path = save_profile(build(key, entry), out_dir / f"{key}.published.json")
-        print(f"wrote {path.relative_to(ROOT)}")
+        print(f"wrote {path}")
     return 0
 
 

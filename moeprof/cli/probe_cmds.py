@@ -181,6 +181,11 @@ def validate(profile_ref, calibration, fail_above, as_json):
     else:
         click.echo(f"validate {v.profile}: {prof.label}, gpu {v.gpu} ({v.gpu_spec})")
         click.echo(f"rates: {v.rates_from}")
+        who: dict[str, int] = {}
+        for c in v.checks:
+            who[c.predictor] = who.get(c.predictor, 0) + 1
+        if who:
+            click.echo("predicted by: " + ", ".join(f"{k} ({n} rows)" for k, n in who.items()))
         if not v.checks:
             click.echo("no row of this profile can be predicted (published profiles hold few rows; measure one with `moeprof probe`)")
         else:

@@ -58,7 +58,7 @@ def decode_cases(ctx: ProbeContext) -> list[tuple[int, int]]:
 def prefill_lengths(ctx: ProbeContext) -> list[int]:
     if ctx.dev.is_gpu:
         return [512, 1024, 2048, 4096, 8192, 16384] if not ctx.settings.quick else [1024, 4096, 16384]
-    return [128, 512, 1024] if not ctx.settings.quick else [64, 256]
+    return [128, 512, 1024] if not ctx.settings.quick else [64, 128, 256]
 
 
 def decode_case(ctx: ProbeContext, batch: int, kv_len: int) -> dict:
@@ -100,8 +100,8 @@ def prefill_case(ctx: ProbeContext, seq: int) -> dict:
 
 def run(ctx: ProbeContext) -> None:
     sh = ctx.shapes
-    heads = {"heads": sh.num_heads, "kv_heads": sh.num_kv_heads, "head_dim": sh.head_dim}
+    heads = {"num_heads": sh.num_heads, "num_kv_heads": sh.num_kv_heads, "head_dim": sh.head_dim}
     for b, l in decode_cases(ctx):
-        ctx.case("attention_decode", {**heads, "batch": b, "kv_len": l}, lambda: decode_case(ctx, b, l), label=f"B={b} L={l}")
+        ctx.case("attention_decode", {**heads, "kv_dtype": "bf16", "batch": b, "kv_len": l}, lambda: decode_case(ctx, b, l), label=f"B={b} L={l}")
     for l in prefill_lengths(ctx):
-        ctx.case("attention_prefill", {**heads, "batch": 1, "seq_tokens": l}, lambda: prefill_case(ctx, l), label=f"L={l}")
+        ctx.case("attention_prefill", {**heads, "causal": True, "batch": 1, "seq_tokens": l}, lambda: prefill_case(ctx, l), label=f"L={l}")

@@ -26,7 +26,7 @@ def m_values(ctx: ProbeContext) -> list[int]:
             return [1, 8, 64, 512, 4096]
         return [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192]
     if ctx.settings.quick:
-        return [1, 16, 256]
+        return [1, 8, 64, 256]
     return [1, 4, 16, 64, 256, 1024]
 
 

@@ -96,7 +96,7 @@ def run(ctx: ProbeContext) -> None:
 
             ctx.case(
                 "kv_cache",
-                {"tokens": tokens, "layers": layers, "block_tokens": BLOCK_TOKENS, "kv_heads": sh.num_kv_heads, "head_dim": sh.head_dim},
+                {"tokens": tokens, "layers": layers, "block_tokens": BLOCK_TOKENS, "num_kv_heads": sh.num_kv_heads, "head_dim": sh.head_dim},
                 grow,
                 label=f"{tokens} tokens x {layers} layers",
                 summary=lambda r: f"{r['measured_bytes'] / 2**20:.4g} MiB held, model {r['expected_bytes'] / 2**20:.4g} MiB"

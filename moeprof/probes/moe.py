@@ -141,7 +141,7 @@ def t_values(ctx: ProbeContext) -> list[int]:
         if ctx.settings.quick:
             return [1, 8, 64, 512, 4096]
         return [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192]
-    return [1, 8, 64] if ctx.settings.quick else [1, 4, 16, 64, 256]
+    return [1, 8, 64, 256] if ctx.settings.quick else [1, 4, 16, 64, 256]
 
 
 def expected_touched(experts: int, top_k: int, tokens: int) -> float:
@@ -198,11 +198,12 @@ def run(ctx: ProbeContext) -> None:
     impl = "grouped" if d.grouped_mm else "loop"
     params = {
         "hidden": sh.hidden,
-        "experts": sh.num_experts,
-        "experts_model": sh.num_experts_model,
+        "num_experts": sh.num_experts,
+        "num_experts_model": sh.num_experts_model,
         "top_k": sh.top_k,
         "expert_intermediate": sh.expert_intermediate,
         "shared_intermediate": sh.shared_intermediate,
+        "dtype": "bf16",
         "impl": impl,
     }
     holder: dict = {}

@@ -58,7 +58,7 @@ class Roofline:
         return 0.0
 
     def moe_s(self, row: dict) -> float:
-        T, H, E, k = row["t_tokens"], row["hidden"], row["experts"], row["top_k"]
+        T, H, E, k = row["t_tokens"], row["hidden"], row["num_experts"], row["top_k"]
         inter, shared = row["expert_intermediate"], row.get("shared_intermediate", 0)
         touched = E * (1 - (1 - k / E) ** T)
         m_e = T * k / touched

@@ -13,7 +13,7 @@ import torch
 
 from ..catalog.models import load_model
 from ..profile import Profile
-from ..telemetry import open_backend
+from ..telemetry import TelemetryRecorder, open_backend
 from .context import ProbeContext, stderr_progress
 from .device import DeviceInfo, resolve_device
 from .fit import fit_curves, fit_scalars
@@ -57,14 +57,21 @@ def run_suite(settings: ProbeSettings, progress=stderr_progress, ctx: ProbeConte
     )
     for note in dev.notes:
         ctx.progress(f"note: {note}")
+    rec = TelemetryRecorder(ctx.telemetry, ctx.telemetry_index, interval_s=0.25 if dev.is_gpu else 0.5).start()
     todo = list(settings.probes)
-    while todo:
-        name = todo[0]
-        ctx.begin(name, todo)
-        mod = importlib.import_module(f"{__package__}.{name}")
-        mod.run(ctx)
-        todo.pop(0)
-        dev.empty_cache()
+    try:
+        while todo:
+            name = todo[0]
+            ctx.begin(name, todo)
+            rec.phase = name
+            mod = importlib.import_module(f"{__package__}.{name}")
+            mod.run(ctx)
+            todo.pop(0)
+            dev.empty_cache()
+    finally:
+        rec.phase = "end"
+        telemetry_rows = rec.stop()
+    ctx.rows.extend(telemetry_rows)
     return build_profile(ctx)
 
 

@@ -95,7 +95,7 @@ def case_label(row: dict) -> str:
     if p == "attention_prefill":
         return f"L={row.get('seq_tokens')}"
     if p == "moe_layer":
-        return f"{row.get('impl')} T={row.get('t_tokens')} E={row.get('experts')}"
+        return f"{row.get('impl')} T={row.get('t_tokens')} E={row.get('num_experts')}"
     if p in ("allreduce", "alltoall"):
         return f"{row.get('message_bytes')} B x{row.get('world_size')}"
     if p == "kv_cache":
@@ -168,7 +168,8 @@ def validate_profile(profile: Profile, calibration: str = "self") -> Validation:
     elif rates is profile:
         note = "a published profile's rows are the points its curves were built from: in-sample, not a test of the model (try --calibration none)"
     else:
-        note = "the rates do not come from these rows: every row is out of sample"
+        note = ("the rates do not come from this profile's curves (the performance model's own efficiencies may "
+                "come from the same publications as a shipped profile's rows)")
     v = Validation(profile=profile.path or profile.gpu, gpu=profile.gpu, gpu_spec=gpu_desc, calibration=calibration, rates_from=rates_from, note=note)
     for i, row in enumerate(profile.rows):
         if "error" in row:
@@ -192,7 +193,7 @@ def validate_profile(profile: Profile, calibration: str = "self") -> Validation:
             if pred is None:
                 pred, who = local.predict_row(row, gpu, use), "moeprof.probes.predict (roofline)"
         if pred is None or not meas or meas <= 0:
-            if probe not in ("moe_weights", "energy", "kernel_overhead"):
+            if probe not in ("moe_weights", "energy", "kernel_overhead", "telemetry"):
                 v.not_predicted[probe] = v.not_predicted.get(probe, 0) + 1
             continue
         v.checks.append(RowCheck(i, probe, case_label(row), qty, float(pred), float(meas), (pred - meas) / meas * 100.0, who, qty == "ms" and held))

@@ -9,6 +9,7 @@ A missing library, driver or field gives None and a note, never an exception. No
 from .base import TelemetryBackend
 from .detect import VENDORS, backend, open_backend, reset, unavailable_notes
 from .energy import EnergyMeter, EnergyReading, PowerSampler
+from .recorder import TelemetryRecorder
 from .sample import FIELDS, TelemetrySample
 
 __all__ = [
@@ -18,6 +19,7 @@ __all__ = [
     "EnergyReading",
     "PowerSampler",
     "TelemetryBackend",
+    "TelemetryRecorder",
     "TelemetrySample",
     "backend",
     "open_backend",
