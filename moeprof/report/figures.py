@@ -33,20 +33,21 @@ def _base(fig, height: int, title: str | None = None):
     return fig
 
 
-def _hover(r: dict) -> str:
-    """Hover text of a planner row: escaped pieces joined with plotly's <br>."""
-    def f(v, spec):
-        return "–" if v is None else spec.format(v)
+# Hover of a planner row: the values ride in customdata, the template is shared by a trace.
+_ROW_HOVER = (
+    "%{customdata[0]} VM(s), %{customdata[1]} GPUs<br>"
+    "TP %{customdata[2]} · EP %{customdata[3]} · PP %{customdata[4]} · %{customdata[5]} replica(s)<br>"
+    "quant %{customdata[6]} · KV %{customdata[7]} · max batch %{customdata[8]}<br>"
+    "$%{customdata[9]:,.0f}/month · $%{customdata[10]:,.2f}/h<br>"
+    "TTFT %{customdata[11]:,.0f} ms · TPOT %{customdata[12]:,.1f} ms<br>"
+    "$%{customdata[13]:,.3f}/M tokens · %{customdata[14]:,.2f} J/token"
+)
 
-    lines = [
-        f"{T(r['sku'])}: {r['vms']} VM(s), {r['gpus']} GPUs",
-        f"TP {r['tp']} · EP {r['ep']} · PP {r['pp']} · {r['replicas']} replica(s)",
-        f"quant {T(r['quant'])} · KV {T(r['kv_dtype'])} · max batch {r['max_batch']}",
-        f"${f(r.get('usd_per_month'), '{:,.0f}')}/month · ${f(r.get('usd_per_hour'), '{:,.2f}')}/h",
-        f"TTFT {f(r.get('ttft_ms'), '{:,.0f}')} ms · TPOT {f(r.get('tpot_ms'), '{:,.1f}')} ms",
-        f"${f(r.get('usd_per_million_tokens'), '{:,.3f}')}/M tokens · {f(r.get('joules_per_token'), '{:,.2f}')} J/token",
-    ]
-    return "<br>".join(lines)
+
+def _row_data(r: dict) -> list:
+    return [r["vms"], r["gpus"], r["tp"], r["ep"], r["pp"], r["replicas"], T(r["quant"]), T(r["kv_dtype"]),
+            r["max_batch"], r.get("usd_per_month"), r.get("usd_per_hour"), r.get("ttft_ms"), r.get("tpot_ms"),
+            r.get("usd_per_million_tokens"), r.get("joules_per_token")]
 
 
 # ---------------------------------------------------------------------------------------
@@ -66,8 +67,8 @@ def pareto_figure(rows: list[dict], recommended: dict | None, ttft_target_ms: fl
             fig.add_trace(go.Scatter(
                 x=[r[key] for r in mine], y=[r["usd_per_month"] for r in mine], mode="markers",
                 name=T(sku), legendgroup=T(sku), showlegend=col == 1,
-                marker=dict(color=colors[sku], size=8, opacity=0.75, line=dict(width=0.5, color="#fff")),
-                hovertext=[_hover(r) for r in mine], hoverinfo="text",
+                marker=dict(color=colors[sku], size=7, opacity=0.7, line=dict(width=0.5, color="#fff")),
+                customdata=[_row_data(r) for r in mine], hovertemplate=f"<b>{T(sku)}</b>: {_ROW_HOVER}<extra></extra>",
             ), row=1, col=col)
         if pts:
             front = pareto_front([r[key] for r in pts], [r["usd_per_month"] for r in pts])
@@ -81,7 +82,8 @@ def pareto_figure(rows: list[dict], recommended: dict | None, ttft_target_ms: fl
                 x=[recommended[key]], y=[recommended["usd_per_month"]], mode="markers", name="recommended",
                 legendgroup="rec", showlegend=col == 1,
                 marker=dict(symbol="star", size=18, color="#2ca02c", line=dict(width=1, color="#000")),
-                hovertext=["recommended<br>" + _hover(recommended)], hoverinfo="text",
+                customdata=[_row_data(recommended)],
+                hovertemplate=f"<b>recommended</b>, {T(recommended['sku'])}: {_ROW_HOVER}<extra></extra>",
             ), row=1, col=col)
         fig.add_vline(x=target, line=dict(color="#b33", dash="dot", width=1), row=1, col=col,
                       annotation_text=f"target {target:g} ms", annotation_position="top left",
@@ -109,7 +111,7 @@ def memory_figure(bars: list[MemoryBar]) -> go.Figure:
         ))
     fig.add_trace(go.Scatter(
         x=x, y=[b.capacity_gib for b in bars], mode="markers+text", name="GPU memory (usable, GiB)",
-        marker=dict(symbol="line-ew-open", size=60, line=dict(width=3, color="#000")),
+        marker=dict(symbol="line-ew-open", size=60, color="#000", line=dict(width=3, color="#000")),
         text=[f"{b.capacity_gib:.1f} GiB" for b in bars], textposition="top center",
         hovertemplate="%{x}<br>usable GPU memory: %{y:.2f} GiB<extra></extra>",
     ))
@@ -164,23 +166,33 @@ def kv_context_figure(curves: list[KvCurve], model_max: int, target_context: int
 
 
 def latency_figure(s: LatencySweep, ttft_target_ms: float, tpot_target_ms: float, operating_batch: float | None,
-                   percentile: float) -> go.Figure:
+                   percentile: float, band_pct: float | None = None) -> go.Figure:
+    """TTFT, TPOT and throughput vs running batch; targets dotted, the operating point dashed,
+    the calibration error band shaded when known."""
     fig = make_subplots(rows=1, cols=3, horizontal_spacing=0.08,
                         subplot_titles=(f"TTFT p{percentile:g}", "TPOT", "throughput (all replicas)"))
+    x = s.running_batch
     hover = "running batch %{x:.1f}<br>%{customdata:.2f} req/s<br>%{y:,.1f} "
-    fig.add_trace(go.Scatter(x=s.running_batch, y=s.ttft_ms, mode="lines", name="TTFT (ms)", customdata=s.qps,
-                             hovertemplate=hover + "ms<extra>TTFT</extra>", line=dict(color="#1f77b4")), row=1, col=1)
-    fig.add_trace(go.Scatter(x=s.running_batch, y=s.tpot_ms, mode="lines", name="TPOT (ms)", customdata=s.qps,
-                             hovertemplate=hover + "ms<extra>TPOT</extra>", line=dict(color="#ff7f0e")), row=1, col=2)
+    for col, ys, name, color in ((1, s.ttft_ms, "TTFT (ms)", "#1f77b4"), (2, s.tpot_ms, "TPOT (ms)", "#ff7f0e")):
+        if band_pct:
+            f = band_pct / 100.0
+            fig.add_trace(go.Scatter(x=np.concatenate([x, x[::-1]]), y=np.concatenate([ys * (1 + f), (ys * (1 - f))[::-1]]),
+                                     fill="toself", fillcolor=color, opacity=0.15, line=dict(width=0), hoverinfo="skip",
+                                     name=f"error band +-{band_pct:.0f} %", legendgroup="band", showlegend=col == 1),
+                          row=1, col=col)
+        fig.add_trace(go.Scatter(x=x, y=ys, mode="lines", name=name, customdata=s.qps, line=dict(color=color),
+                                 hovertemplate=hover + "ms<extra>" + name + "</extra>"), row=1, col=col)
     fig.add_trace(go.Scatter(x=s.decode_batch, y=s.decode_step_ms, mode="markers", name="decode step, idle queue (ms)",
                              marker=dict(color="#ff7f0e", symbol="circle-open"),
                              hovertemplate="batch %{x:.0f}<br>decode step %{y:.2f} ms<extra></extra>"), row=1, col=2)
-    fig.add_trace(go.Scatter(x=s.running_batch, y=s.output_tokens_per_s, mode="lines", name="output tokens/s",
+    fig.add_trace(go.Scatter(x=x, y=s.output_tokens_per_s, mode="lines", name="output tokens/s",
                              customdata=s.qps, hovertemplate=hover + "output tokens/s<extra></extra>",
                              line=dict(color="#2ca02c")), row=1, col=3)
-    for col, t in ((1, ttft_target_ms), (2, tpot_target_ms)):
-        fig.add_hline(y=t, line=dict(color="#b33", dash="dot", width=1), row=1, col=col,
-                      annotation_text=f"target {t:g} ms", annotation_font=dict(size=10, color="#b33"))
+    ends = [float(np.nanmin(x)), float(np.nanmax(x))]
+    for col, t in ((1, ttft_target_ms), (2, tpot_target_ms)):  # traces, so the axis range includes the target
+        fig.add_trace(go.Scatter(x=ends, y=[t, t], mode="lines", line=dict(color="#b33", dash="dot", width=1),
+                                 name="target", legendgroup="target", showlegend=col == 1,
+                                 hovertemplate=f"target {t:g} ms<extra></extra>"), row=1, col=col)
     if operating_batch:
         for col in (1, 2, 3):
             fig.add_vline(x=operating_batch, line=dict(color="#2ca02c", dash="dash", width=1), row=1, col=col)

@@ -147,10 +147,20 @@ def plotly_js() -> str:
 
 
 def figure_json(fig) -> dict:
-    """A plotly Figure as plain JSON (numpy arrays become lists)."""
+    """A plotly Figure as plain JSON (numpy arrays become lists), numbers to 6 significant digits."""
     import plotly.io as pio
 
-    return json.loads(pio.to_json(fig, validate=False))
+    return _rounded(json.loads(pio.to_json(fig, validate=False)))
+
+
+def _rounded(o, digits: int = 6):
+    if isinstance(o, float):
+        return float(f"{o:.{digits}g}") if math.isfinite(o) else None
+    if isinstance(o, dict):
+        return {k: _rounded(v, digits) for k, v in o.items()}
+    if isinstance(o, list):
+        return [_rounded(v, digits) for v in o]
+    return o
 
 
 @dataclass
@@ -213,7 +223,7 @@ def _safe_script(js: str) -> str:
 # Small HTML helpers
 # ---------------------------------------------------------------------------------------
 def table(headers: list[str], rows: list[list], num_cols: set[int] | None = None) -> str:
-    """An HTML table; every cell is escaped. Cells already wrapped by `Raw` pass through."""
+    """An HTML table; every cell is escaped."""
     num_cols = num_cols or set()
     head = "".join(f"<th>{esc(h)}</th>" for h in headers)
     body = []
@@ -221,16 +231,9 @@ def table(headers: list[str], rows: list[list], num_cols: set[int] | None = None
         cells = []
         for i, v in enumerate(r):
             cls = ' class="num"' if i in num_cols else ""
-            cells.append(f"<td{cls}>{v.html if isinstance(v, Raw) else esc(v)}</td>")
+            cells.append(f"<td{cls}>{esc(v)}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
-
-
-@dataclass(frozen=True)
-class Raw:
-    """Markup built from escaped parts, passed through `table` unchanged."""
-
-    html: str
 
 
 def not_available(what: str, why: str) -> str:

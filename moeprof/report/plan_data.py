@@ -33,18 +33,25 @@ def candidate_rows(doc: dict) -> list[dict]:
     return [r for r in rows if r.get("usd_per_month") is not None]
 
 
-def top_configs(doc: dict, n: int = 6) -> list[dict]:
-    """The recommendation then the alternatives (distinct layouts), at most n."""
+def top_configs(doc: dict, n: int = 4) -> list[dict]:
+    """The recommendation, the next alternatives (distinct layouts), then the best row of each
+    SKU not shown yet: at most n + the number of SKUs."""
     out, seen = [], set()
-    for r in ([doc["recommended"]] if doc.get("recommended") else []) + list(doc.get("alternatives") or []) + list(
-        doc.get("closest") or []
-    ):
+
+    def add(r):
         key = tuple(r.get(k) for k in LAYOUT_KEYS) + (r.get("max_batch"),)
         if key not in seen:
             seen.add(key)
             out.append(r)
-        if len(out) >= n:
-            break
+
+    ranked = ([doc["recommended"]] if doc.get("recommended") else []) + list(doc.get("alternatives") or [])
+    for r in ranked or list(doc.get("closest") or []):
+        if len(out) < n:
+            add(r)
+    shown = {r["sku"] for r in out}
+    for sku, r in best_per_sku(doc).items():
+        if sku not in shown:
+            add(r)
     return out
 
 
@@ -59,12 +66,10 @@ def skus_of(doc: dict) -> list[str]:
 
 
 def best_per_sku(doc: dict) -> dict[str, dict]:
-    """Cheapest feasible row of each SKU."""
+    """The best feasible row of each SKU: the first in the plan's ranking (cost, then quality)."""
     best: dict[str, dict] = {}
-    for r in candidate_rows(doc):
-        cur = best.get(r["sku"])
-        if cur is None or (r["usd_per_month"], r.get("tpot_ms") or 0) < (cur["usd_per_month"], cur.get("tpot_ms") or 0):
-            best[r["sku"]] = r
+    for r in ([doc["recommended"]] if doc.get("recommended") else []) + candidate_rows(doc):
+        best.setdefault(r["sku"], r)
     return best
 
 
@@ -139,7 +144,7 @@ def memory_bars(doc: dict, rows: list[dict]) -> tuple[list[MemoryBar], dict]:
     """Stacked memory per GPU for each row; and the engine settings behind them."""
     model = load_model_for(doc)
     bars, engine_info = [], {}
-    for i, r in enumerate(rows):
+    for r in rows:
         vm, engine, m = _memory(model, r)
         parts = {f"weights: {k.replace('_', ' ')}": v / GIB for k, v in m.weights_bytes_by_component.items() if v > 0}
         parts["activation peak"] = m.activation_peak_bytes_per_gpu / GIB
@@ -156,7 +161,13 @@ def memory_bars(doc: dict, rows: list[dict]) -> tuple[list[MemoryBar], dict]:
                 f"the plan recorded {planned / GIB:.1f} GiB KV per GPU, this catalog gives "
                 f"{m.kv_budget_bytes_per_gpu / GIB:.1f} GiB (catalog changed since the plan?)"
             )
-        tag = "recommended" if i == 0 and doc.get("recommended") is r else f"#{i + 1}"
+        alts = [id(a) for a in doc.get("alternatives") or []]
+        if r is doc.get("recommended"):
+            tag = "recommended"
+        elif id(r) in alts:
+            tag = f"alternative {alts.index(id(r)) + 1}"
+        else:
+            tag = "best of SKU"
         lines = (f"{tag}: {r['sku']}", f"tp{r['tp']} ep{r['ep']} pp{r['pp']} b{r['max_batch']}", f"{r['quant']} / KV {r['kv_dtype']}")
         bars.append(MemoryBar(lines, r, parts, m.usable_memory_bytes_per_gpu / GIB, note))
         engine_info = m.engine
@@ -316,3 +327,11 @@ def validation_points(validation) -> list[ValidationPoints]:
     if not by_q:
         raise ReportDataError("no predicted_* / measured_* pairs in the validation rows")
     return list(by_q.values())
+
+
+def error_band_pct(points: list[ValidationPoints], quantile: float = 0.9) -> tuple[float, int]:
+    """The quantile of |predicted - measured| / measured (%) over all validation points, and
+    how many points there are."""
+    errs = sorted(abs(a - b) / b * 100.0 for p in points for a, b in zip(p.predicted, p.measured))
+    k = min(len(errs) - 1, max(0, math.ceil(quantile * len(errs)) - 1))
+    return errs[k], len(errs)

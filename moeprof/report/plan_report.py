@@ -9,15 +9,44 @@ validation is given), and the sources of every number.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from . import figures as F
 from . import plan_data as D
 from .html import Page, esc, not_available, table
 from .tables import fmt, label
 
 
+@dataclass
+class _Band:
+    """The calibration error band: from `moeprof validate` points when given, else unknown."""
+
+    points: list | None = None
+    problem: str = ""
+    pct: float | None = None
+    n: int = 0
+
+    def text(self) -> str:
+        if self.pct is not None:
+            return (f"+-{self.pct:.0f} % (90th percentile of |predicted - measured| over {self.n} `moeprof validate` "
+                    "cases, shaded on the latency chart)")
+        return ("not quantified: no `moeprof validate` comparison was given for this plan, so the prediction error is "
+                "unknown (add one with `moeprof report PLAN.json --validation FILE`)")
+
+
+def _band(validation) -> _Band:
+    if validation is None:
+        return _Band()
+    try:
+        pts = D.validation_points(validation)
+    except D.ReportDataError as e:
+        return _Band(problem=str(e))
+    pct, n = D.error_band_pct(pts)
+    return _Band(pts, "", pct, n)
+
+
 def build_plan_page(doc: dict, validation=None) -> Page:
     inp = doc["inputs"]
-    rec = doc.get("recommended")
     page = Page(
         title=f"moeprof plan: {inp['model']}",
         subtitle=(
@@ -26,18 +55,19 @@ def build_plan_page(doc: dict, validation=None) -> Page:
             f"TPOT <= {inp['tpot_ms']:g} ms"
         ),
     )
+    validation = validation if validation is not None else doc.get("validation")
+    band = _band(validation)
     skus = D.skus_of(doc)
     colors = F.sku_colors(skus)
-    page.add("summary", "Summary", _summary(doc))
-    page.add("pareto", "Cost vs latency of feasible configurations", _pareto(page, doc, colors))
+    page.add("summary", "Summary", _summary(doc, band))
+    page.add("pareto", "Cost vs latency of feasible configurations", _pareto(page, doc, colors, band))
     page.add("memory", "Memory per GPU of the top configurations", _memory(page, doc))
     page.add("kv", "KV cache and max batch vs context length", _kv(page, doc, colors))
-    page.add("latency", "Latency and throughput vs batch (recommended configuration)", _latency(page, doc))
+    page.add("latency", "Latency and throughput vs batch (recommended configuration)", _latency(page, doc, band))
     page.add("procurement", "Procurement: the best configuration of each VM SKU", _procurement(doc, skus))
     page.add("rejected", "Rejected configurations", _rejected(doc))
-    validation = validation if validation is not None else doc.get("validation")
     if validation is not None or _measured_skus(doc):
-        page.add("validation", "Predicted vs measured", _validation(page, doc, validation))
+        page.add("validation", "Predicted vs measured", _validation(page, doc, validation, band))
     page.add("sources", "Sources", _sources(doc))
     return page
 
@@ -52,16 +82,15 @@ def _measured_skus(doc) -> list[str]:
     return [k for k in D.skus_of(doc) if _perf_source(doc, k).startswith("measured")]
 
 
-def _calibrations(rows) -> list[str]:
-    return list(dict.fromkeys(str(r.get("calibration")) for r in rows if r.get("calibration")))
-
-
-def _latency_caption(doc, rows, skus) -> str:
-    perf = "; ".join(f"{esc(s)}: {esc(_perf_source(doc, s))}" for s in skus)
-    cal = "; ".join(esc(c) for c in _calibrations(rows)) or "not stated in the plan"
+def _latency_caption(doc, rows, skus, band: _Band) -> str:
+    """Where the latency numbers come from per SKU (the calibration label of its rows) and the error band."""
+    parts = []
+    for s in skus:
+        labels = list(dict.fromkeys(str(r["calibration"]) for r in rows if r["sku"] == s and r.get("calibration")))
+        parts.append(f"{esc(s)}: {esc('; '.join(labels) or _perf_source(doc, s))}")
     return (
-        f"<b>Source</b>: moeprof performance model (per-op roofline x efficiency) and serving model; latency from {perf}. "
-        f"<b>Calibration / error band</b>: {cal}."
+        "<b>Source</b>: moeprof performance model (per-op roofline x efficiency) and serving model, rates from "
+        + "; ".join(parts) + f". <b>Calibration / error band</b>: {esc(band.text())}."
     )
 
 
@@ -88,7 +117,7 @@ def _kpi(value: str, what: str) -> str:
     return f'<div class="kpi"><b>{esc(value)}</b><span>{esc(what)}</span></div>'
 
 
-def _summary(doc) -> str:
+def _summary(doc, band: _Band) -> str:
     inp, rec = doc["inputs"], doc.get("recommended")
     out = []
     if rec:
@@ -105,8 +134,10 @@ def _summary(doc) -> str:
             (f"{fmt('max_context_tokens', rec.get('max_context_tokens'))}", "max context (tokens)"),
         ]
         out.append('<div class="kpis">' + "".join(_kpi(v, w) for v, w in k) + "</div>")
-        if rec.get("calibration"):
-            out.append(f"<p><b>Calibration</b>: {esc(rec['calibration'])}</p>")
+        out.append(
+            f"<p><b>Calibration</b>: {esc(rec.get('calibration') or 'not stated in the plan')}; "
+            f"<b>error band</b>: {esc(band.text())}.</p>"
+        )
     else:
         out.append('<p class="bad">No configuration meets the targets. The closest configurations and what they miss:</p>')
         rows = [[D.config_label(c), "; ".join(map(str, c.get("misses") or []))] for c in doc.get("closest") or []]
@@ -135,7 +166,7 @@ def _summary(doc) -> str:
     return "".join(out)
 
 
-def _pareto(page: Page, doc, colors) -> str:
+def _pareto(page: Page, doc, colors, band: _Band) -> str:
     rows = D.candidate_rows(doc)
     if not rows:
         return not_available("cost vs latency chart", "no feasible configuration")
@@ -147,7 +178,7 @@ def _pareto(page: Page, doc, colors) -> str:
     cap = (
         f"{len(rows):,} points: {which}; the star is the recommendation, dashed the Pareto front (no point is both "
         f"cheaper and faster). Cost is for enough replicas to serve {inp['qps']:g} req/s. "
-        + _latency_caption(doc, rows, skus) + " " + _price_caption(doc, skus)
+        + _latency_caption(doc, rows, skus, band) + " " + _price_caption(doc, skus)
     )
     return page.figure(fig, cap)
 
@@ -197,7 +228,7 @@ def _kv(page: Page, doc, colors) -> str:
         ["VM SKU", "configuration", "KV budget per GPU (GiB)", "max context (tokens)"], rows, {2, 3})
 
 
-def _latency(page: Page, doc) -> str:
+def _latency(page: Page, doc, band: _Band) -> str:
     rec = doc.get("recommended")
     if not rec:
         return not_available("latency vs batch chart", "no configuration meets the targets")
@@ -206,14 +237,12 @@ def _latency(page: Page, doc) -> str:
     except D.ReportDataError as e:
         return not_available("latency vs batch chart", str(e))
     inp = doc["inputs"]
-    fig = F.latency_figure(s, inp["ttft_ms"], inp["tpot_ms"], rec.get("running_batch"), inp["percentile"])
-    cal = s.calibration or "; ".join(_calibrations([rec]))
+    fig = F.latency_figure(s, inp["ttft_ms"], inp["tpot_ms"], rec.get("running_batch"), inp["percentile"], band.pct)
     cap = (
         f"{esc(D.config_label(rec))}: load rising from idle to 98.5 % of saturation (Poisson arrivals, continuous "
         f"batching, max batch {esc(rec['max_batch'])}); prefill of one {inp['input_tokens']:,}-token prompt "
         f"{s.prefill_ms:,.1f} ms. Green dashed: the running batch at the target QPS. "
-        f"<b>Source</b>: moeprof performance model, {esc(_perf_source(doc, rec['sku']))}, and serving model. "
-        f"<b>Calibration / error band</b>: {esc(cal) or 'not stated'}."
+        + _latency_caption(doc, [dict(rec, calibration=s.calibration or rec.get("calibration"))], [rec["sku"]], band)
     )
     return page.figure(fig, cap)
 
@@ -280,29 +309,26 @@ def _rejected(doc) -> str:
     return "".join(out)
 
 
-def _validation(page: Page, doc, validation) -> str:
-    measured = _measured_skus(doc)
+def _validation(page: Page, doc, validation, band: _Band) -> str:
     if validation is None:
         return not_available(
             "predicted vs measured",
-            f"measured profiles were used for {', '.join(measured)}, but no `moeprof validate --json` output was "
-            "given (pass it with `moeprof report PLAN.json --validation FILE`)",
+            f"measured profiles were used for {', '.join(_measured_skus(doc))}, but no `moeprof validate --json` "
+            "output was given (pass it with `moeprof report PLAN.json --validation FILE`)",
         )
-    try:
-        pts = D.validation_points(validation)
-    except D.ReportDataError as e:
-        return not_available("predicted vs measured", str(e))
+    if band.points is None:
+        return not_available("predicted vs measured", band.problem)
     rows = []
-    for p in pts:
-        errs = [abs(a - b) / b * 100 for a, b in zip(p.predicted, p.measured)]
-        rows.append([p.quantity, len(errs), f"{sorted(errs)[len(errs) // 2]:.1f}", f"{max(errs):.1f}"])
-    src = validation.get("source") or validation.get("profile") if isinstance(validation, dict) else None
+    for p in band.points:
+        errs = sorted(abs(a - b) / b * 100 for a, b in zip(p.predicted, p.measured))
+        rows.append([p.quantity, len(errs), f"{errs[len(errs) // 2]:.1f}", f"{errs[-1]:.1f}"])
+    src = (validation.get("source") or validation.get("profile")) if isinstance(validation, dict) else None
     cap = (
         "Each point is one case `moeprof validate` ran: x measured on the GPU, y predicted by moeprof's performance "
-        "model; dotted lines are +-20 %. "
+        f"model; dotted lines are +-20 %. Error band used in this report: {esc(band.text())}. "
         + (f"<b>Source</b>: {esc(src)}." if src else "<b>Source</b>: moeprof validate output.")
     )
-    return page.figure(F.validation_figure(pts), cap) + table(
+    return page.figure(F.validation_figure(band.points), cap) + table(
         ["quantity", "cases", "median |error| (%)", "max |error| (%)"], rows, {1, 2, 3})
 
 

@@ -1,0 +1,154 @@
+import copy
+import json
+import re
+
+import pytest
+
+from moeprof.errors import ConfigError
+from moeprof.report import plan_report_html, write_plan_report
+from moeprof.report import plan_data as D
+from moeprof.report.plan_doc import check_plan
+
+HOSTILE = "<script>alert(1)</script>"
+
+SECTIONS = ("summary", "pareto", "memory", "kv", "latency", "procurement", "rejected", "sources")
+
+
+def hostile_plan(doc: dict) -> dict:
+    """The same plan with the model and one SKU renamed to markup (as a --vm-file or config path could)."""
+    d = json.loads(json.dumps(doc).replace("nd-h100-v5", HOSTILE))
+    d["inputs"]["model"] = HOSTILE
+    d["warnings"].append(HOSTILE)
+    return d
+
+
+def test_all_sections_and_figures(plan_doc):
+    text = plan_report_html(plan_doc)
+    for s in SECTIONS:
+        assert f'<section id="{s}">' in text
+    assert text.count('class="moeprof-plot"') == 4  # pareto, memory, kv, latency
+    assert 'class="na"' not in text
+    # units in axis titles, sources beside figures
+    for label in ("TTFT at target QPS", "memory per GPU (GiB)", "context length (tokens", "output tokens/s"):
+        assert label in text
+    assert text.count("<figcaption>") == 4 and text.count("<b>Source</b>") >= 4
+    assert text.count("Calibration / error band") == 4
+    # procurement table: one row per SKU with $/h, $/M tokens, $/month, J/token
+    for h in ("$/h", "$/M tokens", "$/month", "J/output token"):
+        assert f"<th>{h}</th>" in text
+    for sku in ("nd-h100-v5", "nd-h200-v5", "nd-mi300x-v5"):
+        assert f"<td>{sku}</td>" in text
+
+
+def test_pareto_uses_feasible_rows_or_falls_back(plan_doc):
+    assert len(D.candidate_rows(plan_doc)) == len(plan_doc["feasible"])
+    d = copy.deepcopy(plan_doc)
+    del d["feasible"]
+    assert len(D.candidate_rows(d)) == 1 + len(d["alternatives"])
+    assert plan_report_html(d).count('class="moeprof-plot"') == 4
+
+
+def test_pareto_front():
+    xs, ys = [1, 2, 3, 4, 2.5], [10, 8, 9, 3, 8]
+    assert D.pareto_front(xs, ys) == [0, 1, 3]
+
+
+def test_memory_bars_stack_to_gpu_capacity(plan_doc):
+    bars, engine = D.memory_bars(plan_doc, D.top_configs(plan_doc))
+    assert engine["name"] == "vllm"
+    for b in bars:
+        assert sum(b.parts_gib.values()) == pytest.approx(b.capacity_gib, rel=1e-9)
+        assert abs(b.parts_gib["KV cache"] * 2**30 - b.row["kv_budget_bytes_per_gpu"]) < 1e-6 * 2**30
+        assert not b.note
+
+
+def test_kv_curves_reach_model_maximum(plan_doc):
+    curves, model_max = D.kv_curves(plan_doc)
+    assert model_max == 1048576
+    assert {c.sku for c in curves} == {r["sku"] for r in plan_doc["feasible"]}
+    for c in curves:
+        assert c.context_tokens[-1] == model_max and 131072 in c.context_tokens
+        fits = c.context_tokens[c.max_seqs >= 1]
+        assert fits[-1] <= c.max_context_tokens
+        assert (c.max_seqs[:-1] >= c.max_seqs[1:]).all()  # longer sequences, fewer of them
+
+
+def test_latency_sweep_rises_with_load(plan_doc):
+    s = D.latency_sweep(plan_doc)
+    assert (s.running_batch[1:] >= s.running_batch[:-1] - 1e-9).all()
+    assert s.tpot_ms[-1] > s.tpot_ms[0] > 0
+    assert s.running_batch.max() <= plan_doc["recommended"]["max_batch"] + 1e-9
+
+
+def test_no_recommendation_says_so(plan_doc):
+    d = copy.deepcopy(plan_doc)
+    d["closest"] = [dict(d["recommended"], misses=["TTFT 900 ms > 450 ms"])]
+    d["recommended"], d["alternatives"], d["feasible"] = None, [], []
+    text = plan_report_html(d)
+    assert "No configuration meets the targets" in text and "TTFT 900 ms &gt; 450 ms" in text
+    assert text.count('class="na"') >= 2  # pareto and latency say "not available"
+
+
+def test_hostile_strings_are_escaped(plan_doc):
+    text = plan_report_html(hostile_plan(plan_doc))
+    assert HOSTILE not in text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+    # inside the figure JSON the markup is entity-escaped for plotly and \u003c-escaped for <script>
+    assert re.search(r"\\u0026lt;script\\u0026gt;alert\(1\)", text)
+
+
+def test_validation_section(plan_doc):
+    v = {"source": "moeprof validate on h100 (2026-01-02)", "rows": [
+        {"case": "decode b=64", "predicted_step_ms": 11.0, "measured_step_ms": 12.0},
+        {"case": "prefill 2048", "predicted_step_ms": 95.0, "measured_step_ms": 90.0, "predicted_j": 3.0, "measured_j": 2.5},
+        {"case": "bad", "predicted_step_ms": None, "measured_step_ms": 1.0},
+    ]}
+    text = plan_report_html(plan_doc, v)
+    assert '<section id="validation">' in text and text.count('class="moeprof-plot"') == 5
+    pts = D.validation_points(v)
+    assert {p.quantity: len(p.measured) for p in pts} == {"step_ms": 2, "j": 1}
+    assert "moeprof validate on h100 (2026-01-02)" in text
+    # 90th percentile of |error| over the three points (8.3 %, 5.6 %, 20 %) is the band everywhere
+    assert text.count("+-20 % (90th percentile") >= 3 and "error band +-20 %" in text
+    assert "not quantified" not in text
+
+
+def test_without_validation_the_band_is_unknown(plan_doc):
+    text = plan_report_html(plan_doc)
+    assert text.count("not quantified: no `moeprof validate` comparison") == 3  # summary, pareto, latency
+
+
+def test_measured_profile_without_validation_says_how_to_get_it(plan_doc):
+    d = copy.deepcopy(plan_doc)
+    d["sources"]["nd-h100-v5"]["performance"] = "measured profile h100.json (2026-01-02)"
+    text = plan_report_html(d)
+    assert '<section id="validation">' in text and "moeprof validate --json" in text
+
+
+@pytest.mark.parametrize(
+    "edit, field",
+    [
+        (lambda d: d.pop("inputs"), "inputs"),
+        (lambda d: d["inputs"].update(qps="ten"), "inputs.qps"),
+        (lambda d: d["recommended"].update(tp=0), "recommended.tp"),
+        (lambda d: d["recommended"].pop("sku"), "recommended.sku"),
+        (lambda d: d["alternatives"][1].update(usd_per_month="cheap"), "alternatives[1].usd_per_month"),
+        (lambda d: d["feasible"].__setitem__(2, 7), "feasible[2]"),
+        (lambda d: d.update(rejected=[{"sku": "x"}]), "rejected[0]"),
+        (lambda d: d.pop("recommended"), "recommended"),
+    ],
+)
+def test_malformed_plan_names_the_field(plan_doc, edit, field):
+    d = copy.deepcopy(plan_doc)
+    edit(d)
+    with pytest.raises(ConfigError) as e:
+        check_plan(d, "PLAN.json")
+    assert e.value.field == field and str(e.value).startswith("PLAN.json: field")
+    assert "\n" not in str(e.value)
+
+
+def test_write_plan_report(tmp_path, plan_doc):
+    p = tmp_path / "r.html"
+    write_plan_report(plan_doc, p)
+    assert p.read_text().startswith("<!DOCTYPE html>")
+    assert [x.name for x in tmp_path.iterdir()] == ["r.html"]
