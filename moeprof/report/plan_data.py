@@ -162,10 +162,13 @@ def memory_bars(doc: dict, rows: list[dict]) -> tuple[list[MemoryBar], dict]:
                 f"{m.kv_budget_bytes_per_gpu / GIB:.1f} GiB (catalog changed since the plan?)"
             )
         alts = [id(a) for a in doc.get("alternatives") or []]
+        closest = [id(a) for a in doc.get("closest") or []]
         if r is doc.get("recommended"):
             tag = "recommended"
         elif id(r) in alts:
             tag = f"alternative {alts.index(id(r)) + 1}"
+        elif id(r) in closest:
+            tag = f"closest miss {closest.index(id(r)) + 1}"
         else:
             tag = "best of SKU"
         lines = (f"{tag}: {r['sku']}", f"tp{r['tp']} ep{r['ep']} pp{r['pp']} b{r['max_batch']}", f"{r['quant']} / KV {r['kv_dtype']}")
@@ -197,14 +200,17 @@ def context_grid(model_max: int, target: int | None = None, points: int = 64) ->
 
 
 def kv_curves(doc: dict) -> tuple[list[KvCurve], int]:
-    """Per SKU (its cheapest feasible configuration): KV per sequence and max batch vs context,
+    """Per SKU (its best feasible configuration, else its closest miss): KV per sequence and max batch vs context,
     up to the model's maximum context. Returns the curves and the model maximum."""
     from ..memory import kv_bytes_for_sequence, max_context_for_budget
 
     model = load_model_for(doc)
     best = best_per_sku(doc)
+    for r in [] if best else doc.get("closest") or []:  # nothing feasible: the closest misses
+        if (r.get("kv_budget_bytes_per_gpu") or 0) > 0:
+            best.setdefault(r["sku"], r)
     if not best:
-        raise ReportDataError("no feasible configuration in the plan")
+        raise ReportDataError("no configuration in the plan fits in memory")
     grid = context_grid(model.max_position_embeddings, int(doc["inputs"]["context_tokens"]))
     out = []
     for sku, r in best.items():

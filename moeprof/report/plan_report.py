@@ -219,7 +219,9 @@ def _kv(page: Page, doc, colors) -> str:
     target = int(doc["inputs"]["context_tokens"])
     rows = [[c.sku, c.label, f"{c.kv_budget_gib:,.1f}", f"{c.max_context_tokens:,}"] for c in curves]
     cap = (
-        "Per SKU, its cheapest feasible configuration. Left: KV cache one sequence of that length holds on one GPU "
+        ("Per SKU, its best feasible configuration. " if doc.get("recommended") else
+         "Nothing met the targets: per SKU, its closest configuration that fits in memory. ")
+        + "Left: KV cache one sequence of that length holds on one GPU "
         "(chunked-attention layers keep at most the attention chunk), dotted the KV budget per GPU; right: how many "
         "such sequences fit the budget. <b>Source</b>: moeprof memory model (model config, KV dtype bytes, vLLM "
         "accounting). <b>Calibration / error band</b>: exact arithmetic on the KV budget above."
