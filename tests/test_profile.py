@@ -17,7 +17,6 @@ from moeprof.profile import (
     Curve,
     Profile,
     default_profile_for,
-    from_json,
     load_profile,
     resolve_profile,
     save_profile,

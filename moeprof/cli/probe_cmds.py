@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import time
-from pathlib import Path
 
 import click
 
@@ -15,13 +14,6 @@ from ..errors import MoeprofError
 from .common import BoundedFloat, BoundedInt, emit_json
 
 DEVICES = ("auto", "cuda", "rocm", "cpu")
-
-
-def _fmt_rate(v: float, unit: str) -> str:
-    for scale, prefix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
-        if abs(v) >= scale:
-            return f"{v / scale:.4g} {prefix}{unit}"
-    return f"{v:.4g} {unit}"
 
 
 # ---- probe ------------------------------------------------------------------------------------
@@ -38,67 +30,20 @@ def _fmt_rate(v: float, unit: str) -> str:
 def probe(quick, model_name, out, device, only, budget_s, repeats, shape_scale, as_json):
     """Measure the device at hand (GEMM, MoE, attention, KV cache, energy, collectives) and write
     a profile. Progress goes to stderr, one line per case."""
-    from ..catalog.models import load_model
-    from ..probes.settings import PROBES, ProbeSettings
+    from ..probes.settings import settings_from_options
+    from ..probes.text import probe_lines, probe_summary
 
-    load_model(model_name)  # a bad name fails before torch is loaded
-    probes = tuple(p.strip() for p in only.split(",") if p.strip()) if only else PROBES
-    settings = ProbeSettings(
-        device=device,
-        model=model_name,
-        quick=quick,
-        budget_s=budget_s,
-        probes=probes,
-        repeats=repeats or (3 if quick else 5),
-        warmup=1 if quick else 2,
-        target_ms=1.0 if quick else 2.0,
-        shape_scale=shape_scale,
-    )
-    try:
-        import torch  # noqa: F401
-    except ImportError:
-        raise MoeprofError("moeprof probe needs torch: pip install 'moeprof[probe]' (or a torch build for your GPU)") from None
-    from ..probes.suite import run_suite
-    from ..profile import save_profile
+    settings = settings_from_options(device, model_name, quick, only, budget_s, repeats, shape_scale)
+    from ..probes.suite import run_and_save
 
     t0 = time.perf_counter()
-    prof = run_suite(settings)
-    path = Path(out) if out else Path(f"{prof.gpu}.measured.json")
-    save_profile(prof, path)
-    prof.path = str(path)
+    prof, path = run_and_save(settings, out)
     elapsed = time.perf_counter() - t0
-    errors: dict[str, int] = {}
-    for r in prof.rows:
-        if "error" in r:
-            errors[r["error"]] = errors.get(r["error"], 0) + 1
-    summary = {
-        "path": str(path),
-        "gpu": prof.gpu,
-        "device_name": prof.provenance.get("device_name"),
-        "elapsed_s": elapsed,
-        "rows": len(prof.rows),
-        "errors": errors,
-        "curves": {k: {"x": list(c.x), "y": list(c.y)} for k, c in prof.curves.items()},
-        "scalars": dict(prof.scalars),
-    }
     if as_json:
-        emit_json(summary)
+        emit_json(probe_summary(prof, path, elapsed))
         return
-    click.echo(f"wrote {path}: measured profile of {summary['device_name']} (gpu key {prof.gpu}), {len(prof.rows)} rows in {elapsed:.1f} s")
-    if errors:
-        click.echo("  rows with errors: " + ", ".join(f"{k} {v}" for k, v in sorted(errors.items())))
-    units = {"flop_per_s": "FLOP/s", "bytes_per_s": "B/s", "bus_bytes_per_s": "B/s bus"}
-    from ..profile import CURVE_KINDS
-
-    for name, c in prof.curves.items():
-        xname, yname = CURVE_KINDS[name]
-        click.echo(
-            f"  {name:<18} {len(c.x):>2} points  {xname} {c.x[0]:g}..{c.x[-1]:g}: "
-            f"{_fmt_rate(min(c.y), units.get(yname, yname))} .. {_fmt_rate(max(c.y), units.get(yname, yname))}"
-        )
-    for k, v in prof.scalars.items():
-        click.echo(f"  {k:<18} {v:.4g}")
-    click.echo(f"next: moeprof validate --profile {path}")
+    for line in probe_lines(prof, path, elapsed):
+        click.echo(line)
 
 
 # ---- telemetry --------------------------------------------------------------------------------
@@ -173,35 +118,15 @@ def validate(profile_ref, calibration, fail_above, as_json):
     from ..probes.validate import validate_profile
     from ..profile import resolve_profile
 
+    from ..probes.text import validation_lines
+
     prof = resolve_profile(profile_ref)
     v = validate_profile(prof, calibration)
     s = v.summary()
     if as_json:
         emit_json(v.to_json())
     else:
-        click.echo(f"validate {v.profile}: {prof.label}, gpu {v.gpu} ({v.gpu_spec})")
-        click.echo(f"rates: {v.rates_from}")
-        who: dict[str, int] = {}
-        for c in v.checks:
-            who[c.predictor] = who.get(c.predictor, 0) + 1
-        if who:
-            click.echo("predicted by: " + ", ".join(f"{k} ({n} rows)" for k, n in who.items()))
-        if not v.checks:
-            click.echo("no row of this profile can be predicted (published profiles hold few rows; measure one with `moeprof probe`)")
-        else:
-            click.echo(f"{'probe':<18}{'case':<44}{'predicted':>12}{'measured':>12}{'error':>9}")
-            for c in v.checks:
-                unit = "ms" if c.quantity == "ms" else "MiB"
-                scale = 1.0 if c.quantity == "ms" else 2**20
-                mark = "  (in-sample)" if c.quantity == "ms" and not c.held_out else ""
-                click.echo(f"{c.probe:<18}{c.case[:43]:<44}{c.predicted / scale:>9.4g} {unit:<3}{c.measured / scale:>8.4g} {unit:<3}{c.error_pct:>+8.1f}%{mark}")
-            click.echo(f"note: {v.note}")
-            for key, title in (("time", "time, all rows"), ("time_held_out", "time, held-out rows"), ("memory", "memory")):
-                if key in s:
-                    t = s[key]
-                    click.echo(f"summary ({title}): {t['rows']} rows; median |error| {t['median_abs_pct']:.1f}%, worst {t['worst_abs_pct']:.1f}% ({t['worst_case']})")
-            click.echo("by probe: " + "; ".join(f"{p} n={t['rows']} median {t['median_abs_pct']:.1f}% worst {t['worst_abs_pct']:.1f}%" for p, t in s["by_probe"].items()))
-        if s["not_predicted"]:
-            click.echo("not predicted: " + ", ".join(f"{p} ({n})" for p, n in s["not_predicted"].items()))
+        for line in validation_lines(v, prof):
+            click.echo(line)
     if fail_above is not None and "time" in s and s["time"]["median_abs_pct"] > fail_above:
         raise MoeprofError(f"median |error| {s['time']['median_abs_pct']:.1f}% exceeds --fail-above {fail_above:g}%")

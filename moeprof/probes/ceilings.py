@@ -48,7 +48,6 @@ def copy_case(ctx: ProbeContext, nbytes: int) -> dict:
         raise ProbeCheckError("copy: destination differs from source")
     t = ctx.time(lambda: dst.copy_(src))
     moved = 2 * n * 2
-    del src, dst
     return {**t.to_row(), "bytes": moved, "bytes_per_s": moved / (t.median_ms / 1e3)}
 
 

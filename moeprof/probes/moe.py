@@ -225,5 +225,4 @@ def run(ctx: ProbeContext) -> None:
             T = t_values(ctx)[-1]
             ctx.case("moe_layer", {**params, "impl": "loop", "t_tokens": T}, lambda: moe_case(ctx, w, T, "loop"), label=f"loop T={T}")
     finally:
-        del w
         d.empty_cache()

@@ -51,3 +51,28 @@ class ProbeSettings:
         d = asdict(self)
         d["probes"] = list(self.probes)
         return d
+
+
+def settings_from_options(device="auto", model="scout", quick=False, only=None, budget_s=None, repeats=None, shape_scale=None) -> ProbeSettings:
+    """Settings from command-line options (both front ends); checks the model and that torch
+    is installed before anything heavy is imported."""
+    import importlib.util
+
+    from ..catalog.models import load_model
+
+    load_model(model)  # a bad name fails here, with suggestions
+    probes = tuple(p.strip() for p in only.split(",") if p.strip()) if only else PROBES
+    settings = ProbeSettings(
+        device=device,
+        model=model,
+        quick=quick,
+        budget_s=budget_s,
+        probes=probes,
+        repeats=repeats or (3 if quick else 5),
+        warmup=1 if quick else 2,
+        target_ms=1.0 if quick else 2.0,
+        shape_scale=shape_scale,
+    )
+    if importlib.util.find_spec("torch") is None:
+        raise MoeprofError("moeprof probe needs torch: pip install 'moeprof[probe]' (or a torch build for your GPU)")
+    return settings

@@ -8,11 +8,12 @@ Nothing is written here: an interrupted run leaves no file."""
 from __future__ import annotations
 
 import importlib
+from pathlib import Path
 
 import torch
 
 from ..catalog.models import load_model
-from ..profile import Profile
+from ..profile import Profile, save_profile
 from ..telemetry import TelemetryRecorder, open_backend
 from .context import ProbeContext, stderr_progress
 from .device import DeviceInfo, resolve_device
@@ -73,6 +74,15 @@ def run_suite(settings: ProbeSettings, progress=stderr_progress, ctx: ProbeConte
         telemetry_rows = rec.stop()
     ctx.rows.extend(telemetry_rows)
     return build_profile(ctx)
+
+
+def run_and_save(settings: ProbeSettings, out=None, progress=stderr_progress) -> tuple[Profile, Path]:
+    """Run the suite and write the profile atomically to `out` (default ./<gpu>.measured.json)."""
+    prof = run_suite(settings, progress)
+    path = Path(out) if out else Path(f"{prof.gpu}.measured.json")
+    save_profile(prof, path)
+    prof.path = str(path)
+    return prof, path
 
 
 def build_profile(ctx: ProbeContext) -> Profile:

@@ -1,7 +1,5 @@
 import time
 
-import pytest
-
 from moeprof.probes import energy
 from moeprof.probes.fit import fit_scalars
 from moeprof.telemetry.base import TelemetryBackend

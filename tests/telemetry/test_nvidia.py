@@ -2,7 +2,7 @@ import sys
 
 from moeprof.telemetry.nvidia import NvmlBackend
 
-from .conftest import NVMLError_GpuIsLost, NVMLError_LibraryNotFound, NVMLError_NotSupported, make_pynvml
+from .conftest import NVMLError_LibraryNotFound, NVMLError_NotSupported, make_pynvml
 
 
 def test_reads_every_field_in_base_units():
