@@ -302,42 +302,58 @@ def latency_sweep(doc: dict, r: dict | None = None, points: int = 48) -> Latency
 # ---------------------------------------------------------------------------------------
 @dataclass
 class ValidationPoints:
-    quantity: str  # e.g. "decode_step_ms"
+    quantity: str  # series name, unit in parentheses or as a suffix
+    unit: str  # ms | bytes | ...
     labels: list[str]
     predicted: list[float]
     measured: list[float]
 
 
+TIME_UNITS = ("ms", "s", "us")
+
+
+def _positive(x) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) and x > 0
+
+
 def validation_points(validation) -> list[ValidationPoints]:
-    """Pairs from `moeprof validate --json`: every row field predicted_<q> with a measured_<q>
-    beside it gives a point of quantity <q> (the unit is in <q>'s suffix)."""
+    """Pairs from `moeprof validate --json`: rows with predicted / measured / quantity / probe /
+    case (one series per probe and quantity); also rows with predicted_<q> and measured_<q>
+    fields (one series per <q>, the unit its suffix)."""
     rows = validation.get("rows") if isinstance(validation, dict) else validation
     if not isinstance(rows, list):
         raise ReportDataError("the validation document has no 'rows' list")
     by_q: dict[str, ValidationPoints] = {}
+
+    def add(series, unit, label, v, w):
+        if _positive(v) and _positive(w):
+            vp = by_q.setdefault(series, ValidationPoints(series, unit, [], [], []))
+            vp.labels.append(label)
+            vp.predicted.append(float(v))
+            vp.measured.append(float(w))
+
     for i, row in enumerate(rows):
         if not isinstance(row, dict):
             continue
+        name = next((str(row[n]) for n in ("case", "name", "op", "config") if n in row), f"row {i}")
+        if "predicted" in row and "measured" in row:
+            unit = str(row.get("quantity") or "value")
+            probe = str(row.get("probe") or "row")
+            add(f"{probe} ({unit})", unit, f"{probe} {name}", row["predicted"], row["measured"])
+            continue
         for k, v in row.items():
-            if not k.startswith("predicted_"):
-                continue
-            q = k[len("predicted_"):]
-            w = row.get(f"measured_{q}")
-            if not all(isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) and x > 0 for x in (v, w)):
-                continue
-            name = next((str(row[n]) for n in ("name", "case", "op", "probe", "config") if n in row), f"row {i}")
-            vp = by_q.setdefault(q, ValidationPoints(q, [], [], []))
-            vp.labels.append(name)
-            vp.predicted.append(float(v))
-            vp.measured.append(float(w))
+            if k.startswith("predicted_"):
+                q = k[len("predicted_"):]
+                add(q, q.rsplit("_", 1)[-1], name, v, row.get(f"measured_{q}"))
     if not by_q:
-        raise ReportDataError("no predicted_* / measured_* pairs in the validation rows")
+        raise ReportDataError("no predicted / measured pairs in the validation rows")
     return list(by_q.values())
 
 
 def error_band_pct(points: list[ValidationPoints], quantile: float = 0.9) -> tuple[float, int]:
-    """The quantile of |predicted - measured| / measured (%) over all validation points, and
-    how many points there are."""
-    errs = sorted(abs(a - b) / b * 100.0 for p in points for a, b in zip(p.predicted, p.measured))
+    """The quantile of |predicted - measured| / measured (%) over the timed validation points (all
+    points when none is timed), and how many points that is."""
+    timed = [p for p in points if p.unit in TIME_UNITS] or points
+    errs = sorted(abs(a - b) / b * 100.0 for p in timed for a, b in zip(p.predicted, p.measured))
     k = min(len(errs) - 1, max(0, math.ceil(quantile * len(errs)) - 1))
     return errs[k], len(errs)

@@ -25,11 +25,13 @@ class _Band:
     problem: str = ""
     pct: float | None = None
     n: int = 0
+    note: str = ""
 
     def text(self) -> str:
         if self.pct is not None:
+            note = f"; {self.note}" if self.note else ""
             return (f"+-{self.pct:.0f} % (90th percentile of |predicted - measured| over {self.n} `moeprof validate` "
-                    "cases, shaded on the latency chart)")
+                    f"cases, shaded on the latency chart{note})")
         return ("not quantified: no `moeprof validate` comparison was given for this plan, so the prediction error is "
                 "unknown (add one with `moeprof report PLAN.json --validation FILE`)")
 
@@ -42,7 +44,8 @@ def _band(validation) -> _Band:
     except D.ReportDataError as e:
         return _Band(problem=str(e))
     pct, n = D.error_band_pct(pts)
-    return _Band(pts, "", pct, n)
+    note = validation.get("note") if isinstance(validation, dict) else None
+    return _Band(pts, "", pct, n, str(note or ""))
 
 
 def build_plan_page(doc: dict, validation=None) -> Page:
@@ -246,7 +249,11 @@ def _latency(page: Page, doc, band: _Band) -> str:
         f"{s.prefill_ms:,.1f} ms. Green dashed: the running batch at the target QPS. "
         + _latency_caption(doc, [dict(rec, calibration=s.calibration or rec.get("calibration"))], [rec["sku"]], band)
     )
-    return page.figure(fig, cap)
+    warn = ""
+    if s.calibration and rec.get("calibration") and s.calibration != rec["calibration"]:
+        warn = (f'<div class="warn">This chart uses {esc(s.calibration)}; the plan used {esc(rec["calibration"])} '
+                "(a --profile given to plan is not recorded in the plan): its numbers differ from the plan's.</div>")
+    return page.figure(fig, cap) + warn
 
 
 def _procurement(doc, skus) -> str:
@@ -324,7 +331,10 @@ def _validation(page: Page, doc, validation, band: _Band) -> str:
     for p in band.points:
         errs = sorted(abs(a - b) / b * 100 for a, b in zip(p.predicted, p.measured))
         rows.append([p.quantity, len(errs), f"{errs[len(errs) // 2]:.1f}", f"{errs[-1]:.1f}"])
-    src = (validation.get("source") or validation.get("profile")) if isinstance(validation, dict) else None
+    src = None
+    if isinstance(validation, dict):
+        src = "; ".join(f"{k}: {validation[k]}" for k in ("source", "profile", "gpu", "calibration", "rates_from")
+                        if validation.get(k))
     cap = (
         "Each point is one case `moeprof validate` ran: x measured on the GPU, y predicted by moeprof's performance "
         f"model; dotted lines are +-20 %. Error band used in this report: {esc(band.text())}. "

@@ -108,9 +108,24 @@ def test_validation_section(plan_doc):
     pts = D.validation_points(v)
     assert {p.quantity: len(p.measured) for p in pts} == {"step_ms": 2, "j": 1}
     assert "moeprof validate on h100 (2026-01-02)" in text
-    # 90th percentile of |error| over the three points (8.3 %, 5.6 %, 20 %) is the band everywhere
-    assert text.count("+-20 % (90th percentile") >= 3 and "error band +-20 %" in text
+    # the band comes from the timed points only: 90th percentile of |error| (8.3 %, 5.6 %) = 8 %
+    assert text.count("+-8 % (90th percentile") >= 3 and "error band +-8 %" in text
     assert "not quantified" not in text
+
+
+def test_validate_json_format(plan_doc):
+    """`moeprof validate --json` rows: predicted, measured, quantity, probe, case."""
+    v = {"profile": "profiles/h100.json", "gpu": "h100-sxm-80gb", "calibration": "none", "note": "datasheet only",
+         "rows": [
+             {"probe": "gemm", "case": "bf16 m=16", "quantity": "ms", "predicted": 0.012, "measured": 0.010, "error_pct": 20.0},
+             {"probe": "gemm", "case": "bf16 m=4096", "quantity": "ms", "predicted": 1.0, "measured": 1.1, "error_pct": -9.1},
+             {"probe": "kv_cache", "case": "L=8192", "quantity": "bytes", "predicted": 2.0e9, "measured": 1.0e9},
+         ]}
+    pts = D.validation_points(v)
+    assert [(p.quantity, p.unit, len(p.measured)) for p in pts] == [("gemm (ms)", "ms", 2), ("kv_cache (bytes)", "bytes", 1)]
+    assert D.error_band_pct(pts) == (pytest.approx(20.0), 2)  # memory rows do not widen the latency band
+    text = plan_report_html(plan_doc, v)
+    assert "+-20 % (90th percentile" in text and "datasheet only" in text and "calibration: none" in text
 
 
 def test_without_validation_the_band_is_unknown(plan_doc):
