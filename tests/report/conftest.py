@@ -153,7 +153,7 @@ def profile_doc() -> dict:
 CHROMIUM_FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
     "--disable-sync", "--no-first-run", "--disable-quic", "--disable-extensions", "--disable-default-apps",
-    "--no-default-browser-check", "--mute-audio", "--enable-logging=stderr", "--v=0",
+    "--no-default-browser-check", "--mute-audio", "--disable-dev-shm-usage", "--enable-logging=stderr", "--v=0",
     # Any host name resolves nowhere: a request that slipped past the page's CSP would fail.
     "--host-resolver-rules=MAP * ~NOTFOUND", "--proxy-server=http://127.0.0.1:9", "--virtual-time-budget=20000",
 ]
