@@ -19,6 +19,17 @@ A profile is one JSON file (profiles/*.json), never pickled:
 
 Curves are interpolated linearly in log(x) and clamped at both ends (a rate never extrapolates
 beyond what was measured or published).
+
+Rows are free-form with unit-suffixed fields; `probe` names the kind: gemm / gemm_peak
+{shape, dtype, m_tokens, k, n, ms, flop, flop_per_s}, copy {buffer_bytes, bytes (moved), ms},
+moe_layer {t_tokens, hidden, num_experts, top_k, expert_intermediate, shared_intermediate, impl,
+cuda_graph, experts_touched, ms}, attention_decode {batch, kv_len, num_heads, num_kv_heads,
+head_dim, kv_bytes, ms}, attention_prefill {seq_tokens, flop, ms}, kv_cache {tokens,
+expected_bytes, measured_bytes, device_used_bytes}, energy {burst, seconds, energy_j,
+j_per_flop | j_per_byte}, allreduce / alltoall {message_bytes, world_size, nodes,
+bus_bytes_per_s, ms}, telemetry {timestamp_s, phase, power_w, energy_j, ...}. A row that could
+not be measured carries "error" (oom, check_failed, skipped_time_budget, ...) and no timing.
+A profile is loaded into pandas with `Profile.rows_frame()`.
 """
 
 from __future__ import annotations

@@ -208,14 +208,23 @@ def run(ctx: ProbeContext) -> None:
     }
     holder: dict = {}
 
-    def build():
+    def build(experts):
         g = generator(d.device, ctx.next_seed())
-        holder["w"] = make_weights(sh.hidden, sh.expert_intermediate, sh.shared_intermediate, sh.num_experts, sh.top_k, d.device, g)
-        return {"weight_bytes": sh.moe_weight_bytes()}
+        holder["w"] = make_weights(sh.hidden, sh.expert_intermediate, sh.shared_intermediate, experts, sh.top_k, d.device, g)
+        per_expert = 3 * sh.hidden * sh.expert_intermediate
+        return {"weight_bytes": (experts * (per_expert + sh.hidden) + 3 * sh.hidden * sh.shared_intermediate) * 2}
 
-    row = ctx.case("moe_weights", dict(params), build, label=f"{sh.num_experts} experts H={sh.hidden} I={sh.expert_intermediate}", summary=lambda r: f"{r['weight_bytes'] / 2**30:.3g} GiB of bf16 weights")
-    if "error" in row:
-        return
+    experts = sh.num_experts
+    while True:  # out of memory: halve the routed experts (top_k kept) and try again
+        params["num_experts"] = experts
+        row = ctx.case("moe_weights", dict(params), lambda: build(experts), label=f"{experts} experts H={sh.hidden} I={sh.expert_intermediate}",
+                       summary=lambda r: f"{r['weight_bytes'] / 2**30:.3g} GiB of bf16 weights")
+        if "error" not in row:
+            break
+        holder.clear()
+        if row["error"] != "oom" or experts <= 2 * sh.top_k:
+            return
+        experts = max(2 * sh.top_k, experts // 2)
     w = holder.pop("w")
     try:
         for T in t_values(ctx):

@@ -80,3 +80,22 @@ def test_maverick_expert_cap():
     capped = probe_shapes(spec, 1.0, moe_budget_bytes=8 * 2**30)
     assert full.num_experts == 128 and capped.num_experts < 128 and capped.num_experts_model == 128
     assert capped.moe_weight_bytes() <= 8 * 2**30
+
+
+def test_weights_out_of_memory_halves_the_experts(ctx, monkeypatch):
+    real = moe.make_weights
+    tried = []
+
+    def limited(hidden, inter, shared, experts, top_k, device, gen):
+        tried.append(experts)
+        if experts > 4:
+            raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 40.00 GiB")
+        return real(hidden, inter, shared, experts, top_k, device, gen)
+
+    monkeypatch.setattr(moe, "make_weights", limited)
+    moe.run(ctx)
+    assert tried == [16, 8, 4]
+    w_rows = [r for r in ctx.rows if r["probe"] == "moe_weights"]
+    assert [r.get("error") for r in w_rows] == ["oom", "oom", None]
+    layer = [r for r in ctx.rows if r["probe"] == "moe_layer"]
+    assert layer and all(r["num_experts"] == 4 and r["num_experts_model"] == 16 and "error" not in r for r in layer)
