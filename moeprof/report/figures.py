@@ -242,14 +242,17 @@ def curve_figure(name: str, x, y, x_label: str, y_label: str) -> go.Figure:
     return _base(fig, 360, name)
 
 
-def timeseries_figure(title: str, t_s, series: dict[str, list], unit_of: dict[str, str]) -> go.Figure:
-    """Telemetry vs time: one subplot per unit, a line per field."""
+def timeseries_figure(title: str, t_s, series: dict[str, list], unit_of: dict[str, str],
+                      phases: list[str] | None = None) -> go.Figure:
+    """Telemetry vs time: one subplot per unit, a line per field; the probe phase in the hover."""
     units = list(dict.fromkeys(unit_of[k] for k in series))
     fig = make_subplots(rows=len(units), cols=1, shared_xaxes=True, vertical_spacing=0.06)
     for k, ys in series.items():
         row = units.index(unit_of[k]) + 1
         fig.add_trace(go.Scatter(x=list(t_s), y=ys, mode="lines+markers", name=T(k),
-                                 hovertemplate="t %{x:.2f} s<br>%{y:.4g}<extra>" + T(k) + "</extra>"), row=row, col=1)
+                                 text=[T(p) for p in phases] if phases else None,
+                                 hovertemplate="t %{x:.2f} s" + ("<br>phase %{text}" if phases else "")
+                                 + "<br>%{y:.4g}<extra>" + T(k) + "</extra>"), row=row, col=1)
         fig.update_yaxes(title_text=T(unit_of[k]), row=row, col=1)
     fig.update_xaxes(title_text="time since first sample (s)", row=len(units), col=1)
     return _base(fig, 220 + 170 * len(units), title)

@@ -91,7 +91,7 @@ def _telemetry(page: Page, rows: list[dict], kind: str, date: str) -> str:
         series, unit_of = {}, {}
         first = {}
         for k in dict.fromkeys(k for r in g for k in r):
-            if k in TIME_FIELDS or k == "index":
+            if k in TIME_FIELDS or k in ("index", "phase"):
                 continue
             unit = next((u for suf, u in SERIES_UNITS.items() if k.endswith(suf)), None)
             if unit is None or not any(_num(r.get(k)) for r in g):
@@ -111,7 +111,8 @@ def _telemetry(page: Page, rows: list[dict], kind: str, date: str) -> str:
             unit_of[k] = label
         if not series:
             continue
-        fig = F.timeseries_figure(gname, [r[tf] - t0 for r in g], series, unit_of)
+        phases = [str(r.get("phase", "")) for r in g] if any("phase" in r for r in g) else None
+        fig = F.timeseries_figure(gname, [r[tf] - t0 for r in g], series, unit_of, phases)
         out.append(page.figure(fig, f"<b>Source</b>: device telemetry read by moeprof ({esc(kind)}, {esc(date)}); "
                                     f"{len(g)} samples."))
     return "".join(out) or not_available("telemetry", "no numeric telemetry fields with a known unit")

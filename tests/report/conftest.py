@@ -135,7 +135,8 @@ def sample_profile() -> dict:
             {"probe": "gemm", "m_tokens": 16, "ms": 0.2, "flop_per_s": 1e14},
             {"probe": "gemm", "m_tokens": 256, "ms": 0.5, "flop_per_s": 5e14},
         ] + [
-            {"probe": "telemetry", "timestamp_s": 1000.0 + 0.5 * i, "power_w": 100.0 + 40 * i, "gpu_util_pct": 10.0 * i,
+            {"probe": "telemetry", "timestamp_s": 1000.0 + 0.5 * i, "phase": "gemm" if i < 3 else HOSTILE,
+             "power_w": 100.0 + 40 * i, "gpu_util_pct": 10.0 * i,
              "memory_used_bytes": 1e9 * i, "sm_clock_mhz": 1980.0}
             for i in range(6)
         ],
