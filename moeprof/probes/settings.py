@@ -35,6 +35,9 @@ class ProbeSettings:
     seed: int = 1234
     collective_procs: int | None = None  # None: all local GPUs, 2 gloo processes on a CPU
     energy_window_s: float | None = None  # None: chosen from the device and --quick
+    # torch threads for CPU probes: 1 keeps timings stable when other processes share the cores
+    # (a multi-threaded op stalls at its barrier whenever one thread is descheduled); None: torch's
+    cpu_threads: int | None = 1
 
     def __post_init__(self):
         unknown = [p for p in self.probes if p not in PROBES]

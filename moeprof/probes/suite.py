@@ -36,6 +36,8 @@ def device_telemetry(dev: DeviceInfo):
 
 def build_context(settings: ProbeSettings, progress=stderr_progress) -> ProbeContext:
     dev = resolve_device(settings.device)
+    if dev.kind == "cpu" and settings.cpu_threads:
+        torch.set_num_threads(settings.cpu_threads)
     spec = load_model(settings.model)
     scale = settings.shape_scale or auto_scale(dev.kind, dev.memory_total_bytes, settings.quick)
     free = dev.memory_free_bytes()
