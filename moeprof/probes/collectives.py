@@ -220,6 +220,10 @@ def run(ctx) -> None:
         return
     sizes = default_sizes(d.is_gpu, ctx.settings.quick)
     left = ctx.time_left_s()
+    if left is not None and left <= 0:
+        ctx.rows.append({"probe": "allreduce", "world_size": n, "error": "skipped_time_budget"})
+        ctx.progress("collectives: skipped (time budget spent)")
+        return
     timeout = max(20.0, left) if left is not None else 300.0
     ctx.progress(f"collectives: {n} {'NCCL/RCCL' if d.is_gpu else 'gloo'} processes, {len(sizes)} sizes x {len(OPS)} ops")
     try:
