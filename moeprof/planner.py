@@ -94,12 +94,13 @@ class PlanResult:
     closest: list[dict]
     sources: dict
     feasible: list[dict] = field(default_factory=list)
+    profiles_used: dict = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     configs_evaluated: int = 0
 
     def to_json(self) -> dict:
         return {
-            "inputs": {"model": self.model, **asdict(self.targets), **asdict(self.space)},
+            "inputs": {"model": self.model, **asdict(self.targets), **asdict(self.space), "profiles": self.profiles_used},
             "recommended": self.recommended,
             "alternatives": self.alternatives,
             "rejected": self.rejected,
@@ -192,7 +193,7 @@ def _memory_rows(model, vms, targets, space, engine) -> list[dict]:
 # ----------------------------------------------------------------------------------------
 # Stage 2: latency from the performance model
 # ----------------------------------------------------------------------------------------
-def _latency(model, vms, layouts: pd.DataFrame, targets, space, profiles) -> pd.DataFrame:
+def layout_latency(model, vms, layouts: pd.DataFrame, targets, space, profiles) -> pd.DataFrame:
     """Per distinct (sku, layout, quant, kv): decode step on BATCH_GRID, prefill, energies."""
     from . import perf
 
@@ -263,7 +264,7 @@ def plan(
                 from .errors import UnknownNameError
 
                 raise UnknownNameError("quantization recipe", q, recipes)
-    profiles = profiles if profiles is not None else _default_profiles(vms)
+    profiles = profiles if profiles is not None else default_profiles(vms)
 
     mem = pd.DataFrame(_memory_rows(model, vms, targets, space, engine))
     if mem.empty:
@@ -272,13 +273,17 @@ def plan(
     layouts = fits.drop_duplicates(["sku", "tp", "ep", "pp", "quant", "kv_dtype"])[
         ["sku", "gpu", "tp", "ep", "pp", "quant", "kv_dtype", "gpus_per_replica", "vms_per_replica"]
     ]
-    lat = _latency(model, vms, layouts, targets, space, profiles) if len(layouts) else None
+    lat = layout_latency(model, vms, layouts, targets, space, profiles) if len(layouts) else None
 
     rows = _serve_and_cost(mem, lat, vms, targets, space)
-    return _rank(model, targets, space, rows, vms, profiles, engine)
+    result = _rank(model, targets, space, rows, vms, profiles, engine)
+    result.profiles_used = {
+        g: {"path": p.path, "source": p.source, "label": p.label} for g, p in profiles.items()
+    }
+    return result
 
 
-def _default_profiles(vms) -> dict:
+def default_profiles(vms) -> dict:
     from .profile import default_profile_for
 
     out = {}
@@ -434,12 +439,18 @@ def _records(df: pd.DataFrame) -> list[dict]:
     return out
 
 
-def _rank(model, targets, space, rows: pd.DataFrame, vms, profiles, engine) -> PlanResult:
-    # Cost first; at equal cost the recipe closest to the released weights, then bf16 KV, then latency.
+def rank_feasible(rows: pd.DataFrame) -> pd.DataFrame:
+    """Feasible rows, best first: cost; at equal cost the recipe closest to the released
+    weights (quality_rank), then bf16 KV over fp8 KV, then lower TPOT, TTFT and fewer GPUs."""
     ranks = {k: r.quality_rank for k, r in load_recipes().items()}
-    feas = rows[rows.feasible].assign(
-        _q=lambda d: d.quant.map(ranks), _kv=lambda d: (d.kv_dtype != "bf16").astype(int)
-    ).sort_values(["usd_per_month", "_q", "_kv", "tpot_ms", "ttft_ms", "gpus"], kind="stable")
+    feas = rows[rows.feasible]
+    keys = feas.assign(_q=feas.quant.map(ranks), _kv=(feas.kv_dtype != "bf16").astype(int))
+    order = keys.sort_values(["usd_per_month", "_q", "_kv", "tpot_ms", "ttft_ms", "gpus"], kind="stable").index
+    return feas.loc[order]
+
+
+def _rank(model, targets, space, rows: pd.DataFrame, vms, profiles, engine) -> PlanResult:
+    feas = rank_feasible(rows)
     sources = _sources(model, vms, profiles, engine)
     warnings = [
         f"{k}: price is an ESTIMATE ({v.price.source})" for k, v in vms.items() if v.price.estimate

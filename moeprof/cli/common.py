@@ -25,20 +25,6 @@ def _clean(o):
     return o
 
 
-def emit_csv(rows: list[dict]) -> None:
-    """Print rows as CSV; nested values (sources, lists) are left out, columns keep their unit suffixes."""
-    import csv
-    import io
-
-    flat = [{k: v for k, v in r.items() if not isinstance(v, (dict, list, tuple))} for r in rows]
-    cols = list(dict.fromkeys(k for r in flat for k in r))
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=cols, lineterminator="\n")
-    w.writeheader()
-    w.writerows(flat)
-    click.echo(buf.getvalue(), nl=False)
-
-
 class BoundedInt(click.ParamType):
     """An integer in [lo, hi]; the message names the limit. Bad values exit 1."""
 

@@ -11,7 +11,8 @@ import click
 from ..catalog.models import load_model
 from ..catalog.quant import KV_DTYPES
 from ..planner import SearchSpace, Targets, load_target_defaults, plan as run_plan
-from .common import BoundedFloat, BoundedInt, emit_csv, emit_json, parse_prices
+from ..report.tables import rows_to_csv
+from .common import BoundedFloat, BoundedInt, emit_json, parse_prices
 
 _D = {k: v["value"] for k, v in load_target_defaults().items() if not k.startswith("_")}
 
@@ -62,10 +63,10 @@ def _run(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms
     profiles = None
     if profile_paths:
         from ..profile import load_profile
-        from ..planner import _default_profiles
+        from ..planner import default_profiles
         from ..catalog.hardware import load_vms
 
-        profiles = _default_profiles(load_vms(vm_file, parse_prices(prices)))
+        profiles = default_profiles(load_vms(vm_file, parse_prices(prices)))
         for p in profile_paths:
             prof = load_profile(p)
             profiles[prof.gpu] = prof
@@ -105,10 +106,11 @@ def plan(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms
         emit_json(doc)
     elif as_csv:
         rec = result.recommended
+        same = lambda r: rec and all(r.get(k) == rec.get(k) for k in ("sku", "tp", "ep", "pp", "quant", "kv_dtype", "max_batch", "replicas"))
         rows = ([{**rec, "recommended": True}] if rec else []) + [
-            {**r, "recommended": False} for r in (result.feasible or result.closest)
+            {**r, "recommended": False} for r in (result.feasible or result.closest) if not same(r)
         ]
-        emit_csv(rows)
+        click.echo(rows_to_csv(rows), nl=False)
     else:
         _print_plan(model, result)
     if result.recommended is None:
@@ -187,7 +189,7 @@ def compare(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot
         emit_json({"inputs": result.to_json()["inputs"], "rows": rows, "warnings": result.warnings})
         return
     if as_csv:
-        emit_csv(rows)
+        click.echo(rows_to_csv(rows), nl=False)
         return
     click.echo(
         f"{'sku':<14}{'config':<44}{'$/h':>9}{'$/month':>11}{'$/M out':>9}{'TTFT ms':>9}{'TPOT ms':>9}{'J/tok':>7}  note"
@@ -207,12 +209,13 @@ def compare(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot
 
 def compare_rows(result) -> list[dict]:
     """One row per SKU: its cheapest feasible configuration, or why it has none."""
-    from ..planner import _row_dict
+    from ..planner import _row_dict, rank_feasible
 
     rows = result.rows
+    ranked = rank_feasible(rows)
     out = []
     for sku in dict.fromkeys(rows.sku):
-        g = rows[(rows.sku == sku) & rows.feasible].sort_values(["usd_per_month", "tpot_ms"], kind="stable")
+        g = ranked[ranked.sku == sku]
         if len(g):
             out.append(_row_dict(g.iloc[0]))
         else:

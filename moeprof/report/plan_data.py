@@ -9,6 +9,7 @@ model failing); the report then says "not available" for that chart alone.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -251,7 +252,7 @@ def latency_sweep(doc: dict, r: dict | None = None, points: int = 48) -> Latency
     if not r:
         raise ReportDataError("the plan has no recommended configuration")
     try:
-        from ..planner import SearchSpace, Targets, _default_profiles, _latency
+        from ..planner import SearchSpace, Targets, default_profiles, layout_latency
     except ImportError as e:  # pragma: no cover - planner without the latency stage
         raise ReportDataError(f"the planner's latency stage is not importable ({e})") from None
     model = load_model_for(doc)
@@ -268,8 +269,14 @@ def latency_sweep(doc: dict, r: dict | None = None, points: int = 48) -> Latency
         "sku": r["sku"], "gpu": vm.gpu.key, "tp": r["tp"], "ep": r["ep"], "pp": r["pp"], "quant": r["quant"],
         "kv_dtype": r["kv_dtype"], "gpus_per_replica": gpus, "vms_per_replica": max(1, math.ceil(gpus / vm.gpus_per_vm)),
     }])
+    profiles = default_profiles({r["sku"]: vm})
+    used = ((inp.get("profiles") or {}).get(vm.gpu.key) or {}).get("path")
+    if used and Path(used).is_file():  # the plan ran with a user profile: use it again
+        from ..profile import load_profile
+
+        profiles[vm.gpu.key] = load_profile(used)
     try:
-        lat = _latency(model, {r["sku"]: vm}, layout, targets, space, _default_profiles({r["sku"]: vm}))
+        lat = layout_latency(model, {r["sku"]: vm}, layout, targets, space, profiles)
     except Exception as e:  # the performance model is another package: report, do not crash
         raise ReportDataError(f"the performance model failed: {type(e).__name__}: {e}") from None
     prefill = float(lat.prefill_s.iloc[0])
