@@ -17,8 +17,8 @@ A profile is one JSON file (profiles/*.json), never pickled:
       "rows": [ {"probe": "gemm", ...}, ... ]    # raw measurements, one dict per probe run
     }
 
-Curves are interpolated linearly in log(x) and clamped at both ends (a rate never extrapolates
-beyond what was measured or published).
+Curves are interpolated log-log and clamped at both ends (a rate never extrapolates beyond
+what was measured or published).
 
 Rows are free-form with unit-suffixed fields; `probe` names the kind: gemm / gemm_peak
 {shape, dtype, m_tokens, k, n, ms, flop, flop_per_s}, copy {buffer_bytes, bytes (moved), ms},
@@ -76,22 +76,18 @@ class Curve:
     y: tuple[float, ...]
     source: str = ""
 
-    def __call__(self, x: float) -> float:
-        """Log-linear interpolation, clamped to the first / last point."""
-        xs, ys = self.x, self.y
-        if x <= xs[0]:
-            return ys[0]
-        if x >= xs[-1]:
-            return ys[-1]
-        lo, hi = 0, len(xs) - 1
-        while hi - lo > 1:
-            mid = (lo + hi) // 2
-            if xs[mid] <= x:
-                lo = mid
-            else:
-                hi = mid
-        t = (math.log(x) - math.log(xs[lo])) / (math.log(xs[hi]) - math.log(xs[lo]))
-        return ys[lo] + t * (ys[hi] - ys[lo])
+    def __call__(self, x):
+        """Rate at x (scalar or numpy array), interpolated log-log and clamped to the first /
+        last point. Log-log, a power law between measured points, because rates that grow with
+        size (a memory-bound GEMM's FLOP/s grows like M, a collective's bus bandwidth like the
+        message below saturation) overshoot between points when interpolated linearly in
+        log(x), which would let time = size / rate fall as the size grows."""
+        import numpy as np
+
+        xs = np.log(np.asarray(self.x, dtype=float))
+        ys = np.log(np.asarray(self.y, dtype=float))
+        out = np.exp(np.interp(np.log(np.maximum(np.asarray(x, dtype=float), 1e-300)), xs, ys))
+        return float(out) if out.ndim == 0 else out
 
     def to_json(self) -> dict:
         return {"x": list(self.x), "y": list(self.y), "source": self.source}

@@ -23,17 +23,8 @@ from .efficiency import Efficiencies
 
 
 def curve_at(curve: Curve, x) -> np.ndarray:
-    """A curve's rate at x, interpolated log-log (a power law between measured points) and
-    clamped to the first / last point.
-
-    Log-log rather than Curve.__call__'s linear-in-log(x): rates that grow with size (a
-    memory-bound GEMM's FLOP/s grows like M, a collective's bus bandwidth like the message
-    below saturation) are power laws, and interpolating them linearly in log(x) overshoots
-    between points so that the time, size / rate, could fall as the size grows. With log-log
-    interpolation the time between two points is monotone whenever the measured times are."""
-    xs = np.log(np.asarray(curve.x, dtype=float))
-    ys = np.log(np.asarray(curve.y, dtype=float))
-    return np.exp(np.interp(np.log(np.maximum(np.asarray(x, dtype=float), 1e-300)), xs, ys))
+    """A curve's rate at x as an array (Curve interpolates log-log, clamped at both ends)."""
+    return np.asarray(curve(x), dtype=float)
 
 
 def tile_efficiency(m, tile_m: int) -> np.ndarray:
