@@ -43,6 +43,14 @@ def default_vm_for(gpu: GpuSpec) -> VmSpec | None:
     return None
 
 
+def _measured_ranks(profile: Profile | None, probe: str) -> int | None:
+    """World size of a profile's collective rows (the largest, if several), or None."""
+    if profile is None:
+        return None
+    sizes = [int(r["world_size"]) for r in profile.rows if r.get("probe") == probe and r.get("world_size")]
+    return max(sizes) if sizes else None
+
+
 class Interconnect:
     def __init__(self, gpu: GpuSpec, vm: VmSpec | None, profile: Profile | None, eff: Efficiencies, latency_s: float):
         self.gpu, self.vm, self.eff = gpu, vm, eff
@@ -67,9 +75,13 @@ class Interconnect:
             self.sources["allreduce"] = f"VM {vm.key} published all-reduce curve: {self.allreduce_curve.source}"
         else:
             self.sources["allreduce"] = f"datasheet scale-up {gpu.scale_up_bytes_per_s / 1e9:.0f} GB/s per direction (no curve)"
-        n = self.gpus_per_vm
-        self.allreduce_curve = self._bandwidth_part(self.allreduce_curve, 2.0 * (n - 1) / n)
-        self.alltoall_curve = self._bandwidth_part(self.alltoall_curve, (n - 1) / n)
+        # busBW -> time needs the rank count the curve was measured at: the profile's rows
+        # say it; the VM's published curves were measured over all its GPUs.
+        n_ar = _measured_ranks(profile, "allreduce") if "curve allreduce" in self.sources["allreduce"] else self.gpus_per_vm
+        n_a2a = _measured_ranks(profile, "alltoall") or self.gpus_per_vm
+        n_ar = n_ar or self.gpus_per_vm
+        self.allreduce_curve = self._bandwidth_part(self.allreduce_curve, 2.0 * (n_ar - 1) / n_ar)
+        self.alltoall_curve = self._bandwidth_part(self.alltoall_curve, (n_a2a - 1) / n_a2a)
         if self.alltoall_curve is not None:
             self.sources["alltoall"] = f"{profile.label}: curve alltoall"
         else:

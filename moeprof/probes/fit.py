@@ -83,8 +83,9 @@ def fit_scalars(rows: list[dict]) -> dict[str, float]:
     jb = energy.get("memory", {}).get("j_per_byte")
     if jb:
         out["joules_per_byte"] = jb
-    ar = _ok(rows, "allreduce")
-    if ar:
-        smallest = min(ar, key=lambda r: r["message_bytes"])
-        out["collective_latency_s"] = smallest["ms"] / 1e3
+    coll = _ok(rows, "allreduce") + _ok(rows, "alltoall")
+    if coll:
+        # No collective is faster than its fixed latency: the fastest call bounds it (the
+        # smallest message alone can carry a first-call setup cost).
+        out["collective_latency_s"] = min(r["ms"] for r in coll) / 1e3
     return out
