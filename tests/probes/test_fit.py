@@ -44,7 +44,8 @@ def test_curves_of_every_kind_and_scalars():
     assert c["moe_layer"].y == pytest.approx((1e8 / 1e-4,))  # the grouped path, not the loop
     assert c["allreduce"].x == (4096.0, float(1 << 20)) and "4 ranks" in c["allreduce"].source
     s = fit_scalars(rows)
-    assert s == {"kernel_overhead_s": 3e-6, "idle_power_w": 70.0, "joules_per_flop": 1e-12, "collective_latency_s": 2e-4}
+    # collective latency: the fastest collective call (4096 B at 0.1 ms), not the smallest message
+    assert s == {"kernel_overhead_s": 3e-6, "idle_power_w": 70.0, "joules_per_flop": 1e-12, "collective_latency_s": 1e-4}
 
 
 def test_no_rows_no_curves():
