@@ -206,6 +206,7 @@ class MemoryResult:
     kv_bytes_per_token_per_gpu_by_kind: dict
     kv_capacity_tokens: int
     max_context_tokens: int
+    max_context_tokens_full_kv: int  # if the engine kept every token's KV on chunked layers too
     model_max_context_tokens: int
     target_context_tokens: int | None
     max_concurrent_seqs_at_target: int | None
@@ -346,6 +347,7 @@ def memory_per_gpu(
         kv_bytes_per_token_per_gpu_by_kind=per_kind,
         kv_capacity_tokens=capacity,
         max_context_tokens=max_ctx,
+        max_context_tokens_full_kv=min(capacity, model_max),
         model_max_context_tokens=model_max,
         target_context_tokens=target_context_tokens,
         max_concurrent_seqs_at_target=concurrent,

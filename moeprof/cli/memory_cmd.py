@@ -63,6 +63,10 @@ def memory(model_name, sku, vms, quant, kv_dtype, tp, ep, pp, context, gpu_memor
     click.echo(
         f"  max context        {fmt_tokens(r.max_context_tokens)} tokens (model max {fmt_tokens(r.model_max_context_tokens)})"
     )
+    if r.max_context_tokens_full_kv != r.max_context_tokens:
+        click.echo(
+            f"                     {fmt_tokens(r.max_context_tokens_full_kv)} tokens if the engine keeps full KV on chunked-attention layers"
+        )
     if r.max_concurrent_seqs_at_target is not None:
         click.echo(f"  sequences at {r.target_context_tokens:,} tokens: {r.max_concurrent_seqs_at_target:,} per replica")
     click.echo(("FITS: " if r.fits else "DOES NOT FIT: ") + r.reason)
