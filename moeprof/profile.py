@@ -36,13 +36,12 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
 from .errors import ConfigError, MoeprofError
+from .fileio import json_safe, write_atomic
 
 SCHEMA = "moeprof.profile"
 SCHEMA_VERSION = 1
@@ -212,40 +211,17 @@ def load_profile(path) -> Profile:
     return from_json(d, p)
 
 
-def _finite(o):
-    """JSON-safe copy: non-finite floats become None (rows may hold a failed measurement)."""
-    if isinstance(o, float):
-        return o if math.isfinite(o) else None
-    if isinstance(o, dict):
-        return {str(k): _finite(v) for k, v in o.items()}
-    if isinstance(o, (list, tuple)):
-        return [_finite(v) for v in o]
-    return o
-
-
 def save_profile(profile: Profile, path) -> Path:
     """Write atomically: a temp file in the same folder, fsync, then rename over the target.
 
     The document is validated with the loader first, so a file on disk is always loadable;
     an error or interrupt at any point leaves the previous file (or none) and no temp file."""
     p = Path(path)
-    doc = _finite(profile.to_json())
+    doc = json_safe(profile.to_json())
     from_json(doc, p)  # refuse to write what load_profile would reject
     data = json.dumps(doc, indent=1, allow_nan=False)
     p.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, p)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    write_atomic(p, data, what="profile")
     return p
 
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from moeprof.catalog.models import load_model
-from moeprof.planner import SearchSpace, Targets, plan
+from moeprof.planner import Targets, plan
 
 REC_KEYS = {
     "sku", "vms", "gpus", "tp", "ep", "pp", "replicas", "quant", "kv_dtype", "max_batch", "max_context_tokens",

@@ -1,6 +1,5 @@
 """The closed-form serving model against a discrete-event simulation of continuous batching."""
 
-import heapq
 
 import numpy as np
 import pytest

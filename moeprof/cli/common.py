@@ -7,22 +7,12 @@ import math
 
 import click
 
+from ..fileio import json_safe
+
 
 def emit_json(obj) -> None:
     """Print one JSON document (no NaN/inf: they become null)."""
-    click.echo(json.dumps(_clean(obj), indent=2, allow_nan=False))
-
-
-def _clean(o):
-    if isinstance(o, float):
-        return o if math.isfinite(o) else None
-    if isinstance(o, dict):
-        return {str(k): _clean(v) for k, v in o.items()}
-    if isinstance(o, (list, tuple)):
-        return [_clean(v) for v in o]
-    if hasattr(o, "item") and callable(o.item):  # numpy scalars
-        return _clean(o.item())
-    return o
+    click.echo(json.dumps(json_safe(obj), indent=2, allow_nan=False))
 
 
 class BoundedInt(click.ParamType):

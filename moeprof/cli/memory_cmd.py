@@ -38,12 +38,11 @@ def memory(model_name, sku, vms, quant, kv_dtype, tp, ep, pp, context, gpu_memor
     if as_json:
         emit_json(r.to_json())
         return
-    gib = 2**30
     click.echo(
         f"{model.name} on {vms} x {vm.key} ({r.gpus} x {vm.gpu.name}); tp={r.tp} ep={r.ep} pp={r.pp} "
         f"replicas={r.replicas}; quant {r.quant}; KV {r.kv_dtype}"
     )
-    click.echo(f"per GPU (heaviest pipeline stage):")
+    click.echo("per GPU (heaviest pipeline stage):")
     click.echo(f"  usable memory      {fmt_bytes(r.usable_memory_bytes_per_gpu)}")
     click.echo(f"  engine budget      {fmt_bytes(r.budget_bytes_per_gpu)}  ({engine.gpu_memory_utilization:g} x usable, {engine.engine} {engine.engine_version})")
     click.echo(f"  weights            {fmt_bytes(r.weights_bytes_per_gpu)}")

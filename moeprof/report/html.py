@@ -16,12 +16,10 @@ import datetime as _dt
 import html
 import json
 import math
-import os
-import tempfile
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from ..errors import MoeprofError
+from ..fileio import json_safe
+from ..fileio import write_atomic as _write_atomic
 
 CSP = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; font-src data:"
 
@@ -122,21 +120,11 @@ def plot_text(value) -> str:
 
 def script_json(obj) -> str:
     """JSON safe inside a <script> element: no '</script', '<!--' or HTML-significant characters."""
-    s = json.dumps(_finite(obj), allow_nan=False, separators=(",", ":"))
+    s = json.dumps(json_safe(obj), allow_nan=False, separators=(",", ":"))
     return (
         s.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
         .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
     )
-
-
-def _finite(o):
-    if isinstance(o, float):
-        return o if math.isfinite(o) else None
-    if isinstance(o, dict):
-        return {str(k): _finite(v) for k, v in o.items()}
-    if isinstance(o, (list, tuple)):
-        return [_finite(v) for v in o]
-    return o
 
 
 def plotly_js() -> str:
@@ -241,30 +229,7 @@ def not_available(what: str, why: str) -> str:
 
 
 def write_atomic(path, text: str) -> None:
-    """Write text to path through a temporary file in the same folder and a rename: a failure
-    leaves no partial file behind."""
-    p = Path(path)
-    folder = p.parent if str(p.parent) else Path(".")
-    if not folder.is_dir():
-        raise MoeprofError(f"{p}: cannot write report: folder {folder} does not exist")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=folder)
-    except OSError as e:
-        raise MoeprofError(f"{p}: cannot write report: {e.strerror or e}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, p)
-    except OSError as e:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise MoeprofError(f"{p}: cannot write report: {e.strerror or e}") from None
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    """Write the report atomically (no partial file on failure)."""
+    _write_atomic(path, text, what="report")
+
+

@@ -3,8 +3,6 @@ request leaves the page, and hostile names render as text. Skips when chromium i
 
 import json
 
-import pytest
-
 from moeprof.report import write_plan_report, write_profile_report
 
 HOSTILE = "<script>alert(1)</script>"

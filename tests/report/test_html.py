@@ -3,6 +3,8 @@ import os
 
 import pytest
 
+from moeprof import fileio
+
 from moeprof.errors import MoeprofError
 from moeprof.report import html as H
 
@@ -57,7 +59,7 @@ def test_write_atomic_failure_leaves_no_partial_file(tmp_path, monkeypatch):
     def boom(src, dst):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(H.os, "replace", boom)
+    monkeypatch.setattr(fileio.os, "replace", boom)  # the report writes through moeprof.fileio
     with pytest.raises(MoeprofError, match="No space left"):
         H.write_atomic(p, "new" * 1000)
     assert p.read_text() == "old"
@@ -70,7 +72,7 @@ def test_write_atomic_interrupted_leaves_no_file(tmp_path, monkeypatch):
     def interrupted(src, dst):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(H.os, "replace", interrupted)
+    monkeypatch.setattr(fileio.os, "replace", interrupted)
     with pytest.raises(KeyboardInterrupt):
         H.write_atomic(p, "x")
     assert os.listdir(tmp_path) == []
