@@ -94,6 +94,7 @@ def test_compare_one_row_per_sku(cli):
         (["--kv-dtype", "int2"], "KV dtype"),
         (["--price-per-hour", "nd-h100-v5"], "SKU=USD"),
         (["--price-per-hour", "nd-h100-v5=-4"], "out of range"),
+        (["--profile", "no-such-profile.json"], "cannot read profile"),
     ],
 )
 def test_plan_bad_values_exit_1(cli, args, needle):
@@ -101,3 +102,30 @@ def test_plan_bad_values_exit_1(cli, args, needle):
     assert p.returncode == 1, p.stderr
     lines = [l for l in p.stderr.splitlines() if l.strip()]
     assert len(lines) == 1 and needle in lines[0] and "Traceback" not in p.stderr
+
+
+def test_plan_rejects_a_profile_of_another_gpu(cli, tmp_path):
+    import json as _json
+
+    from moeprof.profile import shipped_profiles
+
+    doc = next(iter(shipped_profiles().values())).to_json()
+    doc["gpu"] = "cpu"
+    p = tmp_path / "cpu.json"
+    p.write_text(_json.dumps(doc))
+    r = cli("plan", "--model", "scout", "--profile", str(p))
+    assert r.returncode == 1 and "no VM SKU has" in r.stderr
+
+
+def test_plan_uses_a_given_profile(tmp_path):
+    """A measured profile for a GPU replaces the shipped one and the plan says so."""
+    from moeprof.profile import Profile, save_profile, shipped_profiles
+
+    pub = next(p for p in shipped_profiles().values() if p.gpu == "h100-sxm-80gb")
+    measured = Profile(gpu=pub.gpu, source="measured", provenance={"date": "2026-11-27"}, curves=dict(pub.curves), scalars=dict(pub.scalars))
+    path = save_profile(measured, tmp_path / "h100.measured.json")
+    res = plan(load_model("scout"), Targets.defaults(qps=1.0, context_tokens=32768), profiles={pub.gpu: measured})
+    assert res.to_json()["inputs"]["profiles"]["h100-sxm-80gb"]["source"] == "measured"
+    rows = res.rows[(res.rows.sku == "nd-h100-v5") & (res.rows.memory_reason == "")]
+    assert rows.calibration.str.contains("measured profile").all()
+    assert path.exists()

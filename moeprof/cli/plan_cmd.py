@@ -64,9 +64,16 @@ def _run(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms
         from ..planner import default_profiles
         from ..catalog.hardware import load_vms
 
-        profiles = default_profiles(load_vms(vm_file, parse_prices(prices)))
+        vms = load_vms(vm_file, parse_prices(prices))
+        profiles = default_profiles(vms)
+        gpus = sorted({vm.gpu.key for vm in vms.values()})
         for p in profile_paths:
             prof = load_profile(p)
+            if prof.gpu not in gpus:
+                raise click.BadParameter(
+                    f"{p} is a profile of GPU {prof.gpu!r}, which no VM SKU has (GPUs: {', '.join(gpus)})",
+                    param_hint="--profile",
+                )
             profiles[prof.gpu] = prof
     t0 = time.perf_counter()
     result = run_plan(model, targets, space, vm_file, parse_prices(prices), profiles)
