@@ -480,8 +480,11 @@ def _rank(model, targets, space, rows: pd.DataFrame, vms, profiles, engine) -> P
     # Rejected: each (sku, layout, quant, kv dtype) none of whose rows is feasible, with the
     # reason of its most promising row (memory < TTFT < TPOT < QPS in how far it got).
     keys = ["sku", "tp", "ep", "pp", "quant", "kv_dtype"]
-    rej = rows.loc[~rows.feasible, keys + ["reason", "qps_capacity", "stage"]]
-    rej = rej.sort_values(["stage", "qps_capacity"], ascending=[False, False], kind="stable").drop_duplicates(keys)
+    rej = rows.loc[~rows.feasible, keys + ["reason", "qps_capacity", "stage", "kv_budget_bytes_per_gpu"]]
+    # the most promising row of each layout: furthest stage, then most capacity, then most KV room
+    rej = rej.sort_values(
+        ["stage", "qps_capacity", "kv_budget_bytes_per_gpu"], ascending=[False, False, False], kind="stable"
+    ).drop_duplicates(keys)
     if len(feas):
         ok_keys = feas[keys].drop_duplicates().assign(_ok=True)
         rej = rej.merge(ok_keys, on=keys, how="left")
