@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from importlib import resources
 
 from .catalog.hardware import VmSpec
@@ -83,14 +83,8 @@ def load_engine(**overrides) -> EngineConfig:
     )
     for k, v in overrides.items():
         if v is not None:
-            cfg = _replace(cfg, k, v)
+            cfg = replace(cfg, **{k: v})
     return cfg
-
-
-def _replace(cfg, k, v):
-    from dataclasses import replace
-
-    return replace(cfg, **{k: v})
 
 
 @dataclass(frozen=True)

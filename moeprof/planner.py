@@ -28,6 +28,8 @@ from .catalog.hardware import VmSpec, load_vms
 from .catalog.models import ModelSpec
 from .catalog.quant import KV_DTYPES, get_recipe, load_recipes
 from .errors import MoeprofError
+from .fileio import json_safe
+from .perf import idle_power_w
 from .memory import (
     Parallelism,
     activation_peak_bytes,
@@ -40,6 +42,8 @@ from .memory import (
 from .units import HOURS_PER_MONTH
 
 MAX_BATCH_OPTIONS = (16, 32, 64, 128, 256, 512, 1024)
+# One deployment layout: everything but the max batch and the replica count.
+LAYOUT_KEYS = ["sku", "tp", "ep", "pp", "quant", "kv_dtype"]
 TP_OPTIONS = (1, 2, 4, 8)
 PP_OPTIONS = (1, 2, 4)
 
@@ -270,7 +274,7 @@ def plan(
     if mem.empty:
         raise MoeprofError(f"no parallel layout of {model.name} is possible on {', '.join(vms)}")
     fits = mem[mem.memory_reason == ""]
-    layouts = fits.drop_duplicates(["sku", "tp", "ep", "pp", "quant", "kv_dtype"])[
+    layouts = fits.drop_duplicates(LAYOUT_KEYS)[
         ["sku", "gpu", "tp", "ep", "pp", "quant", "kv_dtype", "gpus_per_replica", "vms_per_replica"]
     ]
     lat = layout_latency(model, vms, layouts, targets, space, profiles) if len(layouts) else None
@@ -295,7 +299,7 @@ def default_profiles(vms) -> dict:
 
 
 def _serve_and_cost(mem: pd.DataFrame, lat, vms, targets: Targets, space: SearchSpace) -> pd.DataFrame:
-    keys = ["sku", "tp", "ep", "pp", "quant", "kv_dtype"]
+    keys = LAYOUT_KEYS
     if lat is not None and len(lat):
         df = mem.merge(lat[keys + ["prefill_s", "prefill_j", "decode_s_grid", "decode_j_grid", "calibration"]], on=keys, how="left")
     else:
@@ -345,7 +349,7 @@ def _serve_and_cost(mem: pd.DataFrame, lat, vms, targets: Targets, space: Search
         li = idx[live]
         # The uncapped running batch depends on the layout and the replica count, not on the
         # max batch: solve it once per (layout, replicas) and share it across max batches.
-        layout_id = df.groupby(["sku", "tp", "ep", "pp", "quant", "kv_dtype"], sort=False).ngroup().to_numpy()
+        layout_id = df.groupby(LAYOUT_KEYS, sort=False).ngroup().to_numpy()
         pair = layout_id[li].astype(np.int64) * (int(r.max()) + 1) + r[live]
         uniq, first, inv = np.unique(pair, return_index=True, return_inverse=True)
         bf = serving.free_batch(lam[live][first], O, prefill[li][first], s_grid[li][first])
@@ -364,7 +368,7 @@ def _serve_and_cost(mem: pd.DataFrame, lat, vms, targets: Targets, space: Search
 
     # Energy per output token: prefill + decode share + idle draw of the unused time.
     j_step = serving.interp_step(j_grid[idx], b)
-    idle_w = rows.gpus_per_replica.to_numpy() * rows.sku.map({k: _idle_w(v) for k, v in vms.items()}).to_numpy()
+    idle_w = rows.gpus_per_replica.to_numpy() * rows.sku.map({k: idle_power_w(v.gpu) for k, v in vms.items()}).to_numpy()
     e_req = rows.prefill_j.fillna(0).to_numpy() + O * j_step / np.maximum(b, 1) + np.clip(1 - rho, 0, 1) * idle_w / np.maximum(lam, 1e-12)
     rows["joules_per_token"] = e_req / O
 
@@ -397,12 +401,6 @@ def _serve_and_cost(mem: pd.DataFrame, lat, vms, targets: Targets, space: Search
     return rows.drop(columns=["decode_s_grid", "decode_j_grid"])
 
 
-def _idle_w(vm: VmSpec) -> float:
-    from .perf import idle_power_w
-
-    return idle_power_w(vm.gpu)
-
-
 ROW_FIELDS = (
     "sku", "gpu", "vms", "gpus", "tp", "ep", "pp", "replicas", "quant", "kv_dtype", "max_batch",
     "max_context_tokens", "ttft_ms", "tpot_ms", "tokens_per_s", "output_tokens_per_s", "qps_capacity",
@@ -414,29 +412,13 @@ ROW_FIELDS = (
 
 
 def _row_dict(r) -> dict:
-    d = {}
-    for k in ROW_FIELDS:
-        v = r[k]
-        if isinstance(v, (np.integer,)):
-            v = int(v)
-        elif isinstance(v, (np.floating, float)):
-            v = float(v) if math.isfinite(v) else None
-        elif isinstance(v, np.bool_):
-            v = bool(v)
-        d[k] = v
-    return d
+    """One planner row (a pandas Series) as a JSON-ready dict of ROW_FIELDS."""
+    return json_safe({k: r[k] for k in ROW_FIELDS})
 
 
 def _records(df: pd.DataFrame) -> list[dict]:
-    """Rows as JSON-ready dicts (non-finite numbers become None)."""
-    if not len(df):
-        return []
-    sub = df[list(ROW_FIELDS)].astype(object)
-    sub = sub.where(pd.notna(sub) & ~sub.isin([np.inf, -np.inf]), None)
-    out = []
-    for rec in sub.to_dict("records"):
-        out.append({k: (v.item() if hasattr(v, "item") else v) for k, v in rec.items()})
-    return out
+    """Planner rows as JSON-ready dicts of ROW_FIELDS."""
+    return [json_safe(rec) for rec in df[list(ROW_FIELDS)].to_dict("records")] if len(df) else []
 
 
 def rank_feasible(rows: pd.DataFrame) -> pd.DataFrame:
@@ -466,20 +448,12 @@ def _rank(model, targets, space, rows: pd.DataFrame, vms, profiles, engine) -> P
         best = feas.iloc[0]
         recommended = _row_dict(best)
         recommended["sources"] = sources
-        # alternatives: the best row of each other (sku, layout, quant, kv dtype)
-        seen = {tuple(best[k] for k in ("sku", "tp", "ep", "pp", "quant", "kv_dtype"))}
-        for _, r in feas.iterrows():
-            key = tuple(r[k] for k in ("sku", "tp", "ep", "pp", "quant", "kv_dtype"))
-            if key in seen:
-                continue
-            seen.add(key)
-            alternatives.append(_row_dict(r))
-            if len(alternatives) >= 10:
-                break
+        # alternatives: the best row of each other layout
+        alternatives = _records(feas.drop_duplicates(LAYOUT_KEYS).iloc[1:11])
 
     # Rejected: each (sku, layout, quant, kv dtype) none of whose rows is feasible, with the
     # reason of its most promising row (memory < TTFT < TPOT < QPS in how far it got).
-    keys = ["sku", "tp", "ep", "pp", "quant", "kv_dtype"]
+    keys = LAYOUT_KEYS
     rej = rows.loc[~rows.feasible, keys + ["reason", "qps_capacity", "stage", "kv_budget_bytes_per_gpu"]]
     # the most promising row of each layout: furthest stage, then most capacity, then most KV room
     rej = rej.sort_values(
@@ -489,10 +463,7 @@ def _rank(model, targets, space, rows: pd.DataFrame, vms, profiles, engine) -> P
         ok_keys = feas[keys].drop_duplicates().assign(_ok=True)
         rej = rej.merge(ok_keys, on=keys, how="left")
         rej = rej[rej._ok.isna()]
-    rejected = [
-        {k: (v.item() if hasattr(v, "item") else v) for k, v in rec.items()}
-        for rec in rej[keys + ["reason"]].to_dict("records")
-    ]
+    rejected = [json_safe(rec) for rec in rej[keys + ["reason"]].to_dict("records")]
     counts: dict[str, int] = {}
     for item in rejected:
         k = item["reason"].split(":")[0]
@@ -523,8 +494,7 @@ def _rank(model, targets, space, rows: pd.DataFrame, vms, profiles, engine) -> P
                 d["misses"] = [r.memory_reason]
                 closest.append(d)
 
-    layout_keys = ["sku", "tp", "ep", "pp", "quant", "kv_dtype", "max_batch"]
-    frontier = feas.drop_duplicates(layout_keys) if len(feas) else feas
+    frontier = feas.drop_duplicates(LAYOUT_KEYS + ["max_batch"])
     return PlanResult(
         feasible=_records(frontier),
         model=model.name,

@@ -36,6 +36,13 @@ def interp_step(s_grid: np.ndarray, b: np.ndarray) -> np.ndarray:
     return s_grid[rows, k] * (1 - t) + s_grid[rows, k + 1] * t
 
 
+def saturated_service_s(prefill_s, out_tokens, s_grid, max_batch):
+    """GPU time per request when the replica runs full, S = P + O x s(B) / B; 1 / S is the
+    replica's saturation throughput (requests/s)."""
+    max_batch = np.asarray(max_batch, dtype=float)
+    return prefill_s + out_tokens * interp_step(s_grid, max_batch) / max_batch
+
+
 def free_batch(lam, out_tokens, prefill_s, s_grid, iters: int = 60):
     """Running batch with no max-batch cap: the fixed point of b = lam x O x s(b) / (1 - lam x P)
     (the right side grows with b, so iterating from b = 1 climbs monotonically to it). The fixed
@@ -66,7 +73,7 @@ def operating_point(lam, out_tokens, prefill_s, s_grid, max_batch, b_free=None):
         b_free = free_batch(lam, out_tokens, prefill_s, s_grid)
     b = np.minimum(b_free, max_batch)
     tpot = interp_step(s_grid, b) / headroom
-    service = prefill_s + out_tokens * interp_step(s_grid, max_batch) / max_batch
+    service = saturated_service_s(prefill_s, out_tokens, s_grid, max_batch)
     rho = lam * service
     return b, tpot, rho, service
 
@@ -100,8 +107,7 @@ def capacity_qps(prefill_s, out_tokens, s_grid, max_batch, ttft_target_s, tpot_t
     """Largest per-replica arrival rate meeting both latency targets (bisection, vectorised).
     0 where even an idle replica misses a target."""
     # Upper bound: the rate at which the replica saturates at max_batch (rho = 1).
-    max_batch = np.asarray(max_batch, dtype=float)
-    hi = 1.0 / (prefill_s + out_tokens * interp_step(s_grid, max_batch) / max_batch)
+    hi = 1.0 / saturated_service_s(prefill_s, out_tokens, s_grid, max_batch)
     lo = np.zeros_like(hi)
     ok0 = _meets(np.full_like(hi, 1e-12), prefill_s, out_tokens, s_grid, max_batch, ttft_target_s, tpot_target_s, percentile)
     for _ in range(iters):

@@ -14,7 +14,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-LAYOUT_KEYS = ("sku", "tp", "ep", "pp", "quant", "kv_dtype")
+from ..planner import LAYOUT_KEYS
+
 GIB = float(2**30)
 
 
@@ -283,7 +284,7 @@ def latency_sweep(doc: dict, r: dict | None = None, points: int = 48) -> Latency
     s_grid = np.asarray(lat.decode_s_grid.iloc[0], dtype=float)[None, :]
     B = float(r["max_batch"])
     O = float(targets.output_tokens)
-    sat = 1.0 / (prefill + O * float(serving.interp_step(s_grid, np.array([B]))[0]) / B)
+    sat = 1.0 / float(serving.saturated_service_s(prefill, O, s_grid, np.array([B]))[0])
     lam = sat * np.linspace(0.002, 0.985, points)
     n = len(lam)
     S = np.repeat(s_grid, n, axis=0)
