@@ -19,72 +19,15 @@ chunked-local-attention KV spec), so a sequence of C tokens needs
 
 from __future__ import annotations
 
-import json
 import math
-from dataclasses import asdict, dataclass, replace
-from importlib import resources
+from dataclasses import asdict, dataclass
 
+from .catalog.engine import EngineConfig, load_engine
 from .catalog.hardware import VmSpec
 from .catalog.models import COMPONENTS, ModelSpec
 from .catalog.quant import QuantRecipe, kv_bytes_per_element
 from .errors import MoeprofError
-
-
-@dataclass(frozen=True)
-class EngineConfig:
-    """Serving-engine memory settings (vLLM defaults from moeprof/data/engine.json)."""
-
-    engine: str
-    engine_version: str
-    gpu_memory_utilization: float
-    max_num_batched_tokens: int
-    max_num_seqs: int
-    block_size_tokens: int
-    non_torch_bytes_single_gpu: float
-    non_torch_bytes_multi_gpu: float
-    cuda_graph_bytes: float
-    sampler_bytes_per_seq_per_vocab: float  # fitted from published peaks, see load_engine()
-    live_hidden_tensors: int
-    activation_bytes_per_element: float
-    sources: dict
-
-
-def load_engine(**overrides) -> EngineConfig:
-    d = json.loads((resources.files("moeprof") / "data" / "engine.json").read_text())
-    # Least-squares fit through the origin of peak = c x (max_num_seqs x vocab): one coefficient
-    # over all published observations (bytes per sequence per vocab entry).
-    obs = d["sampler_peak_observations"]["rows"]
-    xs = [r["max_num_seqs"] * r["vocab_size"] for r in obs]
-    ys = [r["peak_activation_bytes"] for r in obs]
-    c = sum(x * y for x, y in zip(xs, ys)) / sum(x * x for x in xs)
-    vals = {
-        k: d[k]["value"]
-        for k in (
-            "gpu_memory_utilization",
-            "max_num_batched_tokens",
-            "max_num_seqs",
-            "block_size_tokens",
-            "non_torch_bytes_single_gpu",
-            "non_torch_bytes_multi_gpu",
-            "cuda_graph_bytes",
-        )
-    }
-    sources = {k: d[k]["source"] for k in vals}
-    sources["sampler_bytes_per_seq_per_vocab"] = d["sampler_peak_observations"]["source"]
-    sources["forward_activation"] = d["forward_activation"]["source"]
-    cfg = EngineConfig(
-        engine=d["engine"],
-        engine_version=d["engine_version"],
-        sampler_bytes_per_seq_per_vocab=c,
-        live_hidden_tensors=d["forward_activation"]["live_hidden_tensors"],
-        activation_bytes_per_element=d["forward_activation"]["activation_bytes_per_element"],
-        sources=sources,
-        **vals,
-    )
-    for k, v in overrides.items():
-        if v is not None:
-            cfg = replace(cfg, **{k: v})
-    return cfg
+from .units import GiB
 
 
 @dataclass(frozen=True)
@@ -212,6 +155,54 @@ class MemoryResult:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class MemoryVerdict:
+    """Whether a deployment fits one GPU: kind '' (fits), 'weights' (weights + engine overhead
+    exceed the budget), 'context' (the longest sequence is shorter than the target), 'batch'
+    (the KV cache holds fewer sequences than the max batch) or 'block' (not one KV block);
+    reason: one line saying why ('' when it fits)."""
+
+    kind: str
+    reason: str
+
+
+def _over_budget(weights: float, overhead: float, budget: float, utilization: float | None) -> str:
+    share = f" ({utilization:g} of the usable memory)" if utilization else ""
+    return (f"weights {weights / GiB:.1f} GiB + engine overhead {overhead / GiB:.1f} GiB exceed the "
+            f"{budget / GiB:.1f} GiB budget per GPU{share}")
+
+
+def _short_context(max_ctx: int, target: int, model_max: int, kv_budget: float) -> str:
+    why = "the model maximum" if max_ctx == model_max else f"KV budget {max(kv_budget, 0.0) / GiB:.1f} GiB per GPU"
+    return f"max context {max_ctx:,} tokens < target {target:,} ({why})"
+
+
+def memory_verdict(weights, overhead, budget, kv_budget, max_ctx, target_ctx, model_max, block_tokens,
+                   utilization=None) -> MemoryVerdict:
+    """The verdict of one GPU holding weights + overhead within budget (bytes), its KV budget
+    giving a longest sequence of max_ctx tokens, against an optional target context."""
+    if weights + overhead > budget:
+        return MemoryVerdict("weights", _over_budget(weights, overhead, budget, utilization))
+    if target_ctx and max_ctx < target_ctx:
+        return MemoryVerdict("context", _short_context(max_ctx, target_ctx, model_max, kv_budget))
+    if max_ctx < block_tokens:
+        return MemoryVerdict("block", f"KV budget {kv_budget / GiB:.2f} GiB per GPU holds less than one {block_tokens}-token block")
+    return MemoryVerdict("", "")
+
+
+def batch_memory_verdict(weights, overhead, budget, kv_budget, max_ctx, target_ctx, seqs_fit, seq_tokens, max_batch,
+                         model_max=None) -> MemoryVerdict:
+    """memory_verdict for a serving configuration: also 'batch' when the KV cache holds fewer
+    than max_batch sequences of seq_tokens tokens."""
+    if kv_budget <= 0:
+        return MemoryVerdict("weights", _over_budget(weights, overhead, budget, None))
+    if max_ctx < target_ctx:
+        return MemoryVerdict("context", _short_context(max_ctx, target_ctx, model_max or -1, kv_budget))
+    if seqs_fit < max_batch:
+        return MemoryVerdict("batch", f"KV holds {seqs_fit} sequences of {seq_tokens:,} tokens < max batch {max_batch}")
+    return MemoryVerdict("", "")
+
+
 def activation_peak_bytes(model: ModelSpec, par: Parallelism, engine: EngineConfig) -> tuple[float, str]:
     """max(dummy-sampler peak, forward peak at max_num_batched_tokens) per GPU, and which one."""
     sampler = engine.sampler_bytes_per_seq_per_vocab * engine.max_num_seqs * model.vocab_size
@@ -293,24 +284,12 @@ def memory_per_gpu(
     model_max = model.max_position_embeddings
     max_ctx = min(max_context_for_budget(model, per_kind, max(0.0, kv_budget)), model_max)
 
-    if weights + overhead > budget:
-        fits = False
-        reason = (
-            f"weights {weights / 2**30:.1f} GiB + engine overhead {overhead / 2**30:.1f} GiB exceed the "
-            f"{budget / 2**30:.1f} GiB budget per GPU ({engine.gpu_memory_utilization:g} x {usable / 2**30:.1f} GiB)"
-        )
-    elif target_context_tokens and max_ctx < target_context_tokens:
-        fits = False
-        why = "model maximum" if max_ctx == model_max else f"KV budget {kv_budget / 2**30:.1f} GiB per GPU"
-        reason = f"max context {max_ctx:,} tokens < target {target_context_tokens:,} ({why})"
-    elif max_ctx < engine.block_size_tokens:
-        fits = False
-        reason = f"KV budget {kv_budget / 2**30:.2f} GiB per GPU holds less than one {engine.block_size_tokens}-token block"
-    else:
-        fits = True
-        reason = f"fits: {kv_budget / 2**30:.1f} GiB KV per GPU, {capacity:,} tokens"
-        if target_context_tokens:
-            reason += f", max context {max_ctx:,} >= target {target_context_tokens:,}"
+    verdict = memory_verdict(weights, overhead, budget, kv_budget, max_ctx, target_context_tokens, model_max,
+                             engine.block_size_tokens, engine.gpu_memory_utilization)
+    fits = verdict.kind == ""
+    reason = verdict.reason or f"fits: {kv_budget / GiB:.1f} GiB KV per GPU, {capacity:,} tokens"
+    if fits and target_context_tokens:
+        reason += f", max context {max_ctx:,} >= target {target_context_tokens:,}"
 
     concurrent = None
     if target_context_tokens and kv_budget > 0:

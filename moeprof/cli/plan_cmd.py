@@ -6,13 +6,18 @@ import time
 
 import click
 
+from ..units import GiB, HOURS_PER_MONTH
+
+from ..catalog.hardware import load_vms
 from ..catalog.models import load_model
 from ..catalog.quant import KV_DTYPES
-from ..planner import SearchSpace, Targets, load_target_defaults, plan as run_plan
+from ..catalog.targets import target_defaults
+from ..planner import RANKING_RULE, PlanDocument, PlanRow, SearchSpace, Targets, default_profiles, plan as run_plan
+from ..profile import load_profile
 from ..report.tables import rows_to_csv
 from .common import BoundedFloat, BoundedInt, emit_json, parse_prices
 
-_D = {k: v["value"] for k, v in load_target_defaults().items() if not k.startswith("_")}
+_D = target_defaults()
 
 
 def _csv(value):
@@ -23,7 +28,7 @@ def target_options(f):
     """Workload, SLA and search-space options shared by plan and compare."""
     opts = [
         click.option("--model", "model_name", required=True, help="Model short name (moeprof models) or config.json path."),
-        click.option("--context", type=BoundedInt(1, 2**31), default=_D["context_tokens"], show_default=True, help="Max sequence (tokens) the deployment must admit."),
+        click.option("--context", type=BoundedInt(1, 2**31), default=_D["context_tokens"], show_default=True, help="Sequence length in tokens (prompt + output): every sequence up to this long must fit."),
         click.option("--input-tokens", type=BoundedInt(1, 2**31), default=_D["input_tokens"], show_default=True, help="Prompt tokens per request."),
         click.option("--output-tokens", type=BoundedInt(1, 2**31), default=_D["output_tokens"], show_default=True, help="Generated tokens per request."),
         click.option("--qps", type=BoundedFloat(0, 1e6), default=_D["qps"], show_default=True, help="Target requests per second (Poisson arrivals)."),
@@ -60,10 +65,6 @@ def _run(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms
     space = SearchSpace(skus=_csv(skus), quants=_csv(quants), kv_dtypes=kv, max_vms=max_vms, routing_skew=routing_skew)
     profiles = None
     if profile_paths:
-        from ..profile import load_profile
-        from ..planner import default_profiles
-        from ..catalog.hardware import load_vms
-
         vms = load_vms(vm_file, parse_prices(prices))
         profiles = default_profiles(vms)
         gpus = sorted({vm.gpu.key for vm in vms.values()})
@@ -76,15 +77,14 @@ def _run(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms
                 )
             profiles[prof.gpu] = prof
     t0 = time.perf_counter()
-    result = run_plan(model, targets, space, vm_file, parse_prices(prices), profiles)
-    result.wall_s = time.perf_counter() - t0
-    return model, result
+    doc = run_plan(model, targets, space, vm_file, parse_prices(prices), profiles)
+    return model, doc, time.perf_counter() - t0
 
 
-def _fmt_row(r: dict) -> str:
+def _fmt_row(r: PlanRow) -> str:
     return (
-        f"{r['vms']} x {r['sku']} ({r['gpus']} GPUs): tp={r['tp']} ep={r['ep']} pp={r['pp']} x {r['replicas']} replicas, "
-        f"{r['quant']} / KV {r['kv_dtype']}, max batch {r['max_batch']}"
+        f"{r.vms} x {r.sku} ({r.gpus} GPUs): tp={r.tp} ep={r.ep} pp={r.pp} x {r.replicas} replicas, "
+        f"{r.quant} / KV {r.kv_dtype}, max batch {r.max_batch}"
     )
 
 
@@ -98,87 +98,81 @@ def plan(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms
     Searches VM SKU x VM count x TP x EP x PP x replicas x quantization x KV dtype x max batch,
     rejects what does not fit or misses a target (with the reason), ranks the rest by $/month.
     Exit 1 when nothing meets the targets (the closest configurations are printed)."""
-    model, result = _run(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms, percentile,
-                         skus, quants, kv_dtypes, max_vms, routing_skew, prices, vm_file, profile_paths)
-    doc = result.to_json()
+    model, doc, wall_s = _run(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms, percentile,
+                              skus, quants, kv_dtypes, max_vms, routing_skew, prices, vm_file, profile_paths)
     if report_path:
-        from ..report import write_plan_report  # optional feature module
+        from ..report import write_plan_report
 
         write_plan_report(doc, report_path)
         if not as_json:
             click.echo(f"report written to {report_path}", err=True)
     if as_json:
-        emit_json(doc)
+        emit_json(doc.to_json())
     elif as_csv:
-        rec = result.recommended
-        same = lambda r: rec and all(r.get(k) == rec.get(k) for k in ("sku", "tp", "ep", "pp", "quant", "kv_dtype", "max_batch", "replicas"))
-        rows = ([{**rec, "recommended": True}] if rec else []) + [
-            {**r, "recommended": False} for r in (result.feasible or result.closest) if not same(r)
+        rec = doc.recommended
+        rows = ([{**rec.to_json(), "recommended": True}] if rec else []) + [
+            {**r.to_json(), "recommended": False} for r in (doc.feasible or doc.closest) if not (rec and r.key() == rec.key())
         ]
         click.echo(rows_to_csv(rows), nl=False)
     else:
-        _print_plan(model, result)
-    if result.recommended is None:
+        _print_plan(model, doc, wall_s)
+    if doc.recommended is None:
         if as_json:
             click.echo("moeprof: error: no configuration meets the targets (closest in 'closest')", err=True)
         raise SystemExit(1)
 
 
-def _print_plan(model, result):
-    t = result.targets
+def _print_plan(model, doc: PlanDocument, wall_s: float):
+    t = doc.inputs
     echo = click.echo
     echo(
         f"{model.name}: {t.qps:g} req/s of {t.input_tokens:,} in + {t.output_tokens:,} out tokens, context {t.context_tokens:,}; "
         f"targets p{t.percentile:g} TTFT <= {t.ttft_ms:g} ms, TPOT <= {t.tpot_ms:g} ms"
     )
-    r = result.recommended
+    r = doc.recommended
     if r:
         echo("\nRECOMMENDED  " + _fmt_row(r))
         echo(
-            f"  cost        ${r['usd_per_hour']:,.2f}/h, ${r['usd_per_month']:,.0f}/month (730 h)"
-            + ("  [price is an ESTIMATE]" if r["price_estimate"] else "")
+            f"  cost        ${r.usd_per_hour:,.2f}/h, ${r.usd_per_month:,.0f}/month ({HOURS_PER_MONTH:g} h)"
+            + ("  [price is an ESTIMATE]" if r.price_estimate else "")
         )
         echo(
-            f"  per token   ${r['usd_per_million_input_tokens']:.3f}/M input, ${r['usd_per_million_output_tokens']:.3f}/M output "
-            f"(${r['usd_per_million_tokens']:.3f}/M blended); {r['joules_per_token']:.2f} J per output token"
+            f"  per token   ${r.usd_per_million_input_tokens:.3f}/M input, ${r.usd_per_million_output_tokens:.3f}/M output "
+            f"(${r.usd_per_million_tokens:.3f}/M blended); {r.joules_per_token:.2f} J per output token"
         )
         echo(
-            f"  latency     TTFT p{t.percentile:g} {r['ttft_ms']:.0f} ms, TPOT {r['tpot_ms']:.1f} ms at {t.qps:g} req/s "
-            f"(running batch {r['running_batch']:.0f} per replica, utilisation {r['utilization']:.0%})"
+            f"  latency     TTFT p{t.percentile:g} {r.ttft_ms:.0f} ms, TPOT {r.tpot_ms:.1f} ms at {t.qps:g} req/s "
+            f"(running batch {r.running_batch:.0f} per replica, utilisation {r.utilization:.0%})"
         )
+        echo(f"  capacity    {r.qps_capacity:.1f} req/s at the targets; {r.output_tokens_per_s:,.0f} output tokens/s served")
         echo(
-            f"  capacity    {r['qps_capacity']:.1f} req/s at the targets; {r['output_tokens_per_s']:,.0f} output tokens/s served"
+            f"  memory      {r.weights_bytes_per_gpu / GiB:.1f} GiB weights + {r.overhead_bytes_per_gpu / GiB:.1f} GiB engine "
+            f"+ {r.kv_budget_bytes_per_gpu / GiB:.1f} GiB KV per GPU; max context {r.max_context_tokens:,} tokens"
         )
-        echo(
-            f"  memory      {r['weights_bytes_per_gpu'] / 2**30:.1f} GiB weights + {r['overhead_bytes_per_gpu'] / 2**30:.1f} GiB engine "
-            f"+ {r['kv_budget_bytes_per_gpu'] / 2**30:.1f} GiB KV per GPU; max context {r['max_context_tokens']:,} tokens"
-        )
-        echo(f"  calibration {r['calibration']}")
-        if result.alternatives:
+        echo(f"  calibration {r.calibration}")
+        echo(f"  ranking     {RANKING_RULE}")
+        if doc.alternatives:
             echo("\nALTERNATIVES (best of each other layout, by $/month)")
-            for a in result.alternatives[:5]:
-                echo(
-                    f"  ${a['usd_per_month']:>10,.0f}/mo  TTFT {a['ttft_ms']:>6.0f} ms  TPOT {a['tpot_ms']:>5.1f} ms  " + _fmt_row(a)
-                )
+            for a in doc.alternatives[:5]:
+                echo(f"  ${a.usd_per_month:>10,.0f}/mo  TTFT {a.ttft_ms:>6.0f} ms  TPOT {a.tpot_ms:>5.1f} ms  " + _fmt_row(a))
     else:
         echo("\nNO CONFIGURATION MEETS THE TARGETS. Closest:")
-        for c in result.closest:
-            echo(f"  {_fmt_row(c)}\n      misses: {'; '.join(c['misses'])}")
-    echo(f"\nREJECTED layouts ({sum(result.rejected_counts.values())}): " + ", ".join(f"{k} {v}" for k, v in sorted(result.rejected_counts.items())))
-    shown = {}
-    for item in result.rejected:
-        k = item["reason"].split(":")[0]
-        shown.setdefault(k, [])
-        if len(shown[k]) < 3:
-            shown[k].append(item)
-    for k, items in shown.items():
+        for c in doc.closest:
+            echo(f"  {_fmt_row(c)}\n      misses: {'; '.join(c.misses or [])}")
+    echo(f"\nREJECTED layouts ({sum(doc.rejected_counts.values())}): " + ", ".join(f"{k} {v}" for k, v in sorted(doc.rejected_counts.items())))
+    shown: dict[str, list] = {}
+    for item in doc.rejected:
+        shown.setdefault(item.kind, [])
+        if len(shown[item.kind]) < 3:
+            shown[item.kind].append(item)
+    for items in shown.values():
         for it in items:
-            echo(f"  {it['sku']} tp={it['tp']} ep={it['ep']} pp={it['pp']} {it['quant']}/KV {it['kv_dtype']}: {it['reason']}")
+            echo(f"  {it.sku} tp={it.tp} ep={it.ep} pp={it.pp} {it.quant}/KV {it.kv_dtype}: {it.reason}")
     echo(
-        f"\n{result.configs_evaluated:,} configurations evaluated in {getattr(result, 'wall_s', 0):.2f} s "
+        f"\n{doc.configs_evaluated:,} configurations evaluated in {wall_s:.2f} s "
         "(SKU x TP x EP x PP x quant x KV dtype x max batch x replicas). --json for all fields and sources."
     )
-    for w in result.warnings:
+    for w in doc.warnings:
         echo(f"note: {w}")
 
 
@@ -187,11 +181,11 @@ def _print_plan(model, result):
 def compare(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms, percentile, skus, quants,
             kv_dtypes, max_vms, routing_skew, prices, vm_file, profile_paths, as_json, as_csv):
     """Procurement table: the best configuration of each VM SKU at the same targets."""
-    model, result = _run(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms, percentile,
+    model, doc, _ = _run(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms, percentile,
                          skus, quants, kv_dtypes, max_vms, routing_skew, prices, vm_file, profile_paths)
-    rows = compare_rows(result)
+    rows = compare_rows(doc)
     if as_json:
-        emit_json({"inputs": result.to_json()["inputs"], "rows": rows, "warnings": result.warnings})
+        emit_json({"inputs": doc.inputs.to_json(), "rows": rows, "warnings": doc.warnings})
         return
     if as_csv:
         click.echo(rows_to_csv(rows), nl=False)
@@ -199,32 +193,20 @@ def compare(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot
     click.echo(
         f"{'sku':<14}{'config':<44}{'$/h':>9}{'$/month':>11}{'$/M out':>9}{'TTFT ms':>9}{'TPOT ms':>9}{'J/tok':>7}  note"
     )
-    for r in rows:
-        if r.get("reason"):
-            click.echo(f"{r['sku']:<14}{'-':<44}{'':>9}{'':>11}{'':>9}{'':>9}{'':>9}{'':>7}  {r['reason']}")
+    for s in doc.per_sku:
+        r = s.row
+        if r is None:
+            click.echo(f"{s.sku:<14}{'-':<44}{'':>9}{'':>11}{'':>9}{'':>9}{'':>9}{'':>7}  {s.reason}")
             continue
-        cfg = f"{r['vms']} VM, tp{r['tp']} ep{r['ep']} pp{r['pp']} x{r['replicas']}, {r['quant']}/{r['kv_dtype']}"
+        cfg = f"{r.vms} VM, tp{r.tp} ep{r.ep} pp{r.pp} x{r.replicas}, {r.quant}/{r.kv_dtype}"
         click.echo(
-            f"{r['sku']:<14}{cfg:<44}{r['usd_per_hour']:>9.2f}{r['usd_per_month']:>11,.0f}{r['usd_per_million_output_tokens']:>9.3f}"
-            f"{r['ttft_ms']:>9.0f}{r['tpot_ms']:>9.1f}{r['joules_per_token']:>7.2f}  {'price ESTIMATE' if r['price_estimate'] else ''}"
+            f"{r.sku:<14}{cfg:<44}{r.usd_per_hour:>9.2f}{r.usd_per_month:>11,.0f}{r.usd_per_million_output_tokens:>9.3f}"
+            f"{r.ttft_ms:>9.0f}{r.tpot_ms:>9.1f}{r.joules_per_token:>7.2f}  {'price ESTIMATE' if r.price_estimate else ''}"
         )
-    for w in result.warnings:
+    for w in doc.warnings:
         click.echo(f"note: {w}")
 
 
-def compare_rows(result) -> list[dict]:
+def compare_rows(doc: PlanDocument) -> list[dict]:
     """One row per SKU: its cheapest feasible configuration, or why it has none."""
-    from ..planner import _row_dict, rank_feasible
-
-    rows = result.rows
-    ranked = rank_feasible(rows)
-    out = []
-    for sku in dict.fromkeys(rows.sku):
-        g = ranked[ranked.sku == sku]
-        if len(g):
-            out.append(_row_dict(g.iloc[0]))
-        else:
-            reasons = [r["reason"] for r in result.rejected if r["sku"] == sku]
-            kinds = sorted({x.split(":")[0] for x in reasons})
-            out.append({"sku": sku, "reason": f"no configuration meets the targets ({', '.join(kinds)})"})
-    return out
+    return [s.row.to_json() if s.row else {"sku": s.sku, "reason": s.reason} for s in doc.per_sku]

@@ -34,7 +34,8 @@ def report(file, out, validation_path, as_json):
     """Write a self-contained offline HTML report of a plan (`moeprof plan --json > PLAN.json`)
     or of a GPU profile (`moeprof probe` output): plotly embedded once, no network access."""
     from ..report import write_plan_report, write_profile_report
-    from ..report.plan_doc import check_plan, is_plan, is_profile, read_json
+    from ..planner.document import PlanDocument
+    from ..report.plan_doc import is_plan, is_profile, read_json
 
     doc = read_json(file)
     out = out or _default_output(file, ".html")
@@ -44,9 +45,9 @@ def report(file, out, validation_path, as_json):
         write_profile_report(doc, out, path_label=file)
         kind = "profile"
     elif is_plan(doc):
-        check_plan(doc, file)
+        plan_doc = PlanDocument.from_json(doc, file)
         validation = read_json(validation_path) if validation_path else None
-        write_plan_report(doc, out, validation)
+        write_plan_report(plan_doc, out, validation)
         kind = "plan"
     else:
         raise ConfigError(file, "<root>", "neither a plan (`moeprof plan --json`) nor a profile (schema 'moeprof.profile')")
@@ -71,7 +72,7 @@ def export(plan_file, fmt, out, as_json):
     from ..report.plan_doc import load_plan
 
     doc = load_plan(plan_file)
-    text = make_export(doc, fmt)
+    text = make_export(doc.to_json(), fmt)
     engine = f"SGLang {SGLANG_VERSION}" if fmt == "sglang" else f"vLLM {vllm_version()}"
     if out:
         write_atomic(out, text)

@@ -7,18 +7,20 @@ profile, and the tables behind `--csv`.
 
 from __future__ import annotations
 
+from ..planner.document import PlanDocument
 from .html import write_atomic
-from .plan_doc import check_plan
 
 
-def plan_report_html(doc: dict, validation=None) -> str:
+def plan_report_html(doc: PlanDocument, validation=None) -> str:
     from .plan_report import build_plan_page
 
-    return build_plan_page(check_plan(doc), validation).render()
+    if not isinstance(doc, PlanDocument):
+        doc = PlanDocument.from_json(doc)
+    return build_plan_page(doc, validation).render()
 
 
-def write_plan_report(doc: dict, path, validation=None) -> None:
-    """Write the HTML report of a plan document (PlanResult.to_json()) to path, atomically."""
+def write_plan_report(doc: PlanDocument, path, validation=None) -> None:
+    """Write the HTML report of a plan document to path, atomically."""
     write_atomic(path, plan_report_html(doc, validation))
 
 

@@ -11,7 +11,8 @@ from plotly.colors import qualitative
 from plotly.subplots import make_subplots
 
 from .html import plot_text as T
-from .plan_data import KvCurve, LatencySweep, MemoryBar, ValidationPoints, pareto_front
+from ..planner.document import KvCurve, LatencySweep, MemoryBar, PlanRow
+from .plan_data import ValidationPoints, pareto_front
 
 TEMPLATE = "plotly_white"
 _SKU_COLORS = qualitative.D3
@@ -44,46 +45,45 @@ _ROW_HOVER = (
 )
 
 
-def _row_data(r: dict) -> list:
-    return [r["vms"], r["gpus"], r["tp"], r["ep"], r["pp"], r["replicas"], T(r["quant"]), T(r["kv_dtype"]),
-            r["max_batch"], r.get("usd_per_month"), r.get("usd_per_hour"), r.get("ttft_ms"), r.get("tpot_ms"),
-            r.get("usd_per_million_tokens"), r.get("joules_per_token")]
+def _row_data(r: PlanRow) -> list:
+    return [r.vms, r.gpus, r.tp, r.ep, r.pp, r.replicas, T(r.quant), T(r.kv_dtype), r.max_batch, r.usd_per_month,
+            r.usd_per_hour, r.ttft_ms, r.tpot_ms, r.usd_per_million_tokens, r.joules_per_token]
 
 
 # ---------------------------------------------------------------------------------------
 # Plan report
 # ---------------------------------------------------------------------------------------
-def pareto_figure(rows: list[dict], recommended: dict | None, ttft_target_ms: float, tpot_target_ms: float,
+def pareto_figure(rows: list[PlanRow], recommended: PlanRow | None, ttft_target_ms: float, tpot_target_ms: float,
                   colors: dict[str, str]) -> go.Figure:
     """$/month vs TTFT and vs TPOT at the target QPS, one colour per SKU, Pareto front dashed."""
     fig = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.06,
                         subplot_titles=("cost vs TTFT", "cost vs TPOT"))
     for col, key, target in ((1, "ttft_ms", ttft_target_ms), (2, "tpot_ms", tpot_target_ms)):
-        pts = [r for r in rows if r.get(key) is not None]
+        pts = [r for r in rows if getattr(r, key) is not None]
         for sku in colors:
-            mine = [r for r in pts if r["sku"] == sku]
+            mine = [r for r in pts if r.sku == sku]
             if not mine:
                 continue
             fig.add_trace(go.Scatter(
-                x=[r[key] for r in mine], y=[r["usd_per_month"] for r in mine], mode="markers",
+                x=[getattr(r, key) for r in mine], y=[r.usd_per_month for r in mine], mode="markers",
                 name=T(sku), legendgroup=T(sku), showlegend=col == 1,
                 marker=dict(color=colors[sku], size=7, opacity=0.7, line=dict(width=0.5, color="#fff")),
                 customdata=[_row_data(r) for r in mine], hovertemplate=f"<b>{T(sku)}</b>: {_ROW_HOVER}<extra></extra>",
             ), row=1, col=col)
         if pts:
-            front = pareto_front([r[key] for r in pts], [r["usd_per_month"] for r in pts])
+            front = pareto_front([getattr(r, key) for r in pts], [r.usd_per_month for r in pts])
             fig.add_trace(go.Scatter(
-                x=[pts[i][key] for i in front], y=[pts[i]["usd_per_month"] for i in front], mode="lines",
+                x=[getattr(pts[i], key) for i in front], y=[pts[i].usd_per_month for i in front], mode="lines",
                 line=dict(color="#444", dash="dash", width=1.2, shape="hv"), name="Pareto front",
                 legendgroup="front", showlegend=col == 1, hoverinfo="skip",
             ), row=1, col=col)
-        if recommended and recommended.get(key) is not None:
+        if recommended and getattr(recommended, key) is not None:
             fig.add_trace(go.Scatter(
-                x=[recommended[key]], y=[recommended["usd_per_month"]], mode="markers", name="recommended",
+                x=[getattr(recommended, key)], y=[recommended.usd_per_month], mode="markers", name="recommended",
                 legendgroup="rec", showlegend=col == 1,
                 marker=dict(symbol="star", size=18, color="#2ca02c", line=dict(width=1, color="#000")),
                 customdata=[_row_data(recommended)],
-                hovertemplate=f"<b>recommended</b>, {T(recommended['sku'])}: {_ROW_HOVER}<extra></extra>",
+                hovertemplate=f"<b>recommended</b>, {T(recommended.sku)}: {_ROW_HOVER}<extra></extra>",
             ), row=1, col=col)
         fig.add_vline(x=target, line=dict(color="#b33", dash="dot", width=1), row=1, col=col,
                       annotation_text=f"target {target:g} ms", annotation_position="top left",
@@ -150,7 +150,8 @@ def kv_context_figure(curves: list[KvCurve], model_max: int, target_context: int
             name=name + " KV budget", legendgroup=name, showlegend=False, line=dict(color=col, dash="dot", width=1),
             hovertemplate=name + "<br>KV budget %{y:.1f} GiB per GPU<extra></extra>",
         ), row=1, col=1)
-        seqs = np.where(c.max_seqs >= 1, c.max_seqs, np.nan)
+        ms = np.asarray(c.max_seqs, dtype=float)
+        seqs = np.where(ms >= 1, ms, np.nan)
         fig.add_trace(go.Scatter(
             x=c.context_tokens, y=seqs, mode="lines", name=name, legendgroup=name, showlegend=False,
             line=dict(color=col), hovertemplate=name + "<br>context %{x:,} tokens<br>%{y:,.0f} sequences<extra></extra>",
@@ -171,9 +172,10 @@ def latency_figure(s: LatencySweep, ttft_target_ms: float, tpot_target_ms: float
     the calibration error band shaded when known."""
     fig = make_subplots(rows=1, cols=3, horizontal_spacing=0.08,
                         subplot_titles=(f"TTFT p{percentile:g}", "TPOT", "throughput (all replicas)"))
-    x = s.running_batch
+    x = np.asarray(s.running_batch, dtype=float)
     hover = "running batch %{x:.1f}<br>%{customdata:.2f} req/s<br>%{y:,.1f} "
-    for col, ys, name, color in ((1, s.ttft_ms, "TTFT (ms)", "#1f77b4"), (2, s.tpot_ms, "TPOT (ms)", "#ff7f0e")):
+    for col, ys, name, color in ((1, np.asarray(s.ttft_ms, dtype=float), "TTFT (ms)", "#1f77b4"),
+                                 (2, np.asarray(s.tpot_ms, dtype=float), "TPOT (ms)", "#ff7f0e")):
         if band_pct:
             f = band_pct / 100.0
             fig.add_trace(go.Scatter(x=np.concatenate([x, x[::-1]]), y=np.concatenate([ys * (1 + f), (ys * (1 - f))[::-1]]),

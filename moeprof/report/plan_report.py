@@ -1,4 +1,5 @@
-"""The plan report: one HTML page from a plan document (PlanResult.to_json()).
+"""The plan report: one HTML page from a PlanDocument; it computes no model, every chart's
+numbers come from the document (PlanDocument.charts).
 
 Sections: summary (recommendation, inputs with their sources, warnings), cost vs latency of
 every feasible configuration, memory per GPU of the top configurations, KV cache and max batch
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 
 from . import figures as F
 from . import plan_data as D
+from ..planner.document import RANKING_RULE, PlanDocument, PlanRow
 from .html import Page, esc, not_available, table
 from .tables import fmt, label
 
@@ -48,17 +50,16 @@ def _band(validation) -> _Band:
     return _Band(pts, "", pct, n, str(note or ""))
 
 
-def build_plan_page(doc: dict, validation=None) -> Page:
-    inp = doc["inputs"]
+def build_plan_page(doc: PlanDocument, validation=None) -> Page:
+    inp = doc.inputs
     page = Page(
-        title=f"moeprof plan: {inp['model']}",
+        title=f"moeprof plan: {inp.model}",
         subtitle=(
-            f"{inp['qps']:g} req/s of {inp['input_tokens']:,} input + {inp['output_tokens']:,} output tokens, "
-            f"context {inp['context_tokens']:,} tokens; targets p{inp['percentile']:g} TTFT <= {inp['ttft_ms']:g} ms, "
-            f"TPOT <= {inp['tpot_ms']:g} ms"
+            f"{inp.qps:g} req/s of {inp.input_tokens:,} input + {inp.output_tokens:,} output tokens, "
+            f"context {inp.context_tokens:,} tokens; targets p{inp.percentile:g} TTFT <= {inp.ttft_ms:g} ms, "
+            f"TPOT <= {inp.tpot_ms:g} ms"
         ),
     )
-    validation = validation if validation is not None else doc.get("validation")
     band = _band(validation)
     skus = D.skus_of(doc)
     colors = F.sku_colors(skus)
@@ -77,7 +78,7 @@ def build_plan_page(doc: dict, validation=None) -> Page:
 
 # ---------------------------------------------------------------------------------------
 def _perf_source(doc, sku) -> str:
-    s = (doc.get("sources") or {}).get(sku)
+    s = doc.sources.get(sku)
     return str(s.get("performance", "unknown")) if isinstance(s, dict) else "unknown"
 
 
@@ -89,7 +90,7 @@ def _latency_caption(doc, rows, skus, band: _Band) -> str:
     """Where the latency numbers come from per SKU (the calibration label of its rows) and the error band."""
     parts = []
     for s in skus:
-        labels = list(dict.fromkeys(str(r["calibration"]) for r in rows if r["sku"] == s and r.get("calibration")))
+        labels = list(dict.fromkeys(str(r.calibration) for r in rows if r.sku == s and r.calibration))
         parts.append(f"{esc(s)}: {esc('; '.join(labels) or _perf_source(doc, s))}")
     return (
         "<b>Source</b>: moeprof performance model (per-op roofline x efficiency) and serving model, rates from "
@@ -100,7 +101,7 @@ def _latency_caption(doc, rows, skus, band: _Band) -> str:
 def _price_caption(doc, skus) -> str:
     parts = []
     for s in skus:
-        src = (doc.get("sources") or {}).get(s)
+        src = doc.sources.get(s)
         if isinstance(src, dict):
             est = " <b>(ESTIMATE)</b>" if src.get("price_estimate") else ""
             parts.append(f"{esc(s)}: {esc(src.get('price', 'unknown'))}{est}")
@@ -108,11 +109,11 @@ def _price_caption(doc, skus) -> str:
 
 
 # ---------------------------------------------------------------------------------------
-def _config_sentence(r: dict) -> str:
+def _config_sentence(r: PlanRow) -> str:
     return (
-        f"<b>{esc(r['vms'])} x {esc(r['sku'])}</b> ({esc(r['gpus'])} x {esc(r['gpu'])}): TP {esc(r['tp'])}, "
-        f"EP {esc(r['ep'])}, PP {esc(r['pp'])}, {esc(r['replicas'])} replica(s), weights {esc(r['quant'])}, "
-        f"KV cache {esc(r['kv_dtype'])}, max batch {esc(r['max_batch'])} sequences"
+        f"<b>{esc(r.vms)} x {esc(r.sku)}</b> ({esc(r.gpus)} x {esc(r.gpu)}): TP {esc(r.tp)}, "
+        f"EP {esc(r.ep)}, PP {esc(r.pp)}, {esc(r.replicas)} replica(s), weights {esc(r.quant)}, "
+        f"KV cache {esc(r.kv_dtype)}, max batch {esc(r.max_batch)} sequences"
     )
 
 
@@ -120,85 +121,80 @@ def _kpi(value: str, what: str) -> str:
     return f'<div class="kpi"><b>{esc(value)}</b><span>{esc(what)}</span></div>'
 
 
-def _summary(doc, band: _Band) -> str:
-    inp, rec = doc["inputs"], doc.get("recommended")
+def _summary(doc: PlanDocument, band: _Band) -> str:
+    inp, rec = doc.inputs, doc.recommended
     out = []
     if rec:
-        est = " (price is an ESTIMATE)" if rec.get("price_estimate") else ""
+        est = " (price is an ESTIMATE)" if rec.price_estimate else ""
         out.append(f'<p class="rec">Recommended: {_config_sentence(rec)}.{esc(est)}</p>')
         k = [
-            (f"${fmt('usd_per_month', rec['usd_per_month'])}", "per month (730 h)"),
-            (f"${fmt('usd_per_hour', rec['usd_per_hour'])}", "per hour"),
-            (f"${fmt('usd_per_million_tokens', rec.get('usd_per_million_tokens'))}", "per million tokens (blended)"),
-            (f"{fmt('ttft_ms', rec.get('ttft_ms'))} ms", f"TTFT p{inp['percentile']:g} at {inp['qps']:g} req/s"),
-            (f"{fmt('tpot_ms', rec.get('tpot_ms'))} ms", "TPOT at the target QPS"),
-            (f"{fmt('qps_capacity', rec.get('qps_capacity'))} req/s", "capacity within the targets"),
-            (f"{fmt('joules_per_token', rec.get('joules_per_token'))} J", "per output token"),
-            (f"{fmt('max_context_tokens', rec.get('max_context_tokens'))}", "max context (tokens)"),
+            (f"${fmt('usd_per_month', rec.usd_per_month)}", "per month (730 h)"),
+            (f"${fmt('usd_per_hour', rec.usd_per_hour)}", "per hour"),
+            (f"${fmt('usd_per_million_tokens', rec.usd_per_million_tokens)}", "per million tokens (blended)"),
+            (f"{fmt('ttft_ms', rec.ttft_ms)} ms", f"TTFT p{inp.percentile:g} at {inp.qps:g} req/s"),
+            (f"{fmt('tpot_ms', rec.tpot_ms)} ms", "TPOT at the target QPS"),
+            (f"{fmt('qps_capacity', rec.qps_capacity)} req/s", "capacity within the targets"),
+            (f"{fmt('joules_per_token', rec.joules_per_token)} J", "per output token"),
+            (f"{fmt('max_context_tokens', rec.max_context_tokens)}", "max context (tokens)"),
         ]
         out.append('<div class="kpis">' + "".join(_kpi(v, w) for v, w in k) + "</div>")
         out.append(
-            f"<p><b>Calibration</b>: {esc(rec.get('calibration') or 'not stated in the plan')}; "
+            f"<p><b>Calibration</b>: {esc(rec.calibration or 'not stated in the plan')}; "
             f"<b>error band</b>: {esc(band.text())}.</p>"
         )
+        out.append(f"<p><b>Ranking</b>: {esc(RANKING_RULE)}.</p>")
     else:
         out.append('<p class="bad">No configuration meets the targets. The closest configurations and what they miss:</p>')
-        rows = [[D.config_label(c), "; ".join(map(str, c.get("misses") or []))] for c in doc.get("closest") or []]
+        rows = [[D.config_label(c), "; ".join(c.misses or [])] for c in doc.closest]
         out.append(table(["configuration", "misses"], rows) if rows else "<p>None fits in memory.</p>")
-    srcs = ((doc.get("sources") or {}).get("targets")) or {}
+    srcs = doc.sources.get("targets") or {}
     rows = [
-        ["model", inp["model"], "; ".join(map(str, (doc.get("sources") or {}).get("model") or []))],
-        ["input tokens per request", f"{inp['input_tokens']:,}", srcs.get("input_tokens", "")],
-        ["output tokens per request", f"{inp['output_tokens']:,}", srcs.get("output_tokens", "")],
-        ["context the deployment admits (tokens)", f"{inp['context_tokens']:,}", srcs.get("context_tokens", "")],
-        ["target QPS (req/s)", f"{inp['qps']:g}", srcs.get("qps", "")],
-        [f"TTFT target, p{inp['percentile']:g} (ms)", f"{inp['ttft_ms']:g}", srcs.get("ttft_ms", "")],
-        ["TPOT target (ms)", f"{inp['tpot_ms']:g}", srcs.get("tpot_ms", "")],
-        ["VM SKUs searched", ", ".join(map(str, inp.get("skus") or D.skus_of(doc))), ""],
-        ["quantization recipes", ", ".join(map(str, inp.get("quants") or ["all"])), ""],
-        ["KV dtypes", ", ".join(map(str, inp.get("kv_dtypes") or [])), ""],
-        ["max VMs", inp.get("max_vms", ""), ""],
-        ["routing skew (Zipf exponent)", inp.get("routing_skew", ""), "0 = uniform expert routing"],
+        ["model", inp.model, "; ".join(map(str, doc.sources.get("model") or []))],
+        ["input tokens per request", f"{inp.input_tokens:,}", srcs.get("input_tokens", "")],
+        ["output tokens per request", f"{inp.output_tokens:,}", srcs.get("output_tokens", "")],
+        ["context the deployment admits (tokens)", f"{inp.context_tokens:,}", srcs.get("context_tokens", "")],
+        ["target QPS (req/s)", f"{inp.qps:g}", srcs.get("qps", "")],
+        [f"TTFT target, p{inp.percentile:g} (ms)", f"{inp.ttft_ms:g}", srcs.get("ttft_ms", "")],
+        ["TPOT target (ms)", f"{inp.tpot_ms:g}", srcs.get("tpot_ms", "")],
+        ["VM SKUs searched", ", ".join(inp.skus or D.skus_of(doc)), ""],
+        ["quantization recipes", ", ".join(inp.quants or ["all"]), ""],
+        ["KV dtypes", ", ".join(inp.kv_dtypes), ""],
+        ["max VMs", inp.max_vms, ""],
+        ["routing skew (Zipf exponent)", inp.routing_skew, "0 = uniform expert routing"],
     ]
     out.append("<h3>Inputs</h3>" + table(["input", "value", "source"], rows))
-    n = doc.get("configs_evaluated")
-    if n:
-        out.append(f"<p>{esc(f'{n:,}')} configurations evaluated.</p>")
-    for w in doc.get("warnings") or []:
+    if doc.configs_evaluated:
+        out.append(f"<p>{esc(f'{doc.configs_evaluated:,}')} configurations evaluated.</p>")
+    for w in doc.warnings:
         out.append(f'<div class="warn">{esc(w)}</div>')
     return "".join(out)
 
 
-def _pareto(page: Page, doc, colors, band: _Band) -> str:
+def _pareto(page: Page, doc: PlanDocument, colors, band: _Band) -> str:
     rows = D.candidate_rows(doc)
     if not rows:
         return not_available("cost vs latency chart", "no feasible configuration")
-    inp = doc["inputs"]
-    skus = list(dict.fromkeys(r["sku"] for r in rows))
-    fig = F.pareto_figure(rows, doc.get("recommended"), inp["ttft_ms"], inp["tpot_ms"], colors)
-    which = "the cheapest row of every feasible (SKU, TP, EP, PP, quantization, KV dtype, max batch)" if doc.get(
-        "feasible") else "the recommendation and its alternatives (the plan lists no other feasible rows)"
+    inp = doc.inputs
+    skus = list(dict.fromkeys(r.sku for r in rows))
+    fig = F.pareto_figure(rows, doc.recommended, inp.ttft_ms, inp.tpot_ms, colors)
+    which = ("the cheapest row of every feasible (SKU, TP, EP, PP, quantization, KV dtype, max batch)" if doc.feasible
+             else "the recommendation and its alternatives (the plan lists no other feasible rows)")
     cap = (
         f"{len(rows):,} points: {which}; the star is the recommendation, dashed the Pareto front (no point is both "
-        f"cheaper and faster). Cost is for enough replicas to serve {inp['qps']:g} req/s. "
+        f"cheaper and faster). Cost is for enough replicas to serve {inp.qps:g} req/s. "
         + _latency_caption(doc, rows, skus, band) + " " + _price_caption(doc, skus)
     )
     return page.figure(fig, cap)
 
 
-def _memory(page: Page, doc) -> str:
-    rows = D.top_configs(doc)
-    if not rows:
-        return not_available("memory chart", "no configuration in the plan")
-    try:
-        bars, engine = D.memory_bars(doc, rows)
-    except D.ReportDataError as e:
-        return not_available("memory chart", str(e))
-    notes = "".join(f'<div class="warn">{esc(" ".join(b.label))}: {esc(b.note)}</div>' for b in bars if b.note)
-    gpus = list(dict.fromkeys(b.row["sku"] for b in bars))
+def _memory(page: Page, doc: PlanDocument) -> str:
+    bars, engine = doc.charts.memory, doc.charts.engine
+    if not bars:
+        return not_available("memory chart", doc.charts.unavailable.get("memory", "no configuration in the plan"))
+    skus = list(dict.fromkeys(b.label[0].split(": ", 1)[-1] for b in bars))
     gpu_src = []
-    for s in gpus:
-        src = ((doc.get("sources") or {}).get(s) or {}).get("gpu") or {}
+    for s in skus:
+        src = (doc.sources.get(s) or {}).get("gpu") or {}
         if isinstance(src, dict) and src.get("memory_bytes"):
             gpu_src.append(f"{esc(s)}: {esc(src['memory_bytes'])}")
     cap = (
@@ -211,18 +207,17 @@ def _memory(page: Page, doc) -> str:
         "<b>Calibration / error band</b>: weights and KV are exact arithmetic; the engine's non-torch and CUDA-graph "
         "memory come from published vLLM logs (about +-0.5 GiB per GPU; see Sources)."
     )
-    return page.figure(F.memory_figure(bars), cap) + notes
+    return page.figure(F.memory_figure(bars), cap)
 
 
-def _kv(page: Page, doc, colors) -> str:
-    try:
-        curves, model_max = D.kv_curves(doc)
-    except D.ReportDataError as e:
-        return not_available("KV cache vs context chart", str(e))
-    target = int(doc["inputs"]["context_tokens"])
+def _kv(page: Page, doc: PlanDocument, colors) -> str:
+    curves, model_max = doc.charts.kv, doc.charts.model_max_context_tokens
+    if not curves:
+        return not_available("KV cache vs context chart", doc.charts.unavailable.get("kv", "no chart data in the plan"))
+    target = doc.inputs.context_tokens
     rows = [[c.sku, c.label, f"{c.kv_budget_gib:,.1f}", f"{c.max_context_tokens:,}"] for c in curves]
     cap = (
-        ("Per SKU, its best feasible configuration. " if doc.get("recommended") else
+        ("Per SKU, its best feasible configuration. " if doc.recommended else
          "Nothing met the targets: per SKU, its closest configuration that fits in memory. ")
         + "Left: KV cache one sequence of that length holds on one GPU "
         "(chunked-attention layers keep at most the attention chunk), dotted the KV budget per GPU; right: how many "
@@ -233,74 +228,56 @@ def _kv(page: Page, doc, colors) -> str:
         ["VM SKU", "configuration", "KV budget per GPU (GiB)", "max context (tokens)"], rows, {2, 3})
 
 
-def _latency(page: Page, doc, band: _Band) -> str:
-    rec = doc.get("recommended")
-    if not rec:
-        return not_available("latency vs batch chart", "no configuration meets the targets")
-    try:
-        s = D.latency_sweep(doc, rec)
-    except D.ReportDataError as e:
-        return not_available("latency vs batch chart", str(e))
-    inp = doc["inputs"]
-    fig = F.latency_figure(s, inp["ttft_ms"], inp["tpot_ms"], rec.get("running_batch"), inp["percentile"], band.pct)
+def _latency(page: Page, doc: PlanDocument, band: _Band) -> str:
+    rec, s = doc.recommended, doc.charts.latency
+    if not rec or s is None:
+        return not_available("latency vs batch chart", doc.charts.unavailable.get("latency", "no chart data in the plan"))
+    inp = doc.inputs
+    fig = F.latency_figure(s, inp.ttft_ms, inp.tpot_ms, rec.running_batch, inp.percentile, band.pct)
     cap = (
         f"{esc(D.config_label(rec))}: load rising from idle to 98.5 % of saturation (Poisson arrivals, continuous "
-        f"batching, max batch {esc(rec['max_batch'])}); prefill of one {inp['input_tokens']:,}-token prompt "
+        f"batching, max batch {esc(rec.max_batch)}); prefill of one {inp.input_tokens:,}-token prompt "
         f"{s.prefill_ms:,.1f} ms. Green dashed: the running batch at the target QPS. "
-        + _latency_caption(doc, [dict(rec, calibration=s.calibration or rec.get("calibration"))], [rec["sku"]], band)
+        + _latency_caption(doc, [rec], [rec.sku], band)
     )
-    warn = ""
-    if s.calibration and rec.get("calibration") and s.calibration != rec["calibration"]:
-        warn = (f'<div class="warn">This chart uses {esc(s.calibration)}; the plan used {esc(rec["calibration"])} '
-                "(a --profile given to plan is not recorded in the plan): its numbers differ from the plan's.</div>")
-    return page.figure(fig, cap) + warn
+    return page.figure(fig, cap)
 
 
-def _procurement(doc, skus) -> str:
+def _procurement(doc: PlanDocument, skus) -> str:
     best = D.best_per_sku(doc)
-    azure = {}
-    try:
-        from ..catalog.hardware import load_vms
-
-        azure = {k: v.azure_name for k, v in load_vms().items()}
-    except Exception:  # a broken catalog must not stop the report
-        pass
     fields = ["usd_per_hour", "usd_per_million_tokens", "usd_per_million_input_tokens", "usd_per_million_output_tokens",
               "usd_per_month", "joules_per_token", "ttft_ms", "tpot_ms"]
-    headers = ["VM SKU", "Azure VM size", "configuration"] + [label(f) for f in fields] + ["price"]
-    rows = []
+    headers = ["VM SKU", "configuration"] + [label(f) for f in fields] + ["price"]
     reasons: dict[str, dict[str, int]] = {}
-    for r in doc.get("rejected") or []:
-        k = r["reason"].split(":")[0]
-        reasons.setdefault(r["sku"], {}).setdefault(k, 0)
-        reasons[r["sku"]][k] += 1
+    for r in doc.rejected:
+        reasons.setdefault(r.sku, {}).setdefault(r.kind, 0)
+        reasons[r.sku][r.kind] += 1
+    rows = []
     for s in skus:
-        src = (doc.get("sources") or {}).get(s) or {}
+        src = doc.sources.get(s) or {}
         price = "ESTIMATE" if src.get("price_estimate") else "list price"
         r = best.get(s)
         if r is None:
             why = ", ".join(f"{k} {n}" for k, n in sorted(reasons.get(s, {}).items())) or "none evaluated"
-            rows.append([s, azure.get(s, "–"), f"no configuration meets the targets (rejected: {why})"] + ["–"] * len(fields) + [price])
+            rows.append([s, f"no configuration meets the targets (rejected: {why})"] + ["–"] * len(fields) + [price])
             continue
-        cfg = f"{r['vms']} VM(s), TP {r['tp']} EP {r['ep']} PP {r['pp']} x{r['replicas']}, {r['quant']} / KV {r['kv_dtype']}, batch {r['max_batch']}"
-        rows.append([s, azure.get(s, "–"), cfg] + [fmt(f, r.get(f)) for f in fields] + [price])
-    inp = doc["inputs"]
+        cfg = f"{r.vms} VM(s), TP {r.tp} EP {r.ep} PP {r.pp} x{r.replicas}, {r.quant} / KV {r.kv_dtype}, batch {r.max_batch}"
+        rows.append([s, cfg] + [fmt(f, getattr(r, f)) for f in fields] + [price])
     note = (
-        f"<p>$/month is the deployment sized for {inp['qps']:g} req/s (730 h a month); $/M tokens divides $/h by "
+        f"<p>$/month is the deployment sized for {doc.inputs.qps:g} req/s (730 h a month); $/M tokens divides $/h by "
         "the tokens served per hour at that rate (input and output split by their share of GPU time); J/token is "
         "GPU energy per output token.</p>"
     )
-    return note + table(headers, rows, set(range(3, 3 + len(fields))))
+    return note + table(headers, rows, set(range(2, 2 + len(fields))))
 
 
-def _rejected(doc) -> str:
-    rej = doc.get("rejected") or []
-    if not rej:
+def _rejected(doc: PlanDocument) -> str:
+    if not doc.rejected:
         return "<p>No configuration was rejected.</p>"
-    groups: dict[str, list[dict]] = {}
-    for r in rej:
-        groups.setdefault(r["reason"].split(":")[0], []).append(r)
-    counts = doc.get("rejected_counts") or {k: len(v) for k, v in groups.items()}
+    groups: dict[str, list] = {}
+    for r in doc.rejected:
+        groups.setdefault(r.kind, []).append(r)
+    counts = doc.rejected_counts or {k: len(v) for k, v in groups.items()}
     out = [
         "<p>Each parallel layout (SKU, TP, EP, PP, quantization, KV dtype) with no feasible row, with the reason of "
         "its most promising row (memory, then TTFT, TPOT, QPS: how far it got).</p>",
@@ -308,7 +285,7 @@ def _rejected(doc) -> str:
     ]
     limit = 200
     for k, items in groups.items():
-        body = [[r["sku"], r.get("tp"), r.get("ep"), r.get("pp"), r.get("quant"), r.get("kv_dtype"), r["reason"]] for r in items[:limit]]
+        body = [[r.sku, r.tp, r.ep, r.pp, r.quant, r.kv_dtype, r.reason] for r in items[:limit]]
         more = f"<p>... and {len(items) - limit:,} more (see the plan JSON).</p>" if len(items) > limit else ""
         out.append(
             f"<details><summary>{esc(k)} ({len(items):,})</summary>"
@@ -318,7 +295,7 @@ def _rejected(doc) -> str:
     return "".join(out)
 
 
-def _validation(page: Page, doc, validation, band: _Band) -> str:
+def _validation(page: Page, doc: PlanDocument, validation, band: _Band) -> str:
     if validation is None:
         return not_available(
             "predicted vs measured",
@@ -344,8 +321,8 @@ def _validation(page: Page, doc, validation, band: _Band) -> str:
         ["quantity", "cases", "median |error| (%)", "max |error| (%)"], rows, {1, 2, 3})
 
 
-def _sources(doc) -> str:
-    src = doc.get("sources") or {}
+def _sources(doc: PlanDocument) -> str:
+    src = doc.sources
     out = []
     model = src.get("model")
     if model:
@@ -356,7 +333,7 @@ def _sources(doc) -> str:
     for k, v in src.items():
         if not (isinstance(v, dict) and "price" in v):
             continue
-        rows = [["price", v.get("price", "") + (" (ESTIMATE)" if v.get("price_estimate") else "")],
+        rows = [["price", str(v.get("price", "")) + (" (ESTIMATE)" if v.get("price_estimate") else "")],
                 ["performance", v.get("performance", "")]]
         gpu = v.get("gpu")
         if isinstance(gpu, dict):

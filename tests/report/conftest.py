@@ -3,10 +3,8 @@ report offline and returns what the page wrote about its own rendering."""
 
 from __future__ import annotations
 
-import copy
 import html as _html
 import json
-import math
 import re
 import shutil
 import subprocess
@@ -15,103 +13,23 @@ from pathlib import Path
 
 import pytest
 
-from moeprof.catalog.hardware import load_vms
 from moeprof.catalog.models import load_model
-from moeprof.catalog.quant import get_recipe
-from moeprof.memory import Parallelism, load_engine, memory_per_gpu
 
 HOSTILE = "<script>alert(1)</script>"
 
 
-def synthetic_plan(model_name: str = "maverick", context: int = 131072) -> dict:
-    """A plan document in PlanResult.to_json() form whose memory fields come from the real memory
-    model and whose latency and cost fields follow a simple made-up formula: tests of the report
-    and exports, independent of the performance model. Not a prediction of anything."""
-    from dataclasses import replace
+@pytest.fixture(scope="session")
+def plan_obj():
+    """A real plan of Maverick over every SKU (three recipes, to keep it quick)."""
+    from moeprof.planner import SearchSpace, Targets, plan
 
-    model = load_model(model_name)
-    vms = load_vms()
-    inputs = dict(model=model_name, input_tokens=2048, output_tokens=512, context_tokens=context, qps=10.0,
-                  ttft_ms=450.0, tpot_ms=40.0, percentile=99.0, skus=None, quants=None, kv_dtypes=["bf16", "fp8"],
-                  max_vms=32, routing_skew=0.0)
-    feasible, rejected = [], []
-    for sku, vm in vms.items():
-        for tp in (4, 8):
-            for ep in (1, tp):
-                for quant in ("bf16", "fp8", "fp8-experts", "int4"):
-                    q = get_recipe(quant)
-                    if q.uses_fp8 and not vm.gpu.supports_fp8:
-                        continue
-                    for kv in ("bf16", "fp8"):
-                        best_reason = None
-                        for b in (64, 128, 256):
-                            eng = replace(load_engine(), max_num_seqs=b)
-                            m = memory_per_gpu(model, vm, 1, Parallelism(tp, ep, 1), q, kv, eng, context)
-                            if not m.fits:
-                                best_reason = f"memory: {m.reason}"
-                                continue
-                            tpot = 8.0 + 0.04 * b * (2 if quant == "bf16" else 1) / tp + (3.0 if ep == 1 else 0.0)
-                            if tpot > inputs["tpot_ms"]:
-                                best_reason = f"TPOT: {tpot:.1f} ms > 40 ms even at batch 1"
-                                continue
-                            cap = b / (tpot / 1e3) / 512 * 0.6
-                            per_vm = 8 // tp
-                            replicas = max(1, math.ceil(inputs["qps"] / cap))
-                            nvm = math.ceil(replicas / per_vm)
-                            usd_h = nvm * vm.price.usd_per_hour
-                            feasible.append(dict(
-                                sku=sku, gpu=vm.gpu.key, vms=nvm, gpus=replicas * tp, tp=tp, ep=ep, pp=1,
-                                replicas=replicas, quant=quant, kv_dtype=kv, max_batch=b,
-                                max_context_tokens=m.max_context_tokens, ttft_ms=120.0 + 2000.0 / tp / (1 + (quant != "bf16")),
-                                tpot_ms=tpot, tokens_per_s=25600.0, output_tokens_per_s=5120.0,
-                                qps_capacity=cap * replicas, running_batch=b * 0.4, utilization=0.55,
-                                usd_per_hour=usd_h, usd_per_month=usd_h * 730,
-                                usd_per_million_tokens=usd_h / (25600 * 3600) * 1e6,
-                                usd_per_million_input_tokens=usd_h * 0.3 / (20480 * 3600) * 1e6,
-                                usd_per_million_output_tokens=usd_h * 0.7 / (5120 * 3600) * 1e6,
-                                joules_per_token=0.5 * tp / (1 + (quant != "bf16")),
-                                weights_bytes_per_gpu=m.weights_bytes_per_gpu,
-                                kv_budget_bytes_per_gpu=m.kv_budget_bytes_per_gpu,
-                                overhead_bytes_per_gpu=m.overhead_bytes_per_gpu,
-                                kv_bytes_per_token_per_gpu=m.kv_bytes_per_token_per_gpu,
-                                price_estimate=vm.price.estimate, calibration="synthetic test plan: no calibration",
-                            ))
-                            best_reason = None
-                        if best_reason and not any(
-                            r["sku"] == sku and r["tp"] == tp and r["ep"] == ep and r["quant"] == quant and r["kv_dtype"] == kv
-                            for r in feasible
-                        ):
-                            rejected.append(dict(sku=sku, tp=tp, ep=ep, pp=1, quant=quant, kv_dtype=kv, reason=best_reason))
-    feasible.sort(key=lambda r: (r["usd_per_month"], r["tpot_ms"]))
-    rec = copy.deepcopy(feasible[0]) if feasible else None
-    seen, alts = set(), []
-    for r in feasible[1:]:
-        key = (r["sku"], r["tp"], r["ep"], r["pp"], r["quant"], r["kv_dtype"])
-        if rec and key == (rec["sku"], rec["tp"], rec["ep"], rec["pp"], rec["quant"], rec["kv_dtype"]) or key in seen:
-            continue
-        seen.add(key)
-        alts.append(r)
-    counts: dict[str, int] = {}
-    for r in rejected:
-        counts[r["reason"].split(":")[0]] = counts.get(r["reason"].split(":")[0], 0) + 1
-    sources = {
-        "model": list(model.sources),
-        "engine": load_engine().sources,
-        "targets": {"qps": "assumption", "ttft_ms": "MLPerf", "tpot_ms": "MLPerf"},
-    }
-    for sku, vm in vms.items():
-        sources[sku] = {"price": vm.price.source, "price_estimate": vm.price.estimate, "gpu": vm.gpu.sources,
-                        "performance": "datasheet ceilings x published efficiencies"}
-    if rec:
-        rec["sources"] = sources
-    return dict(inputs=inputs, recommended=rec, alternatives=alts[:10], rejected=rejected, rejected_counts=counts,
-                closest=[], feasible=feasible, configs_evaluated=len(feasible) + len(rejected),
-                warnings=["synthetic plan for tests"], sources=sources)
+    return plan(load_model("maverick"), Targets.defaults(), SearchSpace(quants=("bf16", "fp8", "fp8-experts")))
 
 
 @pytest.fixture(scope="session")
-def plan_doc() -> dict:
-    return synthetic_plan()
+def plan_doc(plan_obj) -> dict:
+    """The plan as `moeprof plan --json` writes it."""
+    return json.loads(json.dumps(plan_obj.to_json()))
 
 
 @pytest.fixture

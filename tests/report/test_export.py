@@ -87,6 +87,12 @@ def plan_with(plan_doc, **rec):
     return d
 
 
+MAVERICK = "meta-llama/Llama-4-Maverick-17B-128E-Instruct"
+# recipe -> (checkpoint, engine --quantization): the FP8 checkpoint ships fp8-experts; fp8 on the
+# bf16 checkpoint is the engine's online FP8.
+CHECKPOINT = {"bf16": (MAVERICK, None), "fp8-experts": (MAVERICK + "-FP8", None), "fp8": (MAVERICK, "fp8")}
+
+
 def test_vllm_matches_plan(plan_doc):
     rec = plan_doc["recommended"]
     text = export(plan_doc, "vllm")
@@ -102,8 +108,7 @@ def test_vllm_matches_plan(plan_doc):
         assert a.max_model_len == plan_doc["inputs"]["context_tokens"]
         assert a.max_num_seqs == rec["max_batch"]
         assert a.kv_cache_dtype == ("auto" if rec["kv_dtype"] == "bf16" else rec["kv_dtype"])
-        assert a.model == "meta-llama/Llama-4-Maverick-17B-128E-Instruct"
-        assert a.quantization == ("fp8" if rec["quant"].startswith("fp8") else None)
+        assert (a.model, a.quantization) == CHECKPOINT[rec["quant"]]
         ports.add(a.port)
         if rec["replicas"] > 1:
             devs = env.get("CUDA_VISIBLE_DEVICES") or env.get("HIP_VISIBLE_DEVICES")
@@ -165,7 +170,7 @@ def test_azureml_yaml(plan_doc):
     assert y["$schema"] == AZUREML_SCHEMA
     assert y["instance_type"] == load_vms()[rec["sku"]].azure_name
     assert y["instance_count"] == rec["vms"]
-    assert y["environment_variables"]["MODEL_NAME"] == "meta-llama/Llama-4-Maverick-17B-128E-Instruct"
+    assert y["environment_variables"]["MODEL_NAME"] == CHECKPOINT[rec["quant"]][0]
     a = vllm_parser().parse_args(["MODEL", *y["environment_variables"]["VLLM_ARGS"].split()])
     assert a.tensor_parallel_size == rec["tp"] and a.max_num_seqs == rec["max_batch"]
     per_vm = 8 // (rec["tp"] * rec["pp"])

@@ -2,12 +2,14 @@ import copy
 import json
 import re
 
+import numpy as np
+
 import pytest
 
 from moeprof.errors import ConfigError
+from moeprof.planner import PlanDocument
 from moeprof.report import plan_report_html, write_plan_report
 from moeprof.report import plan_data as D
-from moeprof.report.plan_doc import check_plan
 
 HOSTILE = "<script>alert(1)</script>"
 
@@ -41,10 +43,10 @@ def test_all_sections_and_figures(plan_doc):
 
 
 def test_pareto_uses_feasible_rows_or_falls_back(plan_doc):
-    assert len(D.candidate_rows(plan_doc)) == len(plan_doc["feasible"])
+    assert len(D.candidate_rows(PlanDocument.from_json(plan_doc))) == len(plan_doc["feasible"])
     d = copy.deepcopy(plan_doc)
-    del d["feasible"]
-    assert len(D.candidate_rows(d)) == 1 + len(d["alternatives"])
+    d["feasible"] = []
+    assert len(D.candidate_rows(PlanDocument.from_json(d))) == 1 + len(d["alternatives"])
     assert plan_report_html(d).count('class="moeprof-plot"') == 4
 
 
@@ -53,37 +55,62 @@ def test_pareto_front():
     assert D.pareto_front(xs, ys) == [0, 1, 3]
 
 
-def test_memory_bars_stack_to_gpu_capacity(plan_doc):
-    bars, engine = D.memory_bars(plan_doc, D.top_configs(plan_doc))
-    assert engine["name"] == "vllm"
+def test_memory_bars_stack_to_gpu_capacity(plan_obj):
+    bars = plan_obj.charts.memory
+    assert plan_obj.charts.engine["name"] == "vllm" and bars
+    assert bars[0].row_key == list(plan_obj.recommended.key())
+    rows = {tuple(r.key()): r for r in [plan_obj.recommended, *plan_obj.alternatives, *plan_obj.feasible]}
     for b in bars:
         assert sum(b.parts_gib.values()) == pytest.approx(b.capacity_gib, rel=1e-9)
-        assert abs(b.parts_gib["KV cache"] * 2**30 - b.row["kv_budget_bytes_per_gpu"]) < 1e-6 * 2**30
-        assert not b.note
+        planned = rows[tuple(b.row_key)]
+        # the KV part is the plan's own KV budget for that row: the chart cannot disagree with the plan
+        assert b.parts_gib["KV cache"] * 2**30 == pytest.approx(planned.kv_budget_bytes_per_gpu, rel=1e-9)
 
 
-def test_kv_curves_reach_model_maximum(plan_doc):
-    curves, model_max = D.kv_curves(plan_doc)
+def test_kv_curves_reach_model_maximum(plan_obj):
+    curves, model_max = plan_obj.charts.kv, plan_obj.charts.model_max_context_tokens
     assert model_max == 1048576
-    assert {c.sku for c in curves} == {r["sku"] for r in plan_doc["feasible"]}
+    assert {c.sku for c in curves} == {s.sku for s in plan_obj.per_sku if s.row is not None}
     for c in curves:
-        assert c.context_tokens[-1] == model_max and 131072 in c.context_tokens
-        fits = c.context_tokens[c.max_seqs >= 1]
+        ctx, seqs = np.asarray(c.context_tokens), np.asarray(c.max_seqs)
+        assert ctx[-1] == model_max and 131072 in ctx
+        fits = ctx[seqs >= 1]
         assert fits[-1] <= c.max_context_tokens
-        assert (c.max_seqs[:-1] >= c.max_seqs[1:]).all()  # longer sequences, fewer of them
+        assert (seqs[:-1] >= seqs[1:]).all()  # longer sequences, fewer of them
 
 
-def test_latency_sweep_rises_with_load(plan_doc):
-    s = D.latency_sweep(plan_doc)
-    assert (s.running_batch[1:] >= s.running_batch[:-1] - 1e-9).all()
-    assert s.tpot_ms[-1] > s.tpot_ms[0] > 0
-    assert s.running_batch.max() <= plan_doc["recommended"]["max_batch"] + 1e-9
+def test_latency_sweep_rises_with_load(plan_obj):
+    s = plan_obj.charts.latency
+    b, tpot = np.asarray(s.running_batch), np.asarray(s.tpot_ms)
+    assert (b[1:] >= b[:-1] - 1e-9).all()
+    assert tpot[-1] > tpot[0] > 0
+    assert b.max() <= plan_obj.recommended.max_batch + 1e-9
+    # the sweep passes through the plan's own operating point: at the target QPS the TPOT matches
+    q = np.asarray(s.qps)
+    assert np.interp(plan_obj.inputs.qps, q, tpot) == pytest.approx(plan_obj.recommended.tpot_ms, rel=0.02)
+
+
+def test_old_plan_files_are_refused_with_their_version(plan_doc):
+    old = {k: v for k, v in plan_doc.items() if k not in ("schema", "schema_version")}
+    with pytest.raises(ConfigError) as e:
+        PlanDocument.from_json(old, "OLD.json")
+    assert "schema version 1" in str(e.value) and "\n" not in str(e.value)
+    with pytest.raises(ConfigError) as e:
+        PlanDocument.from_json(dict(plan_doc, schema_version=7), "NEW.json")
+    assert "schema version 7" in str(e.value)
+
+
+def test_json_round_trip(plan_obj):
+    doc = plan_obj.to_json()
+    assert PlanDocument.from_json(json.loads(json.dumps(doc))).to_json() == json.loads(json.dumps(doc))
 
 
 def test_no_recommendation_says_so(plan_doc):
     d = copy.deepcopy(plan_doc)
     d["closest"] = [dict(d["recommended"], misses=["TTFT 900 ms > 450 ms"])]
+    d["closest"][0].pop("sources")
     d["recommended"], d["alternatives"], d["feasible"] = None, [], []
+    d["charts"]["latency"] = None
     text = plan_report_html(d)
     assert "No configuration meets the targets" in text and "TTFT 900 ms &gt; 450 ms" in text
     assert text.count('class="na"') >= 2  # pareto and latency say "not available"
@@ -144,6 +171,7 @@ def test_measured_profile_without_validation_says_how_to_get_it(plan_doc):
     "edit, field",
     [
         (lambda d: d.pop("inputs"), "inputs"),
+        (lambda d: d["rejected"][0].pop("kind"), "rejected[0].kind"),
         (lambda d: d["inputs"].update(qps="ten"), "inputs.qps"),
         (lambda d: d["recommended"].update(tp=0), "recommended.tp"),
         (lambda d: d["recommended"].pop("sku"), "recommended.sku"),
@@ -157,7 +185,7 @@ def test_malformed_plan_names_the_field(plan_doc, edit, field):
     d = copy.deepcopy(plan_doc)
     edit(d)
     with pytest.raises(ConfigError) as e:
-        check_plan(d, "PLAN.json")
+        PlanDocument.from_json(d, "PLAN.json")
     assert e.value.field == field and str(e.value).startswith("PLAN.json: field")
     assert "\n" not in str(e.value)
 

@@ -3,8 +3,11 @@ import json
 import numpy as np
 import pytest
 
+from moeprof.catalog.engine import load_engine
+from moeprof.catalog.hardware import load_vms
 from moeprof.catalog.models import load_model
-from moeprof.planner import Targets, plan
+from moeprof.planner import RejectKind, SearchSpace, Targets, plan
+from moeprof.planner.search import default_profiles, evaluate_rows
 
 REC_KEYS = {
     "sku", "vms", "gpus", "tp", "ep", "pp", "replicas", "quant", "kv_dtype", "max_batch", "max_context_tokens",
@@ -18,34 +21,44 @@ def maverick_plan():
     return plan(load_model("maverick"), Targets.defaults())
 
 
-def test_recommendation_meets_every_target_it_claims(maverick_plan):
-    r, t = maverick_plan.recommended, maverick_plan.targets
+@pytest.fixture(scope="module")
+def maverick_rows():
+    vms = load_vms()
+    return evaluate_rows(load_model("maverick"), Targets.defaults(), SearchSpace(), vms, default_profiles(vms), load_engine())
+
+
+def test_recommendation_meets_every_target_it_claims(maverick_plan, maverick_rows):
+    r, t = maverick_plan.recommended, maverick_plan.inputs
     assert r is not None
-    assert REC_KEYS <= set(r)
-    assert r["ttft_ms"] <= t.ttft_ms and r["tpot_ms"] <= t.tpot_ms
-    assert r["qps_capacity"] >= t.qps
-    assert r["max_context_tokens"] >= t.context_tokens
-    assert r["gpus"] == r["replicas"] * r["tp"] * r["pp"]
-    assert r["usd_per_month"] == pytest.approx(r["usd_per_hour"] * 730)
+    assert REC_KEYS <= set(r.to_json())
+    assert r.ttft_ms <= t.ttft_ms and r.tpot_ms <= t.tpot_ms
+    assert r.qps_capacity >= t.qps
+    assert r.max_context_tokens >= t.context_tokens
+    assert r.gpus == r.replicas * r.tp * r.pp
+    assert r.usd_per_month == pytest.approx(r.usd_per_hour * 730)
     # it is the cheapest feasible row
-    feas = maverick_plan.rows[maverick_plan.rows.feasible]
-    assert r["usd_per_month"] == pytest.approx(feas.usd_per_month.min())
+    feas = maverick_rows[maverick_rows.feasible]
+    assert r.usd_per_month == pytest.approx(feas.usd_per_month.min())
     for a in maverick_plan.alternatives:
-        assert a["usd_per_month"] >= r["usd_per_month"]
-        assert a["ttft_ms"] <= t.ttft_ms and a["tpot_ms"] <= t.tpot_ms
+        assert a.usd_per_month >= r.usd_per_month
+        assert a.ttft_ms <= t.ttft_ms and a.tpot_ms <= t.tpot_ms
 
 
-def test_every_rejection_has_a_reason(maverick_plan):
-    rows = maverick_plan.rows
+def test_every_rejection_has_a_typed_reason(maverick_plan, maverick_rows):
+    rows = maverick_rows
     assert (rows.reason[~rows.feasible] != "").all()
-    kinds = set(rows.reason[~rows.feasible].str.split(":").str[0])
-    assert kinds <= {"memory", "TTFT", "TPOT", "QPS"}
-    assert "memory" in kinds  # bf16 Maverick does not fit one H100 VM
+    kinds = set(rows.kind[~rows.feasible])
+    assert kinds <= {k.value for k in RejectKind}
+    assert RejectKind.MEMORY.value in kinds  # bf16 Maverick does not fit one H100 VM
+    # the text starts with the kind it was filed under
+    for k, reason in zip(rows.kind[~rows.feasible], rows.reason[~rows.feasible]):
+        assert reason.startswith(k + ": ")
     assert maverick_plan.configs_evaluated == len(rows) >= 10_000
+    assert sum(maverick_plan.rejected_counts.values()) == len(maverick_plan.rejected)
 
 
-def test_more_replicas_never_lower_qps_capacity(maverick_plan):
-    rows = maverick_plan.rows
+def test_more_replicas_never_lower_qps_capacity(maverick_rows):
+    rows = maverick_rows
     keys = ["sku", "tp", "ep", "pp", "quant", "kv_dtype", "max_batch"]
     for _, g in list(rows.groupby(keys))[:200]:
         g = g.sort_values("replicas")
@@ -57,9 +70,9 @@ def test_price_override_changes_the_ranking():
     m = load_model("scout")
     t = Targets.defaults(qps=2.0, context_tokens=32768)
     base = plan(m, t)
-    sku = base.recommended["sku"]
+    sku = base.recommended.sku
     dear = plan(m, t, prices={sku: 1e5})
-    assert dear.recommended["sku"] != sku
+    assert dear.recommended.sku != sku
 
 
 def test_impossible_targets_give_closest(cli):
@@ -119,13 +132,14 @@ def test_plan_rejects_a_profile_of_another_gpu(cli, tmp_path):
 
 def test_plan_uses_a_given_profile(tmp_path):
     """A measured profile for a GPU replaces the shipped one and the plan says so."""
-    from moeprof.profile import Profile, save_profile, shipped_profiles
+    from moeprof.profile import Profile, load_profile, save_profile, shipped_profiles
 
     pub = next(p for p in shipped_profiles().values() if p.gpu == "h100-sxm-80gb")
     measured = Profile(gpu=pub.gpu, source="measured", provenance={"date": "2026-11-27"}, curves=dict(pub.curves), scalars=dict(pub.scalars))
     path = save_profile(measured, tmp_path / "h100.measured.json")
-    res = plan(load_model("scout"), Targets.defaults(qps=1.0, context_tokens=32768), profiles={pub.gpu: measured})
+    measured = load_profile(path)
+    res = plan(load_model("scout"), Targets.defaults(qps=1.0, context_tokens=32768), SearchSpace(skus=("nd-h100-v5",)),
+               profiles={pub.gpu: measured})
     assert res.to_json()["inputs"]["profiles"]["h100-sxm-80gb"]["source"] == "measured"
-    rows = res.rows[(res.rows.sku == "nd-h100-v5") & (res.rows.memory_reason == "")]
-    assert rows.calibration.str.contains("measured profile").all()
-    assert path.exists()
+    assert res.feasible and all("measured profile" in r.calibration for r in res.feasible)
+    assert path.name in res.inputs.profiles["h100-sxm-80gb"]["path"]

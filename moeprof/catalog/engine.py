@@ -1,0 +1,74 @@
+"""Serving-engine settings (moeprof/data/engine.json): memory accounting defaults of the pinned
+engine version, each with its source."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from functools import lru_cache
+
+from .values import data_path, read_data_json, sourced
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """Serving-engine memory settings (vLLM defaults from moeprof/data/engine.json)."""
+
+    engine: str
+    engine_version: str
+    gpu_memory_utilization: float
+    max_num_batched_tokens: int
+    max_num_seqs: int
+    block_size_tokens: int
+    non_torch_bytes_single_gpu: float
+    non_torch_bytes_multi_gpu: float
+    cuda_graph_bytes: float
+    sampler_bytes_per_seq_per_vocab: float  # fitted from published peaks, see load_engine()
+    live_hidden_tensors: int
+    activation_bytes_per_element: float
+    sources: dict
+
+
+@lru_cache(maxsize=1)
+def _base_engine() -> EngineConfig:
+    d = read_data_json("engine.json")
+    path = data_path("engine.json")
+    # Least-squares fit through the origin of peak = c x (max_num_seqs x vocab): one coefficient
+    # over all published observations (bytes per sequence per vocab entry).
+    obs = d["sampler_peak_observations"]["rows"]
+    xs = [r["max_num_seqs"] * r["vocab_size"] for r in obs]
+    ys = [r["peak_activation_bytes"] for r in obs]
+    c = sum(x * y for x, y in zip(xs, ys)) / sum(x * x for x in xs)
+    vals = {
+        k: sourced(d.get(k), path, k)[0]
+        for k in (
+            "gpu_memory_utilization",
+            "max_num_batched_tokens",
+            "max_num_seqs",
+            "block_size_tokens",
+            "non_torch_bytes_single_gpu",
+            "non_torch_bytes_multi_gpu",
+            "cuda_graph_bytes",
+        )
+    }
+    sources = {k: sourced(d.get(k), path, k)[1] for k in vals}
+    sources["sampler_bytes_per_seq_per_vocab"] = d["sampler_peak_observations"]["source"]
+    sources["forward_activation"] = d["forward_activation"]["source"]
+    cfg = EngineConfig(
+        engine=d["engine"],
+        engine_version=d["engine_version"],
+        sampler_bytes_per_seq_per_vocab=c,
+        live_hidden_tensors=d["forward_activation"]["live_hidden_tensors"],
+        activation_bytes_per_element=d["forward_activation"]["activation_bytes_per_element"],
+        sources=sources,
+        **vals,
+    )
+    return cfg
+
+
+def load_engine(**overrides) -> EngineConfig:
+    """The engine settings of moeprof/data/engine.json, with `overrides` (None keeps the default)."""
+    cfg = _base_engine()
+    for k, v in overrides.items():
+        if v is not None:
+            cfg = replace(cfg, **{k: v})
+    return cfg

@@ -1,0 +1,30 @@
+"""Planner: enumerate deployments, keep those that fit memory and meet the targets, rank by cost,
+and write the PlanDocument every consumer reads.
+
+Modules, one concept each: targets (what is asked), layouts (parallel layouts and memory
+verdicts), latency (the performance model per layout), serve (capacity and latency at the
+target QPS), economics (cost and energy), verdicts (typed reasons), rank (ranking, rejections,
+closest misses, best per SKU), charts (the report's chart data), document (the typed plan
+document), search (plan(): all of it in order).
+"""
+
+from .document import LAYOUT_KEYS, RANKING_RULE, ROW_FIELDS, ROW_SCHEMA, PlanDocument, PlanRow, Rejection, SkuBest
+from .search import default_profiles, plan
+from .targets import SearchSpace, Targets
+from .verdicts import RejectKind
+
+__all__ = [
+    "LAYOUT_KEYS",
+    "RANKING_RULE",
+    "ROW_FIELDS",
+    "ROW_SCHEMA",
+    "PlanDocument",
+    "PlanRow",
+    "Rejection",
+    "RejectKind",
+    "SearchSpace",
+    "SkuBest",
+    "Targets",
+    "default_profiles",
+    "plan",
+]

@@ -1,0 +1,139 @@
+"""`plan()`: the whole search, from a model and targets to a PlanDocument.
+
+    layouts   memory rows per (SKU, TP x EP x PP, quant, KV dtype, max batch)   planner.layouts
+    latency   the performance model per distinct layout                           planner.latency
+    serve     capacity and latency at the target QPS per replica count            planner.serve
+    costs     $/h, $/month, $/M tokens, J/token                                   planner.economics
+    verdicts  why each row is not feasible (typed kind)                           planner.verdicts
+    rank      best first, rejected layouts, closest misses, best per SKU          planner.rank
+    charts    the report's chart data                                             planner.charts
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ..catalog.engine import load_engine
+from ..catalog.hardware import load_vms
+from ..catalog.models import ModelSpec
+from ..catalog.quant import load_recipes
+from ..errors import MoeprofError, UnknownNameError
+from ..profile import default_profile_for
+from .charts import plan_charts
+from .document import LAYOUT_KEYS, PlanDocument, PlanInputs
+from .economics import add_costs
+from .latency import LAYOUT_COLUMNS, layout_latency
+from .layouts import memory_rows
+from .rank import closest_misses, per_sku_best, plan_rows, rank_feasible, rejections
+from .serve import serve_rows
+from .targets import SearchSpace, Targets
+from .verdicts import add_verdicts
+
+
+def default_profiles(vms) -> dict:
+    """The shipped profile of each VM's GPU (measured preferred), where one exists."""
+    out = {}
+    for vm in vms.values():
+        p = default_profile_for(vm.gpu.key)
+        if p is not None:
+            out[vm.gpu.key] = p
+    return out
+
+
+def _select_vms(space: SearchSpace, vm_file, prices) -> dict:
+    all_vms = load_vms(vm_file, prices)
+    if not space.skus:
+        return all_vms
+    unknown = [s for s in space.skus if s not in all_vms]
+    if unknown:
+        raise UnknownNameError("VM SKU", unknown[0], all_vms)
+    return {k: all_vms[k] for k in space.skus}
+
+
+def evaluate_rows(model: ModelSpec, targets: Targets, space: SearchSpace, vms: dict, profiles: dict, engine) -> pd.DataFrame:
+    """Every configuration of the search space as one DataFrame row, with its verdict."""
+    mem = pd.DataFrame(memory_rows(model, vms, targets, space, engine))
+    if mem.empty:
+        raise MoeprofError(f"no parallel layout of {model.name} is possible on {', '.join(vms)}")
+    fits = mem[mem.memory_kind == ""]
+    layouts = fits.drop_duplicates(list(LAYOUT_KEYS))[LAYOUT_COLUMNS]
+    lat = layout_latency(model, vms, layouts, targets, space.routing_skew, profiles) if len(layouts) else None
+    rows = serve_rows(mem, lat, vms, targets, space.max_vms)
+    rows = add_costs(rows, vms, targets, profiles)
+    return add_verdicts(rows, targets)
+
+
+def plan(model: ModelSpec, targets: Targets, space: SearchSpace | None = None, vm_file: str | None = None,
+         prices: dict | None = None, profiles: dict | None = None, engine=None) -> PlanDocument:
+    space = space or SearchSpace()
+    engine = engine or load_engine()
+    vms = _select_vms(space, vm_file, prices)
+    if space.quants:
+        recipes = load_recipes()
+        for q in space.quants:
+            if q not in recipes:
+                raise UnknownNameError("quantization recipe", q, recipes)
+    profiles = profiles if profiles is not None else default_profiles(vms)
+
+    rows = evaluate_rows(model, targets, space, vms, profiles, engine)
+    ranked = rank_feasible(rows)
+    sources = _sources(model, vms, profiles, engine, targets)
+    recommended, alternatives = None, []
+    if len(ranked):
+        recommended = plan_rows(ranked.head(1))[0]
+        recommended.sources = sources
+        alternatives = plan_rows(ranked.drop_duplicates(list(LAYOUT_KEYS)).iloc[1:11])
+    rejected, counts = rejections(rows, ranked)
+    closest = closest_misses(rows, targets) if recommended is None else []
+    per_sku = per_sku_best(rows, ranked, rejected)
+    charts = plan_charts(model, vms, targets, space.routing_skew, profiles, engine, recommended, alternatives,
+                         closest, per_sku)
+    inputs = PlanInputs(
+        model=model.name, input_tokens=targets.input_tokens, output_tokens=targets.output_tokens,
+        context_tokens=targets.context_tokens, qps=targets.qps, ttft_ms=targets.ttft_ms, tpot_ms=targets.tpot_ms,
+        percentile=targets.percentile, skus=list(space.skus) if space.skus else None,
+        quants=list(space.quants) if space.quants else None, kv_dtypes=list(space.kv_dtypes), max_vms=space.max_vms,
+        routing_skew=space.routing_skew,
+        profiles={g: {"path": p.path, "source": p.source, "label": p.label} for g, p in profiles.items()},
+    )
+    return PlanDocument(
+        inputs=inputs,
+        recommended=recommended,
+        alternatives=alternatives,
+        rejected=rejected,
+        rejected_counts=counts,
+        closest=closest,
+        feasible=plan_rows(ranked.drop_duplicates(list(LAYOUT_KEYS) + ["max_batch"])),
+        configs_evaluated=len(rows),
+        warnings=_warnings(model, vms, profiles),
+        sources=sources,
+        per_sku=per_sku,
+        charts=charts,
+    )
+
+
+def _warnings(model, vms, profiles) -> list[str]:
+    out = [f"{k}: price is an ESTIMATE ({v.price.source})" for k, v in vms.items() if v.price.estimate]
+    uncal = sorted({vm.gpu.key for vm in vms.values() if vm.gpu.key not in profiles or not profiles[vm.gpu.key].calibrated})
+    if uncal:
+        out.append(f"latency for {', '.join(uncal)} is not calibrated by a measured moeprof profile (published / datasheet figures)")
+    if model.estimated_fields:
+        out.append(f"{model.name}: config fields are estimates ({len(model.estimated_fields)} fields); see `moeprof models show {model.name}`")
+    return out
+
+
+def _sources(model, vms, profiles, engine, targets: Targets) -> dict:
+    out = {
+        "model": list(model.sources) or [model.source_path],
+        "engine": engine.sources,
+        "targets": targets.sources(),
+    }
+    for k, vm in vms.items():
+        p = profiles.get(vm.gpu.key)
+        out[k] = {
+            "price": vm.price.source,
+            "price_estimate": vm.price.estimate,
+            "gpu": vm.gpu.sources,
+            "performance": p.label if p is not None else "datasheet ceilings x published efficiencies (moeprof/data/efficiency.json)",
+        }
+    return out

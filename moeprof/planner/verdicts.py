@@ -1,0 +1,50 @@
+"""Why a row is not feasible, as a typed kind (never parsed back from text) and one line.
+
+A row gets the first reason it fails, in the order the search evaluates: memory, then TTFT or
+TPOT even when idle, then QPS capacity at the latency targets. `stage` records how far it got
+(memory 0 < TTFT 1 < TPOT 2 < QPS 3) to pick each layout's most promising row.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+import numpy as np
+import pandas as pd
+
+from .targets import Targets
+
+
+class RejectKind(str, Enum):
+    MEMORY = "memory"
+    TTFT = "TTFT"
+    TPOT = "TPOT"
+    QPS = "QPS"
+
+
+def add_verdicts(rows: pd.DataFrame, targets: Targets) -> pd.DataFrame:
+    """rows with `kind` ('' feasible or a RejectKind value), `reason`, `stage` and `feasible`."""
+    n = len(rows)
+    mem_ok = (rows.memory_kind == "").to_numpy()
+    kind = np.where(mem_ok, "", RejectKind.MEMORY.value).astype(object)
+    reason = np.where(mem_ok, "", "memory: " + rows.memory_reason.to_numpy(dtype=object)).astype(object)
+    t_ttft, t_tpot = targets.ttft_ms, targets.tpot_ms
+    ttft0, tpot0 = rows.ttft_idle_ms.to_numpy(), rows.tpot_idle_ms.to_numpy()
+    miss_ttft0 = mem_ok & (ttft0 > t_ttft)
+    miss_tpot0 = mem_ok & ~miss_ttft0 & (tpot0 > t_tpot)
+    cap = rows.qps_capacity.to_numpy()
+    short = mem_ok & ~miss_ttft0 & ~miss_tpot0 & (cap < targets.qps)
+    kind[miss_ttft0] = RejectKind.TTFT.value
+    kind[miss_tpot0] = RejectKind.TPOT.value
+    kind[short] = RejectKind.QPS.value
+    reason[miss_ttft0] = [f"TTFT: {v:.0f} ms > {t_ttft:g} ms even unloaded" for v in ttft0[miss_ttft0]]
+    reason[miss_tpot0] = [f"TPOT: {v:.1f} ms > {t_tpot:g} ms even at batch 1" for v in tpot0[miss_tpot0]]
+    reason[short] = [f"QPS: capacity {c:.2f} < {targets.qps:g} req/s at the latency targets" for c in cap[short]]
+    stage = np.where(mem_ok, 3, 0)
+    stage[miss_ttft0] = 1
+    stage[miss_tpot0] = 2
+    rows["kind"] = kind if n else np.array([], dtype=object)
+    rows["reason"] = reason
+    rows["stage"] = stage
+    rows["feasible"] = kind == ""
+    return rows
