@@ -30,7 +30,7 @@ SGLANG_PORT = 30000
 
 
 def vllm_version() -> str:
-    from .memory import load_engine
+    from .catalog.engine import load_engine
 
     e = load_engine()
     return e.engine_version if e.engine == "vllm" else "unknown"
@@ -154,7 +154,7 @@ def _visible_devices(vm) -> str:
 
 def vllm_args(doc: dict, ck: Checkpoint) -> list[str]:
     """Arguments after `vllm serve MODEL` for one replica (unquoted)."""
-    from .memory import load_engine
+    from .catalog.engine import load_engine
 
     rec, inp = _recommended(doc), doc["inputs"]
     eng = load_engine()

@@ -8,7 +8,7 @@
 #
 # Installs nothing: it expects torch (a CUDA build) and nvidia-ml-py. If moeprof is not
 # importable it is installed in place with `pip install -e . --no-deps`; if click is missing
-# it uses the dependency-free entry point `python -m moeprof.probes`.
+# it uses the dependency-free entry points `python -m moeprof.probes` and `python -m moeprof.validation`.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -45,10 +45,12 @@ EOF
 
 if "$PY" -c "import click, numpy" 2>/dev/null; then
     CLI=("$PY" -m moeprof)
+    VALIDATE=("$PY" -m moeprof validate)
     "${CLI[@]}" telemetry || true
 else
     say "click or numpy missing: using python -m moeprof.probes"
     CLI=("$PY" -m moeprof.probes)
+    VALIDATE=("$PY" -m moeprof.validation)
 fi
 
 say "probe: ${CLI[*]} probe --device $DEVICE --model $MODEL --budget-s $BUDGET_S ${QUICK_FLAG[*]} --out $PROFILE"
@@ -58,9 +60,9 @@ T1=$(date +%s)
 say "probe wall time: $((T1 - T0)) s (budget ${BUDGET_S} s for the probes)"
 
 say "validate (the model calibrated by this profile; rows held out)"
-"${CLI[@]}" validate --profile "$PROFILE" | tee "$OUT_DIR/gpu_check.validate.txt"
-"${CLI[@]}" validate --profile "$PROFILE" --json > "$OUT_DIR/gpu_check.validate.json"
+"${VALIDATE[@]}" --profile "$PROFILE" | tee "$OUT_DIR/gpu_check.validate.txt"
+"${VALIDATE[@]}" --profile "$PROFILE" --json > "$OUT_DIR/gpu_check.validate.json"
 
 say "validate against the shipped published profile for this GPU (uncalibrated planner), if any"
-"${CLI[@]}" validate --profile "$PROFILE" --calibration shipped 2>&1 | grep -E "^(rates|predicted by|summary|by probe|moeprof: error)" || true
+"${VALIDATE[@]}" --profile "$PROFILE" --calibration shipped 2>&1 | grep -E "^(rates|predicted by|summary|by probe|moeprof: error)" || true
 say "done in $(( $(date +%s) - T0 )) s: $PROFILE"

@@ -29,30 +29,14 @@ def cli():
 
 
 def _register():
-    from . import catalog_cmds, memory_cmd, plan_cmd
+    from . import catalog_cmds, estimate_cmd, memory_cmd, plan_cmd, probe_cmds, report_cmds
 
-    cli.add_command(catalog_cmds.models)
-    cli.add_command(catalog_cmds.hardware)
-    cli.add_command(memory_cmd.memory)
-    cli.add_command(plan_cmd.plan)
-    cli.add_command(plan_cmd.compare)
-    # Optional command modules, added as the features land.
-    import importlib
-
-    for mod, names in (
-        ("estimate_cmd", ("estimate",)),
-        ("probe_cmds", ("probe", "telemetry", "validate")),
-        ("report_cmds", ("report", "export")),
+    for cmd in (
+        catalog_cmds.models, catalog_cmds.hardware, memory_cmd.memory, plan_cmd.plan, plan_cmd.compare,
+        estimate_cmd.estimate, probe_cmds.probe, probe_cmds.telemetry, probe_cmds.validate, report_cmds.report,
+        report_cmds.export,
     ):
-        try:
-            m = importlib.import_module(f"{__name__}.{mod}")
-        except ModuleNotFoundError as e:
-            if e.name == f"{__name__}.{mod}":
-                continue
-            raise
-        for n in names:
-            if hasattr(m, n):
-                cli.add_command(getattr(m, n))
+        cli.add_command(cmd)
 
 
 _register()

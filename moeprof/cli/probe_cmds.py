@@ -115,10 +115,8 @@ def telemetry(as_json, watch, count, vendor):
 def validate(profile_ref, calibration, fail_above, as_json):
     """Predicted vs measured for every probe row of a profile the performance model can predict:
     the error of each row, then the median and worst absolute percentage error."""
-    from ..probes.validate import validate_profile
     from ..profile import resolve_profile
-
-    from ..probes.text import validation_lines
+    from ..validation import validate_profile, validation_lines
 
     prof = resolve_profile(profile_ref)
     v = validate_profile(prof, calibration)

@@ -6,7 +6,7 @@
     estimate(ctx, phase, batch, context) -> dict (the `moeprof estimate` JSON)
 
 Modules: rates (achieved FLOP/s and bytes/s), moe (routing statistics), collectives
-(interconnect), ops (per-op roofline costs, probe-row predictions), step (layers -> model),
+(interconnect), ops (per-op roofline costs), probe_rows (predictions of probe rows), step (layers -> model),
 estimate (report), energy (step energy), efficiency (published fallback efficiencies),
 context (PerfContext, profile resolution, calibration labels).
 """
@@ -14,7 +14,7 @@ context (PerfContext, profile resolution, calibration labels).
 from .context import PerfContext, calibration_label, make_context, resolve_profile
 from .energy import idle_power_w
 from .estimate import estimate
-from .ops import predict_row
+from .probe_rows import predict_memory_row, predict_row
 from .step import StepResult, decode_step, prefill_step
 
 __all__ = [
@@ -25,6 +25,7 @@ __all__ = [
     "decode_step",
     "estimate",
     "make_context",
+    "predict_memory_row",
     "predict_row",
     "prefill_step",
     "resolve_profile",

@@ -1,6 +1,6 @@
-"""`python -m moeprof.probes probe|validate ...`: the probe and validate commands without the
-click CLI's dependencies (for a bare GPU image that has torch but not click or pandas).
-Same options and output as `moeprof probe` / `moeprof validate`."""
+"""`python -m moeprof.probes probe ...`: the probe command without the click CLI's dependencies
+(for a bare GPU image that has torch but not click or pandas). Same options and output as
+`moeprof probe`; `python -m moeprof.validation` does the same for `moeprof validate`."""
 
 from __future__ import annotations
 
@@ -25,36 +25,23 @@ def main(argv=None) -> int:
     p.add_argument("--repeats", type=int, default=None)
     p.add_argument("--scale", type=float, default=None)
     p.add_argument("--json", action="store_true")
-    v = sub.add_parser("validate", help="predicted vs measured for every row of a profile")
-    v.add_argument("--profile", required=True)
-    v.add_argument("--calibration", choices=("self", "shipped", "none"), default="self")
-    v.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
     try:
-        if args.cmd == "probe":
-            from .settings import settings_from_options
-            from .text import probe_lines, probe_summary
+        from .settings import settings_from_options
+        from .text import probe_lines, probe_summary
 
-            if args.budget_s is not None and args.budget_s <= 0:
-                raise MoeprofError("--budget-s must be > 0")
-            settings = settings_from_options(args.device, args.model, args.quick, args.only, args.budget_s, args.repeats, args.scale)
-            from .suite import run_and_save
+        if args.budget_s is not None and args.budget_s <= 0:
+            raise MoeprofError("--budget-s must be > 0")
+        settings = settings_from_options(args.device, args.model, args.quick, args.only, args.budget_s, args.repeats, args.scale)
+        from .suite import run_and_save
 
-            t0 = time.perf_counter()
-            prof, path = run_and_save(settings, args.out)
-            elapsed = time.perf_counter() - t0
-            if args.json:
-                print(json.dumps(probe_summary(prof, path, elapsed), indent=2))
-            else:
-                print("\n".join(probe_lines(prof, path, elapsed)))
+        t0 = time.perf_counter()
+        prof, path = run_and_save(settings, args.out)
+        elapsed = time.perf_counter() - t0
+        if args.json:
+            print(json.dumps(probe_summary(prof, path, elapsed), indent=2))
         else:
-            from ..profile import resolve_profile
-            from .text import validation_lines
-            from .validate import validate_profile
-
-            prof = resolve_profile(args.profile)
-            val = validate_profile(prof, args.calibration)
-            print(json.dumps(val.to_json(), indent=2) if args.json else "\n".join(validation_lines(val, prof)))
+            print("\n".join(probe_lines(prof, path, elapsed)))
     except MoeprofError as e:
         print(f"moeprof: error: {e}", file=sys.stderr)
         return 1

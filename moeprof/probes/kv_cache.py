@@ -4,12 +4,13 @@ what the torch allocator holds and what the device reports (NVML / amdsmi memory
 GPU; this process's resident memory on a CPU), against the memory model's bytes per token.
 
 The expected bytes come from moeprof.memory (KV bytes per token at TP = 1, per layer, x the
-probed layers x tokens) when it is importable, else 2 Hkv D x 2 bytes per token per layer."""
+probed layers x tokens)."""
 
 from __future__ import annotations
 
 import torch
 
+from ..memory import Parallelism, kv_bytes_per_token_per_gpu
 from ..telemetry.host import process_rss_bytes
 from .context import ProbeContext
 
@@ -18,13 +19,8 @@ BLOCK_TOKENS = 16
 
 def kv_bytes_per_token_per_layer(ctx: ProbeContext) -> tuple[float, str]:
     spec = ctx.spec
-    try:
-        from ..memory import Parallelism, kv_bytes_per_token_per_gpu
-
-        per_kind = kv_bytes_per_token_per_gpu(spec, Parallelism(tp=1), "bf16")
-        return sum(per_kind.values()) / spec.num_layers, "moeprof.memory.kv_bytes_per_token_per_gpu (tp=1, bf16)"
-    except Exception:  # memory model absent or changed: the plain formula
-        return float(spec.kv_elements_per_token_per_layer * 2), "ModelSpec.kv_elements_per_token_per_layer x 2 bytes"
+    per_kind = kv_bytes_per_token_per_gpu(spec, Parallelism(tp=1), "bf16")
+    return sum(per_kind.values()) / spec.num_layers, "moeprof.memory.kv_bytes_per_token_per_gpu (tp=1, bf16)"
 
 
 def plan(ctx: ProbeContext) -> tuple[int, list[int]]:

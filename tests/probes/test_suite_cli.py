@@ -116,7 +116,7 @@ def test_interrupted_probe_leaves_no_file(tmp_path, monkeypatch):
 def test_importing_the_cli_never_imports_torch():
     code = (
         "import sys\n"
-        "import moeprof.cli, moeprof.cli.probe_cmds, moeprof.probes, moeprof.probes.validate, moeprof.telemetry\n"
+        "import moeprof.cli, moeprof.cli.probe_cmds, moeprof.probes, moeprof.validation, moeprof.telemetry\n"
         "from moeprof.cli import main\n"
         "rc = main(['validate', '--profile', 'h100', '--json'])\n"
         "rc2 = main(['telemetry', '--json'])\n"

@@ -2,9 +2,9 @@ import pytest
 
 from moeprof.catalog.hardware import get_gpu
 from moeprof.errors import MoeprofError
-from moeprof.probes import predict
+from moeprof.perf import probe_rows as predict
 from moeprof.probes.fit import fit_curves, fit_scalars
-from moeprof.probes.validate import gpu_for_profile, validate_profile
+from moeprof.validation import gpu_for_profile, validate_profile
 from moeprof.profile import Profile, resolve_profile
 
 
@@ -64,7 +64,7 @@ def test_calibrations_on_the_shipped_profiles():
         validate_profile(synthetic_profile(), "magic")
 
 
-def test_local_predictor_moe_composition():
+def test_perf_predictor_moe_composition():
     gpu = get_gpu("h100")
     prof = resolve_profile("h100")
     row = {"probe": "moe_layer", "t_tokens": 1, "hidden": 5120, "num_experts": 16, "top_k": 1, "expert_intermediate": 8192, "shared_intermediate": 8192, "impl": "grouped"}

@@ -1,8 +1,9 @@
 """`moeprof validate`: predicted vs measured for every row of a profile the model can predict.
 
-Predictions come from moeprof.perf.ops.predict_row (the performance model) when it exists and
-covers the row, else from moeprof.probes.predict (a roofline x the profile's curves, same
-signature). The rates used are chosen by `calibration`:
+Predictions come from the performance model (moeprof.perf.probe_rows: the planner's own op
+costs at the probe's shapes); rows it does not cover are counted as not predicted. It sits
+above both moeprof.perf and moeprof.probes (it refits the probes' curves without each row),
+and neither imports it. The rates used are chosen by `calibration`:
     self     the profile's own curves. For a measured profile each row is held out: it is
              predicted from curves refit without it (fit.fit_curves), so a curve point measured
              by that row alone is not "predicted" from itself; the error shows interpolation
@@ -10,21 +11,27 @@ signature). The rates used are chosen by `calibration`:
              has no rows to refit from: its rows are in-sample (marked so).
     shipped  the shipped profile for the same GPU (how far the uncalibrated planner is off)
     none     no curves: datasheet ceilings x published efficiencies
-KV-cache rows compare the memory model's bytes with what the allocator holds. No torch here."""
+KV-cache rows compare the memory model's bytes with what the allocator holds. No torch here.
+
+`python -m moeprof.validation --profile P [--calibration C] [--json]` runs it without click."""
 
 from __future__ import annotations
 
+import argparse
+import json
 import statistics
+import sys
 from dataclasses import asdict, dataclass, field, replace
 
-from ..catalog.hardware import GpuSpec, load_gpus
-from ..errors import MoeprofError
-from ..profile import Profile, default_profile_for
-from . import predict as local
-from .fit import fit_curves
+from .catalog.hardware import GpuSpec, load_gpus
+from .errors import MoeprofError
+from .perf.probe_rows import predict_memory_row, predict_row
+from .probes.fit import fit_curves
+from .profile import Profile, default_profile_for, resolve_profile
+from .units import MiB
 
 CALIBRATIONS = ("self", "shipped", "none")
-MiB = 1024**2
+PREDICTOR = "moeprof.perf.probe_rows"
 
 
 @dataclass
@@ -138,14 +145,6 @@ def gpu_for_profile(profile: Profile) -> tuple[GpuSpec, str]:
     return spec, f"ceilings probed in the profile ({profile.gpu} is not in the GPU catalog)"
 
 
-def _perf_predictor():
-    try:
-        from ..perf.ops import predict_row  # the performance model, when it provides per-op costs
-    except ImportError:
-        return None
-    return predict_row
-
-
 def validate_profile(profile: Profile, calibration: str = "self") -> Validation:
     if calibration not in CALIBRATIONS:
         raise MoeprofError(f"unknown calibration {calibration!r} (known: {', '.join(CALIBRATIONS)})")
@@ -159,7 +158,6 @@ def validate_profile(profile: Profile, calibration: str = "self") -> Validation:
         rates_from = f"shipped {rates.label}"
     else:
         rates, rates_from = None, "datasheet ceilings x published efficiencies (no curves)"
-    perf = _perf_predictor()
     hold_out = calibration == "self" and profile.source == "measured"
     full = fit_curves(profile.rows) if hold_out else {}
     fitted_kinds = set(full)
@@ -176,7 +174,7 @@ def validate_profile(profile: Profile, calibration: str = "self") -> Validation:
             continue
         probe = row.get("probe", "?")
         if probe == "kv_cache":
-            pred, meas, qty, who = local.predict_memory_row(row), row.get("measured_bytes"), "bytes", "memory model"
+            pred, meas, qty, who = predict_memory_row(row), row.get("measured_bytes"), "bytes", "memory model"
             held = False
         else:
             meas, qty = row.get("ms"), "ms"
@@ -184,14 +182,7 @@ def validate_profile(profile: Profile, calibration: str = "self") -> Validation:
                 use, held = _held_out(profile, i, fitted_kinds, full)
             else:  # rates from elsewhere are out of sample; a published profile's own are not
                 use, held = rates, rates is not profile
-            pred, who = None, ""
-            if perf is not None:
-                try:
-                    pred, who = perf(row, gpu, use), "moeprof.perf.ops.predict_row"
-                except Exception:  # a row kind the performance model does not take
-                    pred = None
-            if pred is None:
-                pred, who = local.predict_row(row, gpu, use), "moeprof.probes.predict (roofline)"
+            pred, who = predict_row(row, gpu, use), PREDICTOR
         if pred is None or not meas or meas <= 0:
             if probe not in ("moe_weights", "energy", "kernel_overhead", "telemetry"):
                 v.not_predicted[probe] = v.not_predicted.get(probe, 0) + 1
@@ -211,3 +202,51 @@ def _held_out(profile: Profile, i: int, fitted_kinds: set, full: dict) -> tuple[
     curves = {k: c for k, c in profile.curves.items() if k not in fitted_kinds}
     curves.update({k: c for k, c in loo.items() if k in fitted_kinds})
     return replace(profile, curves=curves), True
+
+
+def validation_lines(v: Validation, prof: Profile) -> list[str]:
+    s = v.summary()
+    out = [f"validate {v.profile}: {prof.label}, gpu {v.gpu} ({v.gpu_spec})", f"rates: {v.rates_from}"]
+    who: dict[str, int] = {}
+    for c in v.checks:
+        who[c.predictor] = who.get(c.predictor, 0) + 1
+    if who:
+        out.append("predicted by: " + ", ".join(f"{k} ({n} rows)" for k, n in who.items()))
+    if not v.checks:
+        out.append("no row of this profile can be predicted (measure one with `moeprof probe`)")
+    else:
+        out.append(f"{'probe':<18}{'case':<44}{'predicted':>12}{'measured':>12}{'error':>9}")
+        for c in v.checks:
+            unit, scale = ("ms", 1.0) if c.quantity == "ms" else ("MiB", 2**20)
+            mark = "  (in-sample)" if c.quantity == "ms" and not c.held_out else ""
+            out.append(f"{c.probe:<18}{c.case[:43]:<44}{c.predicted / scale:>9.4g} {unit:<3}{c.measured / scale:>8.4g} {unit:<3}{c.error_pct:>+8.1f}%{mark}")
+        out.append(f"note: {v.note}")
+        for key, title in (("time", "time, all rows"), ("time_held_out", "time, held-out rows"), ("memory", "memory")):
+            if key in s:
+                t = s[key]
+                out.append(f"summary ({title}): {t['rows']} rows; median |error| {t['median_abs_pct']:.1f}%, worst {t['worst_abs_pct']:.1f}% ({t['worst_case']})")
+        out.append("by probe: " + "; ".join(f"{p} n={t['rows']} median {t['median_abs_pct']:.1f}% worst {t['worst_abs_pct']:.1f}%" for p, t in s["by_probe"].items()))
+    if s["not_predicted"]:
+        out.append("not predicted: " + ", ".join(f"{p} ({n})" for p, n in s["not_predicted"].items()))
+    return out
+
+
+def main(argv=None) -> int:
+    """`moeprof validate` without click (for a bare GPU image with torch but not click)."""
+    ap = argparse.ArgumentParser(prog="python -m moeprof.validation")
+    ap.add_argument("--profile", required=True)
+    ap.add_argument("--calibration", choices=CALIBRATIONS, default="self")
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args(argv)
+    try:
+        prof = resolve_profile(args.profile)
+        val = validate_profile(prof, args.calibration)
+        print(json.dumps(val.to_json(), indent=2) if args.json else "\n".join(validation_lines(val, prof)))
+    except MoeprofError as e:
+        print(f"moeprof: error: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
