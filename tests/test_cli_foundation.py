@@ -78,6 +78,7 @@ def test_help(cli):
         assert "Usage" in p.stdout
 
 
+@pytest.mark.slow
 def test_planning_path_never_imports_torch():
     code = (
         "import sys; from moeprof.cli import main; "

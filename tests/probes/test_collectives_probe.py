@@ -16,6 +16,7 @@ def test_bus_factors():
     assert collectives.bus_factor("allreduce", 2) == 1.0
 
 
+@pytest.mark.slow
 def test_torchrun_entry_point_writes_a_profile(tmp_path):
     torchrun = shutil.which("torchrun", path=os.path.dirname(sys.executable))
     if torchrun is None:
@@ -57,6 +58,7 @@ def test_torchrun_entry_needs_two_ranks(capsys):
     assert "torchrun" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_two_gloo_processes_in_the_suite_step(ctx):
     ctx.settings.collective_procs = 2
     collectives.run(ctx)

@@ -11,6 +11,7 @@ def test_gemm_bf16_and_fp8_run_and_check(ctx):
         assert r["weight_copies"] == 1  # no L2 cycling on a CPU
 
 
+@pytest.mark.slow
 def test_gemm_probe_covers_every_model_shape(ctx):
     gemm.run(ctx)
     rows = [r for r in ctx.rows if r["probe"] == "gemm"]
@@ -29,6 +30,7 @@ def test_gemm_result_is_checked_before_timing(ctx, monkeypatch):
     assert seen and "GEMM bf16" in seen[0]
 
 
+@pytest.mark.slow
 def test_ceilings(ctx):
     ceilings.run(ctx)
     by = {}

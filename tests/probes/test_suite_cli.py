@@ -21,6 +21,7 @@ def moeprof(*args, timeout=120):
     return subprocess.run([sys.executable, "-m", "moeprof", *map(str, args)], capture_output=True, text=True, timeout=timeout, env=env, cwd=ROOT)
 
 
+@pytest.mark.slow
 def test_suite_builds_a_valid_profile(tmp_path):
     lines = []
     s = ProbeSettings(device="cpu", quick=True, shape_scale=1 / 64, repeats=2, warmup=1, target_ms=0.2, energy_window_s=0.05,
@@ -48,29 +49,7 @@ def test_suite_builds_a_valid_profile(tmp_path):
     assert df[df.probe == "gemm"].flop_per_s.gt(0).all()
 
 
-def test_probe_quick_cli_under_a_minute_then_validate(tmp_path):
-    out = tmp_path / "cpu.json"
-    t0 = time.perf_counter()
-    p = moeprof("probe", "--device", "cpu", "--quick", "--out", out)
-    elapsed = time.perf_counter() - t0
-    assert p.returncode == 0, p.stderr[-3000:]
-    assert elapsed < 60, elapsed
-    assert f"wrote {out}" in p.stdout and "gemm_bf16" in p.stdout
-    assert "probing" in p.stderr and "Traceback" not in p.stderr
-    prof = load_profile(out)
-    assert {"allreduce", "alltoall", "gemm_bf16", "moe_layer"} <= set(prof.curves)
-    v = moeprof("validate", "--profile", out)
-    assert v.returncode == 0, v.stderr
-    assert "median |error|" in v.stdout and "worst" in v.stdout
-    vj = json.loads(moeprof("validate", "--profile", out, "--json").stdout)
-    s = vj["summary"]
-    assert s["time"]["rows"] >= 40 and s["time"]["median_abs_pct"] >= 0
-    assert {"gemm", "moe_layer", "attention_decode", "copy"} <= set(s["by_probe"])
-    assert all(r["predicted"] > 0 and r["measured"] > 0 for r in vj["rows"])
-    f = moeprof("validate", "--profile", out, "--fail-above", "0.0001")
-    assert f.returncode == 1 and f.stderr.startswith("moeprof: error: median |error|")
-
-
+@pytest.mark.slow
 def test_probe_json_summary(tmp_path):
     out = tmp_path / "k.json"
     p = moeprof("probe", "--device", "cpu", "--quick", "--only", "ceilings,kv_cache", "--scale", "0.015625", "--json", "--out", out)

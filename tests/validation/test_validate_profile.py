@@ -50,7 +50,7 @@ def test_ceilings_stand_in_for_a_gpu_missing_from_the_catalog():
 
 
 def test_calibrations_on_the_shipped_profiles():
-    for name in ("h100", "h200", "mi300x"):
+    for name in ("h100-sxm-80gb.published", "h200-sxm-141gb.published", "mi300x-192gb.published"):
         prof = resolve_profile(name)
         assert prof.source == "published"
         v_self = validate_profile(prof)
