@@ -16,9 +16,10 @@ import sys
 from collections import Counter, defaultdict
 from pathlib import Path
 
+from moeprof.catalog.bench_record import split_of
+
 RETRIEVED = "2026-11-30"
 TIME_METRICS = ("ttft", "tpot", "itl", "e2el")
-FIT_FAMILIES = {"llama3", "llama4"}
 STATS = ("mean", "median", "std", "p90", "p99", "p99.9")
 
 # file name -> (substring of the record's source url, file-level source entry)
@@ -200,25 +201,6 @@ def _load(src: dict, extra) -> dict:
         return {"request_rate_rps": src["request_rate_rps"]}
     extra.append(f"load {src.get('note', 'not stated')}")
     return {"not_stated": True}
-
-
-SERVING_METRICS = re.compile(r"^(mean|median|p99|p90|p999|std)_(ttft|tpot|itl|e2el)_ms$|throughput.*_(tok_s|rps)$|tokens_per_s_per_user$")
-
-
-def split_of(rec: dict) -> tuple[str, str]:
-    """The split rule of moeprof/data/benchmarks/README.md."""
-    if rec["spec_decode"]:
-        return "none", "speculative decoding (MTP): not modelled"
-    if rec["load"].get("static_batch_size") is not None:
-        return "none", "static-batch latency run, not continuous-batching serving"
-    if rec["load"].get("not_stated"):
-        return "none", "load (concurrency or request rate) not stated"
-    if rec["input_tokens"] is None or rec["output_tokens"] is None:
-        return "none", "input/output lengths not published"
-    usable = [k for k in rec["metrics"] if SERVING_METRICS.search(k) and "as_published" not in k]
-    if not usable:
-        return "none", "no throughput or latency metric usable for serving"
-    return ("fit" if rec["model_family"] in FIT_FAMILIES else "validation"), ""
 
 
 def convert(r: dict) -> dict:
