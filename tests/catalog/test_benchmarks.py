@@ -292,3 +292,18 @@ def test_shared_notes_are_prefixed(tmp_path):
     path.write_text(json.dumps(_dataset([rec], {"n0": "shared method"})))
     (r,) = load_records([path])
     assert r.notes == "shared method own remark"
+
+
+def test_dense_fit_models_have_a_sourced_config(shipped):
+    folder = shipped_paths()[0].parent / "configs"
+    covered = set()
+    for p in sorted(folder.glob("*.json")):
+        cfg = json.loads(p.read_text(encoding="utf-8"))
+        meta = cfg["_moeprof"]
+        assert meta["hf_id"] and meta["card_total_params"] > 0, p.name
+        assert meta["sources"] and all(("repo" in s and "revision" in s) or "url" in s for s in meta["sources"]), p.name
+        # a dense Llama: the numbers the planner needs are there
+        assert cfg["num_hidden_layers"] > 0 and cfg["num_attention_heads"] % cfg["num_key_value_heads"] == 0, p.name
+        covered |= {meta["hf_id"], *meta.get("checkpoints_in_records", [])}
+    dense_fit = {r.model for r in shipped if r.split == "fit" and r.model_family == "llama3"}
+    assert dense_fit and dense_fit <= covered, dense_fit - covered
