@@ -1,123 +1,276 @@
-"""Serving model: continuous batching with Poisson arrivals, in closed form, vectorised.
+"""Serving model: the engine's scheduler (vLLM V1 / SGLang continuous batching with chunked
+prefill) in closed form, vectorised over configurations. No package imports.
 
-One replica serves requests of I input and O output tokens arriving at rate lam (Poisson).
-From the performance model it takes
-    P      prefill time of one request (s)
-    s(b)   decode step time with b running sequences (s); a sequence gets one token per step
-Then (all per replica):
-    running batch b solves     b = lam x O x TPOT(b)              (Little's law)
-    TPOT(b)                    = s(b) / (1 - lam x P)            (prefills take their share of time)
-    load                       rho = lam x (P + O x s(B) / B)    (B = max batch; stable while < 1)
-    TTFT_p                     = P + p x s(b) + W_p
-where p x s(b) is the wait for the decode step in flight and W_p the p-quantile of the wait
-in the M/D/1 queue of prefills (load lam x P, service P), plus, once the running batch is at
-max batch, the admission queue of saturated-replica work (load rho, service S = P + O s(B)/B):
-    mean wait  W = rho x S / (2 (1 - rho))                     (Pollaczek-Khinchine, M/D/1)
-    P(wait > t) ~ rho x exp(-t x rho / W)  -> W_p = (W / rho) x ln(rho / (1 - p)) when rho > 1 - p, else 0
-(the exponential-tail approximation of the M/G/1 wait). tests/test_serving.py checks these
-against a discrete-event simulation of continuous batching.
+One replica runs engine steps. A step holds every running sequence's next decode token and, in
+the token budget left (max_num_batched_tokens - decodes), chunks of waiting prompts, FCFS: the
+prefill rides in the same forward pass as the decodes (vLLM V1 and SGLang default).
+From the performance model, per configuration (arrays over configurations):
+    s_dec(b)   decode step of b sequences (their KV at the mean decoding length), b on BATCH_GRID
+    g(T)       the step's work that grows with tokens, for T prompt tokens (no attention), T on TOKEN_GRID
+    A          attention of one whole prompt of I tokens
+    h          host time per step (scheduling, sampling, detokenising) not hidden behind the GPU
+Requests: I input, O output tokens (Od = O - 1 decode steps after the first token, which the
+prefill step emits). A decode batch is padded up to the engine's CUDA-graph capture size.
+
+Steady state with b sequences decoding (the fluid model; everything is explicit in b):
+    chunk c = min(I, budget - b), n = ceil(I / c) steps per prompt
+    E(b)   = n x (g(b + c) - g(b)) + A             GPU time one prompt adds to the steps it rides
+    t_d(b) = s_dec(pad(b)) + h                     a decode-only step
+    tau(b) = t_d(b) + (b / Od) x E(b)              the mean step: lam x tau = b / Od (Little's law)
+    lam(b) = b / (Od x tau(b))                     the arrival rate that keeps b sequences decoding
+    TPOT   = tau(b);  ITL median = t_d(b) when under half the steps carry a prompt, else the mixed step
+    TTFT   = n x t_m(b) + W_prefill + W_admission (+ q x tau(b), the step in flight, open loop)
+             t_m(b) = t_d(b) + g(b + c) - g(b) + A / n   a step that carries a chunk
+             W_prefill: the prompts' queue for the token budget, M/D/1 (load lam x I x tau / (budget - b))
+             W_admission: the wait for one of B sequence slots (max_num_seqs and KV capacity),
+             M/D/c by Sakasegawa's approximation (c = B, service Od x tau + TTFT)
+    waits:  mean W = rho S / (2 (1 - rho)); P(W > t) ~ P_w exp(-t P_w / W): W_q = (W / P_w) ln(P_w / (1 - q))
+Open loop (Poisson arrivals at a QPS): solve lam(b) = QPS for b (bisection; lam rises with b).
+The replica saturates at lam(B). Closed loop (C clients, a new request when one finishes, as
+benchmark clients run): b + X x TTFT = C with X = lam(b), solved for b; past B the rest wait in
+the engine's queue (Little: TTFT = (C - B) / X + the prompt's own steps).
+Capacity at latency targets: the largest b (then lam(b)) whose TPOT and TTFT meet them.
+tests/test_serving.py checks all of this against a step-by-step simulation of the scheduler.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 BATCH_GRID = np.array([1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024], dtype=float)
+TOKEN_GRID = 2.0 ** np.arange(0, 16)  # 1 .. 32768 tokens
+BISECT_ITERS = 48
 
 
-def interp_step(s_grid: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Decode step time at batch b (>= 1), log2-linear between the BATCH_GRID points.
-    s_grid: [N, len(BATCH_GRID)] seconds; b: [N]."""
-    b = np.clip(b, 1.0, BATCH_GRID[-1])
-    x = np.log2(b)
-    k = np.clip(np.floor(x).astype(int), 0, len(BATCH_GRID) - 2)
-    t = x - k
-    rows = np.arange(s_grid.shape[0])
-    return s_grid[rows, k] * (1 - t) + s_grid[rows, k + 1] * t
+def log2_interp(grid_values: np.ndarray, x, grid: np.ndarray) -> np.ndarray:
+    """Values on a power-of-two grid ([N, len(grid)]) at x ([N]), linear in log2(x), clamped to
+    the grid's ends; below the first point (x < grid[0]) linear in x toward 0 at x = 0."""
+    x = np.asarray(x, dtype=float)
+    lo, n = grid[0], len(grid)
+    lx = np.log2(np.clip(x, lo, grid[-1]))
+    k = np.clip(np.floor(lx - np.log2(lo)).astype(int), 0, n - 2)
+    t = lx - np.log2(lo) - k
+    rows = np.arange(grid_values.shape[0])
+    v = grid_values[rows, k] * (1 - t) + grid_values[rows, k + 1] * t
+    return v
 
 
-def saturated_service_s(prefill_s, out_tokens, s_grid, max_batch):
-    """GPU time per request when the replica runs full, S = P + O x s(B) / B; 1 / S is the
-    replica's saturation throughput (requests/s)."""
-    max_batch = np.asarray(max_batch, dtype=float)
-    return prefill_s + out_tokens * interp_step(s_grid, max_batch) / max_batch
+def interp_step(s_grid: np.ndarray, b) -> np.ndarray:
+    """Decode step time at batch b (>= 1) from a [N, len(BATCH_GRID)] grid."""
+    return log2_interp(s_grid, np.maximum(np.asarray(b, dtype=float), 1.0), BATCH_GRID)
 
 
-def free_batch(lam, out_tokens, prefill_s, s_grid, iters: int = 60):
-    """Running batch with no max-batch cap: the fixed point of b = lam x O x s(b) / (1 - lam x P)
-    (the right side grows with b, so iterating from b = 1 climbs monotonically to it). The fixed
-    point under a cap B is min(free_batch, B), which lets callers share it across caps."""
-    lam = np.asarray(lam, dtype=float)
-    headroom = np.maximum(1.0 - lam * prefill_s, 1e-9)
-    b = np.ones_like(lam)
-    for _ in range(iters):
-        b_new = np.clip(lam * out_tokens * interp_step(s_grid, b) / headroom, 1.0, BATCH_GRID[-1] * 4)
-        done = np.allclose(b_new, b, rtol=1e-7, atol=1e-9)
-        b = b_new
-        if done:
-            break
-    return b
+def pad_to_capture(b: np.ndarray, capture_sizes: np.ndarray | None) -> np.ndarray:
+    """The decode batch the engine runs: b rounded up to the next CUDA-graph capture size
+    (b above the largest runs unpadded)."""
+    b = np.maximum(np.ceil(np.asarray(b, dtype=float) - 1e-9), 1.0)
+    if capture_sizes is None or not len(capture_sizes):
+        return b
+    cs = np.asarray(capture_sizes, dtype=float)
+    i = np.searchsorted(cs, b)
+    return np.where(i < len(cs), cs[np.minimum(i, len(cs) - 1)], b)
 
 
-def operating_point(lam, out_tokens, prefill_s, s_grid, max_batch, b_free=None):
-    """Running batch, TPOT and load at arrival rate lam (per replica).
+@dataclass
+class StepCosts:
+    """Per configuration (arrays of length N): decode steps on BATCH_GRID ([N, 11]), the
+    token-proportional work on TOKEN_GRID ([N, 16]), a prompt's attention and the host time per
+    step (s)."""
 
-    Fixed point of b = lam x O x TPOT(b), TPOT(b) = s(b) / (1 - lam x P), capped at max_batch.
-    The replica is stable while lam x (P + O x s(B) / B) < 1 (B = max_batch): that product is
-    returned as rho, the load relative to the replica's saturation throughput.
-    Returns (b, tpot_s, rho, service_s) with service_s = P + O x s(B) / B."""
-    lam = np.asarray(lam, dtype=float)
-    max_batch = np.asarray(max_batch, dtype=float)
-    headroom = np.maximum(1.0 - lam * prefill_s, 1e-9)
-    if b_free is None:
-        b_free = free_batch(lam, out_tokens, prefill_s, s_grid)
-    b = np.minimum(b_free, max_batch)
-    tpot = interp_step(s_grid, b) / headroom
-    service = saturated_service_s(prefill_s, out_tokens, s_grid, max_batch)
-    rho = lam * service
-    return b, tpot, rho, service
+    s_dec: np.ndarray
+    g_tok: np.ndarray
+    attn_prompt_s: np.ndarray
+    host_s: np.ndarray
+    capture_sizes: np.ndarray | None = None
+
+    def take(self, idx) -> "StepCosts":
+        return StepCosts(self.s_dec[idx], self.g_tok[idx], self.attn_prompt_s[idx], self.host_s[idx], self.capture_sizes)
+
+    def g(self, tokens) -> np.ndarray:
+        t = np.asarray(tokens, dtype=float)
+        v = log2_interp(self.g_tok, np.maximum(t, 1.0), TOKEN_GRID)
+        return np.where(t < 1.0, v * np.maximum(t, 0.0), v)  # g(0) = 0
+
+    def decode_only(self, b) -> np.ndarray:
+        return interp_step(self.s_dec, pad_to_capture(b, self.capture_sizes)) + self.host_s
 
 
-def wait_quantile_s(rho, service_s, percentile: float):
-    """p-quantile of the admission wait (M/D/1 mean, exponential tail); inf when rho >= 1."""
+@dataclass
+class Workload:
+    input_tokens: np.ndarray  # I per configuration
+    output_tokens: np.ndarray  # O
+    budget_tokens: np.ndarray  # max_num_batched_tokens
+    max_seqs: np.ndarray  # B: min(max_num_seqs, sequences the KV cache holds)
+
+    def take(self, idx) -> "Workload":
+        return Workload(self.input_tokens[idx], self.output_tokens[idx], self.budget_tokens[idx], self.max_seqs[idx])
+
+
+@dataclass
+class OperatingPoint:
+    """Arrays over configurations; times in seconds, rates in requests/s."""
+
+    b: np.ndarray  # sequences decoding
+    lam: np.ndarray  # requests/s through the replica
+    tpot_s: np.ndarray
+    itl_median_s: np.ndarray
+    ttft_mean_s: np.ndarray
+    ttft_median_s: np.ndarray
+    ttft_q_s: np.ndarray  # at the requested percentile
+    e2el_mean_s: np.ndarray
+    step_s: np.ndarray  # mean step
+    decode_step_s: np.ndarray  # a decode-only step
+    prefill_share: np.ndarray  # fraction of GPU time the prompts add
+    stable: np.ndarray  # bool
+
+
+def _od(w: Workload) -> np.ndarray:
+    return np.maximum(w.output_tokens - 1.0, 1.0)
+
+
+def _chunks(c: StepCosts, w: Workload, b):
+    room = np.maximum(w.budget_tokens - b, 1.0)
+    chunk = np.minimum(w.input_tokens, room)
+    n = np.ceil(w.input_tokens / chunk - 1e-9)
+    per_chunk = c.g(b + chunk) - c.g(b)
+    return chunk, n, per_chunk
+
+
+def steps_at(c: StepCosts, w: Workload, b):
+    """(t_d, tau, t_m, n, E, lam) at b decoding sequences (arrays)."""
+    b = np.asarray(b, dtype=float)
+    chunk, n, per_chunk = _chunks(c, w, b)
+    E = n * per_chunk + c.attn_prompt_s
+    t_d = c.decode_only(b)
+    tau = t_d + b / _od(w) * E
+    t_m = t_d + per_chunk + c.attn_prompt_s / n
+    lam = b / (_od(w) * tau)
+    return t_d, tau, t_m, n, E, lam
+
+
+def _mdl_wait(rho, service_s, q):
+    """M/D/1 wait: (mean, quantile q in (0, 1)); inf at rho >= 1."""
     rho = np.asarray(rho, dtype=float)
-    p = percentile / 100.0
     with np.errstate(divide="ignore", invalid="ignore"):
         mean = rho * service_s / (2.0 * (1.0 - rho))
-        q = np.where(rho > 1 - p, (mean / np.maximum(rho, 1e-12)) * np.log(rho / (1 - p)), 0.0)
-    return np.where(rho >= 1.0, np.inf, q)
+        tail = np.where(rho > 1 - q, (mean / np.maximum(rho, 1e-12)) * np.log(np.maximum(rho, 1e-12) / (1 - q)), 0.0)
+    bad = rho >= 1.0
+    return np.where(bad, np.inf, mean), np.where(bad, np.inf, tail)
 
 
-def latency_at(lam, prefill_s, out_tokens, s_grid, max_batch, percentile, b_free=None):
-    """(ttft_s, tpot_s, running batch b, rho) at per-replica rate lam.
-
-    TTFT_p = P + p x s(b) (the decode step in flight) + W_p(prefill queue: load lam x P, service P)
-             + W_p(admission queue: load rho, service S) once the running batch is at max_batch."""
-    b, tpot, rho, service = operating_point(lam, out_tokens, prefill_s, s_grid, max_batch, b_free)
-    step = interp_step(s_grid, b)
-    lam = np.asarray(lam, dtype=float)
-    ttft = prefill_s + (percentile / 100.0) * step + wait_quantile_s(lam * prefill_s, prefill_s, percentile)
-    at_cap = b >= np.asarray(max_batch, dtype=float) * (1 - 1e-9)
-    ttft = ttft + np.where(at_cap, wait_quantile_s(rho, service, percentile), 0.0)
-    unstable = rho >= 1.0
-    return np.where(unstable, np.inf, ttft), np.where(unstable, np.inf, tpot), b, rho
+def _slot_wait(rho, slots, service_s, q):
+    """M/D/c wait for one of `slots` sequence slots (Sakasegawa 1977: P(wait) ~ rho^(sqrt(2(c+1)) - 1),
+    mean wait ~ P(wait) x S / (c (1 - rho)) / 2 for deterministic service): (mean, quantile q)."""
+    rho = np.clip(np.asarray(rho, dtype=float), 0.0, None)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        pw = np.minimum(rho ** (np.sqrt(2.0 * (slots + 1.0)) - 1.0), 1.0)
+        cond = service_s / (2.0 * slots * (1.0 - rho))
+        mean = pw * cond
+        tail = np.where(pw > 1 - q, cond * np.log(np.maximum(pw, 1e-300) / (1 - q)), 0.0)
+    bad = rho >= 1.0
+    return np.where(bad, np.inf, mean), np.where(bad, np.inf, tail)
 
 
-def capacity_qps(prefill_s, out_tokens, s_grid, max_batch, ttft_target_s, tpot_target_s, percentile, iters: int = 40):
-    """Largest per-replica arrival rate meeting both latency targets (bisection, vectorised).
-    0 where even an idle replica misses a target."""
-    # Upper bound: the rate at which the replica saturates at max_batch (rho = 1).
-    hi = 1.0 / saturated_service_s(prefill_s, out_tokens, s_grid, max_batch)
-    lo = np.zeros_like(hi)
-    ok0 = _meets(np.full_like(hi, 1e-12), prefill_s, out_tokens, s_grid, max_batch, ttft_target_s, tpot_target_s, percentile)
+def _point(c: StepCosts, w: Workload, b, percentile: float, open_loop: bool, queued=None) -> OperatingPoint:
+    t_d, tau, t_m, n, E, lam = steps_at(c, w, b)
+    q = percentile / 100.0
+    od = _od(w)
+    room = np.maximum(w.budget_tokens - b, 1.0)
+    s_p = tau * w.input_tokens / room  # a prompt's share of the steps' budget
+    wp_mean, wp_q = _mdl_wait(lam * s_p, s_p, q)
+    _, wp_med = _mdl_wait(lam * s_p, s_p, 0.5)
+    base = n * t_m
+    stable = (lam * s_p < 1.0) & (b <= w.max_seqs * (1 + 1e-9))
+    if open_loop:
+        rho_slots = b / np.maximum(w.max_seqs, 1.0)
+        hold = od * tau + base
+        wa_mean, wa_q = _slot_wait(rho_slots, np.maximum(w.max_seqs, 1.0), hold, q)
+        _, wa_med = _slot_wait(rho_slots, np.maximum(w.max_seqs, 1.0), hold, 0.5)
+        ttft_mean = base + 0.5 * tau + wp_mean + wa_mean
+        ttft_med = base + 0.5 * tau + wp_med + wa_med
+        ttft_q = base + q * tau + wp_q + wa_q
+    else:
+        extra = np.zeros_like(tau) if queued is None else queued
+        ttft_mean = base + wp_mean + extra
+        ttft_med = base + wp_med + extra
+        ttft_q = base + wp_q + extra
+    mixed_share = np.minimum(1.0, b * n / od)
+    itl_med = np.where(mixed_share < 0.5, t_d, t_m)
+    unstable = ~stable
+    inf = np.inf
+    return OperatingPoint(
+        b=b, lam=np.where(unstable, lam, lam), tpot_s=np.where(unstable, inf, tau), itl_median_s=np.where(unstable, inf, itl_med),
+        ttft_mean_s=np.where(unstable, inf, ttft_mean), ttft_median_s=np.where(unstable, inf, ttft_med),
+        ttft_q_s=np.where(unstable, inf, ttft_q), e2el_mean_s=np.where(unstable, inf, ttft_mean + od * tau),
+        step_s=tau, decode_step_s=t_d, prefill_share=b / od * E / tau, stable=stable,
+    )
+
+
+def _b_max(w: Workload) -> np.ndarray:
+    """The most sequences that can decode: the slots, and the token budget (b + b I / Od <= budget)."""
+    by_budget = w.budget_tokens * _od(w) / (w.input_tokens + _od(w))
+    return np.maximum(np.minimum(w.max_seqs, by_budget), 1e-6)
+
+
+def _bisect(f, lo, hi, iters=BISECT_ITERS):
+    """Largest x in [lo, hi] with f(x) True, assuming f is True then False along x (arrays)."""
     for _ in range(iters):
         mid = 0.5 * (lo + hi)
-        ok = _meets(mid, prefill_s, out_tokens, s_grid, max_batch, ttft_target_s, tpot_target_s, percentile)
+        ok = f(mid)
         lo = np.where(ok, mid, lo)
         hi = np.where(ok, hi, mid)
-    return np.where(ok0, lo, 0.0)
+    return lo
 
 
-def _meets(lam, prefill_s, out_tokens, s_grid, max_batch, ttft_t, tpot_t, percentile):
-    ttft, tpot, _, rho = latency_at(lam, prefill_s, out_tokens, s_grid, max_batch, percentile)
-    return (ttft <= ttft_t) & (tpot <= tpot_t) & (rho < 1.0)
+def saturation_qps(c: StepCosts, w: Workload) -> np.ndarray:
+    """Requests/s at which the replica saturates: lam at the most sequences that can decode."""
+    return steps_at(c, w, _b_max(w))[5]
+
+
+def open_loop(c: StepCosts, w: Workload, qps, percentile: float = 99.0) -> OperatingPoint:
+    """The operating point at Poisson arrivals of `qps` requests/s per replica (unstable, inf
+    latency, at or past saturation)."""
+    qps = np.asarray(qps, dtype=float) * np.ones(len(w.input_tokens))
+    hi = _b_max(w)
+    b = _bisect(lambda x: steps_at(c, w, x)[5] <= qps, np.zeros_like(hi), hi)
+    pt = _point(c, w, np.maximum(b, 1e-9), percentile, open_loop=True)
+    sat = qps >= steps_at(c, w, hi)[5] * (1 - 1e-9)
+    pt.stable = pt.stable & ~sat
+    for k in ("tpot_s", "itl_median_s", "ttft_mean_s", "ttft_median_s", "ttft_q_s", "e2el_mean_s"):
+        setattr(pt, k, np.where(pt.stable, getattr(pt, k), np.inf))
+    pt.lam = qps
+    return pt
+
+
+def closed_loop(c: StepCosts, w: Workload, concurrency, percentile: float = 99.0) -> OperatingPoint:
+    """The operating point with `concurrency` requests always in the replica (benchmark clients)."""
+    C = np.asarray(concurrency, dtype=float) * np.ones(len(w.input_tokens))
+    hi = np.minimum(_b_max(w), C)
+
+    def in_system(x):
+        pt = _point(c, w, np.maximum(x, 1e-9), percentile, open_loop=False)
+        return x + pt.lam * pt.ttft_mean_s
+
+    b = _bisect(lambda x: in_system(x) <= C, np.zeros_like(hi), hi)
+    b = np.maximum(b, 1e-9)
+    pt = _point(c, w, b, percentile, open_loop=False)
+    waiting = np.maximum(C - in_system(b), 0.0)  # past the slots: the engine's waiting queue
+    queued = waiting / np.maximum(pt.lam, 1e-12)
+    return _point(c, w, b, percentile, open_loop=False, queued=queued)
+
+
+def capacity_qps(c: StepCosts, w: Workload, ttft_target_s, tpot_target_s, percentile: float) -> np.ndarray:
+    """Largest per-replica QPS meeting both latency targets at the percentile (0 when an idle
+    replica misses one)."""
+    hi = _b_max(w)
+
+    def meets(x):
+        pt = _point(c, w, np.maximum(x, 1e-9), percentile, open_loop=True)
+        return (pt.tpot_s <= tpot_target_s) & (pt.ttft_q_s <= ttft_target_s) & pt.stable
+
+    ok0 = meets(np.full_like(hi, 1e-6))
+    b = _bisect(meets, np.zeros_like(hi), hi * (1 - 1e-6))
+    lam = steps_at(c, w, np.maximum(b, 1e-9))[5]
+    return np.where(ok0, lam, 0.0)

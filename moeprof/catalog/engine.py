@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
+from ..errors import ConfigError
 from .values import data_path, read_data_json, sourced
 
 
@@ -26,6 +27,8 @@ class EngineConfig:
     live_hidden_tensors: int
     activation_bytes_per_element: float
     sources: dict
+    cuda_graph_capture_sizes: tuple[int, ...] = ()
+    host_overhead_s_per_step: float = 0.0
 
 
 @lru_cache(maxsize=1)
@@ -53,6 +56,12 @@ def _base_engine() -> EngineConfig:
     sources = {k: sourced(d.get(k), path, k)[1] for k in vals}
     sources["sampler_bytes_per_seq_per_vocab"] = d["sampler_peak_observations"]["source"]
     sources["forward_activation"] = d["forward_activation"]["source"]
+    caps = d.get("cuda_graph_capture_sizes") or {}
+    sizes = caps.get("value") or []
+    if not isinstance(sizes, list) or not all(isinstance(x, int) and not isinstance(x, bool) and x > 0 for x in sizes):
+        raise ConfigError(path, "cuda_graph_capture_sizes.value", "expected a list of positive integers")
+    sources["cuda_graph_capture_sizes"] = str(caps.get("source", ""))
+    host, sources["host_overhead_s_per_step"], _ = sourced(d.get("host_overhead_s_per_step"), path, "host_overhead_s_per_step", positive=False)
     cfg = EngineConfig(
         engine=d["engine"],
         engine_version=d["engine_version"],
@@ -60,6 +69,8 @@ def _base_engine() -> EngineConfig:
         live_hidden_tensors=d["forward_activation"]["live_hidden_tensors"],
         activation_bytes_per_element=d["forward_activation"]["activation_bytes_per_element"],
         sources=sources,
+        cuda_graph_capture_sizes=tuple(sorted(sizes)),
+        host_overhead_s_per_step=float(host),
         **vals,
     )
     return cfg

@@ -16,8 +16,9 @@ from ..errors import MoeprofError
 from ..memory import Parallelism, kv_bytes_for_sequence, max_context_for_budget, memory_per_gpu
 from ..units import GiB
 from .document import Charts, KvCurve, LatencySweep, MemoryBar, PlanRow, SkuBest
-from .latency import layout_latency
+from .latency import layout_latency, step_costs
 from .layouts import vms_per_replica
+from .serve import workload
 from .targets import Targets
 
 
@@ -100,7 +101,8 @@ def kv_curves(model, vms, rows: dict[str, PlanRow], target_context: int, engine)
     return out
 
 
-def latency_sweep(model, vms, r: PlanRow, targets: Targets, routing_skew: float, profiles, points: int = 48) -> LatencySweep:
+def latency_sweep(model, vms, r: PlanRow, targets: Targets, routing_skew: float, profiles, engine,
+                  points: int = 48) -> LatencySweep:
     """TTFT, TPOT and throughput of one configuration as its load rises from idle to 98.5 % of
     saturation (the planner's own latency stage, then moeprof.serving along the arrival rate)."""
     vm = vms[r.sku]
@@ -110,25 +112,23 @@ def latency_sweep(model, vms, r: PlanRow, targets: Targets, routing_skew: float,
         "gpus_per_replica": gpus, "vms_per_replica": vms_per_replica(gpus, vm.gpus_per_vm),
     }])
     lat = layout_latency(model, {r.sku: vm}, layout, targets, routing_skew, profiles)
-    prefill = float(lat.prefill_s.iloc[0])
-    s_grid = np.asarray(lat.decode_s_grid.iloc[0], dtype=float)[None, :]
-    B = float(r.max_batch)
-    O = float(targets.output_tokens)
-    sat = 1.0 / float(serving.saturated_service_s(prefill, O, s_grid, np.array([B]))[0])
+    c1 = step_costs(lat, engine)
+    w1 = workload(1, targets, engine, [r.max_batch])
+    sat = float(serving.saturation_qps(c1, w1)[0])
     lam = sat * np.linspace(0.002, 0.985, points)
     n = len(lam)
-    res = serving.latency_at(lam, np.full(n, prefill), O, np.repeat(s_grid, n, axis=0), np.full(n, B), targets.percentile)
-    ttft, tpot, b = (np.asarray(v, dtype=float) for v in res[:3])
-    keep = serving.BATCH_GRID <= B
+    idx = np.zeros(n, dtype=int)
+    pt = serving.open_loop(c1.take(idx), w1.take(idx), lam, targets.percentile)
+    keep = serving.BATCH_GRID <= r.max_batch
     return LatencySweep(
-        running_batch=b.tolist(),
-        ttft_ms=(ttft * 1e3).tolist(),
-        tpot_ms=(tpot * 1e3).tolist(),
-        output_tokens_per_s=(lam * O * r.replicas).tolist(),
+        running_batch=pt.b.tolist(),
+        ttft_ms=(pt.ttft_q_s * 1e3).tolist(),
+        tpot_ms=(pt.tpot_s * 1e3).tolist(),
+        output_tokens_per_s=(lam * targets.output_tokens * r.replicas).tolist(),
         qps=(lam * r.replicas).tolist(),
         decode_batch=serving.BATCH_GRID[keep].tolist(),
-        decode_step_ms=(s_grid[0][keep] * 1e3).tolist(),
-        prefill_ms=prefill * 1e3,
+        decode_step_ms=(c1.s_dec[0][keep] * 1e3).tolist(),
+        prefill_ms=float(lat.prefill_s.iloc[0]) * 1e3,
         calibration=str(lat["calibration"].iloc[0]),
     )
 
@@ -158,7 +158,7 @@ def plan_charts(model, vms, targets: Targets, routing_skew: float, profiles, eng
         ch.unavailable["latency"] = "no configuration meets the targets"
     else:
         try:
-            ch.latency = latency_sweep(model, vms, recommended, targets, routing_skew, profiles)
+            ch.latency = latency_sweep(model, vms, recommended, targets, routing_skew, profiles, engine)
         except MoeprofError as e:
             ch.unavailable["latency"] = str(e)
     return ch

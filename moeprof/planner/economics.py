@@ -2,9 +2,9 @@
 
     $/h        VMs x the SKU's price per VM-hour
     $/month    $/h x 730 h (moeprof.units.HOURS_PER_MONTH)
-    $/M tokens $/h / tokens served per hour at the target QPS (input + output): the blended cost;
-               the input / output split divides $/h by each kind's share of GPU time (prefill
-               load / total load) - a convention for showing both, never used to rank
+    $/M tokens $/h / tokens served per hour at the target QPS (input + output): the blended cost,
+               the one that ranks; the input / output split divides $/h by each kind's share of
+               GPU time (the prompts' share of the steps) - a convention for showing both
     J/token    (prefill energy + the request's share of decode steps + the idle draw of the
                unused time) / output tokens; idle power from the GPU's profile when it has one
 """
@@ -38,8 +38,8 @@ def add_costs(rows: pd.DataFrame, vms, targets: Targets, profiles) -> pd.DataFra
 
     tok_in_h = targets.qps * targets.input_tokens * 3600
     tok_out_h = targets.qps * O * 3600
-    share_p = np.where(rho > 0, rows._rho_prefill.to_numpy() / np.maximum(rho, 1e-12), 0.5)
+    share_p = np.clip(rows._prefill_share.to_numpy(), 0.0, 1.0)
     rows["usd_per_million_tokens"] = rows.usd_per_hour / (tok_in_h + tok_out_h) * 1e6
     rows["usd_per_million_input_tokens"] = rows.usd_per_hour * share_p / tok_in_h * 1e6
     rows["usd_per_million_output_tokens"] = rows.usd_per_hour * (1 - share_p) / tok_out_h * 1e6
-    return rows.drop(columns=["_j_step", "_lam", "_rho_prefill"])
+    return rows.drop(columns=["_j_step", "_lam", "_prefill_share"])

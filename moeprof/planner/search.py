@@ -58,7 +58,7 @@ def evaluate_rows(model: ModelSpec, targets: Targets, space: SearchSpace, vms: d
     fits = mem[mem.memory_kind == ""]
     layouts = fits.drop_duplicates(list(LAYOUT_KEYS))[LAYOUT_COLUMNS]
     lat = layout_latency(model, vms, layouts, targets, space.routing_skew, profiles) if len(layouts) else None
-    rows = serve_rows(mem, lat, vms, targets, space.max_vms)
+    rows = serve_rows(mem, lat, vms, targets, space.max_vms, engine)
     rows = add_costs(rows, vms, targets, profiles)
     return add_verdicts(rows, targets)
 

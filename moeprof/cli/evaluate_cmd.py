@@ -1,0 +1,111 @@
+"""`moeprof evaluate`: one fixed deployment at a concurrency or a QPS, or a sweep of them."""
+
+from __future__ import annotations
+
+import click
+
+from ..catalog.engine import load_engine
+from ..catalog.hardware import get_gpu, load_vms
+from ..catalog.models import load_model
+from ..catalog.quant import KV_DTYPES
+from ..errors import MoeprofError, UnknownNameError
+from ..perf import resolve_profile
+from ..planner.evaluate import Deployment, bare_host, engine_for, evaluate as run_evaluate
+from ..report.tables import rows_to_csv
+from .common import BoundedFloat, BoundedInt, emit_json
+
+SHOWN = (
+    ("request_throughput", "req/s", "{:.3f}"), ("output_throughput_per_gpu", "out tok/s/GPU", "{:,.0f}"),
+    ("tokens_per_s_per_user", "tok/s/user", "{:,.1f}"), ("median_ttft_ms", "TTFT p50 ms", "{:,.0f}"),
+    ("p99_ttft_ms", "TTFT p99 ms", "{:,.0f}"), ("median_tpot_ms", "TPOT ms", "{:,.2f}"), ("running_batch", "batch", "{:,.1f}"),
+)
+
+
+def _sweep(text: str) -> tuple[str, list[float]]:
+    key, _, vals = text.partition("=")
+    key = key.strip().lower()
+    if key not in ("concurrency", "qps") or not vals:
+        raise click.BadParameter("expected concurrency=1,2,4,... or qps=1,2,...", param_hint="--sweep")
+    try:
+        out = [float(v) for v in vals.split(",") if v.strip()]
+    except ValueError:
+        raise click.BadParameter(f"not a list of numbers: {vals!r}", param_hint="--sweep") from None
+    if not out or any(not (0 < v <= 1e6) for v in out):
+        raise click.BadParameter("values must be in (0, 1e6]", param_hint="--sweep")
+    return key, out
+
+
+@click.command()
+@click.option("--model", "model_name", required=True, help="Model short name (moeprof models) or config.json path.")
+@click.option("--sku", default=None, help="Azure VM SKU (moeprof hardware); with --vms.")
+@click.option("--vms", type=BoundedInt(1, 64), default=1, show_default=True, help="VMs of --sku.")
+@click.option("--gpu", "gpu_name", default=None, help="GPU (catalog key or h100, h200, mi300x, mi325x) instead of a VM SKU; with --gpus.")
+@click.option("--gpus", type=BoundedInt(1, 512), default=None, help="GPUs of --gpu (8 per host).")
+@click.option("--tp", type=BoundedInt(1, 64), required=True, help="Tensor parallel GPUs per replica.")
+@click.option("--ep", type=BoundedInt(1, 64), default=1, show_default=True, help="Expert parallel GPUs (1 or --tp).")
+@click.option("--pp", type=BoundedInt(1, 64), default=1, show_default=True, help="Pipeline stages per replica.")
+@click.option("--quant", default=None, help="Quantization recipe [default: the model's released weights].")
+@click.option("--kv-dtype", type=click.Choice(KV_DTYPES), default="bf16", show_default=True, help="KV cache dtype.")
+@click.option("--concurrency", type=BoundedFloat(0, 1e6), default=None, help="Requests in flight (closed loop, as `vllm bench serve --max-concurrency`).")
+@click.option("--qps", type=BoundedFloat(0, 1e6), default=None, help="Poisson arrivals per second (open loop).")
+@click.option("--sweep", default=None, help="concurrency=1,2,4,... (or qps=...): one row per value.")
+@click.option("--input-tokens", type=BoundedInt(1, 2**24), required=True, help="Prompt tokens per request.")
+@click.option("--output-tokens", type=BoundedInt(1, 2**24), required=True, help="Generated tokens per request.")
+@click.option("--engine", "engine_name", type=click.Choice(("vllm", "sglang")), default="vllm", show_default=True, help="Serving engine whose scheduler settings apply.")
+@click.option("--percentile", type=BoundedFloat(50, 99.99, lo_open=False), default=99.0, show_default=True, help="Tail percentile reported as p99_* (TTFT).")
+@click.option("--profile", "profile_path", default=None, help="GPU profile JSON [default: the shipped one for the GPU].")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (a list under 'sweep' with --sweep).")
+@click.option("--csv", "as_csv", is_flag=True, help="Print CSV, one row per load value.")
+def evaluate(model_name, sku, vms, gpu_name, gpus, tp, ep, pp, quant, kv_dtype, concurrency, qps, sweep, input_tokens,
+             output_tokens, engine_name, percentile, profile_path, as_json, as_csv):
+    """What one fixed deployment does under the serving engine's scheduler: throughput per GPU,
+    tokens/s per user, TTFT / TPOT / ITL / end-to-end latency (vLLM `bench serve` names), the
+    running batch, KV use and the decode step split by kind."""
+    model = load_model(model_name)
+    if (sku is None) == (gpu_name is None):
+        raise click.UsageError("give --sku (with --vms) or --gpu (with --gpus)")
+    if sku is not None:
+        all_vms = load_vms()
+        key = sku.strip().lower()
+        if key not in all_vms:
+            raise UnknownNameError("VM SKU", sku, all_vms)
+        vm, n_vms = all_vms[key], vms
+    else:
+        if gpus is None:
+            raise click.UsageError("--gpu needs --gpus")
+        vm, n_vms = bare_host(get_gpu(gpu_name), gpus)
+    loads = [x for x in (concurrency, qps, sweep) if x is not None]
+    if len(loads) != 1:
+        raise click.UsageError("give exactly one of --concurrency, --qps, --sweep")
+    if sweep is not None:
+        load, values = _sweep(sweep)
+    else:
+        load, values = ("concurrency", [concurrency]) if concurrency is not None else ("qps", [qps])
+    if ep not in (1, tp):
+        raise MoeprofError(f"--ep must be 1 or equal to --tp ({tp})")
+    engine = engine_for(load_engine(), engine_name, vm.gpu.usable_memory_bytes)
+    dep = Deployment(model, vm, n_vms, tp, ep, pp, quant or model.default_quant, kv_dtype, engine,
+                     resolve_profile(vm.gpu, profile_path))
+    rows = run_evaluate(dep, load, values, input_tokens, output_tokens, percentile)
+    head = {"model": model.name, "gpu": vm.gpu.key, "gpus": dep.gpus, "sku": sku, "tp": tp, "ep": ep, "pp": pp,
+            "quant": dep.quant, "kv_dtype": kv_dtype, "engine": f"{engine.engine} {engine.engine_version}",
+            "input_tokens": input_tokens, "output_tokens": output_tokens, "percentile": percentile,
+            "calibration": dep.profile.label if dep.profile is not None else "datasheet x published efficiencies"}
+    if as_json:
+        emit_json({**head, "sweep": rows} if sweep else {**head, **rows[0]})
+        return
+    if as_csv:
+        click.echo(rows_to_csv([{**head, **r} for r in rows]), nl=False)
+        return
+    click.echo(f"{model.name} on {dep.gpus} x {vm.gpu.key} ({sku or 'no VM'}): TP {tp} EP {ep} PP {pp} x {dep.replicas} "
+               f"replica(s), {dep.quant} / KV {kv_dtype}, {engine.engine} {engine.engine_version}; "
+               f"{input_tokens:,} in + {output_tokens:,} out tokens")
+    click.echo(f"{load:>12}" + "".join(f"{label:>15}" for _, label, _ in SHOWN))
+    for r in rows:
+        cells = [("-" if r[k] is None else fmt.format(r[k])) for k, _, fmt in SHOWN]
+        click.echo(f"{r[load]:>12g}" + "".join(f"{c:>15}" for c in cells) + ("" if r["stable"] else "  saturated"))
+    r = rows[-1]
+    click.echo(f"decode step at batch {r['running_batch']:.1f}: {r['decode_step_ms']:.2f} ms = attention {r['attention_ms']:.2f} + "
+               f"MoE {r['moe_ms']:.2f} + dense {r['dense_ms']:.2f} + collectives {r['collectives_ms']:.2f} + head "
+               f"{r['head_ms']:.2f} + host {r['host_ms']:.2f} ms (+ CUDA-graph padding); prompts add {r['prefill_share']:.0%} of step time")
+    click.echo(f"rates: {head['calibration']}")
