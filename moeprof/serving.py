@@ -13,15 +13,17 @@ Requests: I input, O output tokens (Od = O - 1 decode steps after the first toke
 prefill step emits). A decode batch is padded up to the engine's CUDA-graph capture size.
 
 Steady state with b sequences decoding (the fluid model; everything is explicit in b):
-    chunk c = min(I, budget - b), n = ceil(I / c) steps per prompt
-    E(b)   = n x (g(b + c) - g(b)) + A             GPU time one prompt adds to the steps it rides
+    chunk c = min(I, budget - b), n = ceil(I / c) steps per prompt; a step that carries prompts
+    holds p = min(max(c, b I / Od), budget - b) of their tokens (several prompts share a step)
+    E(b)   = I x (g(b + p) - g(b)) / p + A         GPU time one prompt adds to the steps it rides
     t_d(b) = s_dec(pad(b)) + h                     a decode-only step
     tau(b) = t_d(b) + (b / Od) x E(b)              the mean step: lam x tau = b / Od (Little's law)
     lam(b) = b / (Od x tau(b))                     the arrival rate that keeps b sequences decoding
     TPOT   = tau(b);  ITL median = t_d(b) when under half the steps carry a prompt, else the mixed step
     TTFT   = n x t_m(b) + W_prefill + W_admission (+ q x tau(b), the step in flight, open loop)
-             t_m(b) = t_d(b) + g(b + c) - g(b) + A / n   a step that carries a chunk
-             W_prefill: the prompts' queue for the token budget, M/D/1 (load lam x I x tau / (budget - b))
+             t_m(b) = t_d(b) + g(b + p) - g(b) + A p / I   a step that carries prompt tokens
+             W_prefill: the prompts' queue for the token budget, M/D/1 (load lam x I x tau / (budget - b));
+             none in closed loop (clients send at a step's end: regular arrivals, Kingman's formula)
              W_admission: the wait for one of B sequence slots (max_num_seqs and KV capacity),
              M/D/c by Sakasegawa's approximation (c = B, service Od x tau + TTFT)
     waits:  mean W = rho S / (2 (1 - rho)); P(W > t) ~ P_w exp(-t P_w / W): W_q = (W / P_w) ln(P_w / (1 - q))
@@ -130,23 +132,20 @@ def _od(w: Workload) -> np.ndarray:
     return np.maximum(w.output_tokens - 1.0, 1.0)
 
 
-def _chunks(c: StepCosts, w: Workload, b):
-    room = np.maximum(w.budget_tokens - b, 1.0)
-    chunk = np.minimum(w.input_tokens, room)
-    n = np.ceil(w.input_tokens / chunk - 1e-9)
-    per_chunk = c.g(b + chunk) - c.g(b)
-    return chunk, n, per_chunk
-
-
 def steps_at(c: StepCosts, w: Workload, b):
     """(t_d, tau, t_m, n, E, lam) at b decoding sequences (arrays)."""
     b = np.asarray(b, dtype=float)
-    chunk, n, per_chunk = _chunks(c, w, b)
-    E = n * per_chunk + c.attn_prompt_s
+    od = _od(w)
+    room = np.maximum(w.budget_tokens - b, 1.0)
+    chunk = np.minimum(w.input_tokens, room)
+    n = np.ceil(w.input_tokens / chunk - 1e-9)
+    p_step = np.minimum(np.maximum(chunk, b * w.input_tokens / od), room)  # prompt tokens in a step that has some
+    per_token = (c.g(b + p_step) - c.g(b)) / p_step
+    E = w.input_tokens * per_token + c.attn_prompt_s
     t_d = c.decode_only(b)
-    tau = t_d + b / _od(w) * E
-    t_m = t_d + per_chunk + c.attn_prompt_s / n
-    lam = b / (_od(w) * tau)
+    tau = t_d + b / od * E
+    t_m = t_d + p_step * (per_token + c.attn_prompt_s / w.input_tokens)
+    lam = b / (od * tau)
     return t_d, tau, t_m, n, E, lam
 
 
@@ -191,11 +190,9 @@ def _point(c: StepCosts, w: Workload, b, percentile: float, open_loop: bool, que
         ttft_mean = base + 0.5 * tau + wp_mean + wa_mean
         ttft_med = base + 0.5 * tau + wp_med + wa_med
         ttft_q = base + q * tau + wp_q + wa_q
-    else:
+    else:  # clients send a request when one ends, at a step's end: regular arrivals, no prefill queue (Kingman)
         extra = np.zeros_like(tau) if queued is None else queued
-        ttft_mean = base + wp_mean + extra
-        ttft_med = base + wp_med + extra
-        ttft_q = base + wp_q + extra
+        ttft_mean = ttft_med = ttft_q = base + extra
     mixed_share = np.minimum(1.0, b * n / od)
     itl_med = np.where(mixed_share < 0.5, t_d, t_m)
     unstable = ~stable

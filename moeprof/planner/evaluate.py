@@ -142,7 +142,7 @@ def evaluate(dep: Deployment, load: str, values, input_tokens: int, output_token
             "mean_ttft_ms": ttft[0], "median_ttft_ms": ttft[1], "p99_ttft_ms": ttft[2],
             "mean_tpot_ms": tpot, "median_tpot_ms": tpot, "p99_tpot_ms": tpot,
             "mean_itl_ms": tpot, "median_itl_ms": float(pt.itl_median_s[i]) * 1e3,
-            "p99_itl_ms": (float(pt.decode_step_s[i]) + float(c1.g(b + min(input_tokens, dep.engine.max_num_batched_tokens - b))[0] - c1.g(b)[0])) * 1e3,
+            "p99_itl_ms": float(serving.steps_at(c1, w.take([i]), np.array([max(b, 1e-9)]))[2][0]) * 1e3,
             "mean_e2el_ms": ttft[0] + od * tpot, "median_e2el_ms": ttft[1] + od * tpot, "p99_e2el_ms": ttft[2] + od * tpot,
             "running_batch": b,
             "slots": slots,
