@@ -1,0 +1,159 @@
+#!/usr/bin/env python3
+"""Accuracy of `moeprof evaluate` against published serving runs (moeprof/data/benchmarks).
+
+For every record of a vLLM or SGLang serving run at a fixed concurrency or QPS whose model
+moeprof can load: evaluate the same deployment (GPU, TP / EP / DP, checkpoint quantization, KV
+dtype, engine, input / output lengths at the benchmark's mean, load) and compare
+    output throughput per GPU (tok/s/GPU)  and  tokens/s per user (1000 / median TPOT)
+Prints each record's error, then the median and worst |error| by split (fit / validation) and GPU
+vendor. Records of other engines (TensorRT-LLM), offline runs and models that do not load are
+counted as skipped, with the reason.
+
+    python scripts/bench_accuracy.py [--split fit|validation|all] [--rows] [--host-ms X]
+
+--host-ms overrides the engine's host time per step (to scan it on the fit split; the shipped
+value is fitted on the fit split only and says so in moeprof/data/engine.json).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import statistics
+import sys
+from collections import Counter, defaultdict
+from dataclasses import replace
+from pathlib import Path
+
+from moeprof.catalog.benchmarks import load_records
+from moeprof.catalog.engine import load_engine
+from moeprof.catalog.hardware import get_gpu
+from moeprof.catalog.models import load_model
+from moeprof.errors import MoeprofError
+from moeprof.perf import resolve_profile
+from moeprof.planner.evaluate import Deployment, bare_host, engine_for, evaluate
+
+CONFIGS = Path(__file__).resolve().parent.parent / "moeprof" / "data" / "benchmarks" / "configs"
+# HF repository of a record -> a moeprof model (catalog name or shipped config) and the recipe of
+# its checkpoint (the quantization the run served).
+MODELS = {
+    "meta-llama/Llama-4-Scout-17B-16E-Instruct": ("scout", "bf16"),
+    "meta-llama/Llama-4-Maverick-17B-128E-Instruct": ("maverick", "bf16"),
+    "meta-llama/Llama-4-Maverick-17B-128E-Instruct-FP8": ("maverick", "fp8-experts"),
+    "nvidia/Llama-3.3-70B-Instruct-FP8": (str(CONFIGS / "llama-3.3-70b-instruct.json"), "fp8"),
+    "amd/Llama-3.3-70B-Instruct-FP8-KV": (str(CONFIGS / "llama-3.3-70b-instruct.json"), "fp8"),
+    "meta-llama/Llama-3.1-405B-Instruct": (str(CONFIGS / "llama-3.1-405b-instruct.json"), "bf16"),
+    "deepseek-ai/DeepSeek-R1-0528": ("deepseek-r1", None),
+    "deepseek-ai/DeepSeek-V3": ("deepseek-v3", None),
+    "openai/gpt-oss-120b": ("gpt-oss-120b", None),
+}
+VENDOR = {"h100-sxm-80gb": "NVIDIA", "h200-sxm-141gb": "NVIDIA", "mi300x-192gb": "AMD", "mi325x-256gb": "AMD"}
+
+
+def mean_length(tokens: int, range_ratio) -> float:
+    """Mean of the benchmark client's lengths: uniform over [r L, L] for a random range ratio r."""
+    r = 1.0 if range_ratio is None else float(range_ratio)
+    return tokens * (1.0 + r) / 2.0
+
+
+def predict(rec, host_ms=None):
+    """(predicted metrics dict, None) or (None, reason to skip)."""
+    if rec.engine not in ("vllm", "sglang"):
+        return None, f"engine {rec.engine} not modelled"
+    if "concurrency" not in rec.load and "request_rate_rps" not in rec.load:
+        return None, "not a fixed-concurrency or fixed-rate serving run"
+    if rec.spec_decode:
+        return None, "speculative decoding not modelled"
+    if rec.model not in MODELS:
+        return None, f"model {rec.model} not mapped"
+    if rec.gpu not in VENDOR:
+        return None, f"GPU {rec.gpu} not in the catalog"
+    name, quant = MODELS[rec.model]
+    try:
+        model = load_model(name)
+    except MoeprofError as e:
+        return None, f"model does not load ({str(e)[:60]})"
+    gpu = get_gpu(rec.gpu)
+    try:
+        vm, hosts = bare_host(gpu, rec.num_gpus)
+        engine = engine_for(load_engine(), rec.engine, gpu.usable_memory_bytes)
+        if host_ms is not None:
+            engine = replace(engine, host_overhead_s_per_step=host_ms / 1e3)
+        ep = rec.tp if (rec.ep or 1) > 1 else 1
+        kv = "fp8" if str(rec.kv_cache_dtype or "").startswith("fp8") else "bf16"
+        dep = Deployment(model, vm, hosts, rec.tp, ep, rec.pp or 1, quant or model.default_quant, kv, engine,
+                         resolve_profile(gpu, None))
+        I = round(mean_length(rec.input_tokens, rec.range_ratio))
+        O = round(mean_length(rec.output_tokens, rec.range_ratio))
+        load, value = ("concurrency", rec.load["concurrency"]) if "concurrency" in rec.load else ("qps", rec.load["request_rate_rps"])
+        row = evaluate(dep, load, [value], I, O)[0]
+    except MoeprofError as e:
+        return None, f"evaluate: {str(e)[:70]}"
+    if not row["stable"]:
+        return None, "predicted saturated"
+    return row, None
+
+
+def measured(rec) -> dict:
+    m = rec.metrics
+    out = {}
+    if "output_throughput_per_gpu_tok_s" in m:
+        out["tput"] = m["output_throughput_per_gpu_tok_s"]
+    elif "output_throughput_tok_s" in m:
+        out["tput"] = m["output_throughput_tok_s"] / rec.num_gpus
+    if "median_tpot_ms" in m:
+        out["user"] = 1000.0 / m["median_tpot_ms"]
+    elif "median_tokens_per_s_per_user" in m:
+        out["user"] = m["median_tokens_per_s_per_user"]
+    return out
+
+
+def run(split: str, show_rows: bool, host_ms=None, out=sys.stdout) -> dict:
+    recs = load_records(split=None if split == "all" else split)
+    skipped: Counter = Counter()
+    errs: dict = defaultdict(list)  # (split, vendor, metric) -> [error %]
+    lines = []
+    for rec in recs:
+        got = measured(rec)
+        if not got:
+            skipped["no throughput or TPOT published"] += 1
+            continue
+        row, why = predict(rec, host_ms)
+        if row is None:
+            skipped[why] += 1
+            continue
+        pred = {"tput": row["output_throughput_per_gpu"], "user": row["tokens_per_s_per_user"]}
+        cells = []
+        for k in ("tput", "user"):
+            if k in got and pred[k]:
+                e = 100.0 * (pred[k] - got[k]) / got[k]
+                errs[(rec.split, VENDOR[rec.gpu], k)].append(e)
+                cells.append(f"{k} {pred[k]:9.1f} vs {got[k]:9.1f} ({e:+6.1f}%)")
+        lines.append(f"{rec.split:<10} {rec.gpu:<15} {rec.engine:<6} {rec.model[-28:]:<28} tp{rec.tp} "
+                     f"c={rec.load.get('concurrency', rec.load.get('request_rate_rps'))!s:<5} "
+                     f"{rec.input_tokens}/{rec.output_tokens}  " + "  ".join(cells))
+    if show_rows:
+        print("\n".join(lines), file=out)
+    print(f"{'split':<11}{'vendor':<8}{'metric':<26}{'records':>8}{'median |err| %':>16}{'worst |err| %':>15}", file=out)
+    summary = {}
+    for (sp, vendor, k), v in sorted(errs.items()):
+        a = [abs(x) for x in v]
+        label = "throughput per GPU" if k == "tput" else "tokens/s per user"
+        summary[(sp, vendor, k)] = statistics.median(a)
+        print(f"{sp:<11}{vendor:<8}{label:<26}{len(v):>8}{statistics.median(a):>16.1f}{max(a):>15.1f}", file=out)
+    print("skipped: " + "; ".join(f"{why} ({n})" for why, n in skipped.most_common()), file=out)
+    return summary
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--split", choices=("fit", "validation", "all"), default="all")
+    ap.add_argument("--rows", action="store_true", help="print every record")
+    ap.add_argument("--host-ms", type=float, default=None, help="host time per engine step (ms) instead of the engine's")
+    a = ap.parse_args(argv)
+    run(a.split, a.rows, a.host_ms)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
