@@ -43,7 +43,7 @@ import numpy as np
 
 BATCH_GRID = np.array([1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024], dtype=float)
 TOKEN_GRID = 2.0 ** np.arange(0, 16)  # 1 .. 32768 tokens
-BISECT_ITERS = 48
+BISECT_ITERS = 40
 
 
 def log2_interp(grid_values: np.ndarray, x, grid: np.ndarray) -> np.ndarray:
@@ -226,19 +226,32 @@ def saturation_qps(c: StepCosts, w: Workload) -> np.ndarray:
     return steps_at(c, w, _b_max(w))[5]
 
 
-def open_loop(c: StepCosts, w: Workload, qps, percentile: float = 99.0) -> OperatingPoint:
-    """The operating point at Poisson arrivals of `qps` requests/s per replica (unstable, inf
-    latency, at or past saturation)."""
+def running_batch(c: StepCosts, w: Workload, qps) -> np.ndarray:
+    """Sequences decoding at Poisson arrivals of `qps` requests/s: lam(b) = qps (b at its most
+    when qps is past what the replica can take)."""
     qps = np.asarray(qps, dtype=float) * np.ones(len(w.input_tokens))
     hi = _b_max(w)
-    b = _bisect(lambda x: steps_at(c, w, x)[5] <= qps, np.zeros_like(hi), hi)
-    pt = _point(c, w, np.maximum(b, 1e-9), percentile, open_loop=True)
-    sat = qps >= steps_at(c, w, hi)[5] * (1 - 1e-9)
+    return np.maximum(_bisect(lambda x: steps_at(c, w, x)[5] <= qps, np.zeros_like(hi), hi), 1e-9)
+
+
+def point_at(c: StepCosts, w: Workload, b, qps, percentile: float = 99.0) -> OperatingPoint:
+    """The open-loop operating point at `qps` whose running batch b (running_batch) is known;
+    unstable (inf latency) at or past saturation."""
+    qps = np.asarray(qps, dtype=float) * np.ones(len(w.input_tokens))
+    b = np.asarray(b, dtype=float)
+    pt = _point(c, w, np.minimum(b, _b_max(w)), percentile, open_loop=True)
+    sat = (b >= _b_max(w) * (1 - 1e-6)) | (qps >= steps_at(c, w, _b_max(w))[5] * (1 - 1e-9))
     pt.stable = pt.stable & ~sat
     for k in ("tpot_s", "itl_median_s", "ttft_mean_s", "ttft_median_s", "ttft_q_s", "e2el_mean_s"):
         setattr(pt, k, np.where(pt.stable, getattr(pt, k), np.inf))
     pt.lam = qps
     return pt
+
+
+def open_loop(c: StepCosts, w: Workload, qps, percentile: float = 99.0) -> OperatingPoint:
+    """The operating point at Poisson arrivals of `qps` requests/s per replica (unstable, inf
+    latency, at or past saturation)."""
+    return point_at(c, w, running_batch(c, w, qps), qps, percentile)
 
 
 def closed_loop(c: StepCosts, w: Workload, concurrency, percentile: float = 99.0) -> OperatingPoint:

@@ -21,17 +21,17 @@ from .targets import Targets
 
 def add_costs(rows: pd.DataFrame, vms, targets: Targets, profiles) -> pd.DataFrame:
     """rows from serve.serve_rows with the cost and energy columns (consumes its `_` columns)."""
-    price = rows.sku.map({k: v.price.usd_per_hour for k, v in vms.items()}).to_numpy()
+    price = rows.sku.map({k: v.price.usd_per_hour for k, v in vms.items()}).to_numpy(dtype=float)
     rows["usd_per_hour"] = rows.vms.to_numpy() * price
     rows["usd_per_month"] = rows.usd_per_hour * HOURS_PER_MONTH
-    rows["price_estimate"] = rows.sku.map({k: v.price.estimate for k, v in vms.items()})
+    rows["price_estimate"] = rows.sku.map({k: v.price.estimate for k, v in vms.items()}).to_numpy(dtype=bool)
 
     O = float(targets.output_tokens)
     b = rows.running_batch.to_numpy()
     rho = rows.utilization.to_numpy()
     lam = rows._lam.to_numpy()
     idle = {k: idle_power_w(v.gpu, profiles.get(v.gpu.key)) for k, v in vms.items()}
-    idle_w = rows.gpus_per_replica.to_numpy() * rows.sku.map(idle).to_numpy()
+    idle_w = rows.gpus_per_replica.to_numpy() * rows.sku.map(idle).to_numpy(dtype=float)
     e_req = (rows.prefill_j.fillna(0).to_numpy() + O * rows._j_step.to_numpy() / np.maximum(b, 1)
              + np.clip(1 - rho, 0, 1) * idle_w / np.maximum(lam, 1e-12))
     rows["joules_per_token"] = e_req / O

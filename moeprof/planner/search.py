@@ -55,6 +55,8 @@ def evaluate_rows(model: ModelSpec, targets: Targets, space: SearchSpace, vms: d
     mem = pd.DataFrame(memory_rows(model, vms, targets, space, engine))
     if mem.empty:
         raise MoeprofError(f"no parallel layout of {model.name} is possible on {', '.join(vms)}")
+    for col in ("sku", "gpu", "quant", "kv_dtype", "memory_kind"):  # few distinct names: categorical codes
+        mem[col] = pd.Categorical(mem[col])
     fits = mem[mem.memory_kind == ""]
     layouts = fits.drop_duplicates(list(LAYOUT_KEYS))[LAYOUT_COLUMNS]
     lat = layout_latency(model, vms, layouts, targets, space.routing_skew, profiles) if len(layouts) else None

@@ -63,7 +63,7 @@ def serve_rows(mem: pd.DataFrame, lat: pd.DataFrame | None, vms, targets: Target
         idle = serving.open_loop(c, w, 1e-9, q)
         ttft0[ok], tpot0[ok] = idle.ttft_q_s, idle.tpot_s
 
-    gpv = df.sku.map({k: v.gpus_per_vm for k, v in vms.items()}).to_numpy()
+    gpv = df.sku.map({k: v.gpus_per_vm for k, v in vms.items()}).to_numpy(dtype=int)
     per_vm, r_max = replica_counts(df.gpus_per_replica.to_numpy(), df.vms_per_replica.to_numpy(), gpv, max_vms)
     idx = np.repeat(np.arange(n), r_max)
     starts = np.repeat(np.cumsum(r_max) - r_max, r_max)
@@ -75,18 +75,28 @@ def serve_rows(mem: pd.DataFrame, lat: pd.DataFrame | None, vms, targets: Target
     rows["qps_capacity"] = cap_r[idx] * r
 
     lam = targets.qps / r
-    live = ok[idx] & (lam < cap_r[idx] * 4 + 1e-12)  # far past capacity the latency is not needed
+    # Latency at the target load, for the rows with the capacity for it (the rest stay inf).
+    live = ok[idx] & (cap_r[idx] * r >= targets.qps)
     ttft, tpot = np.full(len(idx), np.inf), np.full(len(idx), np.inf)
     b, rho, share = np.ones(len(idx)), np.full(len(idx), np.inf), np.full(len(idx), 0.5)
     if live.any():
         li = idx[live]
         ok_pos = np.cumsum(ok) - 1  # row of df -> row of okdf
-        c = step_costs(okdf, engine).take(ok_pos[li])
+        costs = step_costs(okdf, engine)
+        # The running batch at a rate depends on the layout and the replica count, not on the max
+        # batch: solve it once per (layout, replicas), then evaluate each row at it.
+        layout_id = df.groupby(list(LAYOUT_KEYS), sort=False).ngroup().to_numpy()
+        pair = layout_id[li].astype(np.int64) * (int(r.max()) + 1) + r[live]
+        _, first, inv = np.unique(pair, return_index=True, return_inverse=True)
+        fi = ok_pos[li[first]]
+        c_u = costs.take(fi)
+        w_u = workload(len(fi), targets, engine, np.full(len(fi), np.inf))
+        b_free = serving.running_batch(c_u, w_u, lam[live][first])
+        c = costs.take(ok_pos[li])
         w = workload(len(li), targets, engine, df.max_batch.to_numpy()[li])
-        pt = serving.open_loop(c, w, lam[live], q)
+        pt = serving.point_at(c, w, b_free[inv], targets.qps / r[live], q)
         ttft[live], tpot[live], b[live], share[live] = pt.ttft_q_s, pt.tpot_s, pt.b, pt.prefill_share
-        sat = serving.saturation_qps(c, w)
-        rho[live] = lam[live] / np.maximum(sat, 1e-12)
+        rho[live] = pt.lam / np.maximum(serving.saturation_qps(c, w), 1e-12)
     rows["ttft_ms"] = ttft * 1e3
     rows["tpot_ms"] = tpot * 1e3
     rows["running_batch"] = b
