@@ -76,6 +76,7 @@ def test_bad_values_are_one_line_errors(tmp_path):
         assert p.returncode == 1 and "sees no GPU" in p.stderr and len(p.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.slow
 def test_interrupted_probe_leaves_no_file(tmp_path, monkeypatch):
     """Ctrl-C in the middle of the suite: no profile and no temp file."""
     out = tmp_path / "p.json"
