@@ -137,7 +137,7 @@ def _layouts(model: ModelSpec, vm: VmSpec, max_vms: int):
 
 def _memory_rows(model, vms, targets, space, engine) -> list[dict]:
     """One row per (sku, layout, quant, kv dtype, max batch) with its memory verdict."""
-    recipes = load_recipes()
+    recipes = load_recipes(model)
     quants = space.quants or tuple(recipes)
     engines = {b: replace(engine, max_num_seqs=b) for b in MAX_BATCH_OPTIONS}
     rows = []
@@ -206,7 +206,7 @@ def layout_latency(model, vms, layouts: pd.DataFrame, targets, space, profiles) 
     grid = serving.BATCH_GRID
     for (sku, qn, kv), g in layouts.groupby(["sku", "quant", "kv_dtype"], sort=False):
         vm = vms[sku]
-        ctx = perf.make_context(model, vm.gpu, get_recipe(qn), kv, profiles.get(vm.gpu.key), vm, space.routing_skew)
+        ctx = perf.make_context(model, vm.gpu, get_recipe(qn, model), kv, profiles.get(vm.gpu.key), vm, space.routing_skew)
         n = len(g)
         tp = np.repeat(g.tp.to_numpy(), len(grid))
         ep = np.repeat(g.ep.to_numpy(), len(grid))
@@ -262,7 +262,7 @@ def plan(
     else:
         vms = all_vms
     if space.quants:
-        recipes = load_recipes()
+        recipes = load_recipes(model)
         for q in space.quants:
             if q not in recipes:
                 from .errors import UnknownNameError

@@ -125,7 +125,7 @@ def _memory(model, r: dict):
     engine = replace(load_engine(), max_num_seqs=int(r["max_batch"]))
     vms_per_replica = max(1, math.ceil(par.gpus / vm.gpus_per_vm))
     try:
-        return vm, engine, memory_per_gpu(model, vm, vms_per_replica, par, get_recipe(r["quant"]), r["kv_dtype"], engine)
+        return vm, engine, memory_per_gpu(model, vm, vms_per_replica, par, get_recipe(r["quant"], model), r["kv_dtype"], engine)
     except MoeprofError as e:
         raise ReportDataError(str(e)) from None
 
