@@ -65,8 +65,9 @@ def memory(model_name, sku, vms, quant, kv_dtype, tp, ep, pp, context, gpu_memor
     click.echo(
         f"  max context        {fmt_tokens(r.max_context_tokens)} tokens (model max {fmt_tokens(r.model_max_context_tokens)})"
     )
-    capped = ", ".join(r.kv_capped_kinds) or "none"
-    click.echo(f"                     (engine caps KV at the span on: {capped} layers)")
+    if model.num_chunked_layers or model.num_sliding_layers:
+        capped = ", ".join(r.kv_capped_kinds) or "no"
+        click.echo(f"                     (the engine caps KV at the span on {capped} layers)")
     if r.max_context_tokens_full_kv != r.max_context_tokens:
         click.echo(f"                     {fmt_tokens(r.max_context_tokens_full_kv)} tokens if the engine keeps full KV on every layer")
     if r.max_context_tokens_all_capped != r.max_context_tokens:
