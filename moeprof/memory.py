@@ -152,10 +152,13 @@ def weights_params_per_gpu(model: ModelSpec, par: Parallelism) -> dict[str, floa
         rep = model.num_layers * model.mla_replicated_params_per_layer  # q_a, kv_a replicated
         attn = rep + (p["attention"] - rep) / tp
     else:
-        h, hd, L = model.hidden_size, model.head_dim, model.num_layers
-        q_o = 2 * h * model.num_heads * hd
-        kv = 2 * h * hd * kv_heads_per_rank(model, tp)
-        attn = L * (q_o / tp + kv)
+        # k, v (with biases) split by KV head, replicated past one head per rank; the o_proj bias
+        # is held whole by every rank; q, o, q bias and sinks are split by query head.
+        h, hd, L, kvh = model.hidden_size, model.head_dim, model.num_layers, model.num_kv_heads
+        kv_w = 2 * kvh * hd * (h + (1 if model.attention_qkv_bias else 0))
+        o_bias = h if model.attention_o_bias else 0
+        rest = model.attention_params_per_layer - kv_w - o_bias
+        attn = L * (rest / tp + kv_w * kv_heads_per_rank(model, tp) / kvh + o_bias)
     out = {
         "attention": attn * frac,
         "norms": p["norms"] * frac,
