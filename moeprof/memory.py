@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import math
+from functools import lru_cache
 from dataclasses import asdict, dataclass, replace
 from importlib import resources
 
@@ -60,6 +61,7 @@ def capped_kinds_from(h: dict) -> tuple[str, ...]:
     return tuple(k for k, key in (("sliding", "caps_sliding_window"), ("chunked", "caps_chunked_local")) if h[key])
 
 
+@lru_cache(maxsize=1)
 def default_capped_kinds() -> tuple[str, ...]:
     d = json.loads((resources.files("moeprof") / "data" / "engine.json").read_text())
     return capped_kinds_from(d["hybrid_kv_cache"])
