@@ -186,7 +186,7 @@ def checkpoint_recipe(q: dict, model, source: str, path) -> QuantRecipe:
             gd[c] = dtype if f < 0.5 else "bf16"
         else:
             wb[c], gd[c] = 2.0, "bf16"
-    quantized = [c for c in targeted if kept[c] < 1.0]
+    quantized = [c for c in targeted if kept[c] < 1.0 and model.params_by_component[c]]
     return QuantRecipe(
         name="checkpoint",
         description=f"as released: {label} on {', '.join(quantized) or 'nothing'}; the rest bf16",

@@ -19,7 +19,7 @@ from .spec import ModelSpec
 
 
 def _notes(spec: ModelSpec, meta: dict, cfg: dict, text: dict) -> tuple[str, ...]:
-    notes = [x for x in (meta.get("estimate_method"),) if x] + [str(x) for x in meta.get("notes", ())]
+    notes = [x for x in (meta.get("estimate_method"), meta.get("card_note")) if x] + [str(x) for x in meta.get("notes", ())]
     if spec.mtp_layers:
         notes.append(
             f"{spec.mtp_layers} multi-token-prediction module(s) ({spec.draft_params / 1e9:.1f}B parameters with their "

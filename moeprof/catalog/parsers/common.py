@@ -7,10 +7,10 @@ from ..fields import Fields
 
 def base_fields(f: Fields) -> dict:
     """hidden, layers, heads, KV heads, head dim, vocab, context and embedding tying."""
-    hidden, heads = f.int("hidden_size"), f.int("num_attention_heads")
+    layers, hidden, heads = f.int("num_hidden_layers"), f.int("hidden_size"), f.int("num_attention_heads")
     return dict(
         hidden_size=hidden,
-        num_layers=f.int("num_hidden_layers"),
+        num_layers=layers,
         num_heads=heads,
         num_kv_heads=f.int("num_key_value_heads", heads),
         head_dim=f.int("head_dim", hidden // heads),
