@@ -104,7 +104,7 @@ def _recommended(doc: dict) -> dict:
     rec = doc.get("recommended")
     if not rec:
         raise MoeprofError("the plan has no recommended configuration (nothing met the targets): nothing to export")
-    if rec.get("quant") not in load_recipes():
+    if rec.get("quant") not in load_recipes() and rec.get("quant") != "checkpoint":  # checkpoint: the model's own
         raise MoeprofError(f"field 'recommended.quant': unknown quantization recipe {rec.get('quant')!r}")
     if rec.get("kv_dtype") not in KV_DTYPES:
         raise MoeprofError(f"field 'recommended.kv_dtype': unknown KV dtype {rec.get('kv_dtype')!r}")

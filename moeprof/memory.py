@@ -12,9 +12,14 @@ Sharding rules (vLLM): TP splits attention heads, FFN / expert columns, embeddin
 head per rank); MLA latent KV is replicated on every TP rank; EP (== TP when on) places whole
 experts on ranks; the router and norms are replicated; PP gives each stage ceil(L / PP) layers,
 the embeddings to the first stage and the lm_head to the last.
-Chunked-attention layers keep at most `attention_chunk_size` tokens of KV per sequence (vLLM's
-chunked-local-attention KV spec), so a sequence of C tokens needs
-    global_bytes_per_token x C + chunked_bytes_per_token x min(C, chunk).
+MLA: q_a_proj and kv_a_proj_with_mqa (with their norms) are replicated on every TP rank
+(vLLM ReplicatedLinear); the other MLA projections are head-sharded.
+KV by attention kind: a sequence of C tokens needs
+    sum over kinds of kind_bytes_per_token x (min(C, span) if the engine caps the kind else C)
+where span is the chunk (chunked) or the window (sliding). Which kinds the engine caps is an
+engine setting (engine.json `hybrid_kv_cache`): vLLM 0.11's hybrid KV cache manager frees
+sliding-window blocks outside the window, but is disabled for chunked-local attention unless
+VLLM_ALLOW_CHUNKED_LOCAL_ATTN_WITH_HYBRID_KV_CACHE=1, so by default chunked layers keep full KV.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 
-from .catalog.engine import EngineConfig, load_engine
+from .catalog.engine import EngineConfig, capped_kinds_from, default_capped_kinds, load_engine  # noqa: F401
 from .catalog.hardware import VmSpec
 from .catalog.models import COMPONENTS, ModelSpec
 from .catalog.quant import QuantRecipe, kv_bytes_per_element
@@ -74,12 +79,16 @@ def weights_params_per_gpu(model: ModelSpec, par: Parallelism) -> dict[str, floa
     tp, pp = par.tp, par.pp
     frac = stage_layer_fraction(model, pp)
     if model.is_mla:
-        attn = p["attention"] / tp  # MLA projections are head-sharded
+        rep = model.num_layers * model.mla_replicated_params_per_layer  # q_a, kv_a replicated
+        attn = rep + (p["attention"] - rep) / tp
     else:
-        h, hd, L = model.hidden_size, model.head_dim, model.num_layers
-        q_o = 2 * h * model.num_heads * hd
-        kv = 2 * h * hd * kv_heads_per_rank(model, tp)
-        attn = L * (q_o / tp + kv)
+        # k, v (with biases) split by KV head, replicated past one head per rank; the o_proj bias
+        # is held whole by every rank; q, o, q bias and sinks are split by query head.
+        h, hd, L, kvh = model.hidden_size, model.head_dim, model.num_layers, model.num_kv_heads
+        kv_w = 2 * kvh * hd * (h + (1 if model.attention_qkv_bias else 0))
+        o_bias = h if model.attention_o_bias else 0
+        rest = model.attention_params_per_layer - kv_w - o_bias
+        attn = L * (rest / tp + kv_w * kv_heads_per_rank(model, tp) / kvh + o_bias)
     out = {
         "attention": attn * frac,
         "norms": p["norms"] * frac,
@@ -114,6 +123,7 @@ def kv_bytes_per_token_per_gpu(model: ModelSpec, par: Parallelism, kv_dtype: str
     return {
         "global": model.num_global_layers * frac * per_layer,
         "chunked": model.num_chunked_layers * frac * per_layer,
+        "sliding": model.num_sliding_layers * frac * per_layer,
     }
 
 
@@ -142,8 +152,10 @@ class MemoryResult:
     kv_bytes_per_token_per_gpu: float
     kv_bytes_per_token_per_gpu_by_kind: dict
     kv_capacity_tokens: int
-    max_context_tokens: int
-    max_context_tokens_full_kv: int  # if the engine kept every token's KV on chunked layers too
+    max_context_tokens: int  # under the engine's hybrid-KV setting (kv_capped_kinds)
+    max_context_tokens_full_kv: int  # if the engine kept every token's KV on every layer
+    max_context_tokens_all_capped: int  # if the engine capped chunked and sliding layers at their span
+    kv_capped_kinds: list
     model_max_context_tokens: int
     target_context_tokens: int | None
     max_concurrent_seqs_at_target: int | None
@@ -158,7 +170,8 @@ class MemoryResult:
 @dataclass(frozen=True)
 class MemoryVerdict:
     """Whether a deployment fits one GPU: kind '' (fits), 'weights' (weights + engine overhead
-    exceed the budget), 'context' (the longest sequence is shorter than the target), 'batch'
+    exceed the budget), 'model' (the target is past the model's maximum context), 'context' (the
+    longest sequence is shorter than the target), 'batch'
     (the KV cache holds fewer sequences than the max batch) or 'block' (not one KV block);
     reason: one line saying why ('' when it fits)."""
 
@@ -215,26 +228,44 @@ def activation_peak_bytes(model: ModelSpec, par: Parallelism, engine: EngineConf
     return (sampler, "sampler") if sampler >= forward else (forward, "forward")
 
 
-def max_context_for_budget(model: ModelSpec, per_kind: dict[str, float], kv_budget_bytes: float) -> int:
-    """Longest single sequence whose KV fits the budget, chunked layers capped at the chunk."""
+def _spans(model: ModelSpec, per_kind: dict[str, float], capped) -> list[tuple[float, float]]:
+    """(bytes per token, span or inf) per attention kind that holds KV."""
+    capped = default_capped_kinds() if capped is None else capped
+    out = []
+    for kind, b in per_kind.items():
+        if b:
+            span = model.attention_span(kind) if kind in capped else None
+            out.append((b, float(span) if span else math.inf))
+    return out
+
+
+def max_context_for_budget(model: ModelSpec, per_kind: dict[str, float], kv_budget_bytes: float,
+                           capped: tuple[str, ...] | None = None) -> int:
+    """Longest single sequence whose KV fits the budget; the attention kinds in `capped` (default:
+    the engine setting) hold at most their span. 2**62 when the capped kinds alone bound the KV."""
     if kv_budget_bytes <= 0:
         return 0
-    g, c = per_kind["global"], per_kind["chunked"]
-    chunk = model.attention_chunk_size
-    if not chunk or c == 0:
-        return int(kv_budget_bytes // (g + c)) if g + c > 0 else 0
-    full = kv_budget_bytes // (g + c)
-    if full <= chunk:
-        return int(full)
-    if g == 0:
-        return 2**62  # only chunked layers: KV is bounded by the chunk
-    return int((kv_budget_bytes - c * chunk) // g)
+    parts = _spans(model, per_kind, capped)
+    if not parts:
+        return 0
+    # KV(C) = sum b x min(C, span) is piecewise linear and increasing: walk its breakpoints.
+    used, start = 0.0, 0.0
+    for cut in sorted({s for _, s in parts} | {math.inf}):
+        slope = sum(b for b, s in parts if s > start)
+        if slope == 0:
+            return 2**62
+        if used + slope * (cut - start) >= kv_budget_bytes:
+            return int(start + (kv_budget_bytes - used) // slope)
+        used += slope * (cut - start)
+        start = cut
+    return 2**62
 
 
-def kv_bytes_for_sequence(model: ModelSpec, per_kind: dict[str, float], context_tokens: float) -> float:
-    chunk = model.attention_chunk_size
-    chunked_tokens = min(context_tokens, chunk) if chunk else context_tokens
-    return per_kind["global"] * context_tokens + per_kind["chunked"] * chunked_tokens
+def kv_bytes_for_sequence(model: ModelSpec, per_kind: dict[str, float], context_tokens: float,
+                          capped: tuple[str, ...] | None = None) -> float:
+    """KV bytes of one sequence of `context_tokens`, the kinds in `capped` (default: the engine
+    setting) holding at most their span."""
+    return sum(b * min(context_tokens, s) for b, s in _spans(model, per_kind, capped))
 
 
 def memory_per_gpu(
@@ -252,7 +283,7 @@ def memory_per_gpu(
     from .catalog.quant import get_recipe
 
     engine = engine or load_engine()
-    quant = quant or get_recipe(model.default_quant)
+    quant = quant or get_recipe(model.default_quant, model)
     total_gpus = vm.gpus_per_vm * vms
     par = par or Parallelism(tp=vm.gpus_per_vm)
     problem = check_parallelism(model, par)
@@ -279,21 +310,28 @@ def memory_per_gpu(
     overhead = act + non_torch + graphs
     kv_budget = budget - weights - overhead
     per_kind = kv_bytes_per_token_per_gpu(model, par, kv_dtype)
-    per_token = per_kind["global"] + per_kind["chunked"]
+    per_token = sum(per_kind.values())
     capacity = int(max(0.0, kv_budget) // per_token) if per_token else 0
     model_max = model.max_position_embeddings
-    max_ctx = min(max_context_for_budget(model, per_kind, max(0.0, kv_budget)), model_max)
+    capped = engine.kv_capped_kinds
+    max_ctx = min(max_context_for_budget(model, per_kind, max(0.0, kv_budget), capped), model_max)
+    all_capped = min(max_context_for_budget(model, per_kind, max(0.0, kv_budget), ("chunked", "sliding")), model_max)
+    beyond_model = bool(target_context_tokens) and target_context_tokens > model_max
 
-    verdict = memory_verdict(weights, overhead, budget, kv_budget, max_ctx, target_context_tokens, model_max,
-                             engine.block_size_tokens, engine.gpu_memory_utilization)
+    if beyond_model and weights + overhead <= budget:
+        verdict = MemoryVerdict("model", f"target context {target_context_tokens:,} tokens exceeds the model maximum "
+                                f"{model_max:,} (max_position_embeddings)")
+    else:
+        verdict = memory_verdict(weights, overhead, budget, kv_budget, max_ctx, target_context_tokens, model_max,
+                                 engine.block_size_tokens, engine.gpu_memory_utilization)
     fits = verdict.kind == ""
     reason = verdict.reason or f"fits: {kv_budget / GiB:.1f} GiB KV per GPU, {capacity:,} tokens"
     if fits and target_context_tokens:
         reason += f", max context {max_ctx:,} >= target {target_context_tokens:,}"
 
     concurrent = None
-    if target_context_tokens and kv_budget > 0:
-        concurrent = int(kv_budget // kv_bytes_for_sequence(model, per_kind, target_context_tokens))
+    if target_context_tokens and kv_budget > 0 and not beyond_model:
+        concurrent = int(kv_budget // kv_bytes_for_sequence(model, per_kind, target_context_tokens, capped))
 
     return MemoryResult(
         model=model.name,
@@ -321,6 +359,8 @@ def memory_per_gpu(
         kv_capacity_tokens=capacity,
         max_context_tokens=max_ctx,
         max_context_tokens_full_kv=min(capacity, model_max),
+        max_context_tokens_all_capped=all_capped,
+        kv_capped_kinds=list(capped),
         model_max_context_tokens=model_max,
         target_context_tokens=target_context_tokens,
         max_concurrent_seqs_at_target=concurrent,

@@ -72,11 +72,15 @@ def test_maverick_bf16_does_not_fit_one_h100_vm_but_fp8_does():
 def test_chunked_max_context():
     m = load_model("scout")
     per = {"global": 100.0, "chunked": 300.0}
+    capped = ("chunked",)  # the hybrid KV allocator on for chunked-local attention
     # budget below one chunk: all layers grow together
-    assert max_context_for_budget(m, per, 400.0 * 1000) == 1000
+    assert max_context_for_budget(m, per, 400.0 * 1000, capped) == 1000
     # beyond the chunk only global layers grow
     budget = 400.0 * 8192 + 100.0 * 50_000
-    assert max_context_for_budget(m, per, budget) == 8192 + 50_000
+    assert max_context_for_budget(m, per, budget, capped) == 8192 + 50_000
+    # engine default (vLLM 0.11): chunked layers keep full KV, so 400 bytes per token throughout:
+    # (400 x 8192 + 100 x 50,000) / 400 = 3,276,800 / 400 + 5,000,000 / 400 = 8,192 + 12,500
+    assert max_context_for_budget(m, per, budget) == 8192 + 12_500
 
 
 def test_max_context_capped_by_model():

@@ -29,6 +29,16 @@ class EngineConfig:
     sources: dict
     cuda_graph_capture_sizes: tuple[int, ...] = ()
     host_overhead_s_per_step: float = 0.0
+    kv_capped_kinds: tuple[str, ...] = ("sliding",)  # attention kinds whose KV stops at the span
+
+
+def capped_kinds_from(h: dict) -> tuple[str, ...]:
+    """Attention kinds whose KV the engine caps at the span, from engine.json `hybrid_kv_cache`."""
+    return tuple(k for k, key in (("sliding", "caps_sliding_window"), ("chunked", "caps_chunked_local")) if h[key])
+
+
+def default_capped_kinds() -> tuple[str, ...]:
+    return _base_engine().kv_capped_kinds
 
 
 @lru_cache(maxsize=1)
@@ -61,6 +71,10 @@ def _base_engine() -> EngineConfig:
     if not isinstance(sizes, list) or not all(isinstance(x, int) and not isinstance(x, bool) and x > 0 for x in sizes):
         raise ConfigError(path, "cuda_graph_capture_sizes.value", "expected a list of positive integers")
     sources["cuda_graph_capture_sizes"] = str(caps.get("source", ""))
+    hybrid = d.get("hybrid_kv_cache")
+    if not isinstance(hybrid, dict) or not all(isinstance(hybrid.get(k), bool) for k in ("caps_sliding_window", "caps_chunked_local")):
+        raise ConfigError(path, "hybrid_kv_cache", "expected {caps_sliding_window, caps_chunked_local: true|false, source}")
+    sources["hybrid_kv_cache"] = str(hybrid.get("source", ""))
     host, sources["host_overhead_s_per_step"], _ = sourced(d.get("host_overhead_s_per_step"), path, "host_overhead_s_per_step", positive=False)
     cfg = EngineConfig(
         engine=d["engine"],
@@ -71,6 +85,7 @@ def _base_engine() -> EngineConfig:
         sources=sources,
         cuda_graph_capture_sizes=tuple(sorted(sizes)),
         host_overhead_s_per_step=float(host),
+        kv_capped_kinds=capped_kinds_from(hybrid),
         **vals,
     )
     return cfg

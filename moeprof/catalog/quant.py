@@ -1,7 +1,9 @@
 """Quantization recipes (moeprof/data/quant.json) and KV-cache dtypes.
 
 A recipe gives, per model component, the bytes stored per parameter and the dtype the GEMM
-runs in (fp8 on tensor cores, or bf16 for bf16 and dequantised int4 weights)."""
+runs in (fp8 on tensor cores, or bf16 for bf16 and dequantised int4 weights).
+A model loaded from a quantized checkpoint also has the recipe 'checkpoint' (its
+`quantization_config`, see catalog/checkpoint_quant.py): pass the model to list or get it."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from dataclasses import dataclass
 from importlib import resources
 
 from ..errors import MoeprofError, UnknownNameError
-from .models import COMPONENTS
+from .spec import COMPONENTS
 
 KV_DTYPES = {"bf16": 2.0, "fp8": 1.0}  # bytes per KV element (vLLM --kv-cache-dtype auto|fp8)
 
@@ -30,7 +32,8 @@ class QuantRecipe:
         return "fp8" in self.gemm_dtype.values()
 
 
-def load_recipes() -> dict[str, QuantRecipe]:
+def load_recipes(model=None) -> dict[str, QuantRecipe]:
+    """The shipped recipes, plus the model's 'checkpoint' recipe when `model` has one."""
     d = json.loads((resources.files("moeprof") / "data" / "quant.json").read_text())
     out = {}
     for name, r in d.items():
@@ -49,11 +52,13 @@ def load_recipes() -> dict[str, QuantRecipe]:
             quality_rank=int(r.get("quality_rank", 0)),
             quality_note=str(r.get("quality_note", "")),
         )
+    if model is not None and getattr(model, "checkpoint_quant", None) is not None:
+        out["checkpoint"] = model.checkpoint_quant
     return out
 
 
-def get_recipe(name: str) -> QuantRecipe:
-    recipes = load_recipes()
+def get_recipe(name: str, model=None) -> QuantRecipe:
+    recipes = load_recipes(model)
     k = name.strip().lower()
     if k not in recipes:
         raise UnknownNameError("quantization recipe", name, recipes)

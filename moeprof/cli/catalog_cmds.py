@@ -22,10 +22,10 @@ def models(ctx, as_json):
     if as_json:
         emit_json(rows)
         return
-    click.echo(f"{'name':<14}{'total':>10}{'active':>10}{'experts':>9}{'top-k':>6}{'MoE layers':>11}{'max context':>22}  default quant")
+    click.echo(f"{'name':<22}{'total':>10}{'active':>10}{'experts':>9}{'top-k':>6}{'MoE layers':>11}{'max context':>22}  default quant")
     for r in rows:
         click.echo(
-            f"{r['name']:<14}{fmt_params(r['total_params']):>10}{fmt_params(r['active_params']):>10}"
+            f"{r['name']:<22}{fmt_params(r['total_params']):>10}{fmt_params(r['active_params']):>10}"
             f"{r['num_experts']:>9}{r['top_k']:>6}{r['num_moe_layers']:>7}/{r['num_layers']:<3}"
             f"{fmt_tokens(r['max_position_embeddings']):>22}  {r['default_quant']}"
             + ("  (estimated config)" if r["estimated_fields"] else "")
@@ -49,6 +49,11 @@ def models_show(name, as_json):
             f"  model card: {fmt_params(m.card_total_params)} total / {fmt_params(m.card_active_params)} active"
         )
     click.echo(f"  derived:    {fmt_params(m.total_params)} total / {fmt_params(m.active_params)} active")
+    if m.card_active_excludes:
+        click.echo(
+            f"              {fmt_params(m.active_params_card_convention)} active as the card counts it "
+            f"(without {', '.join(m.card_active_excludes)})"
+        )
     click.echo(f"  {'component':<16}{'total params':>14}{'active params':>15}")
     for k, v in m.params_by_component.items():
         click.echo(f"  {k:<16}{fmt_params(v):>14}{fmt_params(m.active_params_by_component[k]):>15}")
@@ -59,6 +64,8 @@ def models_show(name, as_json):
     click.echo(
         f"  attention {s['attention']}: {m.num_heads} heads, {m.num_kv_heads} KV heads, head_dim {m.head_dim}"
         + (f", chunk {m.attention_chunk_size:,} tokens on {m.num_chunked_layers} layers" if m.attention_chunk_size else "")
+        + (f", window {m.sliding_window:,} tokens on {m.num_sliding_layers} layers" if m.sliding_window else "")
+        + (", attention sinks" if m.attention_sinks else "")
     )
     click.echo(
         f"  experts {m.num_experts}, top-{m.top_k}, expert width {m.expert_intermediate_size}"
@@ -66,14 +73,19 @@ def models_show(name, as_json):
     )
     kv = m.kv_bytes_per_token(2)
     click.echo(
-        f"  KV per token (bf16, one copy): {fmt_bytes(kv['global'] + kv['chunked'])} "
-        f"(global layers {fmt_bytes(kv['global'])}, chunked layers {fmt_bytes(kv['chunked'])})"
+        f"  KV per token (bf16, one copy): {fmt_bytes(sum(kv.values()))} ("
+        + ", ".join(f"{k} layers {fmt_bytes(v)}" for k, v in kv.items() if v)
+        + ")"
     )
     click.echo(f"  max position embeddings {fmt_tokens(m.max_position_embeddings)}; default quant {m.default_quant}")
+    if m.checkpoint_quant is not None:
+        click.echo(f"  checkpoint quant: {m.checkpoint_quant.description}")
+    if m.draft_params:
+        click.echo(f"  draft model (MTP, not in the totals): {fmt_params(m.draft_params)}")
     if m.estimated_fields:
         click.echo(f"  ESTIMATED fields: {', '.join(m.estimated_fields)}")
-        for n in m.notes:
-            click.echo(f"  how: {n}")
+    for n in m.notes:
+        click.echo(f"  {'how' if m.estimated_fields else 'note'}: {n}")
     for src in m.sources:
         click.echo(f"  source: {src}")
 

@@ -37,7 +37,7 @@ def estimate(model_name, gpu_name, quant, kv_dtype, phase, batch, context, profi
 
     model = load_model(model_name)
     gpu = get_gpu(gpu_name)
-    recipe = get_recipe(quant or model.default_quant)
+    recipe = get_recipe(quant or model.default_quant, model)
     ctx = make_context(model, gpu, recipe, kv_dtype, resolve_profile(gpu, profile), None, routing_skew)
     out = run_estimate(ctx, phase, batch, context)
     if as_json:

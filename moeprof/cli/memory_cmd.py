@@ -17,7 +17,7 @@ from .common import BoundedFloat, BoundedInt, emit_json
 @click.option("--sku", required=True, help="VM SKU, e.g. nd-h100-v5 (moeprof hardware).")
 @click.option("--vms", type=BoundedInt(1, 1024), default=1, show_default=True, help="Number of VMs.")
 @click.option("--quant", default=None, help="Quantization recipe: bf16, fp8, fp8-experts, int4, int4-experts [default: the model's].")
-@click.option("--kv-dtype", type=click.Choice(sorted(KV_DTYPES)), default="bf16", show_default=True, help="KV-cache dtype.")
+@click.option("--kv-dtype", type=click.Choice(sorted(KV_DTYPES)), default=None, help="KV-cache dtype [default: the checkpoint's KV scheme, else bf16].")
 @click.option("--tp", type=BoundedInt(1, 1024), default=None, help="Tensor parallel size [default: GPUs per VM].")
 @click.option("--ep", type=BoundedInt(1, 1024), default=None, help="Expert parallel size: 1 or tp [default: 1].")
 @click.option("--pp", type=BoundedInt(1, 1024), default=1, show_default=True, help="Pipeline parallel size.")
@@ -31,7 +31,8 @@ def memory(model_name, sku, vms, quant, kv_dtype, tp, ep, pp, context, gpu_memor
     Default parallelism: TP over the VM's GPUs, one replica per VM."""
     model = load_model(model_name)
     vm = get_vm(sku, load_vms(vm_file))
-    recipe = get_recipe(quant or model.default_quant)
+    recipe = get_recipe(quant or model.default_quant, model)
+    kv_dtype = kv_dtype or model.default_kv_dtype
     par = Parallelism(tp=tp or vm.gpus_per_vm, ep=ep or 1, pp=pp)
     engine = load_engine(gpu_memory_utilization=gpu_memory_utilization)
     r = memory_per_gpu(model, vm, vms, par, recipe, kv_dtype, engine, context)
@@ -56,15 +57,23 @@ def memory(model_name, sku, vms, quant, kv_dtype, tp, ep, pp, context, gpu_memor
     click.echo(f"  KV budget          {fmt_bytes(r.kv_budget_bytes_per_gpu) if r.kv_budget_bytes_per_gpu > 0 else 'none (' + fmt_bytes(r.kv_budget_bytes_per_gpu) + ')'}")
     by = r.kv_bytes_per_token_per_gpu_by_kind
     click.echo(
-        f"  KV per token       {fmt_bytes(r.kv_bytes_per_token_per_gpu)} (global layers {fmt_bytes(by['global'])}, chunked layers {fmt_bytes(by['chunked'])})"
+        f"  KV per token       {fmt_bytes(r.kv_bytes_per_token_per_gpu)} ("
+        + ", ".join(f"{k} layers {fmt_bytes(v)}" for k, v in by.items() if v)
+        + ")"
     )
     click.echo(f"  KV capacity        {r.kv_capacity_tokens:,} tokens (all layers)")
     click.echo(
         f"  max context        {fmt_tokens(r.max_context_tokens)} tokens (model max {fmt_tokens(r.model_max_context_tokens)})"
     )
+    if model.num_chunked_layers or model.num_sliding_layers:
+        capped = ", ".join(r.kv_capped_kinds) or "no"
+        click.echo(f"                     (the engine caps KV at the span on {capped} layers)")
     if r.max_context_tokens_full_kv != r.max_context_tokens:
+        click.echo(f"                     {fmt_tokens(r.max_context_tokens_full_kv)} tokens if the engine keeps full KV on every layer")
+    if r.max_context_tokens_all_capped != r.max_context_tokens:
         click.echo(
-            f"                     {fmt_tokens(r.max_context_tokens_full_kv)} tokens if the engine keeps full KV on chunked-attention layers"
+            f"                     {fmt_tokens(r.max_context_tokens_all_capped)} tokens if the engine caps chunked and sliding layers "
+            "(hybrid KV cache manager; VLLM_ALLOW_CHUNKED_LOCAL_ATTN_WITH_HYBRID_KV_CACHE=1 for chunked)"
         )
     if r.max_concurrent_seqs_at_target is not None:
         click.echo(f"  sequences at {r.target_context_tokens:,} tokens: {r.max_concurrent_seqs_at_target:,} per replica")

@@ -133,13 +133,22 @@ def attention_decode(rates: Rates, batch, attended, q_heads, kv_elems_per_token,
     return OpCost(np.maximum(compute, memory), 3.0, flops=flops, kv_bytes=kv, act_bytes=qo)
 
 
-def causal_pairs(tokens, context, chunk: int | None) -> np.ndarray:
+def causal_pairs(tokens, context, chunk: int | None, window: int | None = None) -> np.ndarray:
     """Query-key pairs of `tokens` new tokens at positions context-tokens .. context-1 of one
     sequence, causal. Global: T(c - T) + T(T + 1)/2. Chunked (chunk C, a query at position p sees
     keys from floor(p / C) * C to p): S(c) - S(c - T) with S(n) = sum_{p<n} (p mod C + 1)
-    = floor(n/C) * C(C+1)/2 + r(r+1)/2, r = n mod C."""
+    = floor(n/C) * C(C+1)/2 + r(r+1)/2, r = n mod C. Sliding window W (a query at position p sees
+    keys p - W + 1 .. p): W(c) - W(c - T) with W(n) = sum_{p<n} min(p + 1, W)
+    = n(n+1)/2 for n <= W, else W(W+1)/2 + (n - W) W."""
     T = np.asarray(tokens, dtype=float)
     c = np.asarray(context, dtype=float)
+    if window:
+
+        def Wsum(n):
+            m = np.minimum(n, window)
+            return m * (m + 1) / 2 + np.maximum(n - window, 0) * window
+
+        return Wsum(c) - Wsum(c - T)
     if not chunk:
         return T * (c - T) + T * (T + 1) / 2
 
@@ -152,17 +161,18 @@ def causal_pairs(tokens, context, chunk: int | None) -> np.ndarray:
 
 def attention_prefill(rates: Rates, tokens_per_seq, context, sequences, q_heads, kv_elems_per_token,
                       kv_bytes_per_element: float, qk_dim: int, v_dim: int, chunk: int | None,
-                      causal: bool = True) -> OpCost:
+                      causal: bool = True, window: int | None = None) -> OpCost:
     """Prefill attention of `sequences` sequences, each adding tokens_per_seq tokens at the end of
     a `context`-token sequence (3 kernels). FLOPs = 2 * q_heads * (qk_dim + v_dim) * pairs;
     bytes: Q and O once, the KV of the attended span (global: the context; chunked: at most
-    tokens + chunk) once, the new KV written once."""
+    tokens + chunk; sliding: at most tokens + window) once, the new KV written once."""
     t = np.asarray(tokens_per_seq, dtype=float)
     c = np.asarray(context, dtype=float)
     S = np.asarray(sequences, dtype=float)
-    pairs = S * (causal_pairs(t, c, chunk) if causal else t * c)
+    pairs = S * (causal_pairs(t, c, chunk, window) if causal else t * c)
     flops = 2.0 * q_heads * (qk_dim + v_dim) * pairs
-    span = np.minimum(c, t + chunk) if chunk else c
+    limit = window or chunk
+    span = np.minimum(c, t + limit) if limit else c
     kv = S * (span + t) * kv_elems_per_token * kv_bytes_per_element
     qo = S * t * q_heads * (qk_dim + v_dim) * ACT_BYTES
     # A chunked layer's kernel works chunk by chunk: its efficiency is that of a chunk-long query

@@ -145,18 +145,20 @@ def _attention_ops(ctx, shapes, T, tp, phase, kind, decode_batch, context, seqs)
     H = m.hidden_size
     wb, dt = _weights(ctx, "attention")
     chunk = m.attention_chunk_size if kind == "chunked" else None
+    window = m.sliding_window if kind == "sliding" else None
     out = {
         "qkv_proj": O.gemm(r, T, H, shapes.qkv_n, wb, dt).scaled_group(tp),
         "o_proj": O.gemm(r, T, shapes.o_k, H, wb, dt).scaled_group(tp),
         "norms": O.rmsnorm(r, T, H, count=2).scaled_group(tp),
     }
     if phase == "decode":
-        attended = np.minimum(context, chunk) if chunk else context
+        span = chunk or window
+        attended = np.minimum(context, span) if span else context
         att = O.attention_decode(r, decode_batch, attended, shapes.q_heads, shapes.kv_elems,
                                  ctx.kv_bytes_per_element, shapes.qk_dim, shapes.v_dim, shapes.group)
     else:
         att = O.attention_prefill(r, T / seqs, context, seqs, shapes.q_heads, shapes.kv_elems,
-                                  ctx.kv_bytes_per_element, shapes.qk_dim, shapes.v_dim, chunk)
+                                  ctx.kv_bytes_per_element, shapes.qk_dim, shapes.v_dim, chunk, window=window)
     out["attention"] = att.scaled_group(tp)
     return out
 
@@ -328,7 +330,8 @@ def _step(ctx: PerfContext, phase: str, T, context, seqs, tp, ep, pp, nv) -> Ste
 def decode_step(ctx: PerfContext, batch, context, tp=1, ep=1, pp=1, num_vms=1) -> StepResult:
     """One decode iteration: `batch` running sequences, each with `context` tokens of KV.
     Chunked-attention layers read at most attention_chunk_size tokens of KV per sequence
-    (min(context, chunk): the cost at the chunk's last position, an upper bound)."""
+    (min(context, chunk): the cost at the chunk's last position, an upper bound); sliding-window
+    layers read min(context, window). Attention sinks (one logit per head) cost nothing measurable."""
     a = _as_arrays(batch=batch, context=context, tp=tp, ep=ep, pp=pp, nv=num_vms)
     _check("batch", a["batch"])
     _check("context", a["context"])

@@ -58,7 +58,7 @@ def _memory(model, vms, r: PlanRow, engine):
     vm = vms[r.sku]
     par = Parallelism(tp=r.tp, ep=r.ep, pp=r.pp)
     eng = replace(engine, max_num_seqs=int(r.max_batch))
-    return memory_per_gpu(model, vm, vms_per_replica(par.gpus, vm.gpus_per_vm), par, get_recipe(r.quant), r.kv_dtype, eng)
+    return memory_per_gpu(model, vm, vms_per_replica(par.gpus, vm.gpus_per_vm), par, get_recipe(r.quant, model), r.kv_dtype, eng)
 
 
 def memory_bars(model, vms, tagged: list[tuple[str, PlanRow]], engine) -> tuple[list[MemoryBar], dict]:
@@ -92,10 +92,10 @@ def kv_curves(model, vms, rows: dict[str, PlanRow], target_context: int, engine)
     for sku, r in rows.items():
         m = _memory(model, vms, r, engine)
         per_kind = m.kv_bytes_per_token_per_gpu_by_kind
-        seq = np.array([kv_bytes_for_sequence(model, per_kind, float(c)) for c in grid])
+        seq = np.array([kv_bytes_for_sequence(model, per_kind, float(c), engine.kv_capped_kinds) for c in grid])
         budget = max(m.kv_budget_bytes_per_gpu, 0.0)
         seqs = np.floor(budget / np.maximum(seq, 1e-9))
-        max_ctx = min(max_context_for_budget(model, per_kind, budget), model.max_position_embeddings)
+        max_ctx = min(max_context_for_budget(model, per_kind, budget, engine.kv_capped_kinds), model.max_position_embeddings)
         out.append(KvCurve(sku, config_label(r, short=True), [int(c) for c in grid], (seq / GiB).tolist(),
                            seqs.tolist(), budget / GiB, int(max_ctx)))
     return out

@@ -72,7 +72,7 @@ def check(dep: Deployment) -> None:
 def _breakdown(dep: Deployment, b: float, context: float) -> dict:
     """The decode step at batch b split into attention, MoE, dense FFN, collectives and the output
     head (ms per step, summed over layers)."""
-    ctx = perf.make_context(dep.model, dep.vm.gpu, get_recipe(dep.quant), dep.kv_dtype, dep.profile, dep.vm, dep.routing_skew)
+    ctx = perf.make_context(dep.model, dep.vm.gpu, get_recipe(dep.quant, dep.model), dep.kv_dtype, dep.profile, dep.vm, dep.routing_skew)
     n_vms = max(1, math.ceil(dep.tp * dep.pp / dep.vm.gpus_per_vm))
     res = perf.decode_step(ctx, max(b, 1.0), context, tp=dep.tp, ep=dep.ep, pp=dep.pp, num_vms=n_vms)
     out = {"attention_ms": 0.0, "moe_ms": 0.0, "dense_ms": 0.0, "collectives_ms": 0.0, "head_ms": 0.0}
@@ -104,7 +104,7 @@ def evaluate(dep: Deployment, load: str, values, input_tokens: int, output_token
         raise MoeprofError(f"input + output = {seq:,} tokens exceeds {m.name}'s maximum context {m.max_position_embeddings:,}")
     par = Parallelism(tp=dep.tp, ep=dep.ep, pp=dep.pp)
     n_vms = max(1, math.ceil(par.gpus / dep.vm.gpus_per_vm))
-    mem = memory_per_gpu(m, dep.vm, n_vms, par, get_recipe(dep.quant), dep.kv_dtype, dep.engine, seq)
+    mem = memory_per_gpu(m, dep.vm, n_vms, par, get_recipe(dep.quant, m), dep.kv_dtype, dep.engine, seq)
     if mem.kv_budget_bytes_per_gpu <= 0:
         raise MoeprofError(f"does not fit: {mem.reason}")
     mean_len = input_tokens + output_tokens / 2.0  # blocks are held as a sequence grows

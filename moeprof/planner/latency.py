@@ -34,7 +34,7 @@ def _attention_s(res) -> np.ndarray:
 def layout_steps(model, vm, quant: str, kv_dtype: str, profile, routing_skew: float, tp, ep, pp, nv,
                  input_tokens: float, output_tokens: float) -> dict:
     """Step costs of n layouts (arrays tp, ep, pp, nv of length n) of one (SKU, quant, KV dtype)."""
-    ctx = perf.make_context(model, vm.gpu, get_recipe(quant), kv_dtype, profile, vm, routing_skew)
+    ctx = perf.make_context(model, vm.gpu, get_recipe(quant, model), kv_dtype, profile, vm, routing_skew)
     tp, ep, pp, nv = (np.asarray(x, dtype=float) for x in (tp, ep, pp, nv))
     n = len(tp)
     grid, tok = serving.BATCH_GRID, serving.TOKEN_GRID

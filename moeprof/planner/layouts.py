@@ -53,7 +53,7 @@ def layouts(model: ModelSpec, vm: VmSpec, max_vms: int):
 def memory_rows(model: ModelSpec, vms: dict[str, VmSpec], targets: Targets, space: SearchSpace, engine) -> list[dict]:
     """One row per (sku, layout, quant, kv dtype, max batch) with its memory verdict
     (`memory_kind` '' when it fits, `memory_reason` the one-line why not)."""
-    recipes = load_recipes()
+    recipes = load_recipes(model)
     quants = space.quants or tuple(recipes)
     engines = {b: replace(engine, max_num_seqs=b) for b in MAX_BATCH_OPTIONS}
     rows = []
@@ -69,12 +69,12 @@ def memory_rows(model: ModelSpec, vms: dict[str, VmSpec], targets: Targets, spac
                     m = memory_per_gpu(model, vm, n_vms, par, q, kv, engine, None)
                     base_act, _ = activation_peak_bytes(model, par, engine)
                     per_kind = m.kv_bytes_per_token_per_gpu_by_kind
-                    seq_bytes = kv_bytes_for_sequence(model, per_kind, seq_tokens)
+                    seq_bytes = kv_bytes_for_sequence(model, per_kind, seq_tokens, engine.kv_capped_kinds)
                     for b in MAX_BATCH_OPTIONS:
                         act, _ = activation_peak_bytes(model, par, engines[b])
                         overhead = m.overhead_bytes_per_gpu - base_act + act
                         kv_budget = m.kv_budget_bytes_per_gpu + base_act - act
-                        max_ctx = min(max_context_for_budget(model, per_kind, max(kv_budget, 0.0)), model.max_position_embeddings)
+                        max_ctx = min(max_context_for_budget(model, per_kind, max(kv_budget, 0.0), engine.kv_capped_kinds), model.max_position_embeddings)
                         seqs_fit = int(max(kv_budget, 0.0) // seq_bytes) if seq_bytes else 0
                         verdict = batch_memory_verdict(
                             m.weights_bytes_per_gpu, overhead, m.budget_bytes_per_gpu, kv_budget, max_ctx,

@@ -30,9 +30,9 @@ def plan_rows(df: pd.DataFrame) -> list[PlanRow]:
     return out
 
 
-def rank_feasible(rows: pd.DataFrame) -> pd.DataFrame:
+def rank_feasible(rows: pd.DataFrame, model=None) -> pd.DataFrame:
     """Feasible rows, best first (RANKING_RULE)."""
-    ranks = {k: r.quality_rank for k, r in load_recipes().items()}
+    ranks = {k: r.quality_rank for k, r in load_recipes(model).items()}
     feas = rows[rows.feasible]
     keys = feas.assign(_q=feas.quant.map(ranks).to_numpy(dtype=float), _kv=(feas.kv_dtype != "bf16").astype(int))
     order = keys.sort_values(["usd_per_month", "_q", "_kv", "tpot_ms", "ttft_ms", "gpus"], kind="stable").index

@@ -71,14 +71,14 @@ def plan(model: ModelSpec, targets: Targets, space: SearchSpace | None = None, v
     engine = engine or load_engine()
     vms = _select_vms(space, vm_file, prices)
     if space.quants:
-        recipes = load_recipes()
+        recipes = load_recipes(model)
         for q in space.quants:
             if q not in recipes:
                 raise UnknownNameError("quantization recipe", q, recipes)
     profiles = profiles if profiles is not None else default_profiles(vms)
 
     rows = evaluate_rows(model, targets, space, vms, profiles, engine)
-    ranked = rank_feasible(rows)
+    ranked = rank_feasible(rows, model)
     sources = _sources(model, vms, profiles, engine, targets)
     recommended, alternatives = None, []
     if len(ranked):

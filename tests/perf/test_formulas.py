@@ -211,3 +211,12 @@ def test_invalid_layouts_are_one_line_errors(ctx_of):
         decode_step(ctx, 0, 128)
     with pytest.raises(MoeprofError):
         prefill_step(ctx, 4096, 1024)  # more new tokens than the sequence holds
+
+
+def test_sliding_window_pairs():
+    # window 4, tokens at positions 0..9 (whole prompt of 10): keys seen 1,2,3,4,4,4,4,4,4,4 = 34
+    assert float(O.causal_pairs(10, 10, None, window=4)) == 1 + 2 + 3 + 4 * 7
+    # the last 3 tokens of a 10-token context: positions 7, 8, 9 see 4 keys each
+    assert float(O.causal_pairs(3, 10, None, window=4)) == 12
+    # a window wider than the context is global attention
+    assert float(O.causal_pairs(10, 10, None, window=64)) == 10 * 11 / 2
