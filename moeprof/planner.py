@@ -25,6 +25,7 @@ import pandas as pd
 
 from . import serving
 from .catalog.hardware import VmSpec, load_vms
+from .catalog.identity import model_ref
 from .catalog.models import ModelSpec
 from .catalog.quant import KV_DTYPES, get_recipe, load_recipes
 from .errors import MoeprofError
@@ -101,10 +102,12 @@ class PlanResult:
     profiles_used: dict = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     configs_evaluated: int = 0
+    model_name: str = ""  # display name; `model` is what loads it again (name or config path)
+    hf_id: str | None = None
 
     def to_json(self) -> dict:
         return {
-            "inputs": {"model": self.model, **asdict(self.targets), **asdict(self.space), "profiles": self.profiles_used},
+            "inputs": {"model": self.model, "model_name": self.model_name or self.model, "hf_id": self.hf_id, **asdict(self.targets), **asdict(self.space), "profiles": self.profiles_used},
             "recommended": self.recommended,
             "alternatives": self.alternatives,
             "rejected": self.rejected,
@@ -497,7 +500,9 @@ def _rank(model, targets, space, rows: pd.DataFrame, vms, profiles, engine) -> P
     frontier = feas.drop_duplicates(LAYOUT_KEYS + ["max_batch"])
     return PlanResult(
         feasible=_records(frontier),
-        model=model.name,
+        model=model_ref(model),
+        model_name=model.name,
+        hf_id=model.hf_id,
         targets=targets,
         space=space,
         rows=rows,

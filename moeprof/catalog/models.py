@@ -23,7 +23,9 @@ from functools import cached_property
 from importlib import resources
 from pathlib import Path
 
-from ..errors import ConfigError, MoeprofError, UnknownNameError
+from ..errors import ConfigError, MoeprofError, UnknownNameError, one_line
+from ..inputs import read_json_file
+from . import bounds
 
 COMPONENTS = (
     "embeddings",
@@ -483,6 +485,8 @@ def from_hf_config(cfg: dict, name: str, path="<config>") -> ModelSpec:
     text = cfg.get("text_config", cfg)
     if not isinstance(text, dict):
         raise ConfigError(path, "text_config", "expected a JSON object")
+    bounds.check_config_sizes(cfg, path)
+    meta = bounds.model_meta(cfg, path)
     model_type = str(text.get("model_type") or cfg.get("model_type") or "")
     if model_type.startswith("llama4"):
         fields = _from_llama4(text, cfg, path)
@@ -499,8 +503,7 @@ def from_hf_config(cfg: dict, name: str, path="<config>") -> ModelSpec:
             f"unsupported model_type {model_type!r} "
             "(supported: llama4, llama4_text, mixtral, deepseek_v3, qwen3_moe)",
         )
-    meta = cfg.get("_moeprof", {}) or {}
-    return ModelSpec(
+    spec = ModelSpec(
         name=name,
         hf_id=meta.get("hf_id"),
         card_total_params=meta.get("card_total_params"),
@@ -512,6 +515,8 @@ def from_hf_config(cfg: dict, name: str, path="<config>") -> ModelSpec:
         notes=tuple(x for x in (meta.get("estimate_method"),) if x),
         **fields,
     )
+    bounds.check_model(spec, path)
+    return spec
 
 
 # ---------------------------------------------------------------------------------------
@@ -544,15 +549,7 @@ def model_names() -> list[str]:
 
 
 def load_config_file(path) -> dict:
-    p = Path(path)
-    try:
-        text = p.read_text()
-    except OSError as e:
-        raise MoeprofError(f"{p}: cannot read: {e.strerror or e}") from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as e:
-        raise ConfigError(p, "<json>", f"not valid JSON ({e.msg} at line {e.lineno})") from None
+    return read_json_file(path, "model config")
 
 
 def load_model(name_or_path: str) -> ModelSpec:
@@ -582,6 +579,6 @@ def load_model(name_or_path: str) -> ModelSpec:
         if not p.exists():
             raise MoeprofError(f"{p}: no such file")
         cfg = load_config_file(p)
-        name = (cfg.get("_moeprof") or {}).get("name") if isinstance(cfg, dict) else None
-        return from_hf_config(cfg, name or p.parent.name or p.stem, path=p)
+        name = bounds.model_meta(cfg, p).get("name") if isinstance(cfg, dict) else None
+        return from_hf_config(cfg, name or one_line(p.parent.name or p.stem)[:200], path=p)
     raise UnknownNameError("model", key, model_names())

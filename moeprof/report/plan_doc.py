@@ -7,7 +7,9 @@ import json
 import math
 from pathlib import Path
 
-from ..errors import ConfigError, MoeprofError
+from .. import plan_bounds
+from ..errors import ConfigError
+from ..inputs import read_json_file
 
 _INT_FIELDS = ("vms", "gpus", "tp", "ep", "pp", "replicas", "max_batch", "max_context_tokens")
 _STR_FIELDS = ("sku", "gpu", "quant", "kv_dtype")
@@ -46,6 +48,7 @@ def check_row(row, path, where: str) -> dict:
     for k in ("usd_per_hour", "usd_per_month"):
         if not _is_num(row.get(k)):
             raise ConfigError(path, f"{where}.{k}", "missing or not a number")
+    plan_bounds.check_row(row, path, where)
     return row
 
 
@@ -62,6 +65,7 @@ def check_plan(doc, path="<plan>") -> dict:
         v = inputs.get(k)
         if not _is_num(v) or v <= 0:
             raise ConfigError(path, f"inputs.{k}", f"must be a positive number, got {v!r}")
+    plan_bounds.check_inputs(inputs, path)
     if "recommended" not in doc:
         raise ConfigError(path, "recommended", "missing (null when nothing met the targets)")
     if doc["recommended"] is not None:
@@ -83,21 +87,12 @@ def check_plan(doc, path="<plan>") -> dict:
     for key, typ in (("rejected_counts", dict), ("sources", dict), ("warnings", list)):
         if key in doc and doc[key] is not None and not isinstance(doc[key], typ):
             raise ConfigError(path, key, f"must be {'an object' if typ is dict else 'a list'}")
+    plan_bounds.check_extras(doc, path)
     return doc
 
 
 def read_json(path) -> dict:
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as e:
-        raise MoeprofError(f"{p}: cannot read: {e.strerror or e}") from None
-    except UnicodeDecodeError:
-        raise ConfigError(p, "<json>", "not UTF-8 text") from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as e:
-        raise ConfigError(p, "<json>", f"not valid JSON ({e.msg} at line {e.lineno})") from None
+    return read_json_file(Path(path), "JSON file")
 
 
 def load_plan(path) -> dict:

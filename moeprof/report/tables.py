@@ -76,7 +76,7 @@ def _cell(v) -> str:
         return json.dumps(v, separators=(",", ":"), default=str)
     s = str(v)
     # A text cell a spreadsheet would run as a formula is prefixed with a quote.
-    return "'" + s if s[:1] in ("=", "+", "@", "\t", "\r") else s
+    return "'" + s if s[:1] in ("=", "+", "-", "@", "\t", "\r") else s
 
 
 def rows_to_csv(rows: list[dict], exclude: tuple[str, ...] = ("sources",)) -> str:
