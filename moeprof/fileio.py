@@ -46,7 +46,7 @@ def check_output_target(path, what: str = "file") -> int | None:
         raise MoeprofError(f"{p}: cannot write {what}: is a folder")
     if not stat.S_ISREG(st.st_mode):
         raise MoeprofError(f"{p}: cannot write {what}: not a regular file (a device, FIFO or socket; use - for standard output)")
-    if not os.access(p, os.W_OK):
+    if not os.access(p, os.W_OK) or not st.st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH):
         raise MoeprofError(f"{p}: cannot write {what}: the file is read-only")
     return stat.S_IMODE(st.st_mode)
 

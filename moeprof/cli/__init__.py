@@ -23,6 +23,11 @@ def entry():  # console script: moeprof = moeprof.cli:entry
     from . import signals
 
     signals.install()
+    for stream in (sys.stdout, sys.stderr):  # an ASCII locale (LC_ALL=C) prints names escaped
+        try:
+            stream.reconfigure(errors="backslashreplace")
+        except (AttributeError, ValueError):
+            pass
     try:
         from .app import main
     except (MemoryError, ImportError, OSError) as e:  # e.g. numpy under a tight memory limit
