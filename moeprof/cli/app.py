@@ -22,7 +22,26 @@ from .. import __version__
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
-@click.group(context_settings=CONTEXT_SETTINGS)
+class PipeClosed(Exception):
+    """The reader of our output went away (`moeprof ... | head -1`): a normal end. Not an
+    OSError, so click's own handler (which exits 1) never sees it."""
+
+
+class _Group(click.Group):
+    def make_context(self, *args, **kwargs):
+        try:
+            return super().make_context(*args, **kwargs)
+        except BrokenPipeError:
+            raise PipeClosed from None
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            raise PipeClosed from None
+
+
+@click.group(cls=_Group, context_settings=CONTEXT_SETTINGS)
 @click.version_option(__version__, "-V", "--version", prog_name="moeprof")
 def cli():
     """moeprof: cost/performance profiler and capacity planner for MoE LLM inference.
@@ -85,16 +104,17 @@ def main(argv=None, console: bool = False) -> int:
     130 interrupted, 143 terminated. Standard output is flushed and checked before exit 0, so
     a full disk or a file size limit is an error, not a truncated file."""
     rc = _run(argv)
-    if rc == 0 or rc == 1:
+    if rc != _BROKEN_PIPE:
         try:
             sys.stdout.flush()
         except BrokenPipeError:
-            rc = 0
+            rc = 0 if rc in (0, 1) else rc
             if console:
                 _quiet_stdout()
         except (OSError, ValueError) as e:
-            _say(f"error: cannot write to standard output: {getattr(e, 'strerror', None) or e}")
-            rc = 1
+            if rc == 0:  # a failure already reported keeps its one line
+                _say(f"error: cannot write to standard output: {getattr(e, 'strerror', None) or e}")
+                rc = 1
     elif rc == _BROKEN_PIPE:
         rc = 0
         if console:
@@ -137,7 +157,7 @@ def _run(argv) -> int:
     except MoeprofError as e:
         _say(f"error: {e}")
         return 1
-    except BrokenPipeError:
+    except (BrokenPipeError, PipeClosed):
         return _BROKEN_PIPE
     except KeyboardInterrupt:
         _say("interrupted")
@@ -151,7 +171,7 @@ def _run(argv) -> int:
     except OSError as e:
         if os.environ.get("MOEPROF_DEBUG"):
             raise
-        where = f"{e.filename}: " if getattr(e, "filename", None) else ""
+        where = f"{e.filename}: " if getattr(e, "filename", None) else "cannot write output: "
         _say(f"error: {where}{e.strerror or e}")
         return 1
     except SystemExit as e:
