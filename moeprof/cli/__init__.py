@@ -20,14 +20,14 @@ def __getattr__(name):
 
 
 def entry():  # console script: moeprof = moeprof.cli:entry
-    from . import signals
+    from . import signals, stdout
 
     signals.install()
-    for stream in (sys.stdout, sys.stderr):  # an ASCII locale (LC_ALL=C) prints names escaped
-        try:
-            stream.reconfigure(errors="backslashreplace")
-        except (AttributeError, ValueError):
-            pass
+    stdout.install()  # whole writes, errors raised; names print escaped under an ASCII locale
+    try:
+        sys.stderr.reconfigure(errors="backslashreplace")
+    except (AttributeError, ValueError):
+        pass
     try:
         from .app import main
     except (MemoryError, ImportError, OSError) as e:  # e.g. numpy under a tight memory limit

@@ -27,18 +27,27 @@ class PipeClosed(Exception):
     OSError, so click's own handler (which exits 1) never sees it."""
 
 
+class Interrupted(BaseException):
+    """Ctrl-C inside a command, kept from click's own handler (which prints a blank line and
+    turns it into Abort)."""
+
+
 class _Group(click.Group):
     def make_context(self, *args, **kwargs):
         try:
             return super().make_context(*args, **kwargs)
         except BrokenPipeError:
             raise PipeClosed from None
+        except KeyboardInterrupt:
+            raise Interrupted from None
 
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
         except BrokenPipeError:
             raise PipeClosed from None
+        except KeyboardInterrupt:
+            raise Interrupted from None
 
 
 @click.group(cls=_Group, context_settings=CONTEXT_SETTINGS)
@@ -115,6 +124,8 @@ def main(argv=None, console: bool = False) -> int:
             if rc == 0:  # a failure already reported keeps its one line
                 _say(f"error: cannot write to standard output: {getattr(e, 'strerror', None) or e}")
                 rc = 1
+            if console:  # what is left in the buffer must not fail again at exit
+                _quiet_stdout()
     elif rc == _BROKEN_PIPE:
         rc = 0
         if console:
@@ -159,7 +170,7 @@ def _run(argv) -> int:
         return 1
     except (BrokenPipeError, PipeClosed):
         return _BROKEN_PIPE
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, Interrupted):
         _say("interrupted")
         return 130
     except Terminated:
