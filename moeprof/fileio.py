@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 
 from . import tempfiles
-from .errors import MoeprofError
+from .errors import MoeprofError, one_line
 
 
 def json_safe(o):
@@ -29,6 +29,8 @@ def check_output_target(path, what: str = "file") -> int | None:
     """Refuse an output path that is not, or would not be, a regular file we may write: a
     device, a FIFO, a symbolic link (`/dev/stdout` is one), a read-only file, a folder under a
     regular file. Returns the existing file's permission bits (kept on replace) or None."""
+    if "\x00" in str(path):
+        raise MoeprofError(f"{one_line(path)}: cannot write {what}: a path cannot hold a NUL character")
     p = Path(path)
     folder = p.parent if str(p.parent) else Path(".")
     if not folder.is_dir():

@@ -80,6 +80,8 @@ def parse_json_text(text: str, label) -> object:
 def read_text_file(path, what: str = "file", max_bytes: int = MAX_FILE_BYTES) -> str:
     """The UTF-8 text of a regular file of at most max_bytes; one-line errors naming it."""
     p = os.fspath(path)
+    if "\x00" in str(p):
+        raise MoeprofError(f"{one_line(p)}: cannot read {what}: a path cannot hold a NUL character")
     try:
         st = os.stat(p)
     except OSError as e:

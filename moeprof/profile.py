@@ -180,6 +180,9 @@ def from_json(d: dict, path="<profile>") -> Profile:
     prov = d.get("provenance")
     if not isinstance(prov, dict):
         raise ConfigError(path, "provenance", "missing or not an object")
+    for key in ("curves", "scalars"):
+        if d.get(key) is not None and not isinstance(d[key], dict):
+            raise ConfigError(path, key, "expected a JSON object")
     curves = {}
     for name, c in (d.get("curves") or {}).items():
         where = f"curves.{name}"

@@ -175,7 +175,7 @@ def parse_vms(d: dict, gpus: dict[str, GpuSpec], path, base: dict[str, VmSpec] |
             continue
         gpu_key = e.get("gpu")
         gpu_key = gpu_key.lower() if isinstance(gpu_key, str) else gpu_key
-        if gpu_key not in gpus:
+        if not isinstance(gpu_key, str) or gpu_key not in gpus:
             raise ConfigError(path, f"{key}.gpu", f"unknown GPU {gpu_key!r} (known: {', '.join(sorted(gpus))})")
         vals, sources = {}, {}
         for f, typ in _VM_FIELDS.items():

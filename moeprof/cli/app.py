@@ -140,6 +140,10 @@ _BROKEN_PIPE = -1
 def _run(argv) -> int:
     from .signals import Terminated
 
+    args = sys.argv[1:] if argv is None else list(argv)
+    if any("\x00" in str(a) for a in args):  # only in-process callers can pass one
+        _say("usage error: an argument cannot hold a NUL character")
+        return 2
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # numpy RuntimeWarnings are not for users
