@@ -25,3 +25,15 @@ class UnknownNameError(MoeprofError):
         close = difflib.get_close_matches(name.lower(), [k.lower() for k in known], n=3, cutoff=0.4)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
         super().__init__(f"unknown {kind} '{name}'{hint} (known: {', '.join(sorted(known))})")
+
+
+def one_line(text) -> str:
+    """`text` on one line: control and line-break characters (NEL and U+2028/9 included) are
+    shown escaped, so an error message never spans or forges lines."""
+    import re
+
+    return re.sub(
+        r"[\x00-\x1f\x7f-\x9f\u2028\u2029]",
+        lambda m: {"\n": "\\n", "\r": "\\r", "\t": "\\t"}.get(m.group(), f"\\x{ord(m.group()):02x}" if ord(m.group()) < 256 else f"\\u{ord(m.group()):04x}"),
+        str(text),
+    )

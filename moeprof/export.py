@@ -10,7 +10,8 @@ checkpoint need one the user supplies, which the export says in a comment and le
 MODEL variable rather than naming a checkpoint that does not exist.
 
 Text from the plan reaches a shell script only through shlex.quote and a comment only with
-its line breaks removed; YAML values are written by yaml.safe_dump.
+its line breaks removed (NEL U+0085 and U+2028/9 included); YAML values are written by
+moeprof.yaml_out, which double-quotes every string.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ def vllm_image_tag() -> str:
 
 def _comment(text) -> str:
     """One comment line: no line breaks can escape the comment."""
-    return "# " + re.sub(r"[\r\n\x00-\x1f\x7f\u2028\u2029]+", " ", str(text))
+    return "# " + re.sub(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+", " ", str(text))
 
 
 # ---------------------------------------------------------------------------------------
@@ -56,18 +57,40 @@ class Checkpoint:
     notes: tuple[str, ...] = ()
 
 
-def resolve_checkpoint(model_name: str, quant: str) -> Checkpoint:
-    """The checkpoint and engine quantization flag that give the plan's quantization recipe."""
+def plan_checkpoint(inputs: dict, quant: str) -> Checkpoint:
+    """The checkpoint of the model a plan planned: a built-in model by its short name, a config
+    file by the hf_id the plan stored (or, for older plans, the file itself)."""
+    from .catalog.identity import is_builtin_ref
+
+    ref = inputs["model"]
+    if is_builtin_ref(ref):
+        return resolve_checkpoint(ref, quant)
+    return resolve_checkpoint(ref, quant, stored_hf_id=inputs.get("hf_id"), stored=("hf_id" in inputs),
+                              display_name=inputs.get("model_name"))
+
+
+def resolve_checkpoint(model_name: str, quant: str, stored_hf_id: str | None = None, stored: bool = False,
+                       display_name: str | None = None) -> Checkpoint:
+    """The checkpoint and engine quantization flag that give the plan's quantization recipe.
+    `model_name` is a built-in short name or a config path; with `stored`, the checkpoint is
+    `stored_hf_id` (what the plan recorded), never a catalog look-up."""
     from .catalog import models as M
+    from .catalog.identity import is_builtin_ref
 
     try:
         spec = M.load_model(model_name)
     except MoeprofError:
         spec = None
+    builtin = is_builtin_ref(model_name)
     variants = M._variants()
     base = variants.get(str(model_name).lower(), {}).get("base", str(model_name).lower())
     shipped: dict[str, str] = {}  # recipe -> checkpoint that ships it
-    if base in M.builtin_model_files():
+    if not builtin:
+        default_quant = spec.default_quant if spec is not None else "bf16"
+        hf_id = stored_hf_id if stored else (spec.hf_id if spec is not None else None)
+        if hf_id:
+            shipped[default_quant] = hf_id
+    elif base in M.builtin_model_files():
         b = M.load_model(base)
         if b.hf_id:
             shipped[b.default_quant] = b.hf_id
@@ -76,7 +99,7 @@ def resolve_checkpoint(model_name: str, quant: str) -> Checkpoint:
                 shipped.setdefault(v["quant"], v["hf_id"])
     elif spec is not None and spec.hf_id:
         shipped[spec.default_quant] = spec.hf_id
-    name = spec.name if spec is not None else str(model_name)
+    name = display_name or (spec.name if spec is not None else str(model_name))
     if quant in shipped:
         return Checkpoint(shipped[quant], None, (f"checkpoint {shipped[quant]} ships the {quant} weights",))
     bf16 = shipped.get("bf16")
@@ -116,7 +139,7 @@ def _layout(doc: dict):
     from .catalog.hardware import load_vms
 
     rec = _recommended(doc)
-    vm = load_vms().get(rec["sku"])
+    vm = load_vms().get(str(rec["sku"]).lower())
     gpv = vm.gpus_per_vm if vm else max(1, rec["gpus"] // max(rec["vms"], 1))
     per_replica = rec["tp"] * rec["pp"]
     per_vm = gpv // per_replica if per_replica <= gpv else 0
@@ -127,7 +150,7 @@ def _layout(doc: dict):
 def _header(doc: dict, engine: str, version: str) -> list[str]:
     rec, inp = _recommended(doc), doc["inputs"]
     return [
-        _comment(f"moeprof export for {engine} {version}: {inp['model']}"),
+        _comment(f"moeprof export for {engine} {version}: {inp.get('model_name') or inp['model']}"),
         _comment(
             f"plan: {rec['vms']} x {rec['sku']} ({rec['gpus']} x {rec['gpu']}), TP {rec['tp']} EP {rec['ep']} PP {rec['pp']}, "
             f"{rec['replicas']} replica(s), weights {rec['quant']}, KV cache {rec['kv_dtype']}, max batch {rec['max_batch']}"
@@ -208,7 +231,7 @@ def _replica_lines(rec: dict, vm, per_vm: int, command) -> list[str]:
 def export_vllm(doc: dict) -> str:
     rec, vm, gpv, per_vm, vms_per_replica = _layout(doc)
     version = vllm_version()
-    ck = resolve_checkpoint(doc["inputs"]["model"], rec["quant"])
+    ck = plan_checkpoint(doc["inputs"], rec["quant"])
     lines = ["#!/usr/bin/env bash", *_header(doc, "vLLM", version)]
     lines.append(_comment("--kv-cache-dtype auto = the model dtype (bf16); memory settings are the ones the plan assumed"))
     mlines, model_arg = _model_lines(ck)
@@ -248,7 +271,7 @@ def sglang_args(doc: dict, ck: Checkpoint) -> list[str]:
 
 def export_sglang(doc: dict) -> str:
     rec, vm, gpv, per_vm, vms_per_replica = _layout(doc)
-    ck = resolve_checkpoint(doc["inputs"]["model"], rec["quant"])
+    ck = plan_checkpoint(doc["inputs"], rec["quant"])
     lines = ["#!/usr/bin/env bash", *_header(doc, "SGLang", SGLANG_VERSION)]
     lines.append(_comment(
         "SGLang sizes its KV pool with --mem-fraction-static, not by the vLLM accounting the plan used: check that "
@@ -283,7 +306,7 @@ def _azure_name(text: str, limit: int = 32) -> str:
 
 
 def export_azureml(doc: dict, endpoint_name: str | None = None) -> str:
-    import yaml
+    from . import yaml_out
 
     rec, vm, gpv, per_vm, vms_per_replica = _layout(doc)
     inp = doc["inputs"]
@@ -295,7 +318,7 @@ def export_azureml(doc: dict, endpoint_name: str | None = None) -> str:
     if vm is None:
         raise MoeprofError(f"VM SKU {rec['sku']!r} is not in the catalog: no Azure instance type to export")
     version = vllm_version()
-    ck = resolve_checkpoint(inp["model"], rec["quant"])
+    ck = plan_checkpoint(inp, rec["quant"])
     eng_args = vllm_args(doc, ck)
     notes = []
     if per_vm > 1:
@@ -309,7 +332,7 @@ def export_azureml(doc: dict, endpoint_name: str | None = None) -> str:
     body = {
         "$schema": AZUREML_SCHEMA,
         "name": _azure_name(f"{rec['sku']}-{rec['quant']}"),
-        "endpoint_name": endpoint_name or _azure_name(f"{inp['model']}-endpoint"),
+        "endpoint_name": endpoint_name or _azure_name(f"{inp.get('model_name') or inp['model']}-endpoint"),
         "environment": {
             "build": {"path": "./vllm-env"},
             "inference_config": {
@@ -344,7 +367,7 @@ def export_azureml(doc: dict, endpoint_name: str | None = None) -> str:
     ]
     if not ck.model_id:
         head.append(_comment("MODEL_NAME is empty: set it to the checkpoint named in the comment above"))
-    return "\n".join(head) + "\n" + yaml.safe_dump(body, sort_keys=False, default_flow_style=False, width=1000)
+    return "\n".join(head) + "\n" + yaml_out.dump(body)
 
 
 def export(doc: dict, fmt: str) -> str:

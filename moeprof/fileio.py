@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import math
 import os
+import stat
 import tempfile
 from pathlib import Path
 
-from .errors import MoeprofError
+from . import tempfiles
+from .errors import MoeprofError, one_line
 
 
 def json_safe(o):
@@ -23,24 +25,70 @@ def json_safe(o):
     return o
 
 
-def write_atomic(path, text: str, what: str = "file", mode: int = 0o644) -> Path:
-    """Write text through a temporary file in the same folder, fsync it, then rename it over
-    `path`: an error or interrupt at any point leaves the previous file (or none) and no temp
-    file. OS errors become one-line MoeprofErrors naming the path."""
+def check_output_target(path, what: str = "file") -> int | None:
+    """Refuse an output path that is not, or would not be, a regular file we may write: a
+    device, a FIFO, a symbolic link (`/dev/stdout` is one), a read-only file, a folder under a
+    regular file. Returns the existing file's permission bits (kept on replace) or None."""
+    if "\x00" in str(path):
+        raise MoeprofError(f"{one_line(path)}: cannot write {what}: a path cannot hold a NUL character")
     p = Path(path)
     folder = p.parent if str(p.parent) else Path(".")
     if not folder.is_dir():
-        raise MoeprofError(f"{p}: cannot write {what}: folder {folder} does not exist")
+        why = "is not a folder" if folder.exists() else "does not exist"
+        raise MoeprofError(f"{p}: cannot write {what}: {folder} {why}")
+    try:
+        st = os.lstat(p)
+    except FileNotFoundError:
+        return None
+    except OSError as e:
+        raise MoeprofError(f"{p}: cannot write {what}: {e.strerror or e}") from None
+    if stat.S_ISLNK(st.st_mode):
+        raise MoeprofError(f"{p}: cannot write {what}: is a symbolic link (use - for standard output)")
+    if stat.S_ISDIR(st.st_mode):
+        raise MoeprofError(f"{p}: cannot write {what}: is a folder")
+    if not stat.S_ISREG(st.st_mode):
+        raise MoeprofError(f"{p}: cannot write {what}: not a regular file (a device, FIFO or socket; use - for standard output)")
+    if not os.access(p, os.W_OK) or not st.st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH):
+        raise MoeprofError(f"{p}: cannot write {what}: the file is read-only")
+    return stat.S_IMODE(st.st_mode)
+
+
+def write_stdout(text: str, what: str = "output") -> None:
+    """Write text to standard output and flush it, so a full disk is an error here."""
+    import sys
+
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as e:
+        raise MoeprofError(f"cannot write {what} to standard output: {e.strerror or e}") from None
+
+
+def write_atomic(path, text: str, what: str = "file", mode: int = 0o644) -> Path | None:
+    """Write text through a temporary file in the same folder, fsync it, then rename it over
+    `path`: an error or interrupt at any point leaves the previous file (or none) and no temp
+    file. `-` writes to standard output (returns None). An existing file keeps its permissions;
+    targets that are not regular files, and read-only files, are refused. OS errors become
+    one-line MoeprofErrors naming the path."""
+    if str(path) == "-":
+        write_stdout(text, what)
+        return None
+    p = Path(path)
+    existing_mode = check_output_target(p, what)
+    folder = p.parent if str(p.parent) else Path(".")
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=folder)
     except OSError as e:
         raise MoeprofError(f"{p}: cannot write {what}: {e.strerror or e}") from None
+    tempfiles.register(tmp)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
             f.flush()
             os.fsync(f.fileno())
-        os.chmod(tmp, mode)
+        os.chmod(tmp, existing_mode if existing_mode is not None else mode)
         os.replace(tmp, p)
     except BaseException as e:
         try:
@@ -50,4 +98,6 @@ def write_atomic(path, text: str, what: str = "file", mode: int = 0o644) -> Path
         if isinstance(e, OSError):
             raise MoeprofError(f"{p}: cannot write {what}: {e.strerror or e}") from None
         raise
+    finally:
+        tempfiles.release(tmp)
     return p

@@ -141,6 +141,27 @@ def _num(v) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
 
+# Row fields the model and `validate` read as numbers (see the row kinds above): each must be a
+# finite number (or null) of magnitude at most ROW_VALUE_MAX. Other fields are free-form.
+_ROW_NUMBERS = {
+    "ms", "k", "n", "m_tokens", "flop", "flop_per_s", "bytes", "buffer_bytes", "bytes_per_s", "t_tokens",
+    "hidden", "num_experts", "top_k", "expert_intermediate", "shared_intermediate", "experts_touched", "batch",
+    "kv_len", "num_heads", "num_kv_heads", "head_dim", "kv_bytes", "seq_tokens", "tokens", "expected_bytes",
+    "measured_bytes", "device_used_bytes", "seconds", "energy_j", "j_per_flop", "j_per_byte", "message_bytes",
+    "world_size", "nodes", "bus_bytes_per_s", "timestamp_s", "power_w",
+}
+ROW_VALUE_MAX = 1e30
+
+
+def _check_row(r: dict, path, where: str) -> None:
+    for k in _ROW_NUMBERS.intersection(r):
+        v = r[k]
+        if v is None:
+            continue
+        if not _num(v) or abs(v) > ROW_VALUE_MAX:
+            raise ConfigError(path, f"{where}.{k}", f"must be a finite number of magnitude at most {ROW_VALUE_MAX:g}, got {str(v)[:40]!r}")
+
+
 def from_json(d: dict, path="<profile>") -> Profile:
     """Validate a parsed profile; errors name the file and the field."""
     if not isinstance(d, dict):
@@ -159,6 +180,9 @@ def from_json(d: dict, path="<profile>") -> Profile:
     prov = d.get("provenance")
     if not isinstance(prov, dict):
         raise ConfigError(path, "provenance", "missing or not an object")
+    for key in ("curves", "scalars"):
+        if d.get(key) is not None and not isinstance(d[key], dict):
+            raise ConfigError(path, key, "expected a JSON object")
     curves = {}
     for name, c in (d.get("curves") or {}).items():
         where = f"curves.{name}"
@@ -184,6 +208,8 @@ def from_json(d: dict, path="<profile>") -> Profile:
     rows = d.get("rows", [])
     if not isinstance(rows, list) or not all(isinstance(r, dict) and isinstance(r.get("probe"), str) for r in rows):
         raise ConfigError(path, "rows", "must be a list of objects each with a 'probe' name")
+    for i, r in enumerate(rows):
+        _check_row(r, path, f"rows[{i}]")
     return Profile(
         gpu=d["gpu"],
         source=d["source"],
@@ -197,18 +223,10 @@ def from_json(d: dict, path="<profile>") -> Profile:
 
 
 def load_profile(path) -> Profile:
+    from .inputs import read_json_file
+
     p = Path(path)
-    try:
-        text = p.read_text()
-    except OSError as e:
-        raise MoeprofError(f"{p}: cannot read profile: {e.strerror or e}") from None
-    except UnicodeDecodeError:
-        raise ConfigError(p, "<json>", "not UTF-8 JSON text (a binary or pickled file?)") from None
-    try:
-        d = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise ConfigError(p, "<json>", f"not valid JSON, file truncated or corrupt ({e.msg} at line {e.lineno})") from None
-    return from_json(d, p)
+    return from_json(read_json_file(p, "profile"), p)
 
 
 def save_profile(profile: Profile, path) -> Path:
@@ -220,7 +238,11 @@ def save_profile(profile: Profile, path) -> Path:
     doc = json_safe(profile.to_json())
     from_json(doc, p)  # refuse to write what load_profile would reject
     data = json.dumps(doc, indent=1, allow_nan=False)
-    p.parent.mkdir(parents=True, exist_ok=True)
+    if str(path) != "-":
+        try:
+            p.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise MoeprofError(f"{p}: cannot write profile: {p.parent}: {e.strerror or e}") from None
     write_atomic(p, data, what="profile")
     return p
 

@@ -15,6 +15,8 @@ from importlib import resources
 from pathlib import Path
 
 from ..errors import ConfigError, MoeprofError, UnknownNameError
+from ..inputs import parse_json_text, read_json_file, require_ident
+from . import bounds
 
 
 @dataclass(frozen=True)
@@ -106,12 +108,10 @@ def _valued(entry: dict, key: str, typ, path, where: str):
 
 
 def _read_json(path_or_traversable, label) -> dict:
-    try:
-        d = json.loads(path_or_traversable.read_text())
-    except OSError as e:
-        raise MoeprofError(f"{label}: cannot read: {e.strerror or e}") from None
-    except json.JSONDecodeError as e:
-        raise ConfigError(label, "<json>", f"not valid JSON ({e.msg} at line {e.lineno})") from None
+    if isinstance(path_or_traversable, Path):  # a user's file: regular, bounded, UTF-8
+        d = read_json_file(path_or_traversable, "VM file")
+    else:
+        d = parse_json_text(path_or_traversable.read_text(encoding="utf-8"), label)
     if not isinstance(d, dict):
         raise ConfigError(label, "<root>", "expected a JSON object")
     return d
@@ -122,13 +122,20 @@ def parse_gpus(d: dict, path) -> dict[str, GpuSpec]:
     for key, e in d.items():
         if key.startswith("_"):
             continue
+        key = bounds.check_key(key, path)
         if not isinstance(e, dict):
             raise ConfigError(path, key, "expected an object")
         vals, sources, uncertain = {}, {}, []
         for f, typ in _GPU_FIELDS.items():
             vals[f], sources[f], unc = _valued(e, f, typ, path, key)
+            bounds.check_gpu_value(f, vals[f], path, key)
             if unc:
                 uncertain.append(f)
+        if vals["usable_memory_bytes"] > vals["memory_bytes"] * 1.1:
+            raise ConfigError(path, f"{key}.usable_memory_bytes", "more than the GPU's memory_bytes")
+        for f in ("name", "vendor", "arch"):
+            if e.get(f) is not None:
+                require_ident(e[f], path, f"{key}.{f}")
         out[key] = GpuSpec(
             key=key,
             name=str(e.get("name", key)),
@@ -145,9 +152,7 @@ def _parse_price(e, path, where) -> Price:
     p = e.get("price")
     if not isinstance(p, dict):
         raise ConfigError(path, f"{where}.price", "missing or not an object")
-    usd = p.get("usd_per_hour")
-    if isinstance(usd, bool) or not isinstance(usd, (int, float)) or not math.isfinite(usd) or usd <= 0:
-        raise ConfigError(path, f"{where}.price.usd_per_hour", f"expected a positive number, got {usd!r}")
+    usd = bounds.check_price(p.get("usd_per_hour"), path, f"{where}.price.usd_per_hour")
     estimate = p.get("estimate", False)
     if not isinstance(estimate, bool):
         raise ConfigError(path, f"{where}.price.estimate", "expected true/false")
@@ -162,18 +167,23 @@ def parse_vms(d: dict, gpus: dict[str, GpuSpec], path, base: dict[str, VmSpec] |
     for key, e in d.items():
         if key.startswith("_"):
             continue
+        key = bounds.check_key(key, path)
         if not isinstance(e, dict):
             raise ConfigError(path, key, "expected an object")
         if key in out and set(e) <= {"price"}:
             out[key] = replace(out[key], price=_parse_price(e, path, key))
             continue
         gpu_key = e.get("gpu")
-        if gpu_key not in gpus:
+        gpu_key = gpu_key.lower() if isinstance(gpu_key, str) else gpu_key
+        if not isinstance(gpu_key, str) or gpu_key not in gpus:
             raise ConfigError(path, f"{key}.gpu", f"unknown GPU {gpu_key!r} (known: {', '.join(sorted(gpus))})")
         vals, sources = {}, {}
         for f, typ in _VM_FIELDS.items():
             vals[f], sources[f], _ = _valued(e, f, typ, path, key)
-        curve = e.get("allreduce_bus_bytes_per_s")
+            bounds.check_vm_value(f, vals[f], path, key)
+        curve = bounds.check_curve(e.get("allreduce_bus_bytes_per_s"), path, f"{key}.allreduce_bus_bytes_per_s")
+        if e.get("azure_name") is not None:
+            require_ident(e["azure_name"], path, f"{key}.azure_name")
         out[key] = VmSpec(
             key=key,
             azure_name=str(e.get("azure_name", key)),
@@ -207,10 +217,11 @@ def load_vms(vm_file: str | None = None, prices: dict[str, float] | None = None)
             raise ConfigError(vm_file, "vms", "expected an object of VM entries")
         vms = parse_vms(vm_entries, gpus, vm_file, base=vms)
     for sku, usd in (prices or {}).items():
+        sku = sku.strip().lower()
         if sku not in vms:
             raise UnknownNameError("VM SKU", sku, vms)
-        if not (isinstance(usd, (int, float)) and math.isfinite(usd) and usd > 0):
-            raise MoeprofError(f"--price-per-hour {sku}: must be a positive number of USD per hour, got {usd!r}")
+        if not (isinstance(usd, (int, float)) and math.isfinite(usd) and 0 < usd <= bounds.MAX_USD_PER_HOUR):
+            raise MoeprofError(f"--price-per-hour {sku}: must be a positive number of USD per hour up to {bounds.MAX_USD_PER_HOUR:g}, got {usd!r}")
         vms[sku] = replace(
             vms[sku], price=Price(float(usd), "user", "user", False, "user-supplied --price-per-hour")
         )

@@ -12,8 +12,9 @@ import json
 from importlib import resources
 from pathlib import Path
 
-from ..errors import ConfigError, MoeprofError, UnknownNameError
-from . import registry
+from ..errors import ConfigError, MoeprofError, UnknownNameError, one_line
+from ..inputs import read_json_file
+from . import bounds, registry
 from .checkpoint_quant import checkpoint_recipe, kv_dtype_hint
 from .spec import ModelSpec
 
@@ -37,10 +38,11 @@ def from_hf_config(cfg: dict, name: str, path="<config>") -> ModelSpec:
     text = cfg.get("text_config", cfg)
     if not isinstance(text, dict):
         raise ConfigError(path, "text_config", "expected a JSON object")
+    bounds.check_config_sizes(cfg, path)
+    meta = bounds.model_meta(cfg, path)
     layout = registry.choose(cfg, text, path)
     fields = layout.parse(text, cfg, path)
     family = fields.pop("family", layout.family)
-    meta = cfg.get("_moeprof", {}) or {}
     spec = ModelSpec(
         name=name,
         family=family,
@@ -64,6 +66,7 @@ def from_hf_config(cfg: dict, name: str, path="<config>") -> ModelSpec:
             default_quant=meta.get("default_quant", "checkpoint"),
             default_kv_dtype=kv_dtype_hint(q),
         )
+    bounds.check_model(spec, path)
     return spec
 
 
@@ -97,15 +100,7 @@ def model_names() -> list[str]:
 
 
 def load_config_file(path) -> dict:
-    p = Path(path)
-    try:
-        text = p.read_text()
-    except OSError as e:
-        raise MoeprofError(f"{p}: cannot read: {e.strerror or e}") from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as e:
-        raise ConfigError(p, "<json>", f"not valid JSON ({e.msg} at line {e.lineno})") from None
+    return read_json_file(path, "model config")
 
 
 def load_model(name_or_path: str) -> ModelSpec:
@@ -133,6 +128,6 @@ def load_model(name_or_path: str) -> ModelSpec:
         if not p.exists():
             raise MoeprofError(f"{p}: no such file")
         cfg = load_config_file(p)
-        name = (cfg.get("_moeprof") or {}).get("name") if isinstance(cfg, dict) else None
-        return from_hf_config(cfg, name or p.parent.name or p.stem, path=p)
+        name = bounds.model_meta(cfg, p).get("name") if isinstance(cfg, dict) else None
+        return from_hf_config(cfg, name or one_line(p.parent.name or p.stem)[:200], path=p)
     raise UnknownNameError("model", key, model_names())

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from ..errors import ConfigError
-from .parsers import dbrx, deepseek, glm4_moe, gpt_oss, llama4, minimax_m2, mixtral, olmoe, phimoe, qwen_moe
+from .parsers import dbrx, deepseek, glm4_moe, gpt_oss, llama, llama4, minimax_m2, mixtral, olmoe, phimoe, qwen_moe
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,7 @@ class Layout:
 
 LAYOUTS = tuple(
     Layout(m.FAMILY, m.ARCHITECTURES, m.MODEL_TYPES, m.parse)
-    for m in (llama4, mixtral, qwen_moe, deepseek, glm4_moe, gpt_oss, minimax_m2, dbrx, olmoe, phimoe)
+    for m in (llama4, mixtral, qwen_moe, deepseek, glm4_moe, gpt_oss, minimax_m2, dbrx, olmoe, phimoe, llama)
 )
 
 

@@ -1,9 +1,8 @@
-"""moeprof command line. Each command lives in its own module under moeprof/cli/ and is
-registered below; modules import heavy or optional packages (torch) inside the command only,
-so `moeprof plan` never imports torch.
+"""moeprof command line. The click group and its commands live in moeprof.cli.app, loaded
+lazily: the console entry point installs signal handling before numpy, pandas or click load,
+so Ctrl-C at any moment ends with one line and exit 130, never a traceback.
 
-Errors: a MoeprofError or a bad option value is one line on stderr and exit 1; a usage error
-(unknown option, missing argument) is exit 2; never a traceback.
+`from moeprof.cli import cli, main` still works (module attributes resolved on first use).
 """
 
 from __future__ import annotations
@@ -11,77 +10,32 @@ from __future__ import annotations
 import os
 import sys
 
-import click
 
-from ..errors import MoeprofError
-from .. import __version__
+def __getattr__(name):
+    if name in ("cli", "main", "CONTEXT_SETTINGS"):
+        from . import app
 
-CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
-
-
-@click.group(context_settings=CONTEXT_SETTINGS)
-@click.version_option(__version__, "-V", "--version", prog_name="moeprof")
-def cli():
-    """moeprof: cost/performance profiler and capacity planner for MoE LLM inference.
-
-    Data: built-in model configs, GPU and Azure VM catalogs and GPU profiles, each value with
-    its source (`moeprof models show NAME`, `moeprof hardware`)."""
+        return getattr(app, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def _register():
-    from . import catalog_cmds, estimate_cmd, evaluate_cmd, memory_cmd, plan_cmd, probe_cmds, report_cmds
+def entry():  # console script: moeprof = moeprof.cli:entry
+    from . import signals, stdout
 
-    for cmd in (
-        catalog_cmds.models, catalog_cmds.hardware, memory_cmd.memory, plan_cmd.plan, plan_cmd.compare,
-        estimate_cmd.estimate, evaluate_cmd.evaluate, probe_cmds.probe, probe_cmds.telemetry, probe_cmds.validate, report_cmds.report,
-        report_cmds.export,
-    ):
-        cli.add_command(cmd)
-
-
-_register()
-
-
-def main(argv=None) -> int:
-    """Entry point: run the click group, mapping errors to one line and an exit code."""
+    signals.install()
+    stdout.install()  # whole writes, errors raised; names print escaped under an ASCII locale
     try:
-        cli.main(args=argv, prog_name="moeprof", standalone_mode=False)
-    except click.exceptions.Exit as e:
-        return e.exit_code
-    except click.exceptions.Abort:
-        click.echo("moeprof: aborted", err=True)
-        return 130
-    except click.MissingParameter as e:
-        ctx = e.ctx
-        hint = f" (see '{ctx.command_path} -h')" if ctx is not None else ""
-        click.echo(f"moeprof: usage error: {e.format_message()}{hint}", err=True)
-        return 2
-    except click.BadParameter as e:
-        click.echo(f"moeprof: error: {e.format_message()}", err=True)
-        return 1
-    except click.UsageError as e:
-        ctx = e.ctx
-        hint = f" (see '{ctx.command_path} -h')" if ctx is not None else ""
-        click.echo(f"moeprof: usage error: {e.format_message()}{hint}", err=True)
-        return 2
-    except click.ClickException as e:
-        click.echo(f"moeprof: error: {e.format_message()}", err=True)
-        return 1
-    except MoeprofError as e:
-        click.echo(f"moeprof: error: {e}", err=True)
-        return 1
-    except BrokenPipeError:
-        return 0
-    except KeyboardInterrupt:
-        click.echo("moeprof: interrupted", err=True)
-        return 130
-    except Exception as e:  # a bug: one line for users, the traceback with MOEPROF_DEBUG=1
+        sys.stderr.reconfigure(errors="backslashreplace")
+    except (AttributeError, ValueError):
+        pass
+    try:
+        from .app import main
+    except (MemoryError, ImportError, OSError) as e:  # e.g. numpy under a tight memory limit
         if os.environ.get("MOEPROF_DEBUG"):
             raise
-        click.echo(f"moeprof: internal error: {type(e).__name__}: {e} (set MOEPROF_DEBUG=1 for the traceback)", err=True)
-        return 1
-    return 0
+        from ..errors import one_line
 
-
-def entry():  # pragma: no cover - console script shim
-    sys.exit(main())
+        os.write(2, f"moeprof: error: cannot start: {type(e).__name__}: {one_line(e)}\n".encode(errors="backslashreplace"))
+        sys.exit(1)
+    signals.running()
+    sys.exit(main(console=True))

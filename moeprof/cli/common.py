@@ -7,6 +7,7 @@ import math
 
 import click
 
+from ..catalog.bounds import MAX_USD_PER_HOUR
 from ..fileio import json_safe
 
 
@@ -60,5 +61,8 @@ def parse_prices(values) -> dict[str, float]:
         sku, sep, usd = str(item).partition("=")
         if not sep or not sku:
             raise click.BadParameter(f"{item!r}: expected SKU=USD_PER_HOUR, e.g. nd-h200-v5=110.5", param_hint="--price-per-hour")
-        out[sku.strip().lower()] = BoundedFloat(0, 1e6).convert(usd, None, None)
+        try:
+            out[sku.strip().lower()] = BoundedFloat(0, MAX_USD_PER_HOUR).convert(usd, None, None)
+        except click.BadParameter as e:
+            raise click.BadParameter(f"{sku}: {e.message} USD per hour", param_hint="--price-per-hour") from None
     return out

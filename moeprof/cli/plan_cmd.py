@@ -12,9 +12,11 @@ from ..catalog.hardware import load_vms
 from ..catalog.models import load_model
 from ..catalog.quant import KV_DTYPES
 from ..catalog.targets import target_defaults
+from ..fileio import check_output_target
 from ..planner import RANKING_RULE, PlanDocument, PlanRow, SearchSpace, Targets, default_profiles, plan as run_plan
 from ..profile import load_profile
 from ..report.tables import rows_to_csv
+from ..planner.bounds import MAX_VMS
 from .common import BoundedFloat, BoundedInt, emit_json, parse_prices
 
 _D = target_defaults()
@@ -38,7 +40,7 @@ def target_options(f):
         click.option("--sku", "skus", default=None, help="Comma-separated VM SKUs to consider [default: all]."),
         click.option("--quant", "quants", default=None, help="Comma-separated quantization recipes [default: all]."),
         click.option("--kv-dtype", "kv_dtypes", default=None, help=f"Comma-separated KV dtypes [default: {','.join(KV_DTYPES)}]."),
-        click.option("--max-vms", type=BoundedInt(1, 4096), default=32, show_default=True, help="Most VMs a deployment may use."),
+        click.option("--max-vms", type=BoundedInt(1, MAX_VMS), default=32, show_default=True, help=f"Most VMs a deployment may use (at most {MAX_VMS}: the search grows with it)."),
         click.option("--routing-skew", type=BoundedFloat(0, 10, lo_open=False), default=0.0, show_default=True, help="Zipf exponent of expert popularity (0 = uniform routing)."),
         click.option("--price-per-hour", "prices", multiple=True, metavar="SKU=USD", help="Override a VM price (repeatable)."),
         click.option("--vm-file", type=click.Path(dir_okay=False), help="JSON file of extra / overriding VMs and prices."),
@@ -98,6 +100,8 @@ def plan(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms
     Searches VM SKU x VM count x TP x EP x PP x replicas x quantization x KV dtype x max batch,
     rejects what does not fit or misses a target (with the reason), ranks the rest by $/month.
     Exit 1 when nothing meets the targets (the closest configurations are printed)."""
+    if report_path:
+        check_output_target(report_path, "report")  # before the search, not after it
     model, doc, wall_s = _run(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms, percentile,
                               skus, quants, kv_dtypes, max_vms, routing_skew, prices, vm_file, profile_paths)
     if report_path:

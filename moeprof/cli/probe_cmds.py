@@ -33,6 +33,13 @@ def probe(quick, model_name, out, device, only, budget_s, repeats, shape_scale, 
     from ..probes.settings import settings_from_options
     from ..probes.text import probe_lines, probe_summary
 
+    if only is not None and not [p for p in only.split(",") if p.strip()]:
+        raise click.UsageError("--only names no probe (e.g. --only gemm,moe)")
+    if out and out != "-":
+        from ..fileio import check_output_target
+
+        check_output_target(out, "profile")  # before minutes of probing, not after
+
     settings = settings_from_options(device, model_name, quick, only, budget_s, repeats, shape_scale)
     from ..probes.suite import run_and_save
 

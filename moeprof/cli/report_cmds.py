@@ -34,11 +34,14 @@ def report(file, out, validation_path, as_json):
     """Write a self-contained offline HTML report of a plan (`moeprof plan --json > PLAN.json`)
     or of a GPU profile (`moeprof probe` output): plotly embedded once, no network access."""
     from ..report import write_plan_report, write_profile_report
+    from ..fileio import check_output_target
     from ..planner.document import PlanDocument
     from ..report.plan_doc import is_plan, is_profile, read_json
 
-    doc = read_json(file)
     out = out or _default_output(file, ".html")
+    if out != "-":
+        check_output_target(out, "report")
+    doc = read_json(file)
     if is_profile(doc):
         if validation_path:
             raise click.BadParameter("applies to plan reports only", param_hint="--validation")
@@ -51,6 +54,8 @@ def report(file, out, validation_path, as_json):
         kind = "plan"
     else:
         raise ConfigError(file, "<root>", "neither a plan (`moeprof plan --json`) nor a profile (schema 'moeprof.profile')")
+    if out == "-":
+        return
     size = os.path.getsize(out)
     if as_json:
         emit_json({"kind": kind, "output": out, "bytes": size})
@@ -68,16 +73,18 @@ def export(plan_file, fmt, out, as_json):
     """Deployment of a saved plan's recommended configuration for vLLM, SGLang or Azure ML;
     each states the engine version it targets."""
     from ..export import SGLANG_VERSION, export as make_export, vllm_version
-    from ..report.html import write_atomic
+    from ..fileio import check_output_target, write_atomic
     from ..report.plan_doc import load_plan
 
+    if out:
+        check_output_target(out, "export")
     doc = load_plan(plan_file)
     text = make_export(doc.to_json(), fmt)
     engine = f"SGLang {SGLANG_VERSION}" if fmt == "sglang" else f"vLLM {vllm_version()}"
-    if out:
-        write_atomic(out, text)
-        if fmt != "azureml":
-            os.chmod(out, 0o755)
+    if out == "-":
+        out = None
+    elif out:
+        write_atomic(out, text, what="export", mode=0o644 if fmt == "azureml" else 0o755)
     if as_json:
         emit_json({"format": fmt, "engine": engine, **({"output": out} if out else {"text": text})})
     elif out:

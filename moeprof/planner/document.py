@@ -17,6 +17,7 @@ import math
 from dataclasses import asdict, dataclass, field, fields
 
 from ..errors import ConfigError
+from . import bounds
 from .schema import (  # noqa: F401 - the row types are part of the document's interface
     EXTRA_UNIT_COLUMNS,
     FIELD,
@@ -43,7 +44,7 @@ class PlanInputs:
     """What the plan was asked: the model, the targets (units in the names), the search space and
     the GPU profiles used."""
 
-    model: str
+    model: str  # what loads it again: a built-in name or the config.json path (catalog.identity)
     input_tokens: int
     output_tokens: int
     context_tokens: int
@@ -57,6 +58,8 @@ class PlanInputs:
     max_vms: int
     routing_skew: float
     profiles: dict
+    model_name: str = ""  # the name it is shown by
+    hf_id: str | None = None  # the checkpoint's Hugging Face repository, when known
 
     def to_json(self) -> dict:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -91,6 +94,9 @@ class PlanInputs:
         if not isinstance(prof, dict):
             raise ConfigError(path, "inputs.profiles", "must be an object")
         vals["profiles"] = prof
+        bounds.check_inputs(d, path)
+        vals["model_name"] = str(d.get("model_name") or d["model"])
+        vals["hf_id"] = d.get("hf_id")
         return cls(**vals)
 
 
@@ -245,6 +251,7 @@ class PlanDocument:
         for key, typ in (("rejected_counts", dict), ("sources", dict), ("warnings", list)):
             if doc.get(key) is not None and not isinstance(doc[key], typ):
                 raise ConfigError(path, key, f"must be {'an object' if typ is dict else 'a list'}")
+        bounds.check_extras(doc, path)
         n = doc.get("configs_evaluated", 0)
         if isinstance(n, bool) or not isinstance(n, int) or n < 0:
             raise ConfigError(path, "configs_evaluated", f"must be a non-negative integer, got {n!r}")

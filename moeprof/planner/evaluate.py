@@ -22,7 +22,6 @@ from ..catalog.quant import get_recipe
 from ..errors import MoeprofError
 from ..memory import Parallelism, memory_per_gpu
 from .latency import layout_steps, step_costs
-from .targets import Targets
 
 LOADS = ("concurrency", "qps")
 
@@ -40,6 +39,7 @@ class Deployment:
     engine: EngineConfig
     profile: object = None
     routing_skew: float = 0.0
+    calibration: object = None  # catalog.calibration.ServingCalibration; None: the shipped one
 
     @property
     def gpus(self) -> int:
@@ -93,6 +93,25 @@ def _breakdown(dep: Deployment, b: float, context: float) -> dict:
     return out
 
 
+def deployment_costs(dep: Deployment, input_tokens: int, output_tokens: int):
+    """(serving.StepCosts of one replica, sequence slots, MemoryResult): the slots are the engine's
+    max_num_seqs bounded by the KV cache at the mean length a running sequence has (its blocks
+    are held as it grows: input + output / 2)."""
+    m = dep.model
+    seq = input_tokens + output_tokens
+    par = Parallelism(tp=dep.tp, ep=dep.ep, pp=dep.pp)
+    n_vms = max(1, math.ceil(par.gpus / dep.vm.gpus_per_vm))
+    mem = memory_per_gpu(m, dep.vm, n_vms, par, get_recipe(dep.quant, m), dep.kv_dtype, dep.engine, seq)
+    if mem.kv_budget_bytes_per_gpu <= 0:
+        raise MoeprofError(f"does not fit: {mem.reason}")
+    mean_len = input_tokens + output_tokens / 2.0
+    slots = max(1.0, min(float(dep.engine.max_num_seqs), mem.kv_capacity_tokens / mean_len))
+    steps = layout_steps(m, dep.vm, dep.quant, dep.kv_dtype, dep.profile, dep.routing_skew, [dep.tp], [dep.ep], [dep.pp],
+                         [n_vms], input_tokens, output_tokens, dep.calibration)
+    c1 = step_costs(pd.DataFrame({k: v for k, v in steps.items() if k != "calibration"}), dep.engine)
+    return c1, slots, mem
+
+
 def evaluate(dep: Deployment, load: str, values, input_tokens: int, output_tokens: int, percentile: float = 99.0) -> list[dict]:
     """One metrics dict per load value (concurrency or QPS over the whole deployment)."""
     check(dep)
@@ -102,18 +121,8 @@ def evaluate(dep: Deployment, load: str, values, input_tokens: int, output_token
     seq = input_tokens + output_tokens
     if seq > m.max_position_embeddings:
         raise MoeprofError(f"input + output = {seq:,} tokens exceeds {m.name}'s maximum context {m.max_position_embeddings:,}")
-    par = Parallelism(tp=dep.tp, ep=dep.ep, pp=dep.pp)
-    n_vms = max(1, math.ceil(par.gpus / dep.vm.gpus_per_vm))
-    mem = memory_per_gpu(m, dep.vm, n_vms, par, get_recipe(dep.quant, m), dep.kv_dtype, dep.engine, seq)
-    if mem.kv_budget_bytes_per_gpu <= 0:
-        raise MoeprofError(f"does not fit: {mem.reason}")
-    mean_len = input_tokens + output_tokens / 2.0  # blocks are held as a sequence grows
-    kv_seqs = mem.kv_capacity_tokens / mean_len
-    slots = max(1.0, min(float(dep.engine.max_num_seqs), kv_seqs))
-    steps = layout_steps(m, dep.vm, dep.quant, dep.kv_dtype, dep.profile, dep.routing_skew, [dep.tp], [dep.ep], [dep.pp],
-                         [n_vms], input_tokens, output_tokens)
-    c1 = step_costs(pd.DataFrame({k: v for k, v in steps.items() if k != "calibration"}), dep.engine)
-    t = Targets(input_tokens, output_tokens, seq, 1.0, 1.0, 1.0, percentile)
+    c1, slots, mem = deployment_costs(dep, input_tokens, output_tokens)
+    mean_len = input_tokens + output_tokens / 2.0
     vals = np.asarray(values, dtype=float)
     n = len(vals)
     idx = np.zeros(n, dtype=int)
@@ -150,7 +159,7 @@ def evaluate(dep: Deployment, load: str, values, input_tokens: int, output_token
             "step_ms": float(pt.step_s[i]) * 1e3,
             "decode_step_ms": float(pt.decode_step_s[i]) * 1e3,
             "prefill_share": float(pt.prefill_share[i]),
-            "host_ms": dep.engine.host_overhead_s_per_step * 1e3,
+            "host_ms": float(c1.host_s[0]) * 1e3,
             "stable": ok,
         }
         row.update(_breakdown(dep, b, input_tokens + output_tokens / 2.0))

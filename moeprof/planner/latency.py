@@ -9,6 +9,8 @@ Per (SKU, TP x EP x PP, quantization, KV dtype):
              prompt tokens: a prefill of T tokens minus its attention
     attn     the attention of one whole prompt of input_tokens
     energies of a decode step (per step of b sequences) and of one prefill.
+GPU times are scaled by the GPU's serving calibration (catalog.calibration: fitted on published
+serving runs), and the host time per step is the calibrated one where the GPU has it.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .. import perf, serving
+from ..catalog.calibration import ServingCalibration, serving_calibration
 from ..catalog.quant import get_recipe
 
 LAYOUT_COLUMNS = ["sku", "gpu", "tp", "ep", "pp", "quant", "kv_dtype", "gpus_per_replica", "vms_per_replica"]
@@ -32,8 +35,11 @@ def _attention_s(res) -> np.ndarray:
 
 
 def layout_steps(model, vm, quant: str, kv_dtype: str, profile, routing_skew: float, tp, ep, pp, nv,
-                 input_tokens: float, output_tokens: float) -> dict:
-    """Step costs of n layouts (arrays tp, ep, pp, nv of length n) of one (SKU, quant, KV dtype)."""
+                 input_tokens: float, output_tokens: float, calibration: ServingCalibration | None = None) -> dict:
+    """Step costs of n layouts (arrays tp, ep, pp, nv of length n) of one (SKU, quant, KV dtype),
+    the GPU times scaled by the GPU's serving calibration (catalog.calibration)."""
+    cal = calibration or serving_calibration(vm.gpu.key)
+    k = cal.step_time_scale
     ctx = perf.make_context(model, vm.gpu, get_recipe(quant, model), kv_dtype, profile, vm, routing_skew)
     tp, ep, pp, nv = (np.asarray(x, dtype=float) for x in (tp, ep, pp, nv))
     n = len(tp)
@@ -52,11 +58,12 @@ def layout_steps(model, vm, quant: str, kv_dtype: str, profile, routing_skew: fl
     g_tok = (np.asarray(g.total_s, dtype=float) - _attention_s(g)).reshape(n, len(tok))
     p = perf.prefill_step(ctx, np.full(n, float(input_tokens)), np.full(n, float(input_tokens)), tp=tp, ep=ep, pp=pp, num_vms=nv)
     return {
-        "decode_s_grid": list(step_s.reshape(n, len(grid))),
+        "decode_s_grid": list(k * step_s.reshape(n, len(grid))),
         "decode_j_grid": list((step_j * micro / b).reshape(n, len(grid))),  # per microbatch-step -> per step of b
-        "token_s_grid": list(np.maximum.accumulate(g_tok, axis=1)),  # more tokens never cost less
-        "prompt_attention_s": _attention_s(p) * np.ones(n),
-        "prefill_s": np.asarray(p.total_s, dtype=float) * np.ones(n),
+        "token_s_grid": list(k * np.maximum.accumulate(g_tok, axis=1)),  # more tokens never cost less
+        "prompt_attention_s": k * _attention_s(p) * np.ones(n),
+        "prefill_s": k * np.asarray(p.total_s, dtype=float) * np.ones(n),
+        "host_s": np.full(n, np.nan if cal.host_overhead_s_per_step is None else cal.host_overhead_s_per_step),
         "prefill_j": np.asarray(p.energy_j, dtype=float) * np.ones(n),
         "calibration": perf.calibration_label(ctx),
     }
@@ -83,6 +90,7 @@ def step_costs(rows: pd.DataFrame, engine) -> serving.StepCosts:
         s_dec=np.stack(rows.decode_s_grid.to_list()) if n else np.zeros((0, len(serving.BATCH_GRID))),
         g_tok=np.stack(rows.token_s_grid.to_list()) if n else np.zeros((0, len(serving.TOKEN_GRID))),
         attn_prompt_s=rows.prompt_attention_s.to_numpy(dtype=float),
-        host_s=np.full(n, engine.host_overhead_s_per_step),
+        host_s=(np.where(np.isnan(rows.host_s.to_numpy(dtype=float)), engine.host_overhead_s_per_step, rows.host_s.to_numpy(dtype=float))
+                if "host_s" in rows and n else np.full(n, engine.host_overhead_s_per_step)),
         capture_sizes=np.asarray(engine.cuda_graph_capture_sizes, dtype=float),
     )

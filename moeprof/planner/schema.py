@@ -8,6 +8,7 @@ import math
 from dataclasses import dataclass, field, fields
 
 from ..errors import ConfigError
+from . import bounds
 
 @dataclass(frozen=True)
 class FieldSpec:
@@ -151,6 +152,7 @@ class PlanRow:
         sources = d.get("sources")
         if sources is not None and not isinstance(sources, dict):
             raise ConfigError(path, f"{where}.sources", "must be an object")
+        bounds.check_row(d, path, where)
         return cls(**vals, misses=misses, sources=sources)
 
 

@@ -15,6 +15,7 @@ import pandas as pd
 
 from ..catalog.engine import load_engine
 from ..catalog.hardware import load_vms
+from ..catalog.identity import model_ref
 from ..catalog.models import ModelSpec
 from ..catalog.quant import load_recipes
 from ..errors import MoeprofError, UnknownNameError
@@ -91,7 +92,7 @@ def plan(model: ModelSpec, targets: Targets, space: SearchSpace | None = None, v
     charts = plan_charts(model, vms, targets, space.routing_skew, profiles, engine, recommended, alternatives,
                          closest, per_sku)
     inputs = PlanInputs(
-        model=model.name, input_tokens=targets.input_tokens, output_tokens=targets.output_tokens,
+        model=model_ref(model), model_name=model.name, hf_id=model.hf_id, input_tokens=targets.input_tokens, output_tokens=targets.output_tokens,
         context_tokens=targets.context_tokens, qps=targets.qps, ttft_ms=targets.ttft_ms, tpot_ms=targets.tpot_ms,
         percentile=targets.percentile, skus=list(space.skus) if space.skus else None,
         quants=list(space.quants) if space.quants else None, kv_dtypes=list(space.kv_dtypes), max_vms=space.max_vms,

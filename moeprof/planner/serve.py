@@ -15,7 +15,8 @@ from .document import LAYOUT_KEYS
 from .latency import step_costs
 from .targets import Targets
 
-STEP_COLUMNS = ["prefill_s", "prefill_j", "decode_s_grid", "decode_j_grid", "token_s_grid", "prompt_attention_s", "calibration"]
+STEP_COLUMNS = ["prefill_s", "prefill_j", "decode_s_grid", "decode_j_grid", "token_s_grid", "prompt_attention_s", "host_s",
+                "calibration"]
 
 
 def _with_latency(mem: pd.DataFrame, lat: pd.DataFrame | None) -> pd.DataFrame:

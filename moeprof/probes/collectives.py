@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import socket
 import statistics
 import sys
@@ -186,13 +187,23 @@ def spawn_local(nprocs: int, use_cuda: bool, sizes, repeats: int = 5, warmup: in
 
     with tempfile.TemporaryDirectory(prefix="moeprof-coll-") as tmp:
         out_path = os.path.join(tmp, "rows.json")
-        pc = mp.start_processes(
-            _spawn_worker,
-            args=(nprocs, free_port(), use_cuda, list(sizes), repeats, warmup, out_path),
-            nprocs=nprocs,
-            join=False,
-            start_method="spawn",
-        )
+        # The workers start with SIGINT ignored (Python keeps an inherited SIG_IGN), so Ctrl-C
+        # during their start prints no traceback; this process ends them in the finally below.
+        try:
+            old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        except ValueError:  # not the main thread: signals are the main thread's
+            old = None
+        try:
+            pc = mp.start_processes(
+                _spawn_worker,
+                args=(nprocs, free_port(), use_cuda, list(sizes), repeats, warmup, out_path),
+                nprocs=nprocs,
+                join=False,
+                start_method="spawn",
+            )
+        finally:
+            if old is not None:
+                signal.signal(signal.SIGINT, old)
         deadline = time.monotonic() + timeout_s
         try:
             while not pc.join(timeout=0.5):
@@ -243,6 +254,20 @@ def run(ctx) -> None:
 
 
 # ---- torchrun entry point -----------------------------------------------------------------
+def _env_int(name: str, default: int, hi: int = 2**20) -> int:
+    """An integer environment variable set by torchrun; ValueError names it when it is not one."""
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        v = int(raw.strip()[:20])
+    except ValueError:
+        raise ValueError(f"{name}={raw[:40]!r} is not an integer (torchrun sets it)") from None
+    if not 0 <= v <= hi:
+        raise ValueError(f"{name}={v} is out of range 0..{hi}")
+    return v
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m moeprof.probes.collectives", description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", required=True, help="profile JSON to write (merged into it if it already is a profile)")
@@ -250,13 +275,17 @@ def main(argv=None) -> int:
     ap.add_argument("--sizes", default=None, help="comma-separated message sizes in bytes")
     ap.add_argument("--repeats", type=int, default=5)
     args = ap.parse_args(argv)
-    world = int(os.environ.get("WORLD_SIZE", "1"))
+    try:
+        world = _env_int("WORLD_SIZE", 1)
+        rank = _env_int("RANK", 0)
+        local_rank = _env_int("LOCAL_RANK", 0)
+        local_world = _env_int("LOCAL_WORLD_SIZE", world)
+    except ValueError as e:
+        print(f"moeprof: error: {e}", file=sys.stderr)
+        return 2
     if world < 2:
         print("moeprof: error: run under torchrun with at least 2 processes (WORLD_SIZE >= 2)", file=sys.stderr)
         return 2
-    rank = int(os.environ.get("RANK", "0"))
-    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
-    local_world = int(os.environ.get("LOCAL_WORLD_SIZE", str(world)))
     use_cuda = torch.cuda.is_available()
     device = torch.device("cuda", local_rank) if use_cuda else torch.device("cpu")
     if use_cuda:

@@ -76,7 +76,8 @@ def _cell(v) -> str:
         return json.dumps(v, separators=(",", ":"), default=str)
     s = str(v)
     # A text cell a spreadsheet would run as a formula is prefixed with a quote.
-    return "'" + s if s[:1] in ("=", "+", "@", "\t", "\r") else s
+    s = "'" + s if s[:1] in ("=", "+", "-", "@", "\t", "\r") else s
+    return s.replace("\r\n", "\n").replace("\r", "\n")  # the writer quotes \n, not a bare \r
 
 
 def rows_to_csv(rows: list[dict], exclude: tuple[str, ...] = ("sources",)) -> str:

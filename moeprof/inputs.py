@@ -1,0 +1,169 @@
+"""One validation layer for every file moeprof reads (model configs, VM files, profiles, plans).
+
+`read_json_file` reads regular files only (never a FIFO, a device or /dev/zero), at most
+MAX_FILE_BYTES, decodes strict UTF-8 whatever the locale, and parses JSON with limits: integers
+of at most MAX_INT_DIGITS digits, no NaN / Infinity / overflowing floats, nesting at most
+MAX_DEPTH deep. The type and bounds helpers raise ConfigError, one line naming the file and
+the field.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import stat
+
+from .errors import ConfigError, MoeprofError, one_line
+
+MAX_FILE_BYTES = 64 * 2**20  # the largest shipped profile is well under 1 MB
+MAX_INT_DIGITS = 24  # 10^24 exceeds any count or byte size a deployment can have
+MAX_DEPTH = 64  # shipped files nest at most 6 levels
+MAX_IDENT_CHARS = 200  # names, SKUs, Hugging Face ids
+
+# Control characters and every Unicode line or paragraph separator (NEL U+0085 included).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+class _Limit(ValueError):
+    pass
+
+
+def _parse_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_INT_DIGITS:
+        raise _Limit(f"an integer of {len(text.lstrip('-')):,} digits (at most {MAX_INT_DIGITS})")
+    return int(text)
+
+
+def _parse_float(text: str) -> float:
+    if len(text) > 100:
+        raise _Limit(f"a number of {len(text):,} characters")
+    v = float(text)
+    if not math.isfinite(v):
+        raise _Limit(f"{text} overflows a double")
+    return v
+
+
+def _parse_constant(text: str):
+    raise _Limit(f"{text} is not a number JSON allows")
+
+
+def _depth_ok(text: str) -> bool:
+    """Whether brackets outside strings nest at most MAX_DEPTH deep (checked before parsing, so
+    deep nesting never reaches the recursive parser)."""
+    depth = 0
+    for m in re.finditer(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', text):
+        c = m.group()
+        if c in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return False
+        elif c in "]}":
+            depth -= 1
+    return True
+
+
+def parse_json_text(text: str, label) -> object:
+    if not _depth_ok(text):
+        raise ConfigError(label, "<json>", f"nested more than {MAX_DEPTH} levels deep")
+    try:
+        return json.loads(text, parse_int=_parse_int, parse_float=_parse_float, parse_constant=_parse_constant)
+    except _Limit as e:
+        raise ConfigError(label, "<json>", f"refused: {e}") from None
+    except json.JSONDecodeError as e:
+        raise ConfigError(label, "<json>", f"not valid JSON, file truncated or corrupt ({e.msg} at line {e.lineno})") from None
+    except RecursionError:
+        raise ConfigError(label, "<json>", f"nested more than {MAX_DEPTH} levels deep") from None
+
+
+def read_text_file(path, what: str = "file", max_bytes: int = MAX_FILE_BYTES) -> str:
+    """The UTF-8 text of a regular file of at most max_bytes; one-line errors naming it."""
+    p = os.fspath(path)
+    if "\x00" in str(p):
+        raise MoeprofError(f"{one_line(p)}: cannot read {what}: a path cannot hold a NUL character")
+    try:
+        st = os.stat(p)
+    except OSError as e:
+        raise MoeprofError(f"{p}: cannot read {what}: {e.strerror or e}") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise MoeprofError(f"{p}: cannot read {what}: is a folder")
+    if not stat.S_ISREG(st.st_mode):
+        raise MoeprofError(f"{p}: cannot read {what}: not a regular file (a device, FIFO or socket)")
+    if st.st_size > max_bytes:
+        raise MoeprofError(f"{p}: cannot read {what}: {st.st_size:,} bytes, more than the {max_bytes:,} a {what} can be")
+    try:
+        fd = os.open(p, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as f:
+            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):  # replaced since the stat
+                raise MoeprofError(f"{p}: cannot read {what}: not a regular file")
+            data = f.read(max_bytes + 1)
+    except OSError as e:
+        raise MoeprofError(f"{p}: cannot read {what}: {e.strerror or e}") from None
+    if len(data) > max_bytes:
+        raise MoeprofError(f"{p}: cannot read {what}: more than {max_bytes:,} bytes")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ConfigError(p, "<json>", f"not UTF-8 text (byte {e.start}; a binary or pickled file?)") from None
+
+
+def read_json_file(path, what: str = "file") -> object:
+    return parse_json_text(read_text_file(path, what), os.fspath(path))
+
+
+# ---- type and bounds helpers -------------------------------------------------------------
+def is_number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def require_object(v, path, field: str) -> dict:
+    if not isinstance(v, dict):
+        raise ConfigError(path, field, f"expected a JSON object, got {type_name(v)}")
+    return v
+
+
+def require_number(v, path, field: str, lo: float, hi: float, why: str = "", lo_open: bool = False) -> float:
+    """A finite number in [lo, hi] ((lo, hi] with lo_open); `why` says what the bound is for."""
+    if not is_number(v):
+        raise ConfigError(path, field, f"expected a number, got {short(v)}")
+    if v > hi or v < lo or (lo_open and v == lo):
+        low = f"> {lo:g}" if lo_open else f">= {lo:g}"
+        raise ConfigError(path, field, f"{v:g} is out of range: must be {low} and <= {hi:g}" + (f" ({why})" if why else ""))
+    return v
+
+
+def require_int(v, path, field: str, lo: int, hi: int, why: str = "") -> int:
+    if isinstance(v, bool) or not isinstance(v, int):
+        raise ConfigError(path, field, f"expected an integer, got {short(v)}")
+    if v < lo or v > hi:
+        raise ConfigError(path, field, f"{v:,} is out of range: must be between {lo:,} and {hi:,}" + (f" ({why})" if why else ""))
+    return v
+
+
+def require_ident(v, path, field: str, max_chars: int = MAX_IDENT_CHARS) -> str:
+    """A name or id: a non-empty string of at most max_chars, no control or line-break characters
+    (they would end a line in a comment, a YAML scalar or a terminal)."""
+    if not isinstance(v, str) or not v.strip():
+        raise ConfigError(path, field, f"expected a non-empty string, got {short(v)}")
+    if len(v) > max_chars:
+        raise ConfigError(path, field, f"{len(v):,} characters, at most {max_chars} in a name")
+    if _CONTROL.search(v):
+        raise ConfigError(path, field, f"{one_line(repr(v))} has control or line-break characters")
+    return v
+
+
+def has_control(text: str) -> bool:
+    return bool(_CONTROL.search(text))
+
+
+def type_name(v) -> str:
+    return {dict: "an object", list: "a list", str: "a string", bool: "true/false", type(None): "null"}.get(type(v), "a number")
+
+
+def short(v, limit: int = 60) -> str:
+    """repr of a value for a message: one line, at most `limit` characters."""
+    if isinstance(v, int) and not isinstance(v, bool) and abs(v) > 10**limit:
+        return "an integer too large to show"
+    s = one_line(repr(v))
+    return s if len(s) <= limit else s[: limit - 3] + "..."

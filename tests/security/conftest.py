@@ -1,0 +1,63 @@
+"""Helpers for the hardening tests: run the CLI in process, as a user sees it."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+DATA = Path(__file__).parent.parent / "data"
+
+
+class Result:
+    def __init__(self, rc, out, err):
+        self.rc, self.out, self.err = rc, out, err
+
+    @property
+    def one_line(self) -> bool:
+        """At most one stderr line and no traceback."""
+        return self.err.count("\n") <= 1 and "Traceback" not in self.err
+
+    def __repr__(self):
+        return f"Result(rc={self.rc}, out={self.out[-300:]!r}, err={self.err[-600:]!r})"
+
+
+def run_main(*args, input=None) -> Result:
+    """moeprof.cli.main in process: exit code, stdout and stderr text."""
+    from moeprof.cli import main
+
+    with CliRunner().isolation(input=input) as (out, err, _):
+        rc = main([str(a) for a in args])
+    return Result(rc, out.getvalue().decode(errors="replace"), err.getvalue().decode(errors="replace"))
+
+
+@pytest.fixture
+def run():
+    return run_main
+
+
+def write_json(path: Path, obj) -> Path:
+    path.write_text(json.dumps(obj))
+    return path
+
+
+@pytest.fixture
+def mixtral_cfg():
+    return json.loads((DATA / "mixtral-8x7b.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def small_plan(tmp_path_factory):
+    """A real plan document (scout on one H200 VM)."""
+    r = run_main("plan", "--model", "scout", "--sku", "nd-h200-v5", "--max-vms", "1", "--json")
+    assert r.rc == 0, r
+    return json.loads(r.out)
+
+
+@pytest.fixture
+def copy_data(tmp_path):
+    def cp(name):
+        return Path(shutil.copy(DATA / name, tmp_path / name))
+
+    return cp
