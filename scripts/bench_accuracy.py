@@ -4,7 +4,8 @@
 For every record of a vLLM or SGLang serving run at a fixed concurrency or QPS whose model
 moeprof can load: evaluate the same deployment (GPU, TP / EP / DP, checkpoint quantization, KV
 dtype, engine, input / output lengths at the benchmark's mean, load) and compare
-    output throughput per GPU (tok/s/GPU)  and  tokens/s per user (1000 / median TPOT)
+    throughput per GPU (output tokens/s/GPU, or input + output where only that is published)
+    and tokens/s per user (1000 / median TPOT)
 Prints each record's error, then the median and worst |error| by split (fit / validation) and GPU
 vendor. Records of other engines (TensorRT-LLM), offline runs and models that do not load are
 counted as skipped, with the reason.
@@ -62,6 +63,8 @@ def predict(rec, host_ms=None):
         return None, f"engine {rec.engine} not modelled"
     if "concurrency" not in rec.load and "request_rate_rps" not in rec.load:
         return None, "not a fixed-concurrency or fixed-rate serving run"
+    if not rec.input_tokens or not rec.output_tokens:
+        return None, "lengths not published"
     if rec.spec_decode:
         return None, "speculative decoding not modelled"
     if rec.model not in MODELS:
@@ -101,6 +104,8 @@ def measured(rec) -> dict:
         out["tput"] = m["output_throughput_per_gpu_tok_s"]
     elif "output_throughput_tok_s" in m:
         out["tput"] = m["output_throughput_tok_s"] / rec.num_gpus
+    elif "total_token_throughput_per_gpu_tok_s" in m:  # input + output tokens (InferenceMAX charts)
+        out["tput_total"] = m["total_token_throughput_per_gpu_tok_s"]
     if "median_tpot_ms" in m:
         out["user"] = 1000.0 / m["median_tpot_ms"]
     elif "median_tokens_per_s_per_user" in m:
@@ -122,25 +127,28 @@ def run(split: str, show_rows: bool, host_ms=None, out=sys.stdout) -> dict:
         if row is None:
             skipped[why] += 1
             continue
-        pred = {"tput": row["output_throughput_per_gpu"], "user": row["tokens_per_s_per_user"]}
+        pred = {"tput": row["output_throughput_per_gpu"], "tput_total": row["total_token_throughput_per_gpu"],
+                "user": row["tokens_per_s_per_user"]}
         cells = []
-        for k in ("tput", "user"):
+        for k in ("tput", "tput_total", "user"):
             if k in got and pred[k]:
                 e = 100.0 * (pred[k] - got[k]) / got[k]
-                errs[(rec.split, VENDOR[rec.gpu], k)].append(e)
+                errs[(rec.split, VENDOR[rec.gpu], "user" if k == "user" else "tput")].append(e)
                 cells.append(f"{k} {pred[k]:9.1f} vs {got[k]:9.1f} ({e:+6.1f}%)")
         lines.append(f"{rec.split:<10} {rec.gpu:<15} {rec.engine:<6} {rec.model[-28:]:<28} tp{rec.tp} "
                      f"c={rec.load.get('concurrency', rec.load.get('request_rate_rps'))!s:<5} "
                      f"{rec.input_tokens}/{rec.output_tokens}  " + "  ".join(cells))
     if show_rows:
         print("\n".join(lines), file=out)
-    print(f"{'split':<11}{'vendor':<8}{'metric':<26}{'records':>8}{'median |err| %':>16}{'worst |err| %':>15}", file=out)
+    print(f"{'split':<11}{'vendor':<8}{'metric':<26}{'records':>8}{'median |err| %':>16}{'worst |err| %':>15}"
+          f"{'median err %':>14}", file=out)
     summary = {}
     for (sp, vendor, k), v in sorted(errs.items()):
         a = [abs(x) for x in v]
         label = "throughput per GPU" if k == "tput" else "tokens/s per user"
         summary[(sp, vendor, k)] = statistics.median(a)
-        print(f"{sp:<11}{vendor:<8}{label:<26}{len(v):>8}{statistics.median(a):>16.1f}{max(a):>15.1f}", file=out)
+        print(f"{sp:<11}{vendor:<8}{label:<26}{len(v):>8}{statistics.median(a):>16.1f}{max(a):>15.1f}"
+              f"{statistics.median(v):>+14.1f}", file=out)
     print("skipped: " + "; ".join(f"{why} ({n})" for why, n in skipped.most_common()), file=out)
     return summary
 

@@ -1,0 +1,82 @@
+"""`moeprof evaluate`: one fixed deployment under the engine's scheduler, in process."""
+
+import csv
+import io
+import json
+
+import pytest
+
+METRICS = {
+    "request_throughput", "output_throughput", "total_token_throughput", "output_throughput_per_gpu",
+    "total_token_throughput_per_gpu", "tokens_per_s_per_user", "mean_ttft_ms", "median_ttft_ms", "p99_ttft_ms",
+    "mean_tpot_ms", "median_tpot_ms", "p99_tpot_ms", "mean_itl_ms", "median_itl_ms", "p99_itl_ms", "mean_e2el_ms",
+    "median_e2el_ms", "p99_e2el_ms", "running_batch", "kv_use_fraction", "attention_ms", "moe_ms", "dense_ms",
+    "collectives_ms", "host_ms",
+}
+SWEEP = "concurrency=1,4,16,64,256"
+
+
+@pytest.mark.parametrize("model,sku,quant", [
+    ("scout", "nd-h100-v5", "bf16"), ("maverick", "nd-h100-v5", "fp8-experts"), ("scout", "nd-h200-v5", "bf16"),
+    ("maverick", "nd-h200-v5", "fp8-experts"), ("scout", "nd-mi300x-v5", "bf16"), ("maverick", "nd-mi300x-v5", "bf16"),
+])
+def test_llama4_sweeps_on_the_three_skus(cli, model, sku, quant):
+    p = cli("evaluate", "--model", model, "--sku", sku, "--tp", "8", "--ep", "8", "--quant", quant, "--sweep", SWEEP,
+            "--input-tokens", "1024", "--output-tokens", "1024", "--json", check_rc=0)
+    d = json.loads(p.stdout)
+    rows = d["sweep"]
+    assert [r["concurrency"] for r in rows] == [1, 4, 16, 64, 256]
+    assert all(METRICS <= set(r) and r["stable"] for r in rows)
+    tput = [r["output_throughput_per_gpu"] for r in rows]
+    user = [r["tokens_per_s_per_user"] for r in rows]
+    assert all(b > a for a, b in zip(tput, tput[1:]))  # more in flight, more throughput per GPU
+    assert all(b < a for a, b in zip(user, user[1:]))  # and fewer tokens/s for each user
+    for r in rows:
+        # the metrics agree with each other: Little's law and the definitions
+        assert r["tokens_per_s_per_user"] == pytest.approx(1000 / r["median_tpot_ms"])
+        assert r["output_throughput"] == pytest.approx(r["request_throughput"] * 1024)
+        assert r["output_throughput_per_gpu"] == pytest.approx(r["output_throughput"] / 8)
+        in_flight = r["request_throughput"] * r["mean_e2el_ms"] / 1e3
+        assert in_flight == pytest.approx(r["concurrency"], rel=0.02)
+        assert r["running_batch"] <= r["concurrency"] + 1e-6
+
+
+def test_gpu_without_a_vm_and_open_loop(cli):
+    d = json.loads(cli("evaluate", "--model", "maverick", "--gpu", "mi325x", "--gpus", "8", "--tp", "8", "--qps", "2",
+                       "--input-tokens", "2048", "--output-tokens", "256", "--json", check_rc=0).stdout)
+    assert d["gpu"] == "mi325x-256gb" and d["sku"] is None and d["qps"] == 2
+    assert d["request_throughput"] == pytest.approx(2.0)
+    assert d["p99_ttft_ms"] >= d["median_ttft_ms"] > 0
+
+
+def test_replicas_share_the_load(cli):
+    one = json.loads(cli("evaluate", "--model", "scout", "--sku", "nd-h200-v5", "--tp", "4", "--concurrency", "8",
+                         "--input-tokens", "1024", "--output-tokens", "512", "--json", check_rc=0).stdout)
+    two = json.loads(cli("evaluate", "--model", "scout", "--sku", "nd-h200-v5", "--tp", "4", "--concurrency", "16",
+                         "--input-tokens", "1024", "--output-tokens", "512", "--json", check_rc=0).stdout)
+    assert one["replicas"] == two["replicas"] == 2
+    assert two["request_throughput"] > one["request_throughput"]
+
+
+def test_csv_and_text(cli):
+    p = cli("evaluate", "--model", "scout", "--sku", "nd-h100-v5", "--tp", "8", "--sweep", "concurrency=1,8",
+            "--input-tokens", "1024", "--output-tokens", "128", "--csv", check_rc=0)
+    rows = list(csv.DictReader(io.StringIO(p.stdout)))
+    assert len(rows) == 2 and "output_throughput_per_gpu" in rows[0]
+    t = cli("evaluate", "--model", "scout", "--sku", "nd-h100-v5", "--tp", "8", "--concurrency", "8",
+            "--input-tokens", "1024", "--output-tokens", "128", check_rc=0).stdout
+    assert "tok/s/user" in t and "decode step at batch" in t and "host" in t
+
+
+@pytest.mark.parametrize("args,needle,rc", [
+    (["--sku", "nd-h100-v5", "--gpu", "h100"], "--sku", 2),
+    (["--sku", "nd-h100-v5"], "exactly one of", 2),
+    (["--sku", "nd-h100-v5", "--concurrency", "4", "--qps", "1"], "exactly one of", 2),
+    (["--sku", "nd-h100-v5", "--sweep", "batch=1,2"], "--sweep", 1),
+    (["--sku", "nd-zz-v9", "--concurrency", "4"], "unknown VM SKU", 1),
+    (["--gpu", "h100", "--gpus", "12", "--concurrency", "4"], "multiple of 8", 1),
+])
+def test_errors_are_one_line(cli, args, needle, rc):
+    p = cli("evaluate", "--model", "scout", "--tp", "8", "--input-tokens", "100", "--output-tokens", "10", *args)
+    lines = [x for x in p.stderr.splitlines() if x.strip()]
+    assert p.returncode == rc and len(lines) == 1 and needle in lines[0], p.stderr
