@@ -19,7 +19,7 @@ from .common import BoundedFloat, BoundedInt, emit_json
               help="decode: one iteration of BATCH sequences; prefill: BATCH prompts of CONTEXT tokens.")
 @click.option("--batch", type=BoundedInt(1, 1 << 20), default=1, show_default=True, help="Sequences in the step.")
 @click.option("--context", type=BoundedInt(1, 1 << 31), default=8192, show_default=True,
-              help="Tokens of KV per sequence (decode) or prompt length (prefill).")
+              help="Sequence length in tokens (prompt + output so far) of every sequence in the step: its KV (decode), its prompt (prefill).")
 @click.option("--profile", default=None,
               help="GPU profile JSON, or 'datasheet' for the uncalibrated fallback [default: the shipped profile for the GPU, if any].")
 @click.option("--routing-skew", type=BoundedFloat(0.0, 10.0, lo_open=False), default=0.0, show_default=True,

@@ -21,7 +21,7 @@ from .common import BoundedFloat, BoundedInt, emit_json
 @click.option("--tp", type=BoundedInt(1, 1024), default=None, help="Tensor parallel size [default: GPUs per VM].")
 @click.option("--ep", type=BoundedInt(1, 1024), default=None, help="Expert parallel size: 1 or tp [default: 1].")
 @click.option("--pp", type=BoundedInt(1, 1024), default=1, show_default=True, help="Pipeline parallel size.")
-@click.option("--context", type=BoundedInt(1, 2**31), default=None, help="Target context in tokens; fits=false when max context is below it.")
+@click.option("--context", type=BoundedInt(1, 2**31), default=None, help="Sequence length in tokens (prompt + output) every sequence must be able to reach; fits=false when the KV cache cannot hold one that long.")
 @click.option("--gpu-memory-utilization", type=BoundedFloat(0, 1.0), default=None, help="Engine memory fraction [default: vLLM's 0.9].")
 @click.option("--vm-file", type=click.Path(dir_okay=False), help="JSON file of extra / overriding VMs.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")

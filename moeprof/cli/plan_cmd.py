@@ -30,7 +30,7 @@ def target_options(f):
     """Workload, SLA and search-space options shared by plan and compare."""
     opts = [
         click.option("--model", "model_name", required=True, help="Model short name (moeprof models) or config.json path."),
-        click.option("--context", type=BoundedInt(1, 2**31), default=_D["context_tokens"], show_default=True, help="Sequence length in tokens (prompt + output): every sequence up to this long must fit."),
+        click.option("--context", type=BoundedInt(1, 2**31), default=None, help=f"Sequence length in tokens (prompt + output): every sequence up to this long must fit [default: {_D['context_tokens']:,}, or the model's maximum when shorter]."),
         click.option("--input-tokens", type=BoundedInt(1, 2**31), default=_D["input_tokens"], show_default=True, help="Prompt tokens per request."),
         click.option("--output-tokens", type=BoundedInt(1, 2**31), default=_D["output_tokens"], show_default=True, help="Generated tokens per request."),
         click.option("--qps", type=BoundedFloat(0, 1e6), default=_D["qps"], show_default=True, help="Target requests per second (Poisson arrivals)."),
@@ -56,6 +56,15 @@ def target_options(f):
 def _run(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms, percentile, skus, quants,
          kv_dtypes, max_vms, routing_skew, prices, vm_file, profile_paths):
     model = load_model(model_name)
+    notes = []
+    if context is None:
+        context = min(_D["context_tokens"], model.max_position_embeddings)
+        if context < _D["context_tokens"]:
+            notes.append(f"target context {context:,} tokens: {model.name}'s maximum (max_position_embeddings), below the "
+                         f"default {_D['context_tokens']:,}")
+    elif context > model.max_position_embeddings:
+        raise click.BadParameter(f"{context:,} tokens exceeds {model.name}'s maximum context {model.max_position_embeddings:,}",
+                                 param_hint="--context")
     targets = Targets.defaults(
         input_tokens=input_tokens, output_tokens=output_tokens, context_tokens=context, qps=qps,
         ttft_ms=ttft_ms, tpot_ms=tpot_ms, percentile=percentile,
@@ -80,6 +89,7 @@ def _run(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms
             profiles[prof.gpu] = prof
     t0 = time.perf_counter()
     doc = run_plan(model, targets, space, vm_file, parse_prices(prices), profiles)
+    doc.warnings[:0] = notes
     return model, doc, time.perf_counter() - t0
 
 

@@ -70,7 +70,7 @@ def build_plan_page(doc: PlanDocument, validation=None) -> Page:
     page.add("latency", "Latency and throughput vs batch (recommended configuration)", _latency(page, doc, band))
     page.add("procurement", "Procurement: the best configuration of each VM SKU", _procurement(doc, skus))
     page.add("rejected", "Rejected configurations", _rejected(doc))
-    if validation is not None or _measured_skus(doc):
+    if validation is not None:
         page.add("validation", "Predicted vs measured", _validation(page, doc, validation, band))
     page.add("sources", "Sources", _sources(doc))
     return page

@@ -162,11 +162,12 @@ def test_without_validation_the_band_is_unknown(plan_doc):
     assert text.count("not quantified: no `moeprof validate` comparison") == 3  # summary, pareto, latency
 
 
-def test_measured_profile_without_validation_says_how_to_get_it(plan_doc):
+def test_without_validation_no_section_but_how_to_add_one(plan_doc):
     d = copy.deepcopy(plan_doc)
     d["sources"]["nd-h100-v5"]["performance"] = "measured profile h100.json (2026-01-02)"
     text = plan_report_html(d)
-    assert '<section id="validation">' in text and "moeprof validate --json" in text
+    assert '<section id="validation">' not in text
+    assert "moeprof report PLAN.json --validation FILE" in text
 
 
 @pytest.mark.parametrize(
