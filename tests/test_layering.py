@@ -1,6 +1,7 @@
 """No import runs upward. The package is layered (DESIGN.md):
 
-    errors, units, fileio            the foundation
+    errors, units, tempfiles,        the foundation: errors, units, file reading and writing with
+    inputs, fileio, yaml_out         their limits, YAML output
     catalog                          data files, model specs
     profile, telemetry               GPU profiles, device readings
     memory, probes                   the memory model; measurements on the device
@@ -20,12 +21,15 @@ from pathlib import Path
 import pytest
 
 PKG = Path(__file__).resolve().parent.parent / "moeprof"
-BASE = {"errors", "units", "fileio", "__init__", "__version__"}
+BASE = {"errors", "units", "tempfiles", "inputs", "fileio", "yaml_out", "__init__", "__version__"}
 
 ALLOWED = {
     "errors": set(),
     "units": set(),
-    "fileio": {"errors"},
+    "fileio": {"errors", "tempfiles"},
+    "tempfiles": {"errors"},
+    "inputs": {"errors"},
+    "yaml_out": {"errors"},
     "catalog": BASE | {"catalog"},
     "profile": BASE | {"catalog"},
     "telemetry": BASE | {"telemetry"},
