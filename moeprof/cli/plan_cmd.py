@@ -10,6 +10,7 @@ from ..units import GiB, HOURS_PER_MONTH
 
 from ..catalog.hardware import load_vms
 from ..catalog.models import load_model
+from ..catalog.prices import PRICINGS
 from ..catalog.quant import KV_DTYPES
 from ..catalog.targets import target_defaults
 from ..fileio import check_output_target
@@ -44,6 +45,8 @@ def target_options(f):
         click.option("--routing-skew", type=BoundedFloat(0, 10, lo_open=False), default=0.0, show_default=True, help="Zipf exponent of expert popularity (0 = uniform routing)."),
         click.option("--price-per-hour", "prices", multiple=True, metavar="SKU=USD", help="Override a VM price (repeatable)."),
         click.option("--vm-file", type=click.Path(dir_okay=False), help="JSON file of extra / overriding VMs and prices."),
+        click.option("--pricing", type=click.Choice(PRICINGS), default="payg", show_default=True, help="Price kind of the built-in VMs (moeprof/data/prices/azure_vms.json)."),
+        click.option("--region", default=None, help="Azure region of the built-in VMs' prices [default: eastus, else the cheapest listed]."),
         click.option("--profile", "profile_paths", multiple=True, type=click.Path(dir_okay=False), help="GPU profile JSON to use for its GPU (repeatable) [default: shipped]."),
         click.option("--json", "as_json", is_flag=True, help="Print JSON."),
         click.option("--csv", "as_csv", is_flag=True, help="Print CSV (one row per configuration; unit-suffixed columns)."),
@@ -54,7 +57,7 @@ def target_options(f):
 
 
 def _run(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms, percentile, skus, quants,
-         kv_dtypes, max_vms, routing_skew, prices, vm_file, profile_paths):
+         kv_dtypes, max_vms, routing_skew, prices, vm_file, pricing, region, profile_paths):
     model = load_model(model_name)
     targets = Targets.defaults(
         input_tokens=input_tokens, output_tokens=output_tokens, context_tokens=context, qps=qps,
@@ -67,7 +70,7 @@ def _run(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms
     space = SearchSpace(skus=_csv(skus), quants=_csv(quants), kv_dtypes=kv, max_vms=max_vms, routing_skew=routing_skew)
     profiles = None
     if profile_paths:
-        vms = load_vms(vm_file, parse_prices(prices))
+        vms = load_vms(vm_file, parse_prices(prices), pricing, region, space.skus)
         profiles = default_profiles(vms)
         gpus = sorted({vm.gpu.key for vm in vms.values()})
         for p in profile_paths:
@@ -79,7 +82,7 @@ def _run(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms
                 )
             profiles[prof.gpu] = prof
     t0 = time.perf_counter()
-    doc = run_plan(model, targets, space, vm_file, parse_prices(prices), profiles)
+    doc = run_plan(model, targets, space, vm_file, parse_prices(prices), profiles, pricing=pricing, region=region)
     return model, doc, time.perf_counter() - t0
 
 
@@ -94,7 +97,7 @@ def _fmt_row(r: PlanRow) -> str:
 @target_options
 @click.option("--report", "report_path", type=click.Path(dir_okay=False), default=None, help="Also write a self-contained HTML report here.")
 def plan(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms, percentile, skus, quants,
-         kv_dtypes, max_vms, routing_skew, prices, vm_file, profile_paths, as_json, as_csv, report_path):
+         kv_dtypes, max_vms, routing_skew, prices, vm_file, pricing, region, profile_paths, as_json, as_csv, report_path):
     """Recommend the cheapest deployment meeting the context, QPS and latency targets.
 
     Searches VM SKU x VM count x TP x EP x PP x replicas x quantization x KV dtype x max batch,
@@ -103,7 +106,7 @@ def plan(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms
     if report_path:
         check_output_target(report_path, "report")  # before the search, not after it
     model, doc, wall_s = _run(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms, percentile,
-                              skus, quants, kv_dtypes, max_vms, routing_skew, prices, vm_file, profile_paths)
+                              skus, quants, kv_dtypes, max_vms, routing_skew, prices, vm_file, pricing, region, profile_paths)
     if report_path:
         from ..report import write_plan_report
 
@@ -183,10 +186,10 @@ def _print_plan(model, doc: PlanDocument, wall_s: float):
 @click.command()
 @target_options
 def compare(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms, percentile, skus, quants,
-            kv_dtypes, max_vms, routing_skew, prices, vm_file, profile_paths, as_json, as_csv):
+            kv_dtypes, max_vms, routing_skew, prices, vm_file, pricing, region, profile_paths, as_json, as_csv):
     """Procurement table: the best configuration of each VM SKU at the same targets."""
     model, doc, _ = _run(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms, percentile,
-                         skus, quants, kv_dtypes, max_vms, routing_skew, prices, vm_file, profile_paths)
+                         skus, quants, kv_dtypes, max_vms, routing_skew, prices, vm_file, pricing, region, profile_paths)
     rows = compare_rows(doc)
     if as_json:
         emit_json({"inputs": doc.inputs.to_json(), "rows": rows, "warnings": doc.warnings})

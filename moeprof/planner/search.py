@@ -17,6 +17,7 @@ from ..catalog.engine import load_engine
 from ..catalog.hardware import load_vms
 from ..catalog.identity import model_ref
 from ..catalog.models import ModelSpec
+from ..catalog.prices import STALE_DAYS, stale
 from ..catalog.quant import load_recipes
 from ..errors import MoeprofError, UnknownNameError
 from ..profile import default_profile_for
@@ -41,8 +42,8 @@ def default_profiles(vms) -> dict:
     return out
 
 
-def _select_vms(space: SearchSpace, vm_file, prices) -> dict:
-    all_vms = load_vms(vm_file, prices)
+def _select_vms(space: SearchSpace, vm_file, prices, pricing: str = "payg", region: str | None = None) -> dict:
+    all_vms = load_vms(vm_file, prices, pricing, region, space.skus)
     if not space.skus:
         return all_vms
     unknown = [s for s in space.skus if s not in all_vms]
@@ -67,10 +68,11 @@ def evaluate_rows(model: ModelSpec, targets: Targets, space: SearchSpace, vms: d
 
 
 def plan(model: ModelSpec, targets: Targets, space: SearchSpace | None = None, vm_file: str | None = None,
-         prices: dict | None = None, profiles: dict | None = None, engine=None) -> PlanDocument:
+         prices: dict | None = None, profiles: dict | None = None, engine=None, pricing: str = "payg",
+         region: str | None = None) -> PlanDocument:
     space = space or SearchSpace()
     engine = engine or load_engine()
-    vms = _select_vms(space, vm_file, prices)
+    vms = _select_vms(space, vm_file, prices, pricing, region)
     if space.quants:
         recipes = load_recipes(model)
         for q in space.quants:
@@ -117,6 +119,9 @@ def plan(model: ModelSpec, targets: Targets, space: SearchSpace | None = None, v
 
 def _warnings(model, vms, profiles) -> list[str]:
     out = [f"{k}: price is an ESTIMATE ({v.price.source})" for k, v in vms.items() if v.price.estimate]
+    out += [f"{k}: price ${v.price.usd_per_hour:,.2f}/h ({v.price.region}) is dated {v.price.date!r}: undated or "
+            f"older than {STALE_DAYS} days; check it or give --price-per-hour"
+            for k, v in vms.items() if v.price.date != "user" and stale(v.price.date)]
     uncal = sorted({vm.gpu.key for vm in vms.values() if vm.gpu.key not in profiles or not profiles[vm.gpu.key].calibrated})
     if uncal:
         out.append(f"latency for {', '.join(uncal)} is not calibrated by a measured moeprof profile (published / datasheet figures)")
