@@ -18,6 +18,7 @@ from ..planner import RANKING_RULE, PlanDocument, PlanRow, SearchSpace, Targets,
 from ..profile import load_profile
 from ..report.tables import rows_to_csv
 from ..planner.bounds import MAX_VMS
+from ..planner.breakeven import stays_pick_below
 from .common import BoundedFloat, BoundedInt, emit_json, parse_prices
 
 _D = target_defaults()
@@ -129,6 +130,17 @@ def plan(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms
         raise SystemExit(1)
 
 
+def _print_break_even(r: PlanRow, doc: PlanDocument):
+    """How far the VM prices may move before another SKU is cheaper (planner.breakeven)."""
+    below = stays_pick_below(r, doc.per_sku)
+    if below is not None:
+        click.echo(f"  break-even  {r.sku} stays the pick below ${below:,.2f}/h per VM")
+    for s in doc.per_sku:
+        if s.row is not None and s.sku != r.sku and s.break_even_usd_per_vm_hour is not None:
+            click.echo(f"              {s.sku} becomes the pick below ${s.break_even_usd_per_vm_hour:,.2f}/h per VM "
+                       f"(now ${s.row.usd_per_hour / s.row.vms:,.2f}/h, {s.row.vms} VM{'s' if s.row.vms > 1 else ''})")
+
+
 def _print_plan(model, doc: PlanDocument, wall_s: float):
     t = doc.inputs
     echo = click.echo
@@ -158,6 +170,7 @@ def _print_plan(model, doc: PlanDocument, wall_s: float):
         )
         echo(f"  calibration {r.calibration}")
         echo(f"  ranking     {RANKING_RULE}")
+        _print_break_even(r, doc)
         if doc.alternatives:
             echo("\nALTERNATIVES (best of each other layout, by $/month)")
             for a in doc.alternatives[:5]:

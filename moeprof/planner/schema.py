@@ -229,15 +229,20 @@ class SkuBest:
     sku: str
     row: PlanRow | None
     reason: str = ""
+    break_even_usd_per_vm_hour: float | None = None  # planner.breakeven
 
     def to_json(self) -> dict:
-        return {"sku": self.sku, "row": self.row.to_json() if self.row else None, "reason": self.reason}
+        return {"sku": self.sku, "row": self.row.to_json() if self.row else None, "reason": self.reason,
+                "break_even_usd_per_vm_hour": _finite_or_none(self.break_even_usd_per_vm_hour)}
 
     @classmethod
     def from_json(cls, d, path, where: str) -> "SkuBest":
         if not isinstance(d, dict) or not isinstance(d.get("sku"), str):
             raise ConfigError(path, where, "expected an object with a 'sku' string")
         row = PlanRow.from_json(d["row"], path, f"{where}.row") if d.get("row") is not None else None
-        return cls(d["sku"], row, str(d.get("reason") or ""))
+        be = d.get("break_even_usd_per_vm_hour")
+        if be is not None and (isinstance(be, bool) or not isinstance(be, (int, float)) or not math.isfinite(be) or be <= 0):
+            raise ConfigError(path, f"{where}.break_even_usd_per_vm_hour", f"must be a positive number or null, got {be!r}")
+        return cls(d["sku"], row, str(d.get("reason") or ""), float(be) if be is not None else None)
 
 

@@ -21,6 +21,7 @@ from ..catalog.prices import STALE_DAYS, stale
 from ..catalog.quant import load_recipes
 from ..errors import MoeprofError, UnknownNameError
 from ..profile import default_profile_for
+from .breakeven import add_break_even
 from .charts import plan_charts
 from .document import LAYOUT_KEYS, PlanDocument, PlanInputs
 from .economics import add_costs
@@ -90,7 +91,7 @@ def plan(model: ModelSpec, targets: Targets, space: SearchSpace | None = None, v
         alternatives = plan_rows(ranked.drop_duplicates(list(LAYOUT_KEYS)).iloc[1:11])
     rejected, counts = rejections(rows, ranked)
     closest = closest_misses(rows, targets) if recommended is None else []
-    per_sku = per_sku_best(rows, ranked, rejected)
+    per_sku = add_break_even(per_sku_best(rows, ranked, rejected), recommended)
     charts = plan_charts(model, vms, targets, space.routing_skew, profiles, engine, recommended, alternatives,
                          closest, per_sku)
     inputs = PlanInputs(
