@@ -95,30 +95,13 @@ def resolve_checkpoint(model_name: str, quant: str, stored_hf_id: str | None = N
     `model_name` is a built-in short name or a config path; with `stored`, the checkpoint is
     `stored_hf_id` (what the plan recorded), never a catalog look-up."""
     from .catalog import models as M
-    from .catalog.identity import is_builtin_ref
+    from .catalog.checkpoints import shipped_checkpoints
 
     try:
         spec = M.load_model(model_name)
     except MoeprofError:
         spec = None
-    builtin = is_builtin_ref(model_name)
-    variants = M._variants()
-    base = variants.get(str(model_name).lower(), {}).get("base", str(model_name).lower())
-    shipped: dict[str, str] = {}  # recipe -> checkpoint that ships it
-    if not builtin:
-        default_quant = spec.default_quant if spec is not None else "bf16"
-        hf_id = stored_hf_id if stored else (spec.hf_id if spec is not None else None)
-        if hf_id:
-            shipped[default_quant] = hf_id
-    elif base in M.builtin_model_files():
-        b = M.load_model(base)
-        if b.hf_id:
-            shipped[b.default_quant] = b.hf_id
-        for v in variants.values():
-            if v["base"] == base and v.get("hf_id"):
-                shipped.setdefault(v["quant"], v["hf_id"])
-    elif spec is not None and spec.hf_id:
-        shipped[spec.default_quant] = spec.hf_id
+    shipped = shipped_checkpoints(model_name, stored_hf_id, stored)  # recipe -> checkpoint that ships it
     name = display_name or (spec.name if spec is not None else str(model_name))
     if quant in shipped:
         return Checkpoint(shipped[quant], None, (f"checkpoint {shipped[quant]} ships the {quant} weights",))

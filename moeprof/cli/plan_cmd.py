@@ -169,6 +169,8 @@ def _print_plan(model, doc: PlanDocument, wall_s: float):
             f"+ {r.kv_budget_bytes_per_gpu / GiB:.1f} GiB KV per GPU; max context {r.max_context_tokens:,} tokens"
         )
         echo(f"  calibration {r.calibration}")
+        for n in r.notes or []:
+            echo(f"  CHECKPOINT  {n}")
         echo(f"  ranking     {RANKING_RULE}")
         _print_break_even(r, doc)
         if doc.alternatives:

@@ -122,6 +122,7 @@ class PlanRow:
     calibration: str
     misses: list[str] | None = None
     sources: dict | None = None
+    notes: list[str] | None = None  # caveats of the recommended row (e.g. no released checkpoint)
 
     def layout(self) -> tuple:
         return tuple(getattr(self, k) for k in LAYOUT_KEYS)
@@ -136,6 +137,8 @@ class PlanRow:
             d["sources"] = self.sources
         if self.misses is not None:
             d["misses"] = list(self.misses)
+        if self.notes is not None:
+            d["notes"] = list(self.notes)
         return d
 
     @classmethod
@@ -149,11 +152,14 @@ class PlanRow:
         misses = d.get("misses")
         if misses is not None and (not isinstance(misses, list) or not all(isinstance(m, str) for m in misses)):
             raise ConfigError(path, f"{where}.misses", "must be a list of strings")
+        notes = d.get("notes")
+        if notes is not None and (not isinstance(notes, list) or not all(isinstance(m, str) for m in notes)):
+            raise ConfigError(path, f"{where}.notes", "must be a list of strings")
         sources = d.get("sources")
         if sources is not None and not isinstance(sources, dict):
             raise ConfigError(path, f"{where}.sources", "must be an object")
         bounds.check_row(d, path, where)
-        return cls(**vals, misses=misses, sources=sources)
+        return cls(**vals, misses=misses, sources=sources, notes=notes)
 
 
 _REQUIRED_NUMBERS = ("usd_per_hour", "usd_per_month")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..catalog.checkpoints import released_note
 from ..catalog.engine import load_engine
 from ..catalog.hardware import load_vms
 from ..catalog.identity import model_ref
@@ -88,6 +89,8 @@ def plan(model: ModelSpec, targets: Targets, space: SearchSpace | None = None, v
     if len(ranked):
         recommended = plan_rows(ranked.head(1))[0]
         recommended.sources = sources
+        note = released_note(model_ref(model), recommended.quant, model.name)
+        recommended.notes = [note] if note else []
         alternatives = plan_rows(ranked.drop_duplicates(list(LAYOUT_KEYS)).iloc[1:11])
     rejected, counts = rejections(rows, ranked)
     closest = closest_misses(rows, targets) if recommended is None else []
