@@ -11,6 +11,7 @@ from ..units import GiB, HOURS_PER_MONTH
 from ..catalog.hardware import load_vms
 from ..catalog.models import load_model
 from ..catalog.prices import PRICINGS
+from ..catalog.serverless import PROVIDER, azure_serverless_price
 from ..catalog.quant import KV_DTYPES
 from ..catalog.targets import target_defaults
 from ..fileio import check_output_target
@@ -19,6 +20,7 @@ from ..profile import load_profile
 from ..report.tables import rows_to_csv
 from ..planner.bounds import MAX_VMS
 from ..planner.breakeven import stays_pick_below
+from ..planner.build_or_buy import break_even_tokens_per_month, tokens_per_month
 from .common import BoundedFloat, BoundedInt, emit_json, parse_prices
 
 _D = target_defaults()
@@ -141,6 +143,28 @@ def _print_break_even(r: PlanRow, doc: PlanDocument):
                        f"(now ${s.row.usd_per_hour / s.row.vms:,.2f}/h, {s.row.vms} VM{'s' if s.row.vms > 1 else ''})")
 
 
+def _print_build_or_buy(r: PlanRow, doc: PlanDocument):
+    """The token volume above which the recommendation beats Azure AI Foundry's per-token price."""
+    t = doc.inputs
+    p = azure_serverless_price(t.hf_id)
+    if p is None:
+        return
+    vol = break_even_tokens_per_month(r.usd_per_month, t.input_tokens, t.output_tokens,
+                                      p.usd_per_million_input, p.usd_per_million_output)
+    served = tokens_per_month(t.qps, t.input_tokens, t.output_tokens)
+    cap = tokens_per_month(r.qps_capacity, t.input_tokens, t.output_tokens) if r.qps_capacity else None
+    tier = f" {p.tier}" if p.tier else ""
+    secondary = " (a secondary source)" if "via" in p.provider else ""
+    click.echo(
+        f"  build/buy   self-hosting is cheaper above {vol / 1e9:,.1f} B tokens/month than {PROVIDER}{tier} "
+        f"{p.model} (${p.usd_per_million_input:g} in / ${p.usd_per_million_output:g} out per M tokens, read {p.date}"
+        f"{secondary}); this plan serves {served / 1e9:,.1f} B" + (f" (capacity {cap / 1e9:,.1f} B)" if cap else "")
+    )
+    if cap is not None and cap < vol:
+        click.echo("              that is beyond this deployment's capacity: at these prices the per-token service "
+                   "costs less for any traffic it carries")
+
+
 def _print_plan(model, doc: PlanDocument, wall_s: float):
     t = doc.inputs
     echo = click.echo
@@ -173,6 +197,7 @@ def _print_plan(model, doc: PlanDocument, wall_s: float):
             echo(f"  CHECKPOINT  {n}")
         echo(f"  ranking     {RANKING_RULE}")
         _print_break_even(r, doc)
+        _print_build_or_buy(r, doc)
         if doc.alternatives:
             echo("\nALTERNATIVES (best of each other layout, by $/month)")
             for a in doc.alternatives[:5]:
