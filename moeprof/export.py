@@ -42,6 +42,26 @@ def vllm_image_tag() -> str:
     return f"v{m.group(1)}.{m.group(2)}.0" if m else "latest"
 
 
+# AMD GPUs run vLLM from AMD's ROCm build; this tag pairs ROCm 7.0.0 with vLLM 0.11.2 (the engine version the
+# plan models). Source: rocm/vllm tags on Docker Hub as listed in ROCm/amdgpu-docs issue #88
+# ("rocm7.0.0_vllm_0.11.2_20251210").
+ROCM_VLLM_IMAGE = "rocm/vllm:rocm7.0.0_vllm_0.11.2_20251210"
+
+
+def container_image(vm) -> str:
+    """The vLLM container image for a VM's GPUs: AMD's ROCm build on AMD, the upstream CUDA one otherwise."""
+    if vm is not None and vm.gpu.vendor == "amd":
+        return ROCM_VLLM_IMAGE
+    return f"vllm/vllm-openai:{vllm_image_tag()}"
+
+
+def _kv_comment(kv_dtype: str) -> str:
+    """What the --kv-cache-dtype of the vLLM command means, for the plan's KV dtype."""
+    if kv_dtype == "bf16":
+        return "--kv-cache-dtype auto = the model dtype (bf16)"
+    return f"--kv-cache-dtype {kv_dtype} = the KV cache in {kv_dtype}, as the plan assumed"
+
+
 def _comment(text) -> str:
     """One comment line: no line breaks can escape the comment."""
     return "# " + re.sub(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+", " ", str(text))
@@ -75,30 +95,13 @@ def resolve_checkpoint(model_name: str, quant: str, stored_hf_id: str | None = N
     `model_name` is a built-in short name or a config path; with `stored`, the checkpoint is
     `stored_hf_id` (what the plan recorded), never a catalog look-up."""
     from .catalog import models as M
-    from .catalog.identity import is_builtin_ref
+    from .catalog.checkpoints import shipped_checkpoints
 
     try:
         spec = M.load_model(model_name)
     except MoeprofError:
         spec = None
-    builtin = is_builtin_ref(model_name)
-    variants = M._variants()
-    base = variants.get(str(model_name).lower(), {}).get("base", str(model_name).lower())
-    shipped: dict[str, str] = {}  # recipe -> checkpoint that ships it
-    if not builtin:
-        default_quant = spec.default_quant if spec is not None else "bf16"
-        hf_id = stored_hf_id if stored else (spec.hf_id if spec is not None else None)
-        if hf_id:
-            shipped[default_quant] = hf_id
-    elif base in M.builtin_model_files():
-        b = M.load_model(base)
-        if b.hf_id:
-            shipped[b.default_quant] = b.hf_id
-        for v in variants.values():
-            if v["base"] == base and v.get("hf_id"):
-                shipped.setdefault(v["quant"], v["hf_id"])
-    elif spec is not None and spec.hf_id:
-        shipped[spec.default_quant] = spec.hf_id
+    shipped = shipped_checkpoints(model_name, stored_hf_id, stored)  # recipe -> checkpoint that ships it
     name = display_name or (spec.name if spec is not None else str(model_name))
     if quant in shipped:
         return Checkpoint(shipped[quant], None, (f"checkpoint {shipped[quant]} ships the {quant} weights",))
@@ -233,7 +236,7 @@ def export_vllm(doc: dict) -> str:
     version = vllm_version()
     ck = plan_checkpoint(doc["inputs"], rec["quant"])
     lines = ["#!/usr/bin/env bash", *_header(doc, "vLLM", version)]
-    lines.append(_comment("--kv-cache-dtype auto = the model dtype (bf16); memory settings are the ones the plan assumed"))
+    lines.append(_comment(f"{_kv_comment(rec['kv_dtype'])}; memory settings are the ones the plan assumed"))
     mlines, model_arg = _model_lines(ck)
     lines += mlines + ["set -euo pipefail"]
     args = vllm_args(doc, ck)
@@ -356,11 +359,11 @@ def export_azureml(doc: dict, endpoint_name: str | None = None) -> str:
     }
     head = [
         _comment(f"moeprof export: Azure ML managed online deployment, container runs vLLM {version} "
-                 f"(image vllm/vllm-openai:{vllm_image_tag()})"),
+                 f"(image {container_image(vm)})"),
         *_header(doc, "vLLM", version)[1:],
         *(_comment(n) for n in ck.notes + tuple(notes)),
         _comment("./vllm-env/Dockerfile (the image's entrypoint must start vllm serve with these variables):"),
-        _comment(f"  FROM vllm/vllm-openai:{vllm_image_tag()}"),
+        _comment(f"  FROM {container_image(vm)}"),
         _comment('  ENTRYPOINT ["/bin/sh", "-c", "exec vllm serve \\"$MODEL_NAME\\" $VLLM_ARGS --port 8000"]'),
         _comment("gated Hugging Face models also need HF_TOKEN (set it from a secret, never in this file)"),
         _comment("instance_count = the plan's VMs; probes wait 30 min for the weights to download and load"),

@@ -40,7 +40,8 @@ def test_models_and_hardware(cli):
     assert s["num_experts"] == 16 and s["layer_kinds"]
     h = json.loads(cli("hardware", "--json", check_rc=0).stdout)
     assert h["vms"]["nd-h100-v5"]["price"]["usd_per_hour"] == 98.32
-    assert h["vms"]["nd-h200-v5"]["price"]["estimate"] is True
+    h200 = h["vms"]["nd-h200-v5"]["price"]
+    assert (h200["usd_per_hour"], h200["region"], h200["estimate"]) == (84.80, "eastus2", False)
     assert all(h["gpus"][g]["sources"]["hbm_bytes_per_s"] for g in h["gpus"])
 
 

@@ -204,10 +204,22 @@ def load_gpus() -> dict[str, GpuSpec]:
     return parse_gpus(_read_json(_data("gpus.json"), "moeprof/data/gpus.json"), "moeprof/data/gpus.json")
 
 
-def load_vms(vm_file: str | None = None, prices: dict[str, float] | None = None) -> dict[str, VmSpec]:
-    """Built-in VMs, then `vm_file` merged over them, then `prices` ({sku: usd_per_hour}) applied."""
+def load_vms(vm_file: str | None = None, prices: dict[str, float] | None = None, pricing: str = "payg",
+             region: str | None = None, skus=None) -> dict[str, VmSpec]:
+    """Built-in VMs priced from the dated price list (catalog.prices: `pricing`, `region`; only the SKUs
+    in `skus` when given), then `vm_file` merged over them, then `prices` ({sku: usd_per_hour}) applied."""
+    from .prices import price_table, vm_price  # prices builds on Price, defined here
+
     gpus = load_gpus()
     vms = parse_vms(_read_json(_data("vms.json"), "moeprof/data/vms.json"), gpus, "moeprof/data/vms.json")
+    table = price_table()
+    overridden = {k.strip().lower() for k in (prices or {})}
+    for key, vm in vms.items():
+        if vm.azure_name in table and key not in overridden and (skus is None or key in skus):
+            try:
+                vms[key] = replace(vm, price=vm_price(vm.azure_name, pricing, region, table))
+            except MoeprofError as e:
+                raise MoeprofError(f"{key}: {e}; leave it out with --sku or price it with --price-per-hour {key}=USD") from None
     if vm_file:
         user = _read_json(Path(vm_file), vm_file)
         if isinstance(user.get("gpus"), dict):

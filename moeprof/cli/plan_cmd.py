@@ -10,6 +10,8 @@ from ..units import GiB, HOURS_PER_MONTH
 
 from ..catalog.hardware import load_vms
 from ..catalog.models import load_model
+from ..catalog.prices import PRICINGS
+from ..catalog.serverless import PROVIDER, azure_serverless_price
 from ..catalog.quant import KV_DTYPES
 from ..catalog.targets import target_defaults
 from ..fileio import check_output_target
@@ -17,6 +19,8 @@ from ..planner import RANKING_RULE, PlanDocument, PlanRow, SearchSpace, Targets,
 from ..profile import load_profile
 from ..report.tables import rows_to_csv
 from ..planner.bounds import MAX_VMS
+from ..planner.breakeven import stays_pick_below
+from ..planner.build_or_buy import break_even_tokens_per_month, tokens_per_month
 from .common import BoundedFloat, BoundedInt, emit_json, parse_prices
 
 _D = target_defaults()
@@ -44,6 +48,8 @@ def target_options(f):
         click.option("--routing-skew", type=BoundedFloat(0, 10, lo_open=False), default=0.0, show_default=True, help="Zipf exponent of expert popularity (0 = uniform routing)."),
         click.option("--price-per-hour", "prices", multiple=True, metavar="SKU=USD", help="Override a VM price (repeatable)."),
         click.option("--vm-file", type=click.Path(dir_okay=False), help="JSON file of extra / overriding VMs and prices."),
+        click.option("--pricing", type=click.Choice(PRICINGS), default="payg", show_default=True, help="Price kind of the built-in VMs (moeprof/data/prices/azure_vms.json)."),
+        click.option("--region", default=None, help="Azure region of the built-in VMs' prices [default: eastus, else the cheapest listed]."),
         click.option("--profile", "profile_paths", multiple=True, type=click.Path(dir_okay=False), help="GPU profile JSON to use for its GPU (repeatable) [default: shipped]."),
         click.option("--json", "as_json", is_flag=True, help="Print JSON."),
         click.option("--csv", "as_csv", is_flag=True, help="Print CSV (one row per configuration; unit-suffixed columns)."),
@@ -54,7 +60,7 @@ def target_options(f):
 
 
 def _run(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms, percentile, skus, quants,
-         kv_dtypes, max_vms, routing_skew, prices, vm_file, profile_paths):
+         kv_dtypes, max_vms, routing_skew, prices, vm_file, pricing, region, profile_paths):
     model = load_model(model_name)
     notes = []
     if context is None:
@@ -76,7 +82,7 @@ def _run(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms
     space = SearchSpace(skus=_csv(skus), quants=_csv(quants), kv_dtypes=kv, max_vms=max_vms, routing_skew=routing_skew)
     profiles = None
     if profile_paths:
-        vms = load_vms(vm_file, parse_prices(prices))
+        vms = load_vms(vm_file, parse_prices(prices), pricing, region, space.skus)
         profiles = default_profiles(vms)
         gpus = sorted({vm.gpu.key for vm in vms.values()})
         for p in profile_paths:
@@ -88,7 +94,7 @@ def _run(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms
                 )
             profiles[prof.gpu] = prof
     t0 = time.perf_counter()
-    doc = run_plan(model, targets, space, vm_file, parse_prices(prices), profiles)
+    doc = run_plan(model, targets, space, vm_file, parse_prices(prices), profiles, pricing=pricing, region=region)
     doc.warnings[:0] = notes
     return model, doc, time.perf_counter() - t0
 
@@ -104,7 +110,7 @@ def _fmt_row(r: PlanRow) -> str:
 @target_options
 @click.option("--report", "report_path", type=click.Path(dir_okay=False), default=None, help="Also write a self-contained HTML report here.")
 def plan(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms, percentile, skus, quants,
-         kv_dtypes, max_vms, routing_skew, prices, vm_file, profile_paths, as_json, as_csv, report_path):
+         kv_dtypes, max_vms, routing_skew, prices, vm_file, pricing, region, profile_paths, as_json, as_csv, report_path):
     """Recommend the cheapest deployment meeting the context, QPS and latency targets.
 
     Searches VM SKU x VM count x TP x EP x PP x replicas x quantization x KV dtype x max batch,
@@ -113,7 +119,7 @@ def plan(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms
     if report_path:
         check_output_target(report_path, "report")  # before the search, not after it
     model, doc, wall_s = _run(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms, percentile,
-                              skus, quants, kv_dtypes, max_vms, routing_skew, prices, vm_file, profile_paths)
+                              skus, quants, kv_dtypes, max_vms, routing_skew, prices, vm_file, pricing, region, profile_paths)
     if report_path:
         from ..report import write_plan_report
 
@@ -134,6 +140,39 @@ def plan(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms
         if as_json:
             click.echo("moeprof: error: no configuration meets the targets (closest in 'closest')", err=True)
         raise SystemExit(1)
+
+
+def _print_break_even(r: PlanRow, doc: PlanDocument):
+    """How far the VM prices may move before another SKU is cheaper (planner.breakeven)."""
+    below = stays_pick_below(r, doc.per_sku)
+    if below is not None:
+        click.echo(f"  break-even  {r.sku} stays the pick below ${below:,.2f}/h per VM")
+    for s in doc.per_sku:
+        if s.row is not None and s.sku != r.sku and s.break_even_usd_per_vm_hour is not None:
+            click.echo(f"              {s.sku} becomes the pick below ${s.break_even_usd_per_vm_hour:,.2f}/h per VM "
+                       f"(now ${s.row.usd_per_hour / s.row.vms:,.2f}/h, {s.row.vms} VM{'s' if s.row.vms > 1 else ''})")
+
+
+def _print_build_or_buy(r: PlanRow, doc: PlanDocument):
+    """The token volume above which the recommendation beats Azure AI Foundry's per-token price."""
+    t = doc.inputs
+    p = azure_serverless_price(t.hf_id)
+    if p is None:
+        return
+    vol = break_even_tokens_per_month(r.usd_per_month, t.input_tokens, t.output_tokens,
+                                      p.usd_per_million_input, p.usd_per_million_output)
+    served = tokens_per_month(t.qps, t.input_tokens, t.output_tokens)
+    cap = tokens_per_month(r.qps_capacity, t.input_tokens, t.output_tokens) if r.qps_capacity else None
+    tier = f" {p.tier}" if p.tier else ""
+    secondary = " (a secondary source)" if "via" in p.provider else ""
+    click.echo(
+        f"  build/buy   self-hosting is cheaper above {vol / 1e9:,.1f} B tokens/month than {PROVIDER}{tier} "
+        f"{p.model} (${p.usd_per_million_input:g} in / ${p.usd_per_million_output:g} out per M tokens, read {p.date}"
+        f"{secondary}); this plan serves {served / 1e9:,.1f} B" + (f" (capacity {cap / 1e9:,.1f} B)" if cap else "")
+    )
+    if cap is not None and cap < vol:
+        click.echo("              that is beyond this deployment's capacity: at these prices the per-token service "
+                   "costs less for any traffic it carries")
 
 
 def _print_plan(model, doc: PlanDocument, wall_s: float):
@@ -164,7 +203,11 @@ def _print_plan(model, doc: PlanDocument, wall_s: float):
             f"+ {r.kv_budget_bytes_per_gpu / GiB:.1f} GiB KV per GPU; max context {r.max_context_tokens:,} tokens"
         )
         echo(f"  calibration {r.calibration}")
+        for n in r.notes or []:
+            echo(f"  CHECKPOINT  {n}")
         echo(f"  ranking     {RANKING_RULE}")
+        _print_break_even(r, doc)
+        _print_build_or_buy(r, doc)
         if doc.alternatives:
             echo("\nALTERNATIVES (best of each other layout, by $/month)")
             for a in doc.alternatives[:5]:
@@ -193,10 +236,10 @@ def _print_plan(model, doc: PlanDocument, wall_s: float):
 @click.command()
 @target_options
 def compare(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms, percentile, skus, quants,
-            kv_dtypes, max_vms, routing_skew, prices, vm_file, profile_paths, as_json, as_csv):
+            kv_dtypes, max_vms, routing_skew, prices, vm_file, pricing, region, profile_paths, as_json, as_csv):
     """Procurement table: the best configuration of each VM SKU at the same targets."""
     model, doc, _ = _run(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms, percentile,
-                         skus, quants, kv_dtypes, max_vms, routing_skew, prices, vm_file, profile_paths)
+                         skus, quants, kv_dtypes, max_vms, routing_skew, prices, vm_file, pricing, region, profile_paths)
     rows = compare_rows(doc)
     if as_json:
         emit_json({"inputs": doc.inputs.to_json(), "rows": rows, "warnings": doc.warnings})

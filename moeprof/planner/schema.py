@@ -122,6 +122,7 @@ class PlanRow:
     calibration: str
     misses: list[str] | None = None
     sources: dict | None = None
+    notes: list[str] | None = None  # caveats of the recommended row (e.g. no released checkpoint)
 
     def layout(self) -> tuple:
         return tuple(getattr(self, k) for k in LAYOUT_KEYS)
@@ -136,6 +137,8 @@ class PlanRow:
             d["sources"] = self.sources
         if self.misses is not None:
             d["misses"] = list(self.misses)
+        if self.notes is not None:
+            d["notes"] = list(self.notes)
         return d
 
     @classmethod
@@ -149,11 +152,14 @@ class PlanRow:
         misses = d.get("misses")
         if misses is not None and (not isinstance(misses, list) or not all(isinstance(m, str) for m in misses)):
             raise ConfigError(path, f"{where}.misses", "must be a list of strings")
+        notes = d.get("notes")
+        if notes is not None and (not isinstance(notes, list) or not all(isinstance(m, str) for m in notes)):
+            raise ConfigError(path, f"{where}.notes", "must be a list of strings")
         sources = d.get("sources")
         if sources is not None and not isinstance(sources, dict):
             raise ConfigError(path, f"{where}.sources", "must be an object")
         bounds.check_row(d, path, where)
-        return cls(**vals, misses=misses, sources=sources)
+        return cls(**vals, misses=misses, sources=sources, notes=notes)
 
 
 _REQUIRED_NUMBERS = ("usd_per_hour", "usd_per_month")
@@ -229,15 +235,20 @@ class SkuBest:
     sku: str
     row: PlanRow | None
     reason: str = ""
+    break_even_usd_per_vm_hour: float | None = None  # planner.breakeven
 
     def to_json(self) -> dict:
-        return {"sku": self.sku, "row": self.row.to_json() if self.row else None, "reason": self.reason}
+        return {"sku": self.sku, "row": self.row.to_json() if self.row else None, "reason": self.reason,
+                "break_even_usd_per_vm_hour": _finite_or_none(self.break_even_usd_per_vm_hour)}
 
     @classmethod
     def from_json(cls, d, path, where: str) -> "SkuBest":
         if not isinstance(d, dict) or not isinstance(d.get("sku"), str):
             raise ConfigError(path, where, "expected an object with a 'sku' string")
         row = PlanRow.from_json(d["row"], path, f"{where}.row") if d.get("row") is not None else None
-        return cls(d["sku"], row, str(d.get("reason") or ""))
+        be = d.get("break_even_usd_per_vm_hour")
+        if be is not None and (isinstance(be, bool) or not isinstance(be, (int, float)) or not math.isfinite(be) or be <= 0):
+            raise ConfigError(path, f"{where}.break_even_usd_per_vm_hour", f"must be a positive number or null, got {be!r}")
+        return cls(d["sku"], row, str(d.get("reason") or ""), float(be) if be is not None else None)
 
 

@@ -13,13 +13,16 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..catalog.checkpoints import released_note
 from ..catalog.engine import load_engine
 from ..catalog.hardware import load_vms
 from ..catalog.identity import model_ref
 from ..catalog.models import ModelSpec
+from ..catalog.prices import STALE_DAYS, stale
 from ..catalog.quant import load_recipes
 from ..errors import MoeprofError, UnknownNameError
 from ..profile import default_profile_for
+from .breakeven import add_break_even
 from .charts import plan_charts
 from .document import LAYOUT_KEYS, PlanDocument, PlanInputs
 from .economics import add_costs
@@ -41,8 +44,8 @@ def default_profiles(vms) -> dict:
     return out
 
 
-def _select_vms(space: SearchSpace, vm_file, prices) -> dict:
-    all_vms = load_vms(vm_file, prices)
+def _select_vms(space: SearchSpace, vm_file, prices, pricing: str = "payg", region: str | None = None) -> dict:
+    all_vms = load_vms(vm_file, prices, pricing, region, space.skus)
     if not space.skus:
         return all_vms
     unknown = [s for s in space.skus if s not in all_vms]
@@ -67,10 +70,11 @@ def evaluate_rows(model: ModelSpec, targets: Targets, space: SearchSpace, vms: d
 
 
 def plan(model: ModelSpec, targets: Targets, space: SearchSpace | None = None, vm_file: str | None = None,
-         prices: dict | None = None, profiles: dict | None = None, engine=None) -> PlanDocument:
+         prices: dict | None = None, profiles: dict | None = None, engine=None, pricing: str = "payg",
+         region: str | None = None) -> PlanDocument:
     space = space or SearchSpace()
     engine = engine or load_engine()
-    vms = _select_vms(space, vm_file, prices)
+    vms = _select_vms(space, vm_file, prices, pricing, region)
     if space.quants:
         recipes = load_recipes(model)
         for q in space.quants:
@@ -85,10 +89,12 @@ def plan(model: ModelSpec, targets: Targets, space: SearchSpace | None = None, v
     if len(ranked):
         recommended = plan_rows(ranked.head(1))[0]
         recommended.sources = sources
+        note = released_note(model_ref(model), recommended.quant, model.name)
+        recommended.notes = [note] if note else []
         alternatives = plan_rows(ranked.drop_duplicates(list(LAYOUT_KEYS)).iloc[1:11])
     rejected, counts = rejections(rows, ranked)
     closest = closest_misses(rows, targets) if recommended is None else []
-    per_sku = per_sku_best(rows, ranked, rejected)
+    per_sku = add_break_even(per_sku_best(rows, ranked, rejected), recommended)
     charts = plan_charts(model, vms, targets, space.routing_skew, profiles, engine, recommended, alternatives,
                          closest, per_sku)
     inputs = PlanInputs(
@@ -117,6 +123,9 @@ def plan(model: ModelSpec, targets: Targets, space: SearchSpace | None = None, v
 
 def _warnings(model, vms, profiles) -> list[str]:
     out = [f"{k}: price is an ESTIMATE ({v.price.source})" for k, v in vms.items() if v.price.estimate]
+    out += [f"{k}: price ${v.price.usd_per_hour:,.2f}/h ({v.price.region}) is dated {v.price.date!r}: undated or "
+            f"older than {STALE_DAYS} days; check it or give --price-per-hour"
+            for k, v in vms.items() if v.price.date != "user" and stale(v.price.date)]
     uncal = sorted({vm.gpu.key for vm in vms.values() if vm.gpu.key not in profiles or not profiles[vm.gpu.key].calibrated})
     if uncal:
         out.append(f"latency for {', '.join(uncal)} is not calibrated by a measured moeprof profile (published / datasheet figures)")

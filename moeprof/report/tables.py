@@ -66,8 +66,8 @@ def _cell(v) -> str:
         return ""
     if isinstance(v, bool):
         return "true" if v else "false"
-    if isinstance(v, float):
-        return repr(v) if math.isfinite(v) else ""
+    if isinstance(v, float):  # numpy.float64 is a float whose repr is "np.float64(...)": repr the plain float
+        return repr(float(v)) if math.isfinite(v) else ""
     if isinstance(v, (int,)):
         return str(v)
     if hasattr(v, "item") and callable(v.item):  # numpy scalar

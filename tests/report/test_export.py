@@ -217,3 +217,22 @@ def test_bad_values_are_refused(plan_doc):
     d["recommended"] = None
     with pytest.raises(MoeprofError, match="nothing to export"):
         export(d, "azureml")
+
+
+def test_azureml_image_follows_the_gpu_vendor(plan_doc):
+    amd = export(plan_with(plan_doc, sku="nd-mi300x-v5", tp=8, ep=8, pp=1, replicas=1, vms=1), "azureml")
+    assert "FROM rocm/vllm:rocm7.0.0_vllm_0.11.2_20251210" in amd and "vllm/vllm-openai" not in amd
+    nv = export(plan_with(plan_doc, sku="nd-h200-v5", tp=8, ep=8, pp=1, replicas=1, vms=1), "azureml")
+    assert "FROM vllm/vllm-openai:v0.11.0" in nv and "rocm" not in nv
+    assert yaml.safe_load(amd)["instance_type"] == "Standard_ND96isr_MI300X_v5"
+
+
+@pytest.mark.parametrize("kv, flag", [("bf16", "auto"), ("fp8", "fp8")])
+def test_vllm_kv_comment_matches_the_command(plan_doc, kv, flag):
+    text = export(plan_with(plan_doc, kv_dtype=kv), "vllm")
+    [(_, argv)] = commands(text, ["vllm", "serve"])[:1]
+    assert vllm_parser().parse_args(argv).kv_cache_dtype == flag
+    [comment] = [ln for ln in text.splitlines() if ln.startswith("# --kv-cache-dtype")]
+    assert comment.startswith(f"# --kv-cache-dtype {flag} = ") and kv in comment
+    if kv == "fp8":
+        assert "bf16" not in comment

@@ -44,7 +44,20 @@ def test_unit_column_and_fmt():
 def test_plan_rows_all_get_unit_names(plan_doc):
     text = rows_to_csv([plan_doc["recommended"], *plan_doc["alternatives"]])
     header = text.splitlines()[0].split(",")
-    unitless = {"sku", "gpu", "tp", "ep", "pp", "quant", "kv_dtype", "price_estimate", "calibration"}
+    unitless = {"sku", "gpu", "tp", "ep", "pp", "quant", "kv_dtype", "price_estimate", "calibration", "notes"}
     for col in header:
         assert col in unitless or "_" in col, col
     assert len(_read(text)) == 1 + len(plan_doc["alternatives"])
+
+
+def test_numpy_scalars_are_plain_numbers_in_csv():
+    import numpy as np
+
+    text = rows_to_csv([{"a": np.float64(0.1), "b": np.int64(3), "c": np.bool_(True), "d": np.float32(0.5)}])
+    assert text == "a,b,c,d\n0.1,3,true,0.5\n"
+
+
+def test_plan_and_compare_csv_write_no_numpy_reprs(cli):
+    for cmd in ("plan", "compare"):
+        out = cli(cmd, "--model", "maverick", "--sku", "nd-mi300x-v5", "--csv", check_rc=0).stdout
+        assert "np." not in out and "float64" not in out and len(out.splitlines()) > 1

@@ -1,0 +1,33 @@
+"""Build or buy: the token volume where self-hosting meets the per-token price, worked by hand."""
+
+import pytest
+
+from moeprof.catalog.serverless import azure_serverless_price
+from moeprof.planner.build_or_buy import blended_usd_per_million, break_even_tokens_per_month, tokens_per_month
+
+
+def test_arithmetic_by_hand():
+    # 2,048 in at $0.25/M + 512 out at $1.00/M: (512 + 512) / 2,560 = $0.40/M blended
+    assert blended_usd_per_million(2048, 512, 0.25, 1.0) == pytest.approx(0.40)
+    # $35,040 a month / $0.40 per M = 87,600 M tokens
+    assert break_even_tokens_per_month(35040, 2048, 512, 0.25, 1.0) == pytest.approx(87.6e9)
+    # 10 req/s x 2,560 tokens x 3,600 s x 730 h
+    assert tokens_per_month(10, 2048, 512) == pytest.approx(67.2768e9)
+
+
+def test_azure_price_of_a_model():
+    p = azure_serverless_price("meta-llama/Llama-4-Maverick-17B-128E-Instruct")
+    assert (p.usd_per_million_input, p.usd_per_million_output, p.tier) == (0.25, 1.0, "Global Standard")
+    assert azure_serverless_price("meta-llama/Llama-4-Maverick-17B-128E-Instruct-FP8") == p
+    # the known-wrong secondary row ($1.41 / $0.35) is never chosen, even alone
+    rows = [{"provider": "Azure AI Foundry (via LiteLLM map) — KNOWN WRONG", "model": "Llama-4-Maverick-17B-128E-Instruct-FP8",
+             "input_usd_per_million_tokens": 1.41, "output_usd_per_million_tokens": 0.35, "date": "d", "source": "s"}]
+    assert azure_serverless_price("meta-llama/Llama-4-Maverick-17B-128E-Instruct", rows) is None
+    assert azure_serverless_price("mistralai/Mixtral-8x7B-v0.1") is None
+    assert azure_serverless_price(None) is None
+
+
+def test_plan_prints_build_or_buy(cli):
+    out = cli("plan", "--model", "maverick", "--sku", "nd-mi300x-v5", check_rc=0).stdout
+    assert "build/buy   self-hosting is cheaper above 87.6 B tokens/month than Azure AI Foundry Global Standard" in out
+    assert "this plan serves 67.3 B" in out
