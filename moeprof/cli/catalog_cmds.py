@@ -46,7 +46,8 @@ def models_show(name, as_json):
     click.echo(f"{m.name}  ({m.hf_id or m.source_path})")
     if m.card_total_params:
         click.echo(
-            f"  model card: {fmt_params(m.card_total_params)} total / {fmt_params(m.card_active_params)} active"
+            f"  model card: {fmt_params(m.card_total_params)} total / "
+            f"{fmt_params(m.card_active_params) if m.card_active_params else '-'} active"
         )
     click.echo(f"  derived:    {fmt_params(m.total_params)} total / {fmt_params(m.active_params)} active")
     if m.card_active_excludes:
