@@ -59,6 +59,7 @@ def test_probe_json_summary(tmp_path):
     assert "memory_copy" in d["curves"]
 
 
+@pytest.mark.slow
 def test_bad_values_are_one_line_errors(tmp_path):
     for args in (["probe", "--only", "gemm,warp"], ["probe", "--model", "nosuchmodel"], ["probe", "--budget-s", "-3"],
                  ["validate", "--profile", tmp_path / "missing.json"]):

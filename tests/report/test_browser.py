@@ -3,10 +3,13 @@ request leaves the page, and hostile names render as text. Skips when chromium i
 
 import json
 
+import pytest
+
 from moeprof.report import write_plan_report, write_profile_report
 
 HOSTILE = "<script>alert(1)</script>"
 ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
+pytestmark = pytest.mark.slow  # headless Chromium: seconds per page
 
 
 def _ok(r, plots):
