@@ -127,6 +127,8 @@ def _summary(doc: PlanDocument, band: _Band) -> str:
     if rec:
         est = " (price is an ESTIMATE)" if rec.price_estimate else ""
         out.append(f'<p class="rec">Recommended: {_config_sentence(rec)}.{esc(est)}</p>')
+        for n in rec.notes or []:  # e.g. a recipe no released checkpoint ships
+            out.append(f'<div class="warn">{esc(n)}</div>')
         k = [
             (f"${fmt('usd_per_month', rec.usd_per_month)}", "per month (730 h)"),
             (f"${fmt('usd_per_hour', rec.usd_per_hour)}", "per hour"),

@@ -198,3 +198,11 @@ def test_write_plan_report(tmp_path, plan_doc):
     write_plan_report(plan_doc, p)
     assert p.read_text().startswith("<!DOCTYPE html>")
     assert [x.name for x in tmp_path.iterdir()] == ["r.html"]
+
+
+def test_recommendation_notes_show_in_the_summary(plan_doc):
+    d = copy.deepcopy(plan_doc)
+    d["recommended"]["notes"] = ["no released int4-experts checkpoint of maverick <b>"]
+    text = plan_report_html(d)
+    summary = text.split('<section id="summary">', 1)[1].split("</section>", 1)[0]
+    assert "no released int4-experts checkpoint of maverick &lt;b&gt;" in summary
