@@ -10,23 +10,22 @@ Prints each record's error, then the median and worst |error| by split (fit / va
 vendor. Records of other engines (TensorRT-LLM), offline runs and models that do not load are
 counted as skipped, with the reason.
 
-    python scripts/bench_accuracy.py [--split fit|validation|all] [--rows] [--host-ms X]
+    python scripts/bench_accuracy.py [--split fit|validation|all] [--rows] [--uncalibrated]
 
---host-ms overrides the engine's host time per step (to scan it on the fit split; the shipped
-value is fitted on the fit split only and says so in moeprof/data/engine.json).
+--uncalibrated leaves out the per-GPU serving calibration (fitted on the fit split only by
+scripts/fit_serving.py): the figures before that fit.
 """
 
 from __future__ import annotations
 
 import argparse
-import math
 import statistics
 import sys
 from collections import Counter, defaultdict
-from dataclasses import replace
 from pathlib import Path
 
 from moeprof.catalog.benchmarks import load_records
+from moeprof.catalog.calibration import ServingCalibration
 from moeprof.catalog.engine import load_engine
 from moeprof.catalog.hardware import get_gpu
 from moeprof.catalog.models import load_model
@@ -57,37 +56,44 @@ def mean_length(tokens: int, range_ratio) -> float:
     return tokens * (1.0 + r) / 2.0
 
 
-def predict(rec, host_ms=None):
-    """(predicted metrics dict, None) or (None, reason to skip)."""
+def skip_reason(rec) -> str | None:
+    """Why a record is not one `evaluate` can model, or None."""
     if rec.engine not in ("vllm", "sglang"):
-        return None, f"engine {rec.engine} not modelled"
+        return f"engine {rec.engine} not modelled"
     if "concurrency" not in rec.load and "request_rate_rps" not in rec.load:
-        return None, "not a fixed-concurrency or fixed-rate serving run"
+        return "not a fixed-concurrency or fixed-rate serving run"
     if not rec.input_tokens or not rec.output_tokens:
-        return None, "lengths not published"
+        return "lengths not published"
     if rec.spec_decode:
-        return None, "speculative decoding not modelled"
+        return "speculative decoding not modelled"
     if rec.model not in MODELS:
-        return None, f"model {rec.model} not mapped"
+        return f"model {rec.model} not mapped"
     if rec.gpu not in VENDOR:
-        return None, f"GPU {rec.gpu} not in the catalog"
+        return f"GPU {rec.gpu} not in the catalog"
+    return None
+
+
+def deployment(rec, calibration=None):
+    """(Deployment, mean input tokens, mean output tokens) of a record's run; raises MoeprofError."""
     name, quant = MODELS[rec.model]
-    try:
-        model = load_model(name)
-    except MoeprofError as e:
-        return None, f"model does not load ({str(e)[:60]})"
+    model = load_model(name)
     gpu = get_gpu(rec.gpu)
+    vm, hosts = bare_host(gpu, rec.num_gpus)
+    engine = engine_for(load_engine(), rec.engine, gpu.usable_memory_bytes)
+    ep = rec.tp if (rec.ep or 1) > 1 else 1
+    kv = "fp8" if str(rec.kv_cache_dtype or "").startswith("fp8") else "bf16"
+    dep = Deployment(model, vm, hosts, rec.tp, ep, rec.pp or 1, quant or model.default_quant, kv, engine,
+                     resolve_profile(gpu, None), calibration=calibration)
+    return dep, round(mean_length(rec.input_tokens, rec.range_ratio)), round(mean_length(rec.output_tokens, rec.range_ratio))
+
+
+def predict(rec, calibration=None):
+    """(predicted metrics dict, None) or (None, reason to skip)."""
+    why = skip_reason(rec)
+    if why:
+        return None, why
     try:
-        vm, hosts = bare_host(gpu, rec.num_gpus)
-        engine = engine_for(load_engine(), rec.engine, gpu.usable_memory_bytes)
-        if host_ms is not None:
-            engine = replace(engine, host_overhead_s_per_step=host_ms / 1e3)
-        ep = rec.tp if (rec.ep or 1) > 1 else 1
-        kv = "fp8" if str(rec.kv_cache_dtype or "").startswith("fp8") else "bf16"
-        dep = Deployment(model, vm, hosts, rec.tp, ep, rec.pp or 1, quant or model.default_quant, kv, engine,
-                         resolve_profile(gpu, None))
-        I = round(mean_length(rec.input_tokens, rec.range_ratio))
-        O = round(mean_length(rec.output_tokens, rec.range_ratio))
+        dep, I, O = deployment(rec, calibration)
         load, value = ("concurrency", rec.load["concurrency"]) if "concurrency" in rec.load else ("qps", rec.load["request_rate_rps"])
         row = evaluate(dep, load, [value], I, O)[0]
     except MoeprofError as e:
@@ -113,7 +119,7 @@ def measured(rec) -> dict:
     return out
 
 
-def run(split: str, show_rows: bool, host_ms=None, out=sys.stdout) -> dict:
+def run(split: str, show_rows: bool, uncalibrated: bool = False, out=sys.stdout) -> dict:
     recs = load_records(split=None if split == "all" else split)
     skipped: Counter = Counter()
     errs: dict = defaultdict(list)  # (split, vendor, metric) -> [error %]
@@ -123,7 +129,8 @@ def run(split: str, show_rows: bool, host_ms=None, out=sys.stdout) -> dict:
         if not got:
             skipped["no throughput or TPOT published"] += 1
             continue
-        row, why = predict(rec, host_ms)
+        cal = ServingCalibration(rec.gpu, 1.0, None, "uncalibrated") if uncalibrated else None
+        row, why = predict(rec, cal)
         if row is None:
             skipped[why] += 1
             continue
@@ -157,9 +164,10 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--split", choices=("fit", "validation", "all"), default="all")
     ap.add_argument("--rows", action="store_true", help="print every record")
-    ap.add_argument("--host-ms", type=float, default=None, help="host time per engine step (ms) instead of the engine's")
+    ap.add_argument("--uncalibrated", action="store_true",
+                    help="without moeprof/data/serving_calibration.json: the performance model's step times, the engine's host time")
     a = ap.parse_args(argv)
-    run(a.split, a.rows, a.host_ms)
+    run(a.split, a.rows, a.uncalibrated)
     return 0
 
 

@@ -20,24 +20,20 @@ import json
 import math
 import statistics
 import sys
-from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_accuracy import MODELS, VENDOR, mean_length, measured  # noqa: E402
+from bench_accuracy import deployment, measured, skip_reason  # noqa: E402
 
 from moeprof import serving  # noqa: E402
 from moeprof.catalog.benchmarks import load_records  # noqa: E402
 from moeprof.catalog.calibration import ServingCalibration  # noqa: E402
 from moeprof.catalog.engine import load_engine  # noqa: E402
-from moeprof.catalog.hardware import get_gpu  # noqa: E402
-from moeprof.catalog.models import load_model  # noqa: E402
 from moeprof.errors import MoeprofError  # noqa: E402
-from moeprof.perf import resolve_profile  # noqa: E402
-from moeprof.planner.evaluate import Deployment, bare_host, deployment_costs, engine_for  # noqa: E402
+from moeprof.planner.evaluate import deployment_costs  # noqa: E402
 
 OUT = Path(__file__).resolve().parent.parent / "moeprof" / "data" / "serving_calibration.json"
 SCALES = np.round(np.arange(0.70, 2.501, 0.05), 2)
@@ -46,29 +42,17 @@ HOSTS_MS = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0)
 
 def prepared(rec):
     """(unscaled StepCosts, Workload, concurrency per replica, replicas, gpus, I, O, measured) or None."""
-    if rec.engine not in ("vllm", "sglang") or "concurrency" not in rec.load or rec.spec_decode:
-        return None
-    if rec.model not in MODELS or rec.gpu not in VENDOR or not rec.input_tokens or not rec.output_tokens:
+    if skip_reason(rec) or "concurrency" not in rec.load:
         return None
     got = measured(rec)
     if not got:
         return None
-    name, quant = MODELS[rec.model]
     try:
-        model = load_model(name)
-        gpu = get_gpu(rec.gpu)
-        vm, hosts = bare_host(gpu, rec.num_gpus)
-        engine = engine_for(load_engine(), rec.engine, gpu.usable_memory_bytes)
-        ep = rec.tp if (rec.ep or 1) > 1 else 1
-        kv = "fp8" if str(rec.kv_cache_dtype or "").startswith("fp8") else "bf16"
-        dep = Deployment(model, vm, hosts, rec.tp, ep, rec.pp or 1, quant or model.default_quant, kv, engine,
-                         resolve_profile(gpu, None), calibration=ServingCalibration(rec.gpu, 1.0, 0.0, "unscaled"))
-        I = round(mean_length(rec.input_tokens, rec.range_ratio))
-        O = round(mean_length(rec.output_tokens, rec.range_ratio))
+        dep, I, O = deployment(rec, ServingCalibration(rec.gpu, 1.0, 0.0, "unscaled"))
         c, slots, _ = deployment_costs(dep, I, O)
     except MoeprofError:
         return None
-    w = serving.Workload(np.array([float(I)]), np.array([float(O)]), np.array([float(engine.max_num_batched_tokens)]),
+    w = serving.Workload(np.array([float(I)]), np.array([float(O)]), np.array([float(dep.engine.max_num_batched_tokens)]),
                          np.array([slots]))
     return c, w, rec.load["concurrency"] / dep.replicas, dep.replicas, dep.gpus, I, O, got
 

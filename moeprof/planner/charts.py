@@ -22,11 +22,6 @@ from .serve import workload
 from .targets import Targets
 
 
-def config_label(r: PlanRow, short: bool = False) -> str:
-    base = f"tp{r.tp} ep{r.ep} pp{r.pp} {r.quant}/KV {r.kv_dtype}"
-    return f"{r.sku} {base}" if short else f"{r.vms}x {r.sku} {base} x{r.replicas} b{r.max_batch}"
-
-
 def top_configs(recommended, alternatives, closest, per_sku: list[SkuBest], n: int = 4) -> list[tuple[str, PlanRow]]:
     """(tag, row): the recommendation, the next alternatives (distinct layouts), then the best
     row of each SKU not shown yet; the closest misses when nothing is feasible."""
@@ -96,7 +91,7 @@ def kv_curves(model, vms, rows: dict[str, PlanRow], target_context: int, engine)
         budget = max(m.kv_budget_bytes_per_gpu, 0.0)
         seqs = np.floor(budget / np.maximum(seq, 1e-9))
         max_ctx = min(max_context_for_budget(model, per_kind, budget, engine.kv_capped_kinds), model.max_position_embeddings)
-        out.append(KvCurve(sku, config_label(r, short=True), [int(c) for c in grid], (seq / GiB).tolist(),
+        out.append(KvCurve(sku, r.label(short=True), [int(c) for c in grid], (seq / GiB).tolist(),
                            seqs.tolist(), budget / GiB, int(max_ctx)))
     return out
 

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ..catalog.quant import load_recipes
-from .document import LAYOUT_KEYS, RANKING_RULE, ROW_FIELDS, PlanRow, Rejection, SkuBest
+from .document import LAYOUT_KEYS, ROW_FIELDS, PlanRow, Rejection, SkuBest
 from .targets import Targets
 
 

@@ -5,7 +5,7 @@ CSV, and its label and number format in the report's tables; the typed rows buil
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass
 
 from ..errors import ConfigError
 from . import bounds
@@ -126,6 +126,11 @@ class PlanRow:
 
     def layout(self) -> tuple:
         return tuple(getattr(self, k) for k in LAYOUT_KEYS)
+
+    def label(self, short: bool = False) -> str:
+        """The configuration in one line: SKU and layout (short), or with VMs, replicas and max batch."""
+        base = f"tp{self.tp} ep{self.ep} pp{self.pp} {self.quant}/KV {self.kv_dtype}"
+        return f"{self.sku} {base}" if short else f"{self.vms}x {self.sku} {base} x{self.replicas} b{self.max_batch}"
 
     def key(self) -> tuple:
         """The configuration: its layout, max batch and replica count."""

@@ -41,11 +41,6 @@ def best_per_sku(doc: PlanDocument) -> dict[str, PlanRow]:
     return {s.sku: s.row for s in doc.per_sku if s.row is not None}
 
 
-def config_label(r: PlanRow, short: bool = False) -> str:
-    base = f"tp{r.tp} ep{r.ep} pp{r.pp} {r.quant}/KV {r.kv_dtype}"
-    return f"{r.sku} {base}" if short else f"{r.vms}x {r.sku} {base} x{r.replicas} b{r.max_batch}"
-
-
 def pareto_front(xs, ys) -> list[int]:
     """Indices of points no other point beats on both x and y (lower is better), by x."""
     order = sorted(range(len(xs)), key=lambda i: (xs[i], ys[i]))

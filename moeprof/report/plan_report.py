@@ -147,7 +147,7 @@ def _summary(doc: PlanDocument, band: _Band) -> str:
         out.append(f"<p><b>Ranking</b>: {esc(RANKING_RULE)}.</p>")
     else:
         out.append('<p class="bad">No configuration meets the targets. The closest configurations and what they miss:</p>')
-        rows = [[D.config_label(c), "; ".join(c.misses or [])] for c in doc.closest]
+        rows = [[c.label(), "; ".join(c.misses or [])] for c in doc.closest]
         out.append(table(["configuration", "misses"], rows) if rows else "<p>None fits in memory.</p>")
     srcs = doc.sources.get("targets") or {}
     rows = [
@@ -237,7 +237,7 @@ def _latency(page: Page, doc: PlanDocument, band: _Band) -> str:
     inp = doc.inputs
     fig = F.latency_figure(s, inp.ttft_ms, inp.tpot_ms, rec.running_batch, inp.percentile, band.pct)
     cap = (
-        f"{esc(D.config_label(rec))}: load rising from idle to 98.5 % of saturation (Poisson arrivals, continuous "
+        f"{esc(rec.label())}: load rising from idle to 98.5 % of saturation (Poisson arrivals, continuous "
         f"batching, max batch {esc(rec.max_batch)}); prefill of one {inp.input_tokens:,}-token prompt "
         f"{s.prefill_ms:,.1f} ms. Green dashed: the running batch at the target QPS. "
         + _latency_caption(doc, [rec], [rec.sku], band)

@@ -1,8 +1,8 @@
 """Tables for machine readers (CSV) and for the HTML report, with units in every column name.
 
 Planner rows already name most units (ttft_ms, usd_per_hour, weights_bytes_per_gpu); the few
-that do not get one here (qps_capacity -> qps_capacity_req_per_s), so a CSV column is never a
-bare number of unknown unit.
+that do not get one from the row schema (qps_capacity -> qps_capacity_req_per_s), so a CSV
+column is never a bare number of unknown unit.
 """
 
 from __future__ import annotations
@@ -12,49 +12,12 @@ import io
 import json
 import math
 
-# Row field -> CSV column name carrying its unit (fields not listed keep their name).
-UNIT_COLUMNS = {
-    "qps": "qps_req_per_s",
-    "qps_capacity": "qps_capacity_req_per_s",
-    "utilization": "utilization_fraction",
-    "running_batch": "running_batch_seqs",
-    "max_batch": "max_batch_seqs",
-    "vms": "vm_count",
-    "gpus": "gpu_count",
-    "replicas": "replica_count",
-    "percentile": "percentile_pct",
-    "routing_skew": "routing_skew_zipf_exponent",
-    "max_vms": "max_vm_count",
-}
+from ..planner.schema import EXTRA_UNIT_COLUMNS, ROW_SCHEMA
 
-# Row field -> (HTML column label, number format) for the report's tables.
-LABELS = {
-    "sku": ("VM SKU", None),
-    "gpu": ("GPU", None),
-    "vms": ("VMs", "{:,.0f}"),
-    "gpus": ("GPUs", "{:,.0f}"),
-    "tp": ("TP", "{:.0f}"),
-    "ep": ("EP", "{:.0f}"),
-    "pp": ("PP", "{:.0f}"),
-    "replicas": ("replicas", "{:,.0f}"),
-    "quant": ("quantization", None),
-    "kv_dtype": ("KV dtype", None),
-    "max_batch": ("max batch (seqs)", "{:,.0f}"),
-    "max_context_tokens": ("max context (tokens)", "{:,.0f}"),
-    "ttft_ms": ("TTFT (ms)", "{:,.0f}"),
-    "tpot_ms": ("TPOT (ms)", "{:,.1f}"),
-    "tokens_per_s": ("tokens/s", "{:,.0f}"),
-    "output_tokens_per_s": ("output tokens/s", "{:,.0f}"),
-    "qps_capacity": ("capacity (req/s)", "{:,.2f}"),
-    "running_batch": ("running batch (seqs)", "{:,.1f}"),
-    "utilization": ("utilisation (%)", "{:.0%}"),
-    "usd_per_hour": ("$/h", "{:,.2f}"),
-    "usd_per_month": ("$/month", "{:,.0f}"),
-    "usd_per_million_tokens": ("$/M tokens", "{:,.3f}"),
-    "usd_per_million_input_tokens": ("$/M input tokens", "{:,.3f}"),
-    "usd_per_million_output_tokens": ("$/M output tokens", "{:,.3f}"),
-    "joules_per_token": ("J/output token", "{:,.2f}"),
-}
+# The plan row schema (planner.schema) says each field's CSV column and report label / format;
+# a few input fields outside the rows add their unit-carrying column names.
+UNIT_COLUMNS = {f.name: f.column for f in ROW_SCHEMA if f.csv_name} | EXTRA_UNIT_COLUMNS
+LABELS = {f.name: (f.label, f.fmt) for f in ROW_SCHEMA}
 
 
 def unit_column(name: str) -> str:
