@@ -67,7 +67,7 @@ def memory_bars(model, vms, tagged: list[tuple[str, PlanRow]], engine) -> tuple[
         parts["KV cache"] = max(m.kv_budget_bytes_per_gpu, 0.0) / GiB
         parts[f"reserved (1 - gpu_memory_utilization {engine.gpu_memory_utilization:g})"] = (
             m.usable_memory_bytes_per_gpu - m.budget_bytes_per_gpu) / GiB
-        label = [f"{tag}: {r.sku}", f"tp{r.tp} ep{r.ep} pp{r.pp} b{r.max_batch}", f"{r.quant} / KV {r.kv_dtype}"]
+        label = [tag, r.sku, f"tp{r.tp} ep{r.ep} pp{r.pp} b{r.max_batch}", r.quant, f"KV {r.kv_dtype}"]  # short lines: no overlap at 900 px
         bars.append(MemoryBar(label, list(r.key()), parts, m.usable_memory_bytes_per_gpu / GiB))
         info = m.engine
     return bars, info

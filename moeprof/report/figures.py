@@ -54,7 +54,7 @@ def _row_data(r: PlanRow) -> list:
 # Plan report
 # ---------------------------------------------------------------------------------------
 def pareto_figure(rows: list[PlanRow], recommended: PlanRow | None, ttft_target_ms: float, tpot_target_ms: float,
-                  colors: dict[str, str]) -> go.Figure:
+                  colors: dict[str, str], percentile: float = 99.0) -> go.Figure:
     """$/month vs TTFT and vs TPOT at the target QPS, one colour per SKU, Pareto front dashed."""
     fig = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.06,
                         subplot_titles=("cost vs TTFT", "cost vs TPOT"))
@@ -88,9 +88,9 @@ def pareto_figure(rows: list[PlanRow], recommended: PlanRow | None, ttft_target_
         fig.add_vline(x=target, line=dict(color="#b33", dash="dot", width=1), row=1, col=col,
                       annotation_text=f"target {target:g} ms", annotation_position="top left",
                       annotation_font=dict(size=10, color="#b33"))
-    fig.update_xaxes(title_text="TTFT at target QPS, p-percentile (ms)", type="log", row=1, col=1)
+    fig.update_xaxes(title_text=f"TTFT at target QPS, p{percentile:g} (ms)", type="log", dtick=1, row=1, col=1)
     fig.update_xaxes(title_text="TPOT at target QPS (ms)", row=1, col=2)
-    fig.update_yaxes(title_text="cost at target QPS ($/month, 730 h)", type="log", row=1, col=1)
+    fig.update_yaxes(title_text="cost at target QPS ($/month, 730 h)", type="log", dtick=1, row=1, col=1)
     return _base(fig, 500)
 
 
@@ -117,9 +117,9 @@ def memory_figure(bars: list[MemoryBar]) -> go.Figure:
     ))
     fig.update_layout(barmode="stack", bargap=0.35)
     fig.update_yaxes(title_text="memory per GPU (GiB)")
-    fig.update_xaxes(title_text="configuration (heaviest GPU of a replica)", tickangle=0)
-    fig = _base(fig, 560)
-    fig.update_layout(legend=dict(y=-0.28))
+    fig.update_xaxes(title_text="configuration (heaviest GPU of a replica)", tickangle=0, tickfont=dict(size=10))
+    fig = _base(fig, 600)
+    fig.update_layout(legend=dict(y=-0.42), margin=dict(b=40))
     return fig
 
 
@@ -157,12 +157,14 @@ def kv_context_figure(curves: list[KvCurve], model_max: int, target_context: int
             line=dict(color=col), hovertemplate=name + "<br>context %{x:,} tokens<br>%{y:,.0f} sequences<extra></extra>",
         ), row=1, col=2)
     for col in (1, 2):
+        fig.add_vline(x=model_max, line=dict(color="#666", dash="dash", width=1), row=1, col=col,
+                      annotation_text="model maximum", annotation_font=dict(size=10, color="#666"), annotation_position="bottom left")
         fig.add_vline(x=target_context, line=dict(color="#b33", dash="dot", width=1), row=1, col=col,
                       annotation_text=f"target {target_context:,}", annotation_font=dict(size=10, color="#b33"),
                       annotation_position="top left")
-    fig.update_xaxes(type="log", title_text=f"context length (tokens, up to the model maximum {model_max:,})")
-    fig.update_yaxes(type="log", title_text="KV cache per sequence per GPU (GiB)", row=1, col=1)
-    fig.update_yaxes(type="log", title_text="max concurrent sequences per replica (seqs)", row=1, col=2)
+    fig.update_xaxes(type="log", dtick=1, title_text="context length (tokens)")
+    fig.update_yaxes(type="log", dtick=1, title_text="KV per sequence per GPU (GiB)", row=1, col=1)
+    fig.update_yaxes(type="log", dtick=1, title_text="sequences per replica (seqs)", row=1, col=2)
     return _base(fig, 480)
 
 
@@ -198,8 +200,8 @@ def latency_figure(s: LatencySweep, ttft_target_ms: float, tpot_target_ms: float
     if operating_batch:
         for col in (1, 2, 3):
             fig.add_vline(x=operating_batch, line=dict(color="#2ca02c", dash="dash", width=1), row=1, col=col)
-    fig.update_xaxes(title_text="running batch per replica (seqs)", type="log")
-    fig.update_yaxes(title_text="TTFT (ms)", type="log", row=1, col=1)
+    fig.update_xaxes(title_text="running batch per replica (seqs)", type="log", dtick=1)
+    fig.update_yaxes(title_text="TTFT (ms)", type="log", dtick=1, row=1, col=1)
     fig.update_yaxes(title_text="TPOT (ms)", row=1, col=2)
     fig.update_yaxes(title_text="output tokens/s (deployment)", row=1, col=3)
     return _base(fig, 440)
@@ -226,8 +228,8 @@ def validation_figure(points: list[ValidationPoints]) -> go.Figure:
         for f, nm in ((1.2, "+20 %"), (0.8, "-20 %")):
             fig.add_trace(go.Scatter(x=xs, y=[v * f for v in xs], mode="lines", name=nm, showlegend=nm == "+20 %",
                                      legendgroup="band", line=dict(color="#999", dash="dot", width=1)))
-    fig.update_xaxes(type="log", title_text="measured (unit in the series name)")
-    fig.update_yaxes(type="log", title_text="predicted by moeprof (same unit)")
+    fig.update_xaxes(type="log", dtick=1, title_text="measured (unit in the series name)")
+    fig.update_yaxes(type="log", dtick=1, title_text="predicted by moeprof (same unit)")
     return _base(fig, 460)
 
 
@@ -239,8 +241,8 @@ def curve_figure(name: str, x, y, x_label: str, y_label: str) -> go.Figure:
         x=list(x), y=list(y), mode="lines+markers", name=T(name),
         hovertemplate=T(x_label) + " %{x:.4g}<br>" + T(y_label) + " %{y:.4g}<extra></extra>",
     ))
-    fig.update_xaxes(type="log", title_text=T(x_label))
-    fig.update_yaxes(type="log", title_text=T(y_label))
+    fig.update_xaxes(type="log", dtick=1, title_text=T(x_label))
+    fig.update_yaxes(type="log", dtick=1, title_text=T(y_label))
     return _base(fig, 360, name)
 
 

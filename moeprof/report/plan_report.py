@@ -178,7 +178,7 @@ def _pareto(page: Page, doc: PlanDocument, colors, band: _Band) -> str:
         return not_available("cost vs latency chart", "no feasible configuration")
     inp = doc.inputs
     skus = list(dict.fromkeys(r.sku for r in rows))
-    fig = F.pareto_figure(rows, doc.recommended, inp.ttft_ms, inp.tpot_ms, colors)
+    fig = F.pareto_figure(rows, doc.recommended, inp.ttft_ms, inp.tpot_ms, colors, inp.percentile)
     which = ("the cheapest row of every feasible (SKU, TP, EP, PP, quantization, KV dtype, max batch)" if doc.feasible
              else "the recommendation and its alternatives (the plan lists no other feasible rows)")
     cap = (
@@ -193,7 +193,7 @@ def _memory(page: Page, doc: PlanDocument) -> str:
     bars, engine = doc.charts.memory, doc.charts.engine
     if not bars:
         return not_available("memory chart", doc.charts.unavailable.get("memory", "no configuration in the plan"))
-    skus = list(dict.fromkeys(b.label[0].split(": ", 1)[-1] for b in bars))
+    skus = list(dict.fromkeys(b.row_key[0] for b in bars))  # row_key starts with the SKU (PlanRow.key)
     gpu_src = []
     for s in skus:
         src = (doc.sources.get(s) or {}).get("gpu") or {}
