@@ -21,7 +21,9 @@ from ..report.tables import rows_to_csv
 from ..planner.bounds import MAX_VMS
 from ..planner.breakeven import stays_pick_below
 from ..planner.build_or_buy import break_even_tokens_per_month, tokens_per_month
+from ..planner.traffic_file import read_traffic
 from .common import BoundedFloat, BoundedInt, emit_json, parse_prices
+from .traffic_out import add_traffic, print_traffic
 
 _D = target_defaults()
 
@@ -109,8 +111,11 @@ def _fmt_row(r: PlanRow) -> str:
 @click.command()
 @target_options
 @click.option("--report", "report_path", type=click.Path(dir_okay=False), default=None, help="Also write a self-contained HTML report here.")
+@click.option("--traffic", "traffic_path", type=click.Path(dir_okay=False), default=None, help="QPS per hour over a day or week (CSV `hour,qps` or JSON {\"qps_per_hour\": [...]}): units per hour of the pick, static vs autoscaled vs reserved + pay-as-you-go cost.")
+@click.option("--min-units", type=BoundedInt(0, 10**6), default=1, show_default=True, help="Fewest autoscaling units running in any hour (with --traffic).")
 def plan(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms, percentile, skus, quants,
-         kv_dtypes, max_vms, routing_skew, prices, vm_file, pricing, region, profile_paths, as_json, as_csv, report_path):
+         kv_dtypes, max_vms, routing_skew, prices, vm_file, pricing, region, profile_paths, as_json, as_csv, report_path,
+         traffic_path, min_units):
     """Recommend the cheapest deployment meeting the context, QPS and latency targets.
 
     Searches VM SKU x VM count x TP x EP x PP x replicas x quantization x KV dtype x max batch,
@@ -118,8 +123,11 @@ def plan(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms
     Exit 1 when nothing meets the targets (the closest configurations are printed)."""
     if report_path:
         check_output_target(report_path, "report")  # before the search, not after it
+    traffic = read_traffic(traffic_path) if traffic_path else None  # a bad file fails before the search
     model, doc, wall_s = _run(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms, percentile,
                               skus, quants, kv_dtypes, max_vms, routing_skew, prices, vm_file, pricing, region, profile_paths)
+    if traffic is not None:
+        add_traffic(doc, traffic, min_units, vm_file, prices, pricing, region, _csv(skus))
     if report_path:
         from ..report import write_plan_report
 
@@ -136,6 +144,8 @@ def plan(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms
         click.echo(rows_to_csv(rows), nl=False)
     else:
         _print_plan(model, doc, wall_s)
+        if doc.traffic is not None:
+            print_traffic(doc.traffic)
     if doc.recommended is None:
         if as_json:
             click.echo("moeprof: error: no configuration meets the targets (closest in 'closest')", err=True)

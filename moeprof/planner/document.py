@@ -31,6 +31,7 @@ from .schema import (  # noqa: F401 - the row types are part of the document's i
     Rejection,
     SkuBest,
 )
+from .traffic_doc import TrafficOption, TrafficPlan  # noqa: F401 - part of the document's interface
 
 SCHEMA = "moeprof.plan"
 SCHEMA_VERSION = 2  # 1: the untyped plan JSON of moeprof 0.1 (no "schema" key)
@@ -198,9 +199,10 @@ class PlanDocument:
     sources: dict
     per_sku: list[SkuBest] = field(default_factory=list)
     charts: Charts = field(default_factory=Charts)
+    traffic: TrafficPlan | None = None  # `plan --traffic FILE` only (planner.traffic)
 
     def to_json(self) -> dict:
-        return {
+        out = {
             "schema": SCHEMA,
             "schema_version": SCHEMA_VERSION,
             "inputs": self.inputs.to_json(),
@@ -216,6 +218,9 @@ class PlanDocument:
             "per_sku": [s.to_json() for s in self.per_sku],
             "charts": self.charts.to_json(),
         }
+        if self.traffic is not None:  # additive: a plan without traffic is written as before
+            out["traffic"] = self.traffic.to_json()
+        return out
 
     @classmethod
     def from_json(cls, doc, path="<plan>") -> "PlanDocument":
@@ -268,6 +273,7 @@ class PlanDocument:
             sources=doc.get("sources") or {},
             per_sku=[SkuBest.from_json(s, path, f"per_sku[{i}]") for i, s in enumerate(per_sku)],
             charts=Charts.from_json(doc.get("charts"), path),
+            traffic=TrafficPlan.from_json(doc["traffic"], path) if doc.get("traffic") is not None else None,
         )
 
 

@@ -3,7 +3,8 @@ numbers come from the document (PlanDocument.charts).
 
 Sections: summary (recommendation, inputs with their sources, warnings), cost vs latency of
 every feasible configuration, memory per GPU of the top configurations, KV cache and max batch
-vs context per SKU, latency and throughput vs batch of the recommendation, the per-SKU
+vs context per SKU, latency and throughput vs batch of the recommendation, the traffic plan
+(with `plan --traffic`: units per hour and the cost of each way to buy them), the per-SKU
 procurement table, rejected configurations by reason, predicted vs measured (when a
 validation is given), and the sources of every number.
 """
@@ -17,6 +18,7 @@ from . import plan_data as D
 from ..planner.document import RANKING_RULE, PlanDocument, PlanRow
 from .html import Page, esc, not_available, table
 from .tables import fmt, label
+from .traffic_section import traffic_section
 
 
 @dataclass
@@ -68,6 +70,8 @@ def build_plan_page(doc: PlanDocument, validation=None) -> Page:
     page.add("memory", "Memory per GPU of the top configurations", _memory(page, doc))
     page.add("kv", "KV cache and max batch vs context length", _kv(page, doc, colors))
     page.add("latency", "Latency and throughput vs batch (recommended configuration)", _latency(page, doc, band))
+    if doc.traffic is not None:
+        page.add("traffic", "Traffic over the period: autoscaled vs static vs reserved", traffic_section(page, doc.traffic))
     page.add("procurement", "Procurement: the best configuration of each VM SKU", _procurement(doc, skus))
     page.add("rejected", "Rejected configurations", _rejected(doc))
     if validation is not None:
