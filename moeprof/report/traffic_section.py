@@ -31,15 +31,21 @@ def traffic_figure(t) -> go.Figure:
     if b:
         fig.add_trace(go.Bar(x=hours, y=reserved, name=T(f"reserved units ({best.name.split(' ')[0]})"),
                              marker_color="#1f3a5f", hovertemplate="hour %{x}<br>%{y} reserved unit(s)<extra></extra>"))
-    fig.add_trace(go.Bar(x=hours, y=payg, name="pay-as-you-go units", marker_color="#8fb3d9",
-                         hovertemplate="hour %{x}<br>%{y} pay-as-you-go unit(s)<extra></extra>"))
+    if any(payg) or not b:
+        fig.add_trace(go.Bar(x=hours, y=payg, name="pay-as-you-go units", marker_color="#8fb3d9",
+                             hovertemplate="hour %{x}<br>%{y} pay-as-you-go unit(s)<extra></extra>"))
     fig.add_trace(go.Scatter(x=hours, y=t.qps_per_hour, mode="lines", name="traffic (req/s)",
                              line=dict(color="#d62728", width=1.5), hovertemplate="hour %{x}<br>%{y:.2f} req/s<extra></extra>"),
                   secondary_y=True)
     fig.update_layout(barmode="stack", bargap=0.05)
     fig.update_xaxes(title_text="hour of the profile (h)", dtick=24 if t.hours > 48 else 6)
-    fig.update_yaxes(title_text="units running (count)", rangemode="tozero", secondary_y=False)
-    fig.update_yaxes(title_text="traffic (req/s)", rangemode="tozero", showgrid=False, secondary_y=True)
+    top = max(t.peak_units, 1)
+    fig.update_yaxes(title_text="units running (count)", range=[0, top * 1.08], dtick=max(1, -(-top // 6)),
+                     tickformat=",d", secondary_y=False)  # whole units
+    # the right axis at the units' capacity: a unit on the left is its req/s on the right, so the
+    # line stays under the top of the bars wherever the units cover the traffic
+    fig.update_yaxes(title_text="traffic (req/s)", range=[0, top * 1.08 * t.unit_qps_capacity], tickmode="auto",
+                     nticks=7, showgrid=False, secondary_y=True)
     fig = _base(fig, 420)
     fig.update_layout(margin=dict(l=70, r=70, t=30, b=60), legend=dict(y=-0.25))
     return fig
@@ -63,8 +69,10 @@ def traffic_section(page: Page, t) -> str:
     prices = "; ".join(f"{k} ${v:,.2f} per unit-hour ({t.price_sources.get(k, 'source not stated')})"
                        for k, v in t.usd_per_unit_hour.items())
     cap = (f"Bars: units running each hour under the cheapest option ({esc(t.cheapest.name)}), its reserved base "
-           f"dark; line: the traffic file's req/s. <b>Source</b>: the traffic file; the unit's capacity from the "
-           f"moeprof serving model at the plan's targets. <b>Prices</b>: {esc(prices)}.")
+           f"dark; line: the traffic file's req/s, on an axis where one unit is its {esc(f'{t.unit_qps_capacity:.2f}')} "
+           "req/s (the line stays under the top of the bars while the units cover the traffic). <b>Source</b>: the "
+           "traffic file; the unit's capacity from the moeprof serving model"
+           f" at the plan's targets. <b>Prices</b>: {esc(prices)}.")
     out.append(page.figure(traffic_figure(t), cap))
     rows = []
     for o in t.options:
