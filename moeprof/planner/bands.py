@@ -44,8 +44,15 @@ def _edges(gpus: pd.Series, bands: dict[str, ErrorBand], metric: str) -> tuple[n
     """(1 + lo, 1 + hi) of `metric` for each row's GPU (1, 1 where its band lacks the metric)."""
     lo = {g: 1.0 + (b.band(metric).lo if b.band(metric) else 0.0) for g, b in bands.items()}
     hi = {g: 1.0 + (b.band(metric).hi if b.band(metric) else 0.0) for g, b in bands.items()}
-    keys = gpus.astype(str)
-    return keys.map(lo).fillna(1.0).to_numpy(dtype=float), keys.map(hi).fillna(1.0).to_numpy(dtype=float)
+    return _per_row(gpus, lo, 1.0), _per_row(gpus, hi, 1.0)
+
+
+def _per_row(col: pd.Series, values: dict, missing) -> np.ndarray:
+    """values[key] for each row's key: mapped once per distinct key (the columns are categorical)."""
+    keys, codes = np.unique(col.astype(object).to_numpy(), return_inverse=True) if not isinstance(
+        col.dtype, pd.CategoricalDtype) else (np.asarray(col.cat.categories, dtype=object), col.cat.codes.to_numpy())
+    table = np.array([values.get(str(k), missing) for k in keys] + [missing], dtype=float)
+    return table[np.where(np.asarray(codes) < 0, len(keys), codes)]
 
 
 def replicas_for(qps: float, capacity_per_replica: np.ndarray) -> np.ndarray:
@@ -71,7 +78,7 @@ def add_bands(rows: pd.DataFrame, vms: dict, bands: dict[str, ErrorBand], target
     rows["headroom"] = cap * lo / targets.qps - 1.0
 
     per_replica = cap / np.maximum(rows.replicas.to_numpy(dtype=float), 1.0)
-    gpv = rows.sku.astype(str).map({k: v.gpus_per_vm for k, v in vms.items()}).to_numpy(dtype=int)
+    gpv = _per_row(rows.sku, {k: v.gpus_per_vm for k, v in vms.items()}, 0).astype(int)
     gpr = rows.gpus_per_replica.to_numpy(dtype=int)
     per_vm = np.where(gpr <= gpv, gpv // np.maximum(gpr, 1), 0)
     vpr = rows.vms_per_replica.to_numpy(dtype=int)
@@ -87,3 +94,24 @@ def add_bands(rows: pd.DataFrame, vms: dict, bands: dict[str, ErrorBand], target
 def band_sources(bands: dict[str, ErrorBand]) -> dict:
     """The plan's record of each GPU's band (catalog.error_band's JSON form, with its source)."""
     return {g: b.to_json() for g, b in bands.items()}
+
+
+# `moeprof evaluate`'s figures (planner.evaluate) and the band metric of each.
+EVALUATE_METRICS = {
+    **{f"{s}_ttft_ms": "ttft_ms" for s in ("mean", "median", "p99")},
+    **{f"{s}_{m}_ms": "tpot_ms" for s in ("mean", "median", "p99") for m in ("tpot", "itl")},
+    **{k: "throughput" for k in ("request_throughput", "output_throughput", "total_token_throughput",
+                                 "output_throughput_per_gpu", "total_token_throughput_per_gpu")},
+}
+
+
+def evaluate_bands(row: dict, band: ErrorBand) -> dict[str, list[float] | None]:
+    """{figure: [low, high]} of one `evaluate` row; tokens/s per user is 1000 / TPOT, so its band is
+    the TPOT band inverted. None where the figure is not (saturated)."""
+    out: dict[str, list[float] | None] = {}
+    for key, metric in EVALUATE_METRICS.items():
+        v = row.get(key)
+        out[key] = list(band.bounds(metric, v)) if v is not None and np.isfinite(v) else None
+    t = out.get("median_tpot_ms")
+    out["tokens_per_s_per_user"] = [1000.0 / t[1], 1000.0 / t[0]] if t and row.get("tokens_per_s_per_user") and t[0] > 0 else None
+    return out
