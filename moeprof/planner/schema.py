@@ -52,7 +52,7 @@ ROW_SCHEMA: tuple[FieldSpec, ...] = (
     FieldSpec("qps_capacity_high", float, "req/s", "capacity, optimistic edge (req/s)", "{:,.2f}", "qps_capacity_high_req_per_s"),
     FieldSpec("vms_low", int, "VMs", "VMs for the QPS, optimistic edge", "{:,.0f}", "vm_count_low"),
     FieldSpec("vms_high", int, "VMs", "VMs for the QPS, pessimistic edge", "{:,.0f}", "vm_count_high"),
-    FieldSpec("headroom", float, "fraction", "headroom at the pessimistic edge (%)", "{:.0%}", "headroom_fraction"),
+    FieldSpec("headroom", float, "fraction", "headroom at the pessimistic edge (%)", "{:+.0%}", "headroom_fraction"),
     FieldSpec("running_batch", float, "sequences", "running batch (seqs)", "{:,.1f}", "running_batch_seqs"),
     FieldSpec("utilization", float, "fraction", "utilisation (%)", "{:.0%}", "utilization_fraction"),
     FieldSpec("usd_per_hour", float, "USD/h", "$/h", "{:,.2f}"),
