@@ -37,7 +37,8 @@ class _Band:
             return (f"+-{self.pct:.0f} % (90th percentile of |predicted - measured| over {self.n} `moeprof validate` "
                     f"cases, shaded on the latency chart{note})")
         if self.plan_text:
-            return self.plan_text
+            return (f"{self.plan_text}; a measured comparison can be added with "
+                    "`moeprof report PLAN.json --validation FILE`")
         return ("not quantified: no `moeprof validate` comparison was given for this plan, so the prediction error is "
                 "unknown (add one with `moeprof report PLAN.json --validation FILE`)")
 
