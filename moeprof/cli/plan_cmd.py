@@ -273,7 +273,8 @@ def compare(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot
                          skus, quants, kv_dtypes, max_vms, routing_skew, prices, vm_file, pricing, region, profile_paths)
     rows = compare_rows(doc)
     if as_json:
-        emit_json({"inputs": doc.inputs.to_json(), "rows": rows, "warnings": doc.warnings})
+        emit_json({"inputs": doc.inputs.to_json(), "rows": rows, "warnings": doc.warnings,
+                   "error_band": doc.sources.get("error_band", {})})
         return
     if as_csv:
         click.echo(rows_to_csv(rows), nl=False)

@@ -123,6 +123,8 @@ def test_plan_text_shows_ranges_and_headroom(cli):
     row = next(line for line in table.splitlines() if line.startswith("nd-h200-v5"))
     assert row.count("(") == 2 and "%" in row  # TPOT and capacity ranges, the headroom
     assert "required >= +10%" in table
+    d = json.loads(cli("compare", "--model", "maverick", "--sku", "nd-h200-v5", "--quant", "fp8", "--json", check_rc=0).stdout)
+    assert d["rows"][0]["qps_capacity_low"] < d["rows"][0]["qps_capacity"] and "h200-sxm-141gb" in d["error_band"]
 
 
 def test_evaluate_json_bands(cli):
