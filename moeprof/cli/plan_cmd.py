@@ -223,10 +223,16 @@ def _print_plan(model, doc: PlanDocument, wall_s: float):
         echo(f"  headroom    {_headroom_text(r, t)}")
         if r.vms_low is not None and r.vms_high is not None:
             echo(f"  VMs         {r.vms_low}-{r.vms_high} for {t.qps:g} req/s across the error band (optimistic - pessimistic "
-                 f"capacity); {r.vms} with the headroom")
+                 f"capacity); the plan takes {r.vms}")
         band = (doc.sources.get("error_band") or {}).get(r.gpu)
         if band:
             echo(f"  error band  {band.get('source', '')}")
+        over = [f"{n} {v:.{d}f} ms > {goal:g} ms" for n, v, goal, d in (("TTFT", r.ttft_high_ms, t.ttft_ms, 0),
+                                                                       ("TPOT", r.tpot_high_ms, t.tpot_ms, 1))
+                if v is not None and v > goal]
+        if over:
+            echo(f"              at the band's high edge {', '.join(over)}: the latency targets are checked at the "
+                 "predicted values, the capacity at the pessimistic edge")
         echo(
             f"  memory      {r.weights_bytes_per_gpu / GiB:.1f} GiB weights + {r.overhead_bytes_per_gpu / GiB:.1f} GiB engine "
             f"+ {r.kv_budget_bytes_per_gpu / GiB:.1f} GiB KV per GPU; max context {r.max_context_tokens:,} tokens"
@@ -280,23 +286,23 @@ def compare(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot
         click.echo(rows_to_csv(rows), nl=False)
         return
     click.echo(
-        f"{'sku':<14}{'config':<44}{'$/h':>9}{'$/month':>11}{'$/M out':>9}{'TTFT ms':>9}{'TPOT ms':>20}{'capacity req/s':>22}"
+        f"{'sku':<14}{'config':<44}{'$/h':>9}{'$/month':>11}{'$/M out':>9}{'TTFT ms':>18}{'TPOT ms':>20}{'capacity req/s':>22}"
         f"{'headroom':>10}{'J/tok':>7}  note"
     )
     for s in doc.per_sku:
         r = s.row
         if r is None:
-            click.echo(f"{s.sku:<14}{'-':<44}{'':>9}{'':>11}{'':>9}{'':>9}{'':>20}{'':>22}{'':>10}{'':>7}  {s.reason}")
+            click.echo(f"{s.sku:<14}{'-':<44}{'':>9}{'':>11}{'':>9}{'':>18}{'':>20}{'':>22}{'':>10}{'':>7}  {s.reason}")
             continue
         cfg = f"{r.vms} VM, tp{r.tp} ep{r.ep} pp{r.pp} x{r.replicas}, {r.quant}/{r.kv_dtype}"
         click.echo(
             f"{r.sku:<14}{cfg:<44}{r.usd_per_hour:>9.2f}{r.usd_per_month:>11,.0f}{r.usd_per_million_output_tokens:>9.3f}"
-            f"{r.ttft_ms:>9.0f}{f'{r.tpot_ms:.1f}' + band_text(r.tpot_low_ms, r.tpot_high_ms, '.1f'):>20}"
+            f"{f'{r.ttft_ms:.0f}' + band_text(r.ttft_low_ms, r.ttft_high_ms, '.0f'):>18}{f'{r.tpot_ms:.1f}' + band_text(r.tpot_low_ms, r.tpot_high_ms, '.1f'):>20}"
             f"{f'{r.qps_capacity:.1f}' + band_text(r.qps_capacity_low, r.qps_capacity_high, '.1f'):>22}"
             f"{'-' if r.headroom is None else format(r.headroom, '+.0%'):>10}"
             f"{r.joules_per_token:>7.2f}  {'price ESTIMATE' if r.price_estimate else ''}"
         )
-    click.echo(f"TPOT and capacity: predicted (error band: 10th-90th percentile of the calibration's residuals); headroom "
+    click.echo(f"TTFT, TPOT and capacity: predicted (error band: 10th-90th percentile of the calibration's residuals); headroom "
                f"at the band's pessimistic edge, required >= {doc.inputs.headroom:+.0%}")
     for w in doc.warnings:
         click.echo(f"note: {w}")
