@@ -109,7 +109,7 @@ def main(argv=None) -> int:
     for gpu in sorted(doc.get("gpus", {})):
         if gpu not in models:
             continue
-        b = band_json(res, [gpu], f"{gpu} ({', '.join(sorted(models[gpu]))})")
+        b = band_json(res, [gpu], f"{gpu} (models with runs on it, both splits: {', '.join(sorted(models[gpu]))})")
         doc["gpus"][gpu]["error_band"] = b
         _show(gpu, b)
     doc["vendor_error_band"] = vendor_bands
