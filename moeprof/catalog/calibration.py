@@ -8,13 +8,19 @@ compare with the performance model's kernels, fitted on published serving runs.
 Fitted by scripts/fit_serving.py on the records of moeprof/data/benchmarks whose split is "fit"
 (Llama family); the file keeps what it was fitted on and the residuals. A GPU without an entry
 uses scale 1 and the engine's host time (moeprof/data/engine.json).
+
+Each GPU's "error_band" (catalog.error_band) is the spread of the residuals of that calibration on
+published runs, written by scripts/error_bands.py; "vendor_error_band" pools a vendor's GPUs for
+a GPU without runs of its own. `error_band_for` is the one lookup: a profile's own band first.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
+from ..errors import ConfigError
+from . import error_band as eb
 from .values import data_path, read_data_json, sourced
 
 NAME = "serving_calibration.json"
@@ -44,3 +50,33 @@ def serving_calibration(gpu_key: str) -> ServingCalibration:
     scale, src, _ = sourced(d.get("step_time_scale"), path, f"gpus.{gpu_key}.step_time_scale")
     host, _, _ = sourced(d.get("host_overhead_s_per_step"), path, f"gpus.{gpu_key}.host_overhead_s_per_step", positive=False)
     return ServingCalibration(gpu_key, float(scale), float(host), src)
+
+
+def catalog_error_band(gpu_key: str, vendor: str = "") -> eb.ErrorBand:
+    """The shipped band of a GPU; else its vendor's pooled band (labelled so); else a band that
+    says it is not quantified and why."""
+    d = _load()
+    try:
+        own = eb.from_json((d.get("gpus", {}).get(gpu_key) or {}).get("error_band"))
+        if own.quantified:
+            return own
+        pooled = eb.from_json((d.get("vendor_error_band") or {}).get(vendor))
+    except ValueError as e:
+        raise ConfigError(data_path(NAME), f"gpus.{gpu_key}.error_band", str(e)) from None
+    if pooled.quantified:
+        return replace(pooled, source=f"no published runs on {gpu_key}: the pooled band of its vendor ({vendor}): {pooled.source}")
+    return replace(eb.NOT_QUANTIFIED, source=f"not quantified: no published serving runs on {gpu_key} or other {vendor or 'same-vendor'} GPUs")
+
+
+def error_band_for(gpu_key: str, vendor: str = "", profile=None) -> eb.ErrorBand:
+    """The error band of predictions for a GPU: the profile's own (its serving calibration's
+    "error_band", from `moeprof calibrate`) when it has one, else the catalog's."""
+    own = getattr(profile, "serving_calibration", None)
+    if isinstance(own, dict) and own.get("error_band"):
+        try:
+            band = eb.from_json(own["error_band"])
+        except ValueError as e:
+            raise ConfigError(getattr(profile, "path", "<profile>"), "serving_calibration.error_band", str(e)) from None
+        if band.quantified:
+            return band
+    return catalog_error_band(gpu_key, vendor)

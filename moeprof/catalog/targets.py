@@ -6,7 +6,8 @@ from functools import lru_cache
 
 from .values import data_path, read_data_json, sourced
 
-TARGET_FIELDS = ("input_tokens", "output_tokens", "context_tokens", "qps", "ttft_ms", "tpot_ms", "percentile")
+TARGET_FIELDS = ("input_tokens", "output_tokens", "context_tokens", "qps", "ttft_ms", "tpot_ms", "percentile", "headroom")
+_NON_NEGATIVE = ("headroom",)  # a fraction of the QPS that may be 0
 _INT_FIELDS = ("input_tokens", "output_tokens", "context_tokens")
 
 
@@ -15,7 +16,7 @@ def _load() -> tuple[dict, dict]:
     d = read_data_json("targets.json")
     values, sources = {}, {}
     for k in TARGET_FIELDS:
-        v, src, _ = sourced(d.get(k), data_path("targets.json"), k)
+        v, src, _ = sourced(d.get(k), data_path("targets.json"), k, positive=k not in _NON_NEGATIVE)
         values[k] = int(v) if k in _INT_FIELDS else float(v)
         sources[k] = src
     return values, sources

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import click
 
+from ..catalog.calibration import error_band_for
 from ..catalog.engine import load_engine
 from ..catalog.hardware import get_gpu, load_vms
 from ..catalog.models import load_model
 from ..catalog.quant import KV_DTYPES
 from ..errors import MoeprofError, UnknownNameError
 from ..perf import resolve_profile
+from ..planner.bands import evaluate_bands
 from ..planner.evaluate import Deployment, bare_host, engine_for, evaluate as run_evaluate
 from ..report.tables import rows_to_csv
 from .common import BoundedFloat, BoundedInt, emit_json
@@ -19,6 +21,24 @@ SHOWN = (
     ("tokens_per_s_per_user", "tok/s/user", "{:,.1f}"), ("median_ttft_ms", "TTFT p50 ms", "{:,.0f}"),
     ("p99_ttft_ms", "TTFT p99 ms", "{:,.0f}"), ("median_tpot_ms", "TPOT ms", "{:,.2f}"), ("running_batch", "batch", "{:,.1f}"),
 )
+
+
+def _cell(r: dict, key: str, fmt: str) -> str:
+    """A figure with its error band: '38.5 (34.1-43.9)'."""
+    if r[key] is None:
+        return "-"
+    b = r["bands"].get(key)
+    return fmt.format(r[key]) + (f" ({fmt.format(b[0])}-{fmt.format(b[1])})" if b else "")
+
+
+def _flat_bands(r: dict) -> dict:
+    """A row with its bands as columns: median_tpot_ms -> median_tpot_low_ms, median_tpot_high_ms;
+    request_throughput -> request_throughput_low, _high."""
+    out = {k: v for k, v in r.items() if k != "bands"}
+    for k, b in r["bands"].items():
+        stem, unit = (k[:-3], "_ms") if k.endswith("_ms") else (k, "")
+        out[f"{stem}_low{unit}"], out[f"{stem}_high{unit}"] = (b[0], b[1]) if b else (None, None)
+    return out
 
 
 def _sweep(text: str) -> tuple[str, list[float]]:
@@ -87,25 +107,34 @@ def evaluate(model_name, sku, vms, gpu_name, gpus, tp, ep, pp, quant, kv_dtype, 
     dep = Deployment(model, vm, n_vms, tp, ep, pp, quant or model.default_quant, kv_dtype, engine,
                      resolve_profile(vm.gpu, profile_path))
     rows = run_evaluate(dep, load, values, input_tokens, output_tokens, percentile)
+    band = error_band_for(vm.gpu.key, vm.gpu.vendor, dep.profile)
+    for r in rows:
+        r["bands"] = evaluate_bands(r, band)
     head = {"model": model.name, "gpu": vm.gpu.key, "gpus": dep.gpus, "sku": sku, "tp": tp, "ep": ep, "pp": pp,
             "quant": dep.quant, "kv_dtype": kv_dtype, "engine": f"{engine.engine} {engine.engine_version}",
             "input_tokens": input_tokens, "output_tokens": output_tokens, "percentile": percentile,
-            "calibration": dep.profile.label if dep.profile is not None else "datasheet x published efficiencies"}
+            "calibration": dep.profile.label if dep.profile is not None else "datasheet x published efficiencies",
+            "error_band": band.to_json()}
     if as_json:
         emit_json({**head, "sweep": rows} if sweep else {**head, **rows[0]})
         return
     if as_csv:
-        click.echo(rows_to_csv([{**head, **r} for r in rows]), nl=False)
+        flat = [{**{k: v for k, v in head.items() if k != "error_band"}, **_flat_bands(r),
+                 "error_band_source": band.source} for r in rows]
+        click.echo(rows_to_csv(flat), nl=False)
         return
     click.echo(f"{model.name} on {dep.gpus} x {vm.gpu.key} ({sku or 'no VM'}): TP {tp} EP {ep} PP {pp} x {dep.replicas} "
                f"replica(s), {dep.quant} / KV {kv_dtype}, {engine.engine} {engine.engine_version}; "
                f"{input_tokens:,} in + {output_tokens:,} out tokens")
-    click.echo(f"{load:>12}" + "".join(f"{label:>15}" for _, label, _ in SHOWN))
+    banded = rows[0]["bands"]
+    width = [24 if k in banded else 12 for k, _, _ in SHOWN]
+    click.echo(f"{load:>12}" + "".join(f"{label:>{w}}" for (_, label, _), w in zip(SHOWN, width)))
     for r in rows:
-        cells = [("-" if r[k] is None else fmt.format(r[k])) for k, _, fmt in SHOWN]
-        click.echo(f"{r[load]:>12g}" + "".join(f"{c:>15}" for c in cells) + ("" if r["stable"] else "  saturated"))
+        cells = [_cell(r, k, fmt) for k, _, fmt in SHOWN]
+        click.echo(f"{r[load]:>12g}" + "".join(f"{c:>{w}}" for c, w in zip(cells, width)) + ("" if r["stable"] else "  saturated"))
     r = rows[-1]
     click.echo(f"decode step at batch {r['running_batch']:.1f}: {r['decode_step_ms']:.2f} ms = attention {r['attention_ms']:.2f} + "
                f"MoE {r['moe_ms']:.2f} + dense {r['dense_ms']:.2f} + collectives {r['collectives_ms']:.2f} + head "
                f"{r['head_ms']:.2f} + host {r['host_ms']:.2f} ms (+ CUDA-graph padding); prompts add {r['prefill_share']:.0%} of step time")
     click.echo(f"rates: {head['calibration']}")
+    click.echo(f"(low-high): error band, {band.source}")

@@ -19,6 +19,7 @@ from ..planner import RANKING_RULE, PlanDocument, PlanRow, SearchSpace, Targets,
 from ..profile import load_profile
 from ..report.tables import rows_to_csv
 from ..planner.bounds import MAX_VMS
+from ..planner.targets import MAX_HEADROOM
 from ..planner.breakeven import stays_pick_below
 from ..planner.build_or_buy import break_even_tokens_per_month, tokens_per_month
 from ..planner.traffic_file import read_traffic
@@ -43,6 +44,11 @@ def target_options(f):
         click.option("--ttft-ms", type=BoundedFloat(0, 1e7), default=_D["ttft_ms"], show_default=True, help="Time-to-first-token target at --percentile (MLPerf interactive)."),
         click.option("--tpot-ms", type=BoundedFloat(0, 1e7), default=_D["tpot_ms"], show_default=True, help="Time-per-output-token target (MLPerf interactive)."),
         click.option("--percentile", type=BoundedFloat(50, 99.99, lo_open=False), default=_D["percentile"], show_default=True, help="Latency percentile the targets apply to."),
+        click.option("--headroom", type=BoundedFloat(0, MAX_HEADROOM, lo_open=False), default=_D["headroom"], show_default=True,
+                     help="Capacity margin: a deployment qualifies only if its capacity at the pessimistic edge of the error band "
+                          "(10th percentile of the calibration's throughput residuals on published runs) is >= (1 + F) x --qps. "
+                          "Default 0: that edge already holds the model's error; add a margin for traffic peaks above --qps or "
+                          "autoscaling lag, which moeprof has no data on."),
         click.option("--sku", "skus", default=None, help="Comma-separated VM SKUs to consider [default: all]."),
         click.option("--quant", "quants", default=None, help="Comma-separated quantization recipes [default: all]."),
         click.option("--kv-dtype", "kv_dtypes", default=None, help=f"Comma-separated KV dtypes [default: {','.join(KV_DTYPES)}]."),
@@ -61,7 +67,7 @@ def target_options(f):
     return f
 
 
-def _run(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms, percentile, skus, quants,
+def _run(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms, percentile, headroom, skus, quants,
          kv_dtypes, max_vms, routing_skew, prices, vm_file, pricing, region, profile_paths):
     model = load_model(model_name)
     notes = []
@@ -75,7 +81,7 @@ def _run(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms
                                  param_hint="--context")
     targets = Targets.defaults(
         input_tokens=input_tokens, output_tokens=output_tokens, context_tokens=context, qps=qps,
-        ttft_ms=ttft_ms, tpot_ms=tpot_ms, percentile=percentile,
+        ttft_ms=ttft_ms, tpot_ms=tpot_ms, percentile=percentile, headroom=headroom,
     )
     kv = _csv(kv_dtypes) or tuple(KV_DTYPES)
     bad = [k for k in kv if k not in KV_DTYPES]
@@ -101,6 +107,20 @@ def _run(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms
     return model, doc, time.perf_counter() - t0
 
 
+def band_text(lo, hi, spec: str) -> str:
+    """' (lo-hi)' of a figure's error band, or '' where the row has none."""
+    if lo is None or hi is None:
+        return ""
+    return f" ({lo:{spec}}-{hi:{spec}})"
+
+
+def _headroom_text(r: PlanRow, t) -> str:
+    if r.headroom is None:
+        return ""
+    return (f"{r.headroom:+.0%} over {t.qps:g} req/s at the error band's pessimistic edge "
+            f"(required >= {t.headroom:+.0%})")
+
+
 def _fmt_row(r: PlanRow) -> str:
     return (
         f"{r.vms} x {r.sku} ({r.gpus} GPUs): tp={r.tp} ep={r.ep} pp={r.pp} x {r.replicas} replicas, "
@@ -113,7 +133,7 @@ def _fmt_row(r: PlanRow) -> str:
 @click.option("--report", "report_path", type=click.Path(dir_okay=False), default=None, help="Also write a self-contained HTML report here.")
 @click.option("--traffic", "traffic_path", type=click.Path(dir_okay=False), default=None, help="QPS per hour over a day or week (CSV `hour,qps` or JSON {\"qps_per_hour\": [...]}): units per hour of the pick, static vs autoscaled vs reserved + pay-as-you-go cost.")
 @click.option("--min-units", type=BoundedInt(0, 10**6), default=1, show_default=True, help="Fewest autoscaling units running in any hour (with --traffic).")
-def plan(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms, percentile, skus, quants,
+def plan(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms, percentile, headroom, skus, quants,
          kv_dtypes, max_vms, routing_skew, prices, vm_file, pricing, region, profile_paths, as_json, as_csv, report_path,
          traffic_path, min_units):
     """Recommend the cheapest deployment meeting the context, QPS and latency targets.
@@ -124,7 +144,7 @@ def plan(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms
     if report_path:
         check_output_target(report_path, "report")  # before the search, not after it
     traffic = read_traffic(traffic_path) if traffic_path else None  # a bad file fails before the search
-    model, doc, wall_s = _run(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms, percentile,
+    model, doc, wall_s = _run(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms, percentile, headroom,
                               skus, quants, kv_dtypes, max_vms, routing_skew, prices, vm_file, pricing, region, profile_paths)
     if traffic is not None:
         add_traffic(doc, traffic, min_units, vm_file, prices, pricing, region, _csv(skus))
@@ -194,7 +214,7 @@ def _print_plan(model, doc: PlanDocument, wall_s: float):
     )
     r = doc.recommended
     if r:
-        echo("\nRECOMMENDED  " + _fmt_row(r))
+        echo("\nRECOMMENDED  " + _fmt_row(r) + (f"; headroom {r.headroom:+.0%}" if r.headroom is not None else ""))
         echo(
             f"  cost        ${r.usd_per_hour:,.2f}/h, ${r.usd_per_month:,.0f}/month ({HOURS_PER_MONTH:g} h)"
             + ("  [price is an ESTIMATE]" if r.price_estimate else "")
@@ -204,10 +224,25 @@ def _print_plan(model, doc: PlanDocument, wall_s: float):
             f"(${r.usd_per_million_tokens:.3f}/M blended); {r.joules_per_token:.2f} J per output token"
         )
         echo(
-            f"  latency     TTFT p{t.percentile:g} {r.ttft_ms:.0f} ms, TPOT {r.tpot_ms:.1f} ms at {t.qps:g} req/s "
+            f"  latency     TTFT p{t.percentile:g} {r.ttft_ms:.0f} ms{band_text(r.ttft_low_ms, r.ttft_high_ms, '.0f')}, "
+            f"TPOT {r.tpot_ms:.1f} ms{band_text(r.tpot_low_ms, r.tpot_high_ms, '.1f')} at {t.qps:g} req/s "
             f"(running batch {r.running_batch:.0f} per replica, utilisation {r.utilization:.0%})"
         )
-        echo(f"  capacity    {r.qps_capacity:.1f} req/s at the targets; {r.output_tokens_per_s:,.0f} output tokens/s served")
+        echo(f"  capacity    {r.qps_capacity:.1f} req/s{band_text(r.qps_capacity_low, r.qps_capacity_high, '.1f')} at the "
+             f"targets; {r.output_tokens_per_s:,.0f} output tokens/s served")
+        echo(f"  headroom    {_headroom_text(r, t)}")
+        if r.vms_low is not None and r.vms_high is not None:
+            echo(f"  VMs         {r.vms_low}-{r.vms_high} for {t.qps:g} req/s across the error band (optimistic - pessimistic "
+                 f"capacity); the plan takes {r.vms}")
+        band = (doc.sources.get("error_band") or {}).get(r.gpu)
+        if band:
+            echo(f"  error band  {band.get('source', '')}")
+        over = [f"{n} {v:.{d}f} ms > {goal:g} ms" for n, v, goal, d in (("TTFT", r.ttft_high_ms, t.ttft_ms, 0),
+                                                                       ("TPOT", r.tpot_high_ms, t.tpot_ms, 1))
+                if v is not None and v > goal]
+        if over:
+            echo(f"              at the band's high edge {', '.join(over)}: the latency targets are checked at the "
+                 "predicted values, the capacity at the pessimistic edge")
         echo(
             f"  memory      {r.weights_bytes_per_gpu / GiB:.1f} GiB weights + {r.overhead_bytes_per_gpu / GiB:.1f} GiB engine "
             f"+ {r.kv_budget_bytes_per_gpu / GiB:.1f} GiB KV per GPU; max context {r.max_context_tokens:,} tokens"
@@ -221,7 +256,9 @@ def _print_plan(model, doc: PlanDocument, wall_s: float):
         if doc.alternatives:
             echo("\nALTERNATIVES (best of each other layout, by $/month)")
             for a in doc.alternatives[:5]:
-                echo(f"  ${a.usd_per_month:>10,.0f}/mo  TTFT {a.ttft_ms:>6.0f} ms  TPOT {a.tpot_ms:>5.1f} ms  " + _fmt_row(a))
+                echo(f"  ${a.usd_per_month:>10,.0f}/mo  TTFT {a.ttft_ms:>6.0f} ms  TPOT {a.tpot_ms:>5.1f} ms"
+                     f"{band_text(a.tpot_low_ms, a.tpot_high_ms, '.1f')}  capacity {a.qps_capacity:.1f} req/s"
+                     f"{band_text(a.qps_capacity_low, a.qps_capacity_high, '.1f')}  " + _fmt_row(a))
     else:
         echo("\nNO CONFIGURATION MEETS THE TARGETS. Closest:")
         for c in doc.closest:
@@ -245,31 +282,38 @@ def _print_plan(model, doc: PlanDocument, wall_s: float):
 
 @click.command()
 @target_options
-def compare(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms, percentile, skus, quants,
+def compare(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms, percentile, headroom, skus, quants,
             kv_dtypes, max_vms, routing_skew, prices, vm_file, pricing, region, profile_paths, as_json, as_csv):
     """Procurement table: the best configuration of each VM SKU at the same targets."""
-    model, doc, _ = _run(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms, percentile,
+    model, doc, _ = _run(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms, percentile, headroom,
                          skus, quants, kv_dtypes, max_vms, routing_skew, prices, vm_file, pricing, region, profile_paths)
     rows = compare_rows(doc)
     if as_json:
-        emit_json({"inputs": doc.inputs.to_json(), "rows": rows, "warnings": doc.warnings})
+        emit_json({"inputs": doc.inputs.to_json(), "rows": rows, "warnings": doc.warnings,
+                   "error_band": doc.sources.get("error_band", {})})
         return
     if as_csv:
         click.echo(rows_to_csv(rows), nl=False)
         return
     click.echo(
-        f"{'sku':<14}{'config':<44}{'$/h':>9}{'$/month':>11}{'$/M out':>9}{'TTFT ms':>9}{'TPOT ms':>9}{'J/tok':>7}  note"
+        f"{'sku':<14}{'config':<44}{'$/h':>9}{'$/month':>11}{'$/M out':>9}{'TTFT ms':>18}{'TPOT ms':>20}{'capacity req/s':>22}"
+        f"{'headroom':>10}{'J/tok':>7}  note"
     )
     for s in doc.per_sku:
         r = s.row
         if r is None:
-            click.echo(f"{s.sku:<14}{'-':<44}{'':>9}{'':>11}{'':>9}{'':>9}{'':>9}{'':>7}  {s.reason}")
+            click.echo(f"{s.sku:<14}{'-':<44}{'':>9}{'':>11}{'':>9}{'':>18}{'':>20}{'':>22}{'':>10}{'':>7}  {s.reason}")
             continue
         cfg = f"{r.vms} VM, tp{r.tp} ep{r.ep} pp{r.pp} x{r.replicas}, {r.quant}/{r.kv_dtype}"
         click.echo(
             f"{r.sku:<14}{cfg:<44}{r.usd_per_hour:>9.2f}{r.usd_per_month:>11,.0f}{r.usd_per_million_output_tokens:>9.3f}"
-            f"{r.ttft_ms:>9.0f}{r.tpot_ms:>9.1f}{r.joules_per_token:>7.2f}  {'price ESTIMATE' if r.price_estimate else ''}"
+            f"{f'{r.ttft_ms:.0f}' + band_text(r.ttft_low_ms, r.ttft_high_ms, '.0f'):>18}{f'{r.tpot_ms:.1f}' + band_text(r.tpot_low_ms, r.tpot_high_ms, '.1f'):>20}"
+            f"{f'{r.qps_capacity:.1f}' + band_text(r.qps_capacity_low, r.qps_capacity_high, '.1f'):>22}"
+            f"{'-' if r.headroom is None else format(r.headroom, '+.0%'):>10}"
+            f"{r.joules_per_token:>7.2f}  {'price ESTIMATE' if r.price_estimate else ''}"
         )
+    click.echo(f"TTFT, TPOT and capacity: predicted (error band: 10th-90th percentile of the calibration's residuals); headroom "
+               f"at the band's pessimistic edge, required >= {doc.inputs.headroom:+.0%}")
     for w in doc.warnings:
         click.echo(f"note: {w}")
 

@@ -111,9 +111,14 @@ def latency_sweep(model, vms, r: PlanRow, targets: Targets, routing_skew: float,
     w1 = workload(1, targets, engine, [r.max_batch])
     sat = float(serving.saturation_qps(c1, w1)[0])
     lam = sat * np.linspace(0.002, 0.985, points)
+    at = targets.qps / r.replicas  # the plan's own operating point, exactly (TPOT steps where CUDA-graph sizes do)
+    lam = np.unique(np.append(lam, at)) if at < lam[-1] else lam
     n = len(lam)
     idx = np.zeros(n, dtype=int)
-    pt = serving.open_loop(c1.take(idx), w1.take(idx), lam, targets.percentile)
+    # The running batch solved as the serve stage solves it (without the max batch, then evaluated
+    # at it), so the sweep and the plan's row agree where TPOT steps (CUDA-graph sizes).
+    b = serving.running_batch(c1.take(idx), workload(n, targets, engine, np.full(n, np.inf)), lam)
+    pt = serving.point_at(c1.take(idx), w1.take(idx), b, lam, targets.percentile)
     keep = serving.BATCH_GRID <= r.max_batch
     return LatencySweep(
         running_batch=pt.b.tolist(),

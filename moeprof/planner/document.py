@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field, fields
 
 from ..errors import ConfigError
 from . import bounds
+from .targets import MAX_HEADROOM
 from .schema import (  # noqa: F401 - the row types are part of the document's interface
     EXTRA_UNIT_COLUMNS,
     FIELD,
@@ -61,6 +62,7 @@ class PlanInputs:
     profiles: dict
     model_name: str = ""  # the name it is shown by
     hf_id: str | None = None  # the checkpoint's Hugging Face repository, when known
+    headroom: float = 0.0  # required capacity margin at the error band's pessimistic edge (planner.bands)
 
     def to_json(self) -> dict:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -91,6 +93,10 @@ class PlanInputs:
         if isinstance(rs, bool) or not isinstance(rs, (int, float)) or not math.isfinite(rs) or rs < 0:
             raise ConfigError(path, "inputs.routing_skew", f"must be a number >= 0, got {rs!r}")
         vals["routing_skew"] = float(rs)
+        hr = d.get("headroom", 0.0)  # absent in a plan made before the headroom target
+        if isinstance(hr, bool) or not isinstance(hr, (int, float)) or not 0 <= hr <= MAX_HEADROOM:
+            raise ConfigError(path, "inputs.headroom", f"must be a number in [0, {MAX_HEADROOM:g}], got {hr!r}")
+        vals["headroom"] = float(hr)
         prof = d.get("profiles") or {}
         if not isinstance(prof, dict):
             raise ConfigError(path, "inputs.profiles", "must be an object")

@@ -12,8 +12,12 @@ import numpy as np
 import pandas as pd
 
 from ..catalog.quant import load_recipes
-from .document import LAYOUT_KEYS, ROW_FIELDS, PlanRow, Rejection, SkuBest
+from .document import FIELD, LAYOUT_KEYS, ROW_FIELDS, PlanRow, Rejection, SkuBest
+from .schema import BAND_FIELDS
+
+INT_BAND_FIELDS = tuple(k for k in BAND_FIELDS if FIELD[k].kind is int)
 from .targets import Targets
+from .verdicts import headroom_reason
 
 
 def plan_rows(df: pd.DataFrame) -> list[PlanRow]:
@@ -26,6 +30,8 @@ def plan_rows(df: pd.DataFrame) -> list[PlanRow]:
         d = {k: cols[k][i] for k in ROW_FIELDS}
         if not isinstance(d["calibration"], str):
             d["calibration"] = float("nan")  # a row that never reached the performance model
+        for k in INT_BAND_FIELDS:  # a float column (NaN where a row has no capacity to band)
+            d[k] = int(d[k]) if d[k] is not None and np.isfinite(d[k]) else None
         out.append(PlanRow(**d))
     return out
 
@@ -64,12 +70,14 @@ def closest_misses(rows: pd.DataFrame, targets: Targets, n: int = 5) -> list[Pla
     of achieved to target), each with what it misses; or, when nothing fits in memory, the rows
     with the longest max context."""
     m = rows[rows.memory_kind == ""]
+    need = (1.0 + targets.headroom) * targets.qps
     out = []
     if len(m):
         violation = np.maximum.reduce([
             m.ttft_ms.to_numpy() / targets.ttft_ms,
             m.tpot_ms.to_numpy() / targets.tpot_ms,
             targets.qps / np.maximum(m.qps_capacity.to_numpy(), 1e-12),
+            need / np.maximum(m.qps_capacity_low.to_numpy(), 1e-12),
         ])
         best = m.assign(violation=violation).sort_values(["violation", "usd_per_month"]).head(n)
         for r in plan_rows(best):
@@ -78,6 +86,8 @@ def closest_misses(rows: pd.DataFrame, targets: Targets, n: int = 5) -> list[Pla
                     (f"TTFT {r.ttft_ms:.0f} ms > {targets.ttft_ms:g} ms", r.ttft_ms > targets.ttft_ms),
                     (f"TPOT {r.tpot_ms:.1f} ms > {targets.tpot_ms:g} ms", r.tpot_ms > targets.tpot_ms),
                     (f"QPS capacity {r.qps_capacity:.2f} < {targets.qps:g}", r.qps_capacity < targets.qps),
+                    (headroom_reason(r.qps_capacity_low, targets),
+                     r.qps_capacity >= targets.qps and r.qps_capacity_low is not None and r.qps_capacity_low < need),
                 ) if bad
             ]
             out.append(r)

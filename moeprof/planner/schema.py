@@ -40,10 +40,19 @@ ROW_SCHEMA: tuple[FieldSpec, ...] = (
     FieldSpec("max_batch", int, "sequences", "max batch (seqs)", "{:,.0f}", "max_batch_seqs"),
     FieldSpec("max_context_tokens", int, "tokens", "max context (tokens)", "{:,.0f}"),
     FieldSpec("ttft_ms", float, "ms", "TTFT (ms)", "{:,.0f}"),
+    FieldSpec("ttft_low_ms", float, "ms", "TTFT band low (ms)", "{:,.0f}"),
+    FieldSpec("ttft_high_ms", float, "ms", "TTFT band high (ms)", "{:,.0f}"),
     FieldSpec("tpot_ms", float, "ms", "TPOT (ms)", "{:,.1f}"),
+    FieldSpec("tpot_low_ms", float, "ms", "TPOT band low (ms)", "{:,.1f}"),
+    FieldSpec("tpot_high_ms", float, "ms", "TPOT band high (ms)", "{:,.1f}"),
     FieldSpec("tokens_per_s", float, "tokens/s", "tokens/s", "{:,.0f}"),
     FieldSpec("output_tokens_per_s", float, "tokens/s", "output tokens/s", "{:,.0f}"),
     FieldSpec("qps_capacity", float, "req/s", "capacity (req/s)", "{:,.2f}", "qps_capacity_req_per_s"),
+    FieldSpec("qps_capacity_low", float, "req/s", "capacity, pessimistic edge (req/s)", "{:,.2f}", "qps_capacity_low_req_per_s"),
+    FieldSpec("qps_capacity_high", float, "req/s", "capacity, optimistic edge (req/s)", "{:,.2f}", "qps_capacity_high_req_per_s"),
+    FieldSpec("vms_low", int, "VMs", "VMs for the QPS, optimistic edge", "{:,.0f}", "vm_count_low"),
+    FieldSpec("vms_high", int, "VMs", "VMs for the QPS, pessimistic edge", "{:,.0f}", "vm_count_high"),
+    FieldSpec("headroom", float, "fraction", "headroom at the pessimistic edge (%)", "{:+.0%}", "headroom_fraction"),
     FieldSpec("running_batch", float, "sequences", "running batch (seqs)", "{:,.1f}", "running_batch_seqs"),
     FieldSpec("utilization", float, "fraction", "utilisation (%)", "{:.0%}", "utilization_fraction"),
     FieldSpec("usd_per_hour", float, "USD/h", "$/h", "{:,.2f}"),
@@ -60,6 +69,10 @@ ROW_SCHEMA: tuple[FieldSpec, ...] = (
     FieldSpec("calibration", str, "", "calibration"),
 )
 ROW_FIELDS: tuple[str, ...] = tuple(f.name for f in ROW_SCHEMA)
+# The error band's fields (planner.bands): null in a plan made before bands, or where a row has
+# no capacity to band.
+BAND_FIELDS = ("ttft_low_ms", "ttft_high_ms", "tpot_low_ms", "tpot_high_ms", "qps_capacity_low", "qps_capacity_high",
+               "vms_low", "vms_high", "headroom")
 FIELD = {f.name: f for f in ROW_SCHEMA}
 # Columns of other tables (inputs, sweeps) that need a unit in CSV.
 EXTRA_UNIT_COLUMNS = {
@@ -120,6 +133,15 @@ class PlanRow:
     kv_bytes_per_token_per_gpu: float | None
     price_estimate: bool
     calibration: str
+    ttft_low_ms: float | None = None  # BAND_FIELDS: the prediction's error band (planner.bands)
+    ttft_high_ms: float | None = None
+    tpot_low_ms: float | None = None
+    tpot_high_ms: float | None = None
+    qps_capacity_low: float | None = None  # req/s at the pessimistic edge
+    qps_capacity_high: float | None = None
+    vms_low: int | None = None  # VMs the target QPS needs at the optimistic edge
+    vms_high: int | None = None  # ... at the pessimistic edge
+    headroom: float | None = None  # qps_capacity_low / QPS - 1
     misses: list[str] | None = None
     sources: dict | None = None
     notes: list[str] | None = None  # caveats of the recommended row (e.g. no released checkpoint)
@@ -186,6 +208,8 @@ def _check_value(v, f: FieldSpec, path, where: str):
             raise ConfigError(path, where, "must be true or false")
         return v
     if f.kind is int:
+        if v is None and f.name in BAND_FIELDS:
+            return None
         lo = 0 if f.name == "max_context_tokens" else 1
         if isinstance(v, bool) or not isinstance(v, int) or v < lo:
             raise ConfigError(path, where, f"must be {'a non-negative' if lo == 0 else 'a positive'} integer, got {v!r}")
@@ -207,7 +231,7 @@ class Rejection:
     pp: int
     quant: str
     kv_dtype: str
-    kind: str  # a RejectKind value: memory | TTFT | TPOT | QPS
+    kind: str  # a RejectKind value: memory | TTFT | TPOT | QPS | headroom
     reason: str
 
     def to_json(self) -> dict:

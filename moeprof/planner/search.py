@@ -3,6 +3,7 @@
     layouts   memory rows per (SKU, TP x EP x PP, quant, KV dtype, max batch)   planner.layouts
     latency   the performance model per distinct layout                           planner.latency
     serve     capacity and latency at the target QPS per replica count            planner.serve
+    bands     the error band of each figure, VMs at both edges, headroom          planner.bands
     costs     $/h, $/month, $/M tokens, J/token                                   planner.economics
     verdicts  why each row is not feasible (typed kind)                           planner.verdicts
     rank      best first, rejected layouts, closest misses, best per SKU          planner.rank
@@ -22,6 +23,7 @@ from ..catalog.prices import STALE_DAYS, stale
 from ..catalog.quant import load_recipes
 from ..errors import MoeprofError, UnknownNameError
 from ..profile import default_profile_for
+from .bands import add_bands, band_sources, gpu_bands
 from .breakeven import add_break_even
 from .charts import plan_charts
 from .document import LAYOUT_KEYS, PlanDocument, PlanInputs
@@ -54,7 +56,8 @@ def _select_vms(space: SearchSpace, vm_file, prices, pricing: str = "payg", regi
     return {k: all_vms[k] for k in space.skus}
 
 
-def evaluate_rows(model: ModelSpec, targets: Targets, space: SearchSpace, vms: dict, profiles: dict, engine) -> pd.DataFrame:
+def evaluate_rows(model: ModelSpec, targets: Targets, space: SearchSpace, vms: dict, profiles: dict, engine,
+                  bands: dict | None = None) -> pd.DataFrame:
     """Every configuration of the search space as one DataFrame row, with its verdict."""
     mem = pd.DataFrame(memory_rows(model, vms, targets, space, engine))
     if mem.empty:
@@ -65,6 +68,7 @@ def evaluate_rows(model: ModelSpec, targets: Targets, space: SearchSpace, vms: d
     layouts = fits.drop_duplicates(list(LAYOUT_KEYS))[LAYOUT_COLUMNS]
     lat = layout_latency(model, vms, layouts, targets, space.routing_skew, profiles) if len(layouts) else None
     rows = serve_rows(mem, lat, vms, targets, space.max_vms, engine)
+    rows = add_bands(rows, vms, bands if bands is not None else gpu_bands(vms, profiles), targets)
     rows = add_costs(rows, vms, targets, profiles)
     return add_verdicts(rows, targets)
 
@@ -82,9 +86,11 @@ def plan(model: ModelSpec, targets: Targets, space: SearchSpace | None = None, v
                 raise UnknownNameError("quantization recipe", q, recipes)
     profiles = profiles if profiles is not None else default_profiles(vms)
 
-    rows = evaluate_rows(model, targets, space, vms, profiles, engine)
+    bands = gpu_bands(vms, profiles)
+    rows = evaluate_rows(model, targets, space, vms, profiles, engine, bands)
     ranked = rank_feasible(rows, model)
     sources = _sources(model, vms, profiles, engine, targets)
+    sources["error_band"] = band_sources(bands)
     recommended, alternatives = None, []
     if len(ranked):
         recommended = plan_rows(ranked.head(1))[0]
@@ -102,7 +108,7 @@ def plan(model: ModelSpec, targets: Targets, space: SearchSpace | None = None, v
         context_tokens=targets.context_tokens, qps=targets.qps, ttft_ms=targets.ttft_ms, tpot_ms=targets.tpot_ms,
         percentile=targets.percentile, skus=list(space.skus) if space.skus else None,
         quants=list(space.quants) if space.quants else None, kv_dtypes=list(space.kv_dtypes), max_vms=space.max_vms,
-        routing_skew=space.routing_skew,
+        routing_skew=space.routing_skew, headroom=targets.headroom,
         profiles={g: {"path": p.path, "source": p.source, "label": p.label} for g, p in profiles.items()},
     )
     return PlanDocument(

@@ -8,11 +8,14 @@ from ..catalog.quant import KV_DTYPES
 from ..catalog.targets import target_defaults, target_sources
 from ..errors import MoeprofError
 
+MAX_HEADROOM = 10.0  # capacity for 11 x the stated QPS: beyond that, state the QPS instead
+
 
 @dataclass(frozen=True)
 class Targets:
     """Requests of input_tokens + output_tokens at qps (Poisson); every admitted sequence may grow
-    to context_tokens (prompt + output); TTFT and TPOT targets at the given percentile."""
+    to context_tokens (prompt + output); TTFT and TPOT targets at the given percentile; capacity
+    at the pessimistic edge of the error band >= (1 + headroom) x qps (planner.bands)."""
 
     input_tokens: int
     output_tokens: int
@@ -21,6 +24,7 @@ class Targets:
     ttft_ms: float
     tpot_ms: float
     percentile: float
+    headroom: float = 0.0
 
     @classmethod
     def defaults(cls, **over) -> "Targets":
@@ -32,6 +36,8 @@ class Targets:
             raise MoeprofError(
                 f"--input-tokens + --output-tokens = {t.input_tokens + t.output_tokens:,} exceeds --context {t.context_tokens:,}"
             )
+        if not 0 <= t.headroom <= MAX_HEADROOM:
+            raise MoeprofError(f"--headroom must be in [0, {MAX_HEADROOM:g}], got {t.headroom:g}")
         if not 50 <= t.percentile < 100:
             raise MoeprofError(f"--percentile must be in [50, 100), got {t.percentile:g}")
         return t

@@ -5,8 +5,9 @@ the PlanRow, planner.traffic_prices).
     unit        the smallest whole-VM group of the pick that scales on its own: one VM running
                 every replica that fits on it (GPUs per VM // GPUs per replica), or the VMs one
                 replica spans when it needs more than one
-    capacity    unit req/s = the pick's qps_capacity (req/s within the latency targets) / its
-                replicas x the replicas one unit runs
+    capacity    unit req/s = the pick's capacity (req/s within the latency targets) at the
+                pessimistic edge of its error band when it has one (as --headroom sizes the
+                pick), else as predicted, / its replicas x the replicas one unit runs
     units(h)    max(min_units, ceil(qps(h) / unit req/s))
     static      peak units x pay-as-you-go $/unit-h x hours (a fleet sized for the peak hour)
     autoscaled  sum over the hours of units(h) x pay-as-you-go $/unit-h
@@ -55,10 +56,11 @@ class ScalingUnit:
 
 def scaling_unit(row: PlanRow, gpus_per_vm: int) -> ScalingUnit:
     """The autoscaling unit of a plan row (see the module doc)."""
-    if not row.qps_capacity or row.qps_capacity <= 0:
+    capacity = row.qps_capacity_low if row.qps_capacity_low is not None else row.qps_capacity
+    if not capacity or capacity <= 0:
         raise MoeprofError(f"{row.label()}: no capacity within the targets, nothing to scale")
     gpus_per_replica = row.gpus // row.replicas
-    per_replica = row.qps_capacity / row.replicas
+    per_replica = capacity / row.replicas
     if gpus_per_replica <= gpus_per_vm:
         n = gpus_per_vm // gpus_per_replica
         return ScalingUnit(1, n, per_replica * n)
@@ -116,12 +118,16 @@ def traffic_plan(profile: TrafficProfile, row: PlanRow, gpus_per_vm: int, rates:
     )
 
 
+_EDGE = " at the pessimistic edge of the error band"
+
+
 def _notes(profile: TrafficProfile, units: np.ndarray, unit: ScalingUnit, plan_qps: float, row: PlanRow) -> list[str]:
     out = []
     peak = max(profile.qps_per_hour)
     if peak > plan_qps:
         out.append(f"the traffic peaks at {peak:g} req/s, above the {plan_qps:g} req/s the pick was sized for (--qps; "
-                   f"its {row.replicas} replica(s) serve {row.qps_capacity:.2f} req/s within the targets): the pick is "
+                   f"its {row.replicas} replica(s) serve {unit.qps_capacity / unit.replicas * row.replicas:.2f} req/s within "
+                   f"the targets{_EDGE if row.qps_capacity_low is not None else ''}): the pick is "
                    f"the cheapest configuration at {plan_qps:g} req/s and its units scale to {int(units.max())} at the "
                    f"peak; `plan --qps {peak:g}` sizes a pick for the peak")
     if units.min() == units.max():

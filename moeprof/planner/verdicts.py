@@ -1,8 +1,10 @@
 """Why a row is not feasible, as a typed kind (never parsed back from text) and one line.
 
 A row gets the first reason it fails, in the order the search evaluates: memory, then TTFT or
-TPOT even when idle, then QPS capacity at the latency targets. `stage` records how far it got
-(memory 0 < TTFT 1 < TPOT 2 < QPS 3) to pick each layout's most promising row.
+TPOT even when idle, then QPS capacity at the latency targets, then the headroom: capacity at the
+pessimistic edge of the error band (planner.bands) >= (1 + headroom) x QPS. `stage` records how
+far it got (memory 0 < TTFT 1 < TPOT 2 < QPS 3 < headroom 4) to pick each layout's most
+promising row.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ class RejectKind(str, Enum):
     TTFT = "TTFT"
     TPOT = "TPOT"
     QPS = "QPS"
+    HEADROOM = "headroom"
 
 
 def add_verdicts(rows: pd.DataFrame, targets: Targets) -> pd.DataFrame:
@@ -36,11 +39,17 @@ def add_verdicts(rows: pd.DataFrame, targets: Targets) -> pd.DataFrame:
     short = mem_ok & ~miss_ttft0 & ~miss_tpot0 & (cap < targets.qps)
     kind[miss_ttft0] = RejectKind.TTFT.value
     kind[miss_tpot0] = RejectKind.TPOT.value
+    need = (1.0 + targets.headroom) * targets.qps
+    cap_lo = rows.qps_capacity_low.to_numpy()
+    thin = mem_ok & ~miss_ttft0 & ~miss_tpot0 & ~short & (cap_lo < need)
     kind[short] = RejectKind.QPS.value
+    kind[thin] = RejectKind.HEADROOM.value
     reason[miss_ttft0] = [f"TTFT: {v:.0f} ms > {t_ttft:g} ms even unloaded" for v in ttft0[miss_ttft0]]
     reason[miss_tpot0] = [f"TPOT: {v:.1f} ms > {t_tpot:g} ms even at batch 1" for v in tpot0[miss_tpot0]]
     reason[short] = [f"QPS: capacity {c:.2f} < {targets.qps:g} req/s at the latency targets" for c in cap[short]]
-    stage = np.where(mem_ok, 3, 0)
+    reason[thin] = [headroom_reason(c, targets) for c in cap_lo[thin]]
+    stage = np.where(mem_ok, 4, 0)
+    stage[short] = 3
     stage[miss_ttft0] = 1
     stage[miss_tpot0] = 2
     rows["kind"] = kind if n else np.array([], dtype=object)
@@ -48,3 +57,9 @@ def add_verdicts(rows: pd.DataFrame, targets: Targets) -> pd.DataFrame:
     rows["stage"] = stage
     rows["feasible"] = kind == ""
     return rows
+
+
+def headroom_reason(capacity_low: float, targets: Targets) -> str:
+    need = (1.0 + targets.headroom) * targets.qps
+    return (f"headroom: capacity {capacity_low:.2f} req/s at the error band's pessimistic edge < {need:.4g} req/s "
+            f"((1 + {targets.headroom:g}) x {targets.qps:g})")

@@ -112,3 +112,33 @@ def error_band_pct(points: list[ValidationPoints], quantile: float = 0.9) -> tup
     errs = sorted(abs(a - b) / b * 100.0 for p in timed for a, b in zip(p.predicted, p.measured))
     k = min(len(errs) - 1, max(0, math.ceil(quantile * len(errs)) - 1))
     return errs[k], len(errs)
+
+
+# ---------------------------------------------------------------------------------------
+# The plan's own error band (planner.bands, stored per GPU in the plan's sources)
+# ---------------------------------------------------------------------------------------
+BAND_NAMES = {"ttft_ms": "TTFT", "tpot_ms": "TPOT", "throughput": "throughput and capacity"}
+
+
+def plan_band(doc: PlanDocument, gpu: str) -> dict | None:
+    """The stored band of a GPU (catalog.error_band's JSON form), or None (a plan made before bands)."""
+    b = (doc.sources.get("error_band") or {}).get(gpu)
+    return b if isinstance(b, dict) else None
+
+
+def plan_band_text(doc: PlanDocument, gpu: str) -> str | None:
+    """'TPOT -8/+29 %, ...' of a GPU's band, then its source; None when the plan stores none."""
+    b = plan_band(doc, gpu)
+    if b is None:
+        return None
+    parts = []
+    for k, m in (b.get("metrics") or {}).items():
+        if isinstance(m, dict) and _number(m.get("lo")) and _number(m.get("hi")):
+            parts.append(f"{BAND_NAMES.get(k, k)} {100 * m['lo']:+.0f} / {100 * m['hi']:+.0f} %")
+    if not parts:
+        return f"not quantified ({b.get('source', 'no source')})"
+    return f"{', '.join(parts)} ({b.get('source', 'no source')})"
+
+
+def _number(x) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)

@@ -23,33 +23,40 @@ from .traffic_section import traffic_section
 
 @dataclass
 class _Band:
-    """The calibration error band: from `moeprof validate` points when given, else unknown."""
+    """The calibration error band: from `moeprof validate` points when given, else the plan's own
+    band of the recommended GPU (planner.bands), else unknown."""
 
     points: list | None = None
     problem: str = ""
     pct: float | None = None
     n: int = 0
     note: str = ""
+    plan_text: str | None = None
 
     def text(self) -> str:
         if self.pct is not None:
             note = f"; {self.note}" if self.note else ""
             return (f"+-{self.pct:.0f} % (90th percentile of |predicted - measured| over {self.n} `moeprof validate` "
                     f"cases, shaded on the latency chart{note})")
+        if self.plan_text:
+            return (f"{self.plan_text}; a measured comparison can be added with "
+                    "`moeprof report PLAN.json --validation FILE`")
         return ("not quantified: no `moeprof validate` comparison was given for this plan, so the prediction error is "
                 "unknown (add one with `moeprof report PLAN.json --validation FILE`)")
 
 
-def _band(validation) -> _Band:
+def _band(validation, doc: PlanDocument) -> _Band:
+    rec = doc.recommended or (doc.closest[0] if doc.closest else None)
+    plan_text = D.plan_band_text(doc, rec.gpu) if rec else None
     if validation is None:
-        return _Band()
+        return _Band(plan_text=plan_text)
     try:
         pts = D.validation_points(validation)
     except D.ReportDataError as e:
         return _Band(problem=str(e))
     pct, n = D.error_band_pct(pts)
     note = validation.get("note") if isinstance(validation, dict) else None
-    return _Band(pts, "", pct, n, str(note or ""))
+    return _Band(pts, "", pct, n, str(note or ""), plan_text)
 
 
 def build_plan_page(doc: PlanDocument, validation=None) -> Page:
@@ -62,7 +69,7 @@ def build_plan_page(doc: PlanDocument, validation=None) -> Page:
             f"TPOT <= {inp.tpot_ms:g} ms"
         ),
     )
-    band = _band(validation)
+    band = _band(validation, doc)
     skus = D.skus_of(doc)
     colors = F.sku_colors(skus)
     page.add("summary", "Summary", _summary(doc, band))
@@ -121,6 +128,11 @@ def _config_sentence(r: PlanRow) -> str:
     )
 
 
+def _range(field: str, lo, hi) -> str:
+    """' (lo-hi)' of a figure's error band in its report format, '' where the row has none."""
+    return f" ({fmt(field, lo)}-{fmt(field, hi)})" if lo is not None and hi is not None else ""
+
+
 def _kpi(value: str, what: str) -> str:
     return f'<div class="kpi"><b>{esc(value)}</b><span>{esc(what)}</span></div>'
 
@@ -137,9 +149,13 @@ def _summary(doc: PlanDocument, band: _Band) -> str:
             (f"${fmt('usd_per_month', rec.usd_per_month)}", "per month (730 h)"),
             (f"${fmt('usd_per_hour', rec.usd_per_hour)}", "per hour"),
             (f"${fmt('usd_per_million_tokens', rec.usd_per_million_tokens)}", "per million tokens (blended)"),
-            (f"{fmt('ttft_ms', rec.ttft_ms)} ms", f"TTFT p{inp.percentile:g} at {inp.qps:g} req/s"),
-            (f"{fmt('tpot_ms', rec.tpot_ms)} ms", "TPOT at the target QPS"),
-            (f"{fmt('qps_capacity', rec.qps_capacity)} req/s", "capacity within the targets"),
+            (f"{fmt('ttft_ms', rec.ttft_ms)} ms{_range('ttft_ms', rec.ttft_low_ms, rec.ttft_high_ms)}",
+             f"TTFT p{inp.percentile:g} at {inp.qps:g} req/s"),
+            (f"{fmt('tpot_ms', rec.tpot_ms)} ms{_range('tpot_ms', rec.tpot_low_ms, rec.tpot_high_ms)}", "TPOT at the target QPS"),
+            (f"{fmt('qps_capacity', rec.qps_capacity)} req/s{_range('qps_capacity', rec.qps_capacity_low, rec.qps_capacity_high)}",
+             "capacity within the targets"),
+            (fmt("headroom", rec.headroom), f"headroom at the error band's pessimistic edge (required {inp.headroom:.0%})"),
+            (f"{rec.vms_low}-{rec.vms_high}" if rec.vms_low is not None else "–", f"VMs for {inp.qps:g} req/s across the error band"),
             (f"{fmt('joules_per_token', rec.joules_per_token)} J", "per output token"),
             (f"{fmt('max_context_tokens', rec.max_context_tokens)}", "max context (tokens)"),
         ]
@@ -162,6 +178,7 @@ def _summary(doc: PlanDocument, band: _Band) -> str:
         ["target QPS (req/s)", f"{inp.qps:g}", srcs.get("qps", "")],
         [f"TTFT target, p{inp.percentile:g} (ms)", f"{inp.ttft_ms:g}", srcs.get("ttft_ms", "")],
         ["TPOT target (ms)", f"{inp.tpot_ms:g}", srcs.get("tpot_ms", "")],
+        ["capacity headroom at the error band's pessimistic edge", f"{inp.headroom:.0%}", srcs.get("headroom", "")],
         ["VM SKUs searched", ", ".join(inp.skus or D.skus_of(doc)), ""],
         ["quantization recipes", ", ".join(inp.quants or ["all"]), ""],
         ["KV dtypes", ", ".join(inp.kv_dtypes), ""],
@@ -252,7 +269,8 @@ def _latency(page: Page, doc: PlanDocument, band: _Band) -> str:
 def _procurement(doc: PlanDocument, skus) -> str:
     best = D.best_per_sku(doc)
     fields = ["usd_per_hour", "usd_per_million_tokens", "usd_per_million_input_tokens", "usd_per_million_output_tokens",
-              "usd_per_month", "joules_per_token", "ttft_ms", "tpot_ms"]
+              "usd_per_month", "joules_per_token", "ttft_ms", "tpot_ms", "tpot_high_ms", "qps_capacity", "qps_capacity_low",
+              "headroom"]
     headers = ["VM SKU", "configuration"] + [label(f) for f in fields] + ["price"]
     reasons: dict[str, dict[str, int]] = {}
     for r in doc.rejected:
@@ -286,7 +304,7 @@ def _rejected(doc: PlanDocument) -> str:
     counts = doc.rejected_counts or {k: len(v) for k, v in groups.items()}
     out = [
         "<p>Each parallel layout (SKU, TP, EP, PP, quantization, KV dtype) with no feasible row, with the reason of "
-        "its most promising row (memory, then TTFT, TPOT, QPS: how far it got).</p>",
+        "its most promising row (memory, then TTFT, TPOT, QPS, headroom: how far it got).</p>",
         table(["reason", "layouts"], [[k, counts.get(k, len(v))] for k, v in groups.items()], {1}),
     ]
     limit = 200
@@ -345,4 +363,7 @@ def _sources(doc: PlanDocument) -> str:
         if isinstance(gpu, dict):
             rows += [[f"GPU {f}", s] for f, s in gpu.items()]
         out.append(f"<h3>{esc(k)}</h3>" + table(["value", "source"], rows))
+    bands = [[g, D.plan_band_text(doc, g)] for g in (src.get("error_band") or {})]
+    if bands:
+        out.append("<h3>Error bands</h3>" + table(["GPU", "band"], bands))
     return "".join(out) or "<p>The plan lists no sources.</p>"

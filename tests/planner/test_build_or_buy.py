@@ -29,5 +29,6 @@ def test_azure_price_of_a_model():
 
 def test_plan_prints_build_or_buy(cli):
     out = cli("plan", "--model", "maverick", "--sku", "nd-mi300x-v5", check_rc=0).stdout
-    assert "build/buy   self-hosting is cheaper above 87.6 B tokens/month than Azure AI Foundry Global Standard" in out
+    # 2 VMs: one VM (capacity 10.3 req/s) has 5.7 req/s at the error band's pessimistic edge, below 10
+    assert "build/buy   self-hosting is cheaper above 175.2 B tokens/month than Azure AI Foundry Global Standard" in out
     assert "this plan serves 67.3 B" in out

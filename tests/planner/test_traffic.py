@@ -8,7 +8,7 @@ import pytest
 from moeprof.catalog.hardware import load_vms
 from moeprof.errors import MoeprofError
 from moeprof.planner.document import TrafficPlan
-from moeprof.planner.schema import ROW_SCHEMA, PlanRow
+from moeprof.planner.schema import BAND_FIELDS, ROW_SCHEMA, PlanRow
 from moeprof.planner.traffic import VmRates, best_reserved, scaling_unit, traffic_plan, units_per_hour
 from moeprof.planner.traffic_file import TrafficProfile
 from moeprof.planner.traffic_prices import vm_rates
@@ -18,6 +18,7 @@ RATES = VmRates({"payg": 10.0, "reserved-1y": 6.0, "reserved-3y": 4.0}, {"payg":
 
 def _row(vms=1, gpus=8, replicas=1, qps_capacity=10.0, usd_per_hour=10.0):
     vals = {f.name: (f.kind(1) if f.kind is not bool else False) for f in ROW_SCHEMA}
+    vals.update({name: None for name in BAND_FIELDS})  # no error band unless a test sets one
     vals.update(sku="sku-a", gpu="g", quant="fp8", kv_dtype="bf16", calibration="", vms=vms, gpus=gpus,
                 replicas=replicas, qps_capacity=qps_capacity, usd_per_hour=usd_per_hour, usd_per_month=usd_per_hour * 730)
     return PlanRow(**vals)
@@ -127,3 +128,14 @@ def test_json_round_trip_and_bounds():
                      ("usd_per_unit_hour", {"spot": 1.0}), ("options", [])):
         with pytest.raises(MoeprofError, match=key):
             TrafficPlan.from_json({**d, key: bad}, "p")
+
+
+def test_unit_capacity_is_the_pessimistic_edge_when_the_row_has_a_band():
+    from dataclasses import replace
+
+    row = replace(_row(vms=1, gpus=8, replicas=1, qps_capacity=10.0), qps_capacity_low=7.5)
+    assert scaling_unit(row, 8).qps_capacity == pytest.approx(7.5)
+    t = traffic_plan(_profile([15.0] * 24), row, 8, RATES, 10.0)
+    assert max(t.units_per_hour) == 2  # 15 / 7.5; the predicted 10 req/s would also give 2, so check 7.6
+    t = traffic_plan(_profile([7.6] * 24), row, 8, RATES, 10.0)
+    assert max(t.units_per_hour) == 2  # one unit at the predicted 10 req/s would do

@@ -157,8 +157,20 @@ def test_validate_json_format(plan_doc):
     assert "+-20 % (90th percentile" in text and "datasheet only" in text and "calibration: none" in text
 
 
-def test_without_validation_the_band_is_unknown(plan_doc):
+def test_without_validation_the_band_is_the_plans_own(plan_doc):
     text = plan_report_html(plan_doc)
+    assert "not quantified" not in text
+    gpu = plan_doc["recommended"]["gpu"]
+    tpot = plan_doc["sources"]["error_band"][gpu]["metrics"]["tpot_ms"]
+    assert text.count(f"TPOT {100 * tpot['lo']:+.0f} / {100 * tpot['hi']:+.0f} %") >= 3  # summary, pareto, latency
+    rec = plan_doc["recommended"]
+    assert f"{rec['qps_capacity']:,.2f} req/s ({rec['qps_capacity_low']:,.2f}-{rec['qps_capacity_high']:,.2f})" in text
+
+
+def test_a_plan_without_bands_says_not_quantified(plan_doc):
+    d = copy.deepcopy(plan_doc)
+    del d["sources"]["error_band"]
+    text = plan_report_html(d)
     assert text.count("not quantified: no `moeprof validate` comparison") == 3  # summary, pareto, latency
 
 
