@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .. import perf, serving
+from ..catalog.calibration import serving_calibration
 from ..catalog.engine import EngineConfig
 from ..catalog.hardware import Price, VmSpec
 from ..catalog.models import ModelSpec
@@ -122,6 +123,7 @@ def evaluate(dep: Deployment, load: str, values, input_tokens: int, output_token
     if seq > m.max_position_embeddings:
         raise MoeprofError(f"input + output = {seq:,} tokens exceeds {m.name}'s maximum context {m.max_position_embeddings:,}")
     c1, slots, mem = deployment_costs(dep, input_tokens, output_tokens)
+    scale = (dep.calibration or serving_calibration(dep.vm.gpu.key, dep.engine.engine)).step_time_scale
     mean_len = input_tokens + output_tokens / 2.0
     vals = np.asarray(values, dtype=float)
     n = len(vals)
@@ -160,6 +162,7 @@ def evaluate(dep: Deployment, load: str, values, input_tokens: int, output_token
             "decode_step_ms": float(pt.decode_step_s[i]) * 1e3,
             "prefill_share": float(pt.prefill_share[i]),
             "host_ms": float(c1.host_s[0]) * 1e3,
+            "step_time_scale": scale,
             "stable": ok,
         }
         row.update(_breakdown(dep, b, input_tokens + output_tokens / 2.0))
