@@ -1,13 +1,17 @@
-"""Serving calibration (moeprof/data/serving_calibration.json): per GPU, how the engine's steps
-compare with the performance model's kernels, fitted on published serving runs.
+"""Serving calibration (moeprof/data/serving_calibration.json): how the engine's steps compare with
+the performance model's kernels, fitted on published serving runs.
 
-    step_time_scale           the engine's step GPU time / the model's (kernels at the engine's
-                              rates: fusion, launch gaps, library maturity)
-    host_overhead_s_per_step  host time per step the GPU waits for (scheduling, sampling)
+    gpus.<gpu>.step_time_scale              the engine's step GPU time / the model's (kernels at the
+                                            engine's rates: fusion, launch gaps, library maturity)
+    engines.<engine>.host_overhead_s_per_step
+                                            host time per step the GPU waits for (scheduling,
+                                            sampling): a property of the engine's scheduler, so
+                                            one value per engine, fitted over every GPU's runs
 
 Fitted by scripts/fit_serving.py on the records of moeprof/data/benchmarks whose split is "fit"
 (Llama family); the file keeps what it was fitted on and the residuals. A GPU without an entry
-uses scale 1 and the engine's host time (moeprof/data/engine.json).
+uses scale 1; an engine without an entry uses its own host time (moeprof/data/engine.json, or
+engine_for's).
 
 Each GPU's "error_band" (catalog.error_band) is the spread of the residuals of that calibration on
 published runs, written by scripts/error_bands.py; "vendor_error_band" pools a vendor's GPUs for
@@ -42,14 +46,23 @@ def _load() -> dict:
         return {}
 
 
-def serving_calibration(gpu_key: str) -> ServingCalibration:
+def engine_host_s(engine: str) -> tuple[float | None, str]:
+    """(fitted host time per step of `engine`, its source), or (None, why) when not fitted."""
+    d = _load().get("engines", {}).get(engine)
+    if not d:
+        return None, f"engine {engine}: not fitted (the engine's own host time)"
+    host, src, _ = sourced(d.get("host_overhead_s_per_step"), data_path(NAME), f"engines.{engine}.host_overhead_s_per_step",
+                           positive=False)
+    return float(host), src
+
+
+def serving_calibration(gpu_key: str, engine: str = "vllm") -> ServingCalibration:
+    host, _ = engine_host_s(engine)
     d = _load().get("gpus", {}).get(gpu_key)
     if not d:
-        return ServingCalibration(gpu_key, 1.0, None, "not calibrated: the performance model's step times as they are")
-    path = data_path(NAME)
-    scale, src, _ = sourced(d.get("step_time_scale"), path, f"gpus.{gpu_key}.step_time_scale")
-    host, _, _ = sourced(d.get("host_overhead_s_per_step"), path, f"gpus.{gpu_key}.host_overhead_s_per_step", positive=False)
-    return ServingCalibration(gpu_key, float(scale), float(host), src)
+        return ServingCalibration(gpu_key, 1.0, host, "not calibrated: the performance model's step times as they are")
+    scale, src, _ = sourced(d.get("step_time_scale"), data_path(NAME), f"gpus.{gpu_key}.step_time_scale")
+    return ServingCalibration(gpu_key, float(scale), host, src)
 
 
 def catalog_error_band(gpu_key: str, vendor: str = "") -> eb.ErrorBand:

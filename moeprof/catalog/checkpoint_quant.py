@@ -195,4 +195,5 @@ def checkpoint_recipe(q: dict, model, source: str, path) -> QuantRecipe:
         sources=(f"{source} config.json quantization_config",),
         quality_rank=0,
         quality_note="the released weights",
+        block_scaled=tuple(c for c in COMPONENTS if gd[c] == "fp8") if label.startswith("fp8 block-wise") else (),
     )

@@ -26,6 +26,7 @@ class QuantRecipe:
     sources: tuple[str, ...] = ()
     quality_rank: int = 0  # 0 = released weights; higher = further from them (tie-break only)
     quality_note: str = ""
+    block_scaled: tuple[str, ...] = ()  # components whose fp8 GEMMs scale per weight block (DeepSeek-style)
 
     @property
     def uses_fp8(self) -> bool:

@@ -133,8 +133,9 @@ def evaluate(model_name, sku, vms, gpu_name, gpus, tp, ep, pp, quant, kv_dtype, 
         cells = [_cell(r, k, fmt) for k, _, fmt in SHOWN]
         click.echo(f"{r[load]:>12g}" + "".join(f"{c:>{w}}" for c, w in zip(cells, width)) + ("" if r["stable"] else "  saturated"))
     r = rows[-1]
-    click.echo(f"decode step at batch {r['running_batch']:.1f}: {r['decode_step_ms']:.2f} ms = attention {r['attention_ms']:.2f} + "
+    click.echo(f"decode step at batch {r['running_batch']:.1f}: {r['decode_step_ms']:.2f} ms = (attention {r['attention_ms']:.2f} + "
                f"MoE {r['moe_ms']:.2f} + dense {r['dense_ms']:.2f} + collectives {r['collectives_ms']:.2f} + head "
-               f"{r['head_ms']:.2f} + host {r['host_ms']:.2f} ms (+ CUDA-graph padding); prompts add {r['prefill_share']:.0%} of step time")
+               f"{r['head_ms']:.2f}) x step scale {r['step_time_scale']:.2f} + host {r['host_ms']:.2f} ms (+ CUDA-graph padding); "
+               f"prompts add {r['prefill_share']:.0%} of step time")
     click.echo(f"rates: {head['calibration']}")
     click.echo(f"(low-high): error band, {band.source}")

@@ -20,6 +20,9 @@ latency); then t = latency + m * f / y'(m) reproduces every measured point exact
 the smallest measured message (y' clamped) the latency (a published one-shot all-reduce latency,
 or the profile's collective_latency_s) carries the small-message cost. Across VMs each GPU has its own InfiniBand NIC: bus bandwidth is limited to
 (GPUs of the group per VM) x NIC bandwidth x efficiency, with a larger fixed latency.
+Inside a VM, an all-reduce up to the engines' custom all-reduce size limit costs that kernel's
+published time (moeprof/data/custom_allreduce.json, moeprof/perf/custom_allreduce.py) where the
+GPU has one: the engines do not use the library's ring algorithm for those messages.
 All functions take numpy arrays and return seconds of the broadcast shape.
 """
 
@@ -29,6 +32,7 @@ import numpy as np
 
 from ..catalog.hardware import GpuSpec, VmSpec
 from ..profile import Curve, Profile
+from .custom_allreduce import custom_allreduce
 from .efficiency import Efficiencies
 from .rates import curve_at
 
@@ -86,6 +90,9 @@ class Interconnect:
             self.sources["alltoall"] = f"{profile.label}: curve alltoall"
         else:
             self.sources["alltoall"] = "all-reduce bus bandwidth at the same size, capped at the scale-up link (assumption)"
+        self.custom_allreduce = custom_allreduce(gpu.key)
+        if self.custom_allreduce is not None:
+            self.sources["custom_allreduce"] = self.custom_allreduce.source
         if vm is None:
             self.sources["infiniband"] = "no VM given: 400 Gb/s NDR per GPU assumed"
         else:
@@ -129,6 +136,9 @@ class Interconnect:
         factor = 2.0 * (n - 1) / np.maximum(n, 1)
         bw_in = self.intra_busbw(m, np.minimum(n, g))
         t_in = self.latency_s + m * factor / bw_in
+        car = self.custom_allreduce
+        if car is not None:
+            t_in = np.where(m <= car.max_bytes, car.time_s(m), t_in)
         bw_x = np.minimum(bw_in, np.maximum(g, 1) * self.nic_bytes_per_s)
         t_x = self.cross_vm_latency_s + m * factor / bw_x
         return np.where(n <= 1, 0.0, np.where(cross, t_x, t_in))

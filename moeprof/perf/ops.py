@@ -78,10 +78,13 @@ def roofline_s(flops, flop_per_s, bytes_moved, bytes_per_s) -> np.ndarray:
     return np.maximum(flops / flop_per_s, bytes_moved / bytes_per_s)
 
 
-def gemm(rates: Rates, m_tokens, k, n, weight_bytes_per_param: float, dtype: str, kernels: float = 1.0) -> OpCost:
+def gemm(rates: Rates, m_tokens, k, n, weight_bytes_per_param: float, dtype: str, kernels: float = 1.0,
+         block_scaled: bool = False) -> OpCost:
     """[M, K] x [K, N]: FLOPs 2MKN; bytes K*N*wbpp (weights) + (M*K + M*N) * 2 (activations).
     A GEMM whose weights are stored narrower than its compute dtype (int4 -> bf16, or fp8 on a GPU
-    without fp8) is weight-only quantised."""
+    without fp8) is weight-only quantised. A block-scaled fp8 GEMM (block_scaled, run in fp8) adds
+    the activation-quantization kernel and takes at least the published kernel time at its K
+    (perf.blockscale), where the GPU has one."""
     run_dtype = rates.gemm_dtype(dtype)
     weight_only = weight_bytes_per_param < DTYPE_BYTES[run_dtype]
     m = np.asarray(m_tokens, dtype=float)
@@ -89,6 +92,10 @@ def gemm(rates: Rates, m_tokens, k, n, weight_bytes_per_param: float, dtype: str
     w = k * n * weight_bytes_per_param * np.ones_like(m)
     act = (m * k + m * n) * ACT_BYTES
     busy = roofline_s(flops, rates.gemm_flop_per_s(run_dtype, m, weight_only), w + act, rates.memory_bytes_per_s(w + act))
+    bs = rates.blockscale
+    if block_scaled and run_dtype == "fp8" and bs is not None:
+        busy = np.maximum(busy, bs.floor_s(k) * np.ones_like(m))
+        kernels = kernels + bs.extra_kernels
     return OpCost(busy, kernels, flops=flops, weight_bytes=w, act_bytes=act)
 
 
@@ -104,12 +111,12 @@ def rmsnorm(rates: Rates, tokens, hidden: int, count: int = 1) -> OpCost:
     return elementwise(rates, count * 4.0 * np.asarray(tokens, dtype=float) * hidden * ACT_BYTES, kernels=count)
 
 
-def swiglu_mlp(rates: Rates, tokens, hidden: int, width: int, wbpp: float, dtype: str) -> OpCost:
+def swiglu_mlp(rates: Rates, tokens, hidden: int, width: int, wbpp: float, dtype: str, block_scaled: bool = False) -> OpCost:
     """gate_up [H, 2W] GEMM, SiLU-and-mul (reads [T, 2W], writes [T, W]), down [W, H] GEMM."""
     t = np.asarray(tokens, dtype=float)
-    up = gemm(rates, t, hidden, 2 * width, wbpp, dtype)
+    up = gemm(rates, t, hidden, 2 * width, wbpp, dtype, block_scaled=block_scaled)
     act = elementwise(rates, t * 3 * width * ACT_BYTES)
-    down = gemm(rates, t, width, hidden, wbpp, dtype)
+    down = gemm(rates, t, width, hidden, wbpp, dtype, block_scaled=block_scaled)
     return up + act + down
 
 

@@ -19,6 +19,7 @@ import numpy as np
 
 from ..catalog.hardware import GpuSpec
 from ..profile import Curve, Profile
+from .blockscale import blockscale_gemm
 from .efficiency import Efficiencies
 
 
@@ -56,6 +57,9 @@ class Rates:
         self.sources["kernel_overhead_s"] = (
             f"{label}: scalar kernel_overhead_s" if "kernel_overhead_s" in sc else f"published/assumed {eff.kernel_overhead_s * 1e6:.1f} us"
         )
+        self.blockscale = blockscale_gemm(gpu.key) if gpu.supports_fp8 else None
+        if self.blockscale is not None:
+            self.sources["gemm_fp8_blockscale"] = self.blockscale.source
         self.collective_latency_s = float(sc.get("collective_latency_s", eff.collective_latency_s))
         self.sources["collective_latency_s"] = (
             f"{label}: scalar collective_latency_s"

@@ -139,6 +139,31 @@ def _weights(ctx: PerfContext, component: str) -> tuple[float, str]:
     return ctx.quant.weight_bytes_per_param[component], ctx.quant.gemm_dtype[component]
 
 
+def _blocked(ctx: PerfContext, component: str) -> bool:
+    """Whether the component's fp8 GEMMs scale per weight block (perf.blockscale)."""
+    return component in ctx.quant.block_scaled
+
+
+def _mla_projections(ctx, T, tp) -> O.OpCost:
+    """MLA's projections into attention as the engines run them (vLLM / SGLang DeepSeek-V2/V3):
+    the down-projections of q and of the KV latent fused into one GEMM replicated on every TP rank
+    (fused_qkv_a_proj_with_mqa), q_b_proj and kv_b_proj split by heads (in decode kv_b is absorbed
+    into two batched products with the same FLOPs and weight bytes), and the q_a / kv_a RMSNorms."""
+    m, r = ctx.model, ctx.rates
+    H, heads = m.hidden_size, m.num_heads / tp
+    wb, dt = _weights(ctx, "attention")
+    bs = _blocked(ctx, "attention")
+    qk_head = m.mla_qk_nope_head_dim + m.mla_qk_rope_head_dim
+    q_lora, kv_lora = m.mla_q_lora_rank, m.mla_kv_lora_rank
+    down_n = q_lora + kv_lora + m.mla_qk_rope_head_dim
+    if q_lora:
+        out = O.gemm(r, T, H, down_n, wb, dt, block_scaled=bs) + O.gemm(r, T, q_lora, heads * qk_head, wb, dt, block_scaled=bs)
+    else:
+        out = O.gemm(r, T, H, down_n - q_lora, wb, dt, block_scaled=bs) + O.gemm(r, T, H, heads * qk_head, wb, dt, block_scaled=bs)
+    out = out + O.gemm(r, T, kv_lora, heads * (m.mla_qk_nope_head_dim + m.mla_v_head_dim), wb, dt, block_scaled=bs)
+    return out + O.rmsnorm(r, T, (q_lora + kv_lora) / 2 if q_lora else kv_lora / 2, count=2 if q_lora else 1)
+
+
 def _attention_ops(ctx, shapes, T, tp, phase, kind, decode_batch, context, seqs) -> dict:
     """qkv_proj, attention, o_proj, norms for one attention kind (per GPU)."""
     m, r = ctx.model, ctx.rates
@@ -146,9 +171,11 @@ def _attention_ops(ctx, shapes, T, tp, phase, kind, decode_batch, context, seqs)
     wb, dt = _weights(ctx, "attention")
     chunk = m.attention_chunk_size if kind == "chunked" else None
     window = m.sliding_window if kind == "sliding" else None
+    bs = _blocked(ctx, "attention")
+    qkv = _mla_projections(ctx, T, tp) if m.is_mla else O.gemm(r, T, H, shapes.qkv_n, wb, dt, block_scaled=bs)
     out = {
-        "qkv_proj": O.gemm(r, T, H, shapes.qkv_n, wb, dt).scaled_group(tp),
-        "o_proj": O.gemm(r, T, shapes.o_k, H, wb, dt).scaled_group(tp),
+        "qkv_proj": qkv.scaled_group(tp),
+        "o_proj": O.gemm(r, T, shapes.o_k, H, wb, dt, block_scaled=bs).scaled_group(tp),
         "norms": O.rmsnorm(r, T, H, count=2).scaled_group(tp),
     }
     if phase == "decode":
@@ -174,7 +201,7 @@ def _moe_op(ctx, T, tp, ep) -> tuple[O.OpCost, dict]:
     router.scaled_group(tp)
     if m.shared_intermediate_size:
         ws, ds = _weights(ctx, "shared_expert")
-        shared = O.swiglu_mlp(r, T, H, m.shared_intermediate_size / tp, ws, ds).scaled_group(tp)
+        shared = O.swiglu_mlp(r, T, H, m.shared_intermediate_size / tp, ws, ds, _blocked(ctx, "shared_expert")).scaled_group(tp)
     else:
         shared = O.OpCost(np.zeros_like(T))
     q = ctx.expert_inclusion
@@ -202,7 +229,7 @@ def _moe_op(ctx, T, tp, ep) -> tuple[O.OpCost, dict]:
 def _dense_op(ctx, T, tp) -> O.OpCost:
     m = ctx.model
     wd, dd = _weights(ctx, "dense_ffn")
-    return O.swiglu_mlp(ctx.rates, T, m.hidden_size, m.dense_intermediate_size / tp, wd, dd).scaled_group(tp)
+    return O.swiglu_mlp(ctx.rates, T, m.hidden_size, m.dense_intermediate_size / tp, wd, dd, _blocked(ctx, "dense_ffn")).scaled_group(tp)
 
 
 def _collectives(ctx, T, tp, ep, place, ffn: str) -> O.OpCost:

@@ -10,7 +10,7 @@ Per (SKU, TP x EP x PP, quantization, KV dtype):
     attn     the attention of one whole prompt of input_tokens
     energies of a decode step (per step of b sequences) and of one prefill.
 GPU times are scaled by the GPU's serving calibration (catalog.calibration: fitted on published
-serving runs), and the host time per step is the calibrated one where the GPU has it.
+serving runs), and the host time per step is the engine's calibrated one where it has one.
 """
 
 from __future__ import annotations
@@ -35,10 +35,12 @@ def _attention_s(res) -> np.ndarray:
 
 
 def layout_steps(model, vm, quant: str, kv_dtype: str, profile, routing_skew: float, tp, ep, pp, nv,
-                 input_tokens: float, output_tokens: float, calibration: ServingCalibration | None = None) -> dict:
+                 input_tokens: float, output_tokens: float, calibration: ServingCalibration | None = None,
+                 engine: str = "vllm") -> dict:
     """Step costs of n layouts (arrays tp, ep, pp, nv of length n) of one (SKU, quant, KV dtype),
-    the GPU times scaled by the GPU's serving calibration (catalog.calibration)."""
-    cal = calibration or serving_calibration(vm.gpu.key)
+    the GPU times scaled by the GPU's serving calibration and the host time the engine's
+    (catalog.calibration)."""
+    cal = calibration or serving_calibration(vm.gpu.key, engine)
     k = cal.step_time_scale
     ctx = perf.make_context(model, vm.gpu, get_recipe(quant, model), kv_dtype, profile, vm, routing_skew)
     tp, ep, pp, nv = (np.asarray(x, dtype=float) for x in (tp, ep, pp, nv))

@@ -11,7 +11,7 @@ METRICS = {
     "total_token_throughput_per_gpu", "tokens_per_s_per_user", "mean_ttft_ms", "median_ttft_ms", "p99_ttft_ms",
     "mean_tpot_ms", "median_tpot_ms", "p99_tpot_ms", "mean_itl_ms", "median_itl_ms", "p99_itl_ms", "mean_e2el_ms",
     "median_e2el_ms", "p99_e2el_ms", "running_batch", "kv_use_fraction", "attention_ms", "moe_ms", "dense_ms",
-    "collectives_ms", "host_ms",
+    "collectives_ms", "host_ms", "step_time_scale",
 }
 SWEEP = "concurrency=1,4,16,64,256"
 
@@ -80,3 +80,14 @@ def test_errors_are_one_line(cli, args, needle, rc):
     p = cli("evaluate", "--model", "scout", "--tp", "8", "--input-tokens", "100", "--output-tokens", "10", *args)
     lines = [x for x in p.stderr.splitlines() if x.strip()]
     assert p.returncode == rc and len(lines) == 1 and needle in lines[0], p.stderr
+
+
+def test_step_breakdown_shows_the_scale_and_the_engines_host_time(cli):
+    args = ["evaluate", "--model", "deepseek-r1", "--gpu", "mi300x-192gb", "--gpus", "8", "--tp", "8", "--concurrency", "8",
+            "--input-tokens", "1024", "--output-tokens", "256", "--json"]
+    rows = {e: json.loads(cli(*args, "--engine", e, check_rc=0).stdout) for e in ("vllm", "sglang")}
+    for e, r in rows.items():
+        parts = sum(r[k] for k in ("attention_ms", "moe_ms", "dense_ms", "collectives_ms", "head_ms"))
+        # the decode step is the kernels x the GPU's step scale + the engine's host time (padding only adds)
+        assert r["decode_step_ms"] >= parts * r["step_time_scale"] + r["host_ms"] - 1e-6
+    assert rows["sglang"]["host_ms"] == 0.0 < rows["vllm"]["host_ms"]  # SGLang's overlap scheduler
