@@ -1,6 +1,7 @@
 """Chart data of the plan report, computed once when the plan is made (so a report never runs
 the model again): memory per GPU by part for the top configurations, KV per sequence and max
-batch vs context for each SKU's best, and latency / throughput vs load for the recommendation.
+batch vs context for each SKU's best, latency / throughput vs load for the recommendation, and
+throughput per GPU vs tokens/s per user for each SKU's best (planner.throughput).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from .latency import layout_latency, step_costs
 from .layouts import vms_per_replica
 from .serve import workload
 from .targets import Targets
+from .throughput import throughput_curves
 
 
 def top_configs(recommended, alternatives, closest, per_sku: list[SkuBest], n: int = 4) -> list[tuple[str, PlanRow]]:
@@ -156,4 +158,10 @@ def plan_charts(model, vms, targets: Targets, routing_skew: float, profiles, eng
             ch.latency = latency_sweep(model, vms, recommended, targets, routing_skew, profiles, engine)
         except MoeprofError as e:
             ch.unavailable["latency"] = str(e)
+    try:
+        ch.throughput = throughput_curves(model, vms, per_sku, recommended, targets, routing_skew, profiles, engine)
+        if not ch.throughput:
+            ch.unavailable["throughput"] = "no SKU has a configuration that meets the targets"
+    except MoeprofError as e:
+        ch.unavailable["throughput"] = str(e)
     return ch

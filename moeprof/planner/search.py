@@ -6,7 +6,7 @@
     costs     $/h, $/month, $/M tokens, J/token                                   planner.economics
     verdicts  why each row is not feasible (typed kind)                           planner.verdicts
     rank      best first, rejected layouts, closest misses, best per SKU          planner.rank
-    charts    the report's chart data                                             planner.charts
+    charts    the report's chart data                                             planner.charts, throughput
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from .layouts import memory_rows
 from .rank import closest_misses, per_sku_best, plan_rows, rank_feasible, rejections
 from .serve import serve_rows
 from .targets import SearchSpace, Targets
+from .throughput import price_tags
 from .verdicts import add_verdicts
 
 
@@ -97,6 +98,7 @@ def plan(model: ModelSpec, targets: Targets, space: SearchSpace | None = None, v
     per_sku = add_break_even(per_sku_best(rows, ranked, rejected), recommended)
     charts = plan_charts(model, vms, targets, space.routing_skew, profiles, engine, recommended, alternatives,
                          closest, per_sku)
+    charts.prices = price_tags(vms, pricing)
     inputs = PlanInputs(
         model=model_ref(model), model_name=model.name, hf_id=model.hf_id, input_tokens=targets.input_tokens, output_tokens=targets.output_tokens,
         context_tokens=targets.context_tokens, qps=targets.qps, ttft_ms=targets.ttft_ms, tpot_ms=targets.tpot_ms,
