@@ -27,7 +27,7 @@ def sku_colors(skus) -> dict[str, str]:
 
 def log_ticks(lo: float, hi: float, prefix: str = "") -> dict:
     """Axis settings of a log axis ticked at 1-2-5 (up to three decades shown) or at every decade,
-    labelled in plain numbers (k for thousands)."""
+    labelled in plain numbers (k, M, G, T for 1e3, 1e6, 1e9, 1e12)."""
     lo, hi = max(lo, 1e-12), max(hi, lo * 1.0001)
     d0, d1 = math.floor(math.log10(lo)), math.ceil(math.log10(hi))
     steps = (1, 2, 5) if d1 - d0 <= 3 else (1,)
@@ -36,8 +36,9 @@ def log_ticks(lo: float, hi: float, prefix: str = "") -> dict:
         vals = [10.0 ** d for d in range(d0, d1 + 1)]
 
     def text(v):
-        if v >= 1000:
-            return f"{prefix}{v / 1000:g}k"
+        for scale, sym in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
+            if v >= scale:
+                return f"{prefix}{v / scale:g}{sym}"
         return f"{prefix}{v:g}"
 
     return dict(type="log", tickmode="array", tickvals=vals, ticktext=[text(v) for v in vals],
@@ -299,12 +300,13 @@ def validation_figure(points: list[ValidationPoints]) -> go.Figure:
 # Probe report
 # ---------------------------------------------------------------------------------------
 def curve_figure(name: str, x, y, x_label: str, y_label: str) -> go.Figure:
+    x, y = list(x), list(y)
     fig = go.Figure(go.Scatter(
         x=list(x), y=list(y), mode="lines+markers", name=T(name),
         hovertemplate=T(x_label) + " %{x:.4g}<br>" + T(y_label) + " %{y:.4g}<extra></extra>",
     ))
-    fig.update_xaxes(type="log", dtick=1, title_text=T(x_label))
-    fig.update_yaxes(type="log", dtick=1, title_text=T(y_label))
+    fig.update_xaxes(title_text=T(x_label), **log_ticks(min(x), max(x)))
+    fig.update_yaxes(title_text=T(y_label), **log_ticks(min(y), max(y)))
     return _base(fig, 360, name)
 
 

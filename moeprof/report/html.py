@@ -118,7 +118,7 @@ _RENDER_JS = """
     try {
       var fig = JSON.parse(document.getElementById(div.id + '-data').textContent);
       jobs.push(Plotly.newPlot(div, fig.data, fig.layout, fig.config).then(function () {
-        if (div.classList.contains('moeprof-print')) return printImage(div, fig);
+        if (div.hasAttribute('data-print')) return printImage(div, fig);
       }).catch(function (e) {
         window.__moeprofErrors.push('plot ' + div.id + ': ' + e);
       }));
@@ -212,7 +212,7 @@ class Page:
         h = height_px or int(doc.get("layout", {}).get("height") or 440)
         cap = f"<figcaption>{caption_html}</figcaption>" if caption_html else ""
         return (
-            f'<figure><div id="{fid}" class="moeprof-plot{" moeprof-print" if printed else ""}" style="min-height:{h}px"></div>'
+            f'<figure><div id="{fid}" class="moeprof-plot"{" data-print" if printed else ""} style="min-height:{h}px"></div>'
             f'<script type="application/json" id="{fid}-data">{script_json(doc)}</script>{cap}</figure>'
         )
 
@@ -225,10 +225,11 @@ class Page:
 
     def render(self) -> str:
         nav = "".join(f'<a href="#{esc(a)}">{esc(h)}</a>' for a, h, _ in self.sections)
-        def cls(a):
-            return ' class="noprint"' if self.print_sections and a not in self.print_sections else ""
-
-        body = "".join(f'<section id="{esc(a)}"{cls(a)}><h2>{esc(h)}</h2>{b}</section>' for a, h, b in self.sections)
+        body = "".join(f'<section id="{esc(a)}"><h2>{esc(h)}</h2>{b}</section>' for a, h, b in self.sections)
+        style = STYLE
+        if self.print_sections:  # sections left out of the printed page
+            keep = "".join(f":not(#{_css_id(a)})" for a in self.print_sections)
+            style += f"@media print{{section{keep}{{display:none}}}}\n"
         from .. import __version__
 
         made = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d")
@@ -236,7 +237,7 @@ class Page:
             "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>{esc(self.title)}</title><style>{STYLE}</style>"
+            f"<title>{esc(self.title)}</title><style>{style}</style>"
             f"<script>{_WATCH_JS}</script>"
             f"<script>{_safe_script(plotly_js())}</script>"
             "</head><body>"
@@ -246,6 +247,10 @@ class Page:
             "no network access is needed or allowed to view this file.</small></p></main>"
             f"<script>{_RENDER_JS}</script></body></html>\n"
         )
+
+
+def _css_id(anchor: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in anchor)
 
 
 def _safe_script(js: str) -> str:

@@ -47,6 +47,9 @@ def procurement_rows(doc: PlanDocument) -> list[dict]:
                      configuration=f"TP {r.tp} EP {r.ep} PP {r.pp}, {r.replicas} replica(s), {r.quant} / KV {r.kv_dtype}, "
                                    f"batch {r.max_batch}")
             d[ttft] = r.ttft_ms
+        if r is not None:  # in the CSV only
+            d.update(usd_per_hour=r.usd_per_hour, usd_per_million_input_tokens=r.usd_per_million_input_tokens,
+                     usd_per_million_output_tokens=r.usd_per_million_output_tokens, joules_per_token=r.joules_per_token)
         d.update(
             price_usd_per_vm_hour=tag.usd_per_vm_hour if tag else None,
             price_label=tag.label if tag else "",
