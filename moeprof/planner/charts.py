@@ -98,17 +98,29 @@ def kv_curves(model, vms, rows: dict[str, PlanRow], target_context: int, engine)
     return out
 
 
+def layout_row(steps: pd.DataFrame | None, r: PlanRow) -> pd.DataFrame | None:
+    """The search's step costs (planner.latency) of r's layout, as a one-row frame; None when absent."""
+    if steps is None or not len(steps):
+        return None
+    hit = steps[(steps.sku == r.sku) & (steps.tp == r.tp) & (steps.ep == r.ep) & (steps.pp == r.pp)
+                & (steps.quant == r.quant) & (steps.kv_dtype == r.kv_dtype)]
+    return hit.head(1).reset_index(drop=True) if len(hit) else None
+
+
 def latency_sweep(model, vms, r: PlanRow, targets: Targets, routing_skew: float, profiles, engine,
-                  points: int = 48) -> LatencySweep:
+                  points: int = 48, steps: pd.DataFrame | None = None) -> LatencySweep:
     """TTFT, TPOT and throughput of one configuration as its load rises from idle to 98.5 % of
-    saturation (the planner's own latency stage, then moeprof.serving along the arrival rate)."""
+    saturation (the planner's own latency stage, reused from the search when given, then
+    moeprof.serving along the arrival rate)."""
     vm = vms[r.sku]
     gpus = r.tp * r.pp
-    layout = pd.DataFrame([{
-        "sku": r.sku, "gpu": vm.gpu.key, "tp": r.tp, "ep": r.ep, "pp": r.pp, "quant": r.quant, "kv_dtype": r.kv_dtype,
-        "gpus_per_replica": gpus, "vms_per_replica": vms_per_replica(gpus, vm.gpus_per_vm),
-    }])
-    lat = layout_latency(model, {r.sku: vm}, layout, targets, routing_skew, profiles)
+    lat = layout_row(steps, r)
+    if lat is None:
+        layout = pd.DataFrame([{
+            "sku": r.sku, "gpu": vm.gpu.key, "tp": r.tp, "ep": r.ep, "pp": r.pp, "quant": r.quant, "kv_dtype": r.kv_dtype,
+            "gpus_per_replica": gpus, "vms_per_replica": vms_per_replica(gpus, vm.gpus_per_vm),
+        }])
+        lat = layout_latency(model, {r.sku: vm}, layout, targets, routing_skew, profiles)
     c1 = step_costs(lat, engine)
     w1 = workload(1, targets, engine, [r.max_batch])
     sat = float(serving.saturation_qps(c1, w1)[0])
@@ -131,7 +143,8 @@ def latency_sweep(model, vms, r: PlanRow, targets: Targets, routing_skew: float,
 
 
 def plan_charts(model, vms, targets: Targets, routing_skew: float, profiles, engine, recommended, alternatives,
-                closest, per_sku: list[SkuBest]) -> Charts:
+                closest, per_sku: list[SkuBest], steps: pd.DataFrame | None = None) -> Charts:
+    """The chart data; `steps` are the search's step costs per layout (planner.latency), reused."""
     ch = Charts(model_max_context_tokens=int(model.max_position_embeddings))
     tagged = top_configs(recommended, alternatives, closest, per_sku)
     try:
@@ -155,11 +168,12 @@ def plan_charts(model, vms, targets: Targets, routing_skew: float, profiles, eng
         ch.unavailable["latency"] = "no configuration meets the targets"
     else:
         try:
-            ch.latency = latency_sweep(model, vms, recommended, targets, routing_skew, profiles, engine)
+            ch.latency = latency_sweep(model, vms, recommended, targets, routing_skew, profiles, engine, steps=steps)
         except MoeprofError as e:
             ch.unavailable["latency"] = str(e)
     try:
-        ch.throughput = throughput_curves(model, vms, per_sku, recommended, targets, routing_skew, profiles, engine)
+        ch.throughput = throughput_curves(model, vms, per_sku, recommended, targets, routing_skew, profiles, engine,
+                                          lambda r: layout_row(steps, r))
         if not ch.throughput:
             ch.unavailable["throughput"] = "no SKU has a configuration that meets the targets"
     except MoeprofError as e:

@@ -107,11 +107,14 @@ def deployment_slots(dep: Deployment, input_tokens: int, output_tokens: int):
     return max(1.0, min(float(dep.engine.max_num_seqs), mem.kv_capacity_tokens / mean_len)), mem
 
 
-def deployment_costs(dep: Deployment, input_tokens: int, output_tokens: int):
-    """(serving.StepCosts of one replica, sequence slots, MemoryResult); slots as deployment_slots."""
+def deployment_costs(dep: Deployment, input_tokens: int, output_tokens: int, costs: serving.StepCosts | None = None):
+    """(serving.StepCosts of one replica, sequence slots, MemoryResult); slots as deployment_slots;
+    `costs`: step costs already computed for this layout (the planner's search), used as given."""
     m = dep.model
     n_vms = max(1, math.ceil(dep.tp * dep.pp / dep.vm.gpus_per_vm))
     slots, mem = deployment_slots(dep, input_tokens, output_tokens)
+    if costs is not None:
+        return costs, slots, mem
     steps = layout_steps(m, dep.vm, dep.quant, dep.kv_dtype, dep.profile, dep.routing_skew, [dep.tp], [dep.ep], [dep.pp],
                          [n_vms], input_tokens, output_tokens, dep.calibration)
     c1 = step_costs(pd.DataFrame({k: v for k, v in steps.items() if k != "calibration"}), dep.engine)
@@ -119,9 +122,10 @@ def deployment_costs(dep: Deployment, input_tokens: int, output_tokens: int):
 
 
 def evaluate(dep: Deployment, load: str, values, input_tokens: int, output_tokens: int, percentile: float = 99.0,
-             breakdown: bool = True) -> list[dict]:
+             breakdown: bool = True, costs: serving.StepCosts | None = None) -> list[dict]:
     """One metrics dict per load value (concurrency or QPS over the whole deployment); without
-    `breakdown`, no split of the decode step by op (the costly part of a long sweep)."""
+    `breakdown`, no split of the decode step by op (the costly part of a long sweep); `costs` as
+    deployment_costs takes them."""
     check(dep)
     if load not in LOADS:
         raise MoeprofError(f"load must be one of {', '.join(LOADS)}")
@@ -129,7 +133,7 @@ def evaluate(dep: Deployment, load: str, values, input_tokens: int, output_token
     seq = input_tokens + output_tokens
     if seq > m.max_position_embeddings:
         raise MoeprofError(f"input + output = {seq:,} tokens exceeds {m.name}'s maximum context {m.max_position_embeddings:,}")
-    c1, slots, mem = deployment_costs(dep, input_tokens, output_tokens)
+    c1, slots, mem = deployment_costs(dep, input_tokens, output_tokens, costs)
     mean_len = input_tokens + output_tokens / 2.0
     vals = np.asarray(values, dtype=float)
     n = len(vals)

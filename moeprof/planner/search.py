@@ -57,6 +57,11 @@ def _select_vms(space: SearchSpace, vm_file, prices, pricing: str = "payg", regi
 
 def evaluate_rows(model: ModelSpec, targets: Targets, space: SearchSpace, vms: dict, profiles: dict, engine) -> pd.DataFrame:
     """Every configuration of the search space as one DataFrame row, with its verdict."""
+    return _evaluate(model, targets, space, vms, profiles, engine)[0]
+
+
+def _evaluate(model, targets: Targets, space: SearchSpace, vms: dict, profiles: dict, engine):
+    """(rows with their verdicts, the step costs of each layout that fits: planner.latency)."""
     mem = pd.DataFrame(memory_rows(model, vms, targets, space, engine))
     if mem.empty:
         raise MoeprofError(f"no parallel layout of {model.name} is possible on {', '.join(vms)}")
@@ -67,7 +72,7 @@ def evaluate_rows(model: ModelSpec, targets: Targets, space: SearchSpace, vms: d
     lat = layout_latency(model, vms, layouts, targets, space.routing_skew, profiles) if len(layouts) else None
     rows = serve_rows(mem, lat, vms, targets, space.max_vms, engine)
     rows = add_costs(rows, vms, targets, profiles)
-    return add_verdicts(rows, targets)
+    return add_verdicts(rows, targets), lat
 
 
 def plan(model: ModelSpec, targets: Targets, space: SearchSpace | None = None, vm_file: str | None = None,
@@ -83,7 +88,7 @@ def plan(model: ModelSpec, targets: Targets, space: SearchSpace | None = None, v
                 raise UnknownNameError("quantization recipe", q, recipes)
     profiles = profiles if profiles is not None else default_profiles(vms)
 
-    rows = evaluate_rows(model, targets, space, vms, profiles, engine)
+    rows, lat = _evaluate(model, targets, space, vms, profiles, engine)
     ranked = rank_feasible(rows, model)
     sources = _sources(model, vms, profiles, engine, targets)
     recommended, alternatives = None, []
@@ -97,7 +102,7 @@ def plan(model: ModelSpec, targets: Targets, space: SearchSpace | None = None, v
     closest = closest_misses(rows, targets) if recommended is None else []
     per_sku = add_break_even(per_sku_best(rows, ranked, rejected), recommended)
     charts = plan_charts(model, vms, targets, space.routing_skew, profiles, engine, recommended, alternatives,
-                         closest, per_sku)
+                         closest, per_sku, lat)
     charts.prices = price_tags(vms, pricing)
     inputs = PlanInputs(
         model=model_ref(model), model_name=model.name, hf_id=model.hf_id, input_tokens=targets.input_tokens, output_tokens=targets.output_tokens,

@@ -12,6 +12,7 @@ from ..catalog.prices import stale
 from ..errors import MoeprofError
 from .document import PriceTag, SkuBest, ThroughputCurve
 from .evaluate import Deployment, deployment_slots, evaluate
+from .latency import step_costs
 from .targets import Targets
 
 
@@ -23,13 +24,16 @@ def concurrency_grid(slots: float) -> list[int]:
 
 
 def throughput_curve(model, vm, r, targets: Targets, routing_skew: float, profile, engine,
-                     recommended: bool) -> ThroughputCurve:
+                     recommended: bool, steps=None) -> ThroughputCurve:
+    """`steps`: the search's step costs of r's layout (planner.latency columns), so the sweep
+    reuses them; None computes them."""
     dep = Deployment(model=model, vm=vm, vms=r.vms, tp=r.tp, ep=r.ep, pp=r.pp, quant=r.quant, kv_dtype=r.kv_dtype,
                      engine=replace(engine, max_num_seqs=int(r.max_batch)), profile=profile, routing_skew=routing_skew)
     slots, _ = deployment_slots(dep, targets.input_tokens, targets.output_tokens)
     per_replica = concurrency_grid(slots)
     pts = evaluate(dep, "concurrency", [c * dep.replicas for c in per_replica], targets.input_tokens,
-                   targets.output_tokens, targets.percentile, breakdown=False)
+                   targets.output_tokens, targets.percentile, breakdown=False,
+                   costs=None if steps is None else step_costs(steps, dep.engine))
     keep = [(c, p) for c, p in zip(per_replica, pts) if p["stable"]]
     if not keep:
         raise MoeprofError(f"{r.label()}: no stable operating point")
@@ -45,7 +49,7 @@ def throughput_curve(model, vm, r, targets: Targets, routing_skew: float, profil
 
 
 def throughput_curves(model, vms, per_sku: list[SkuBest], recommended, targets: Targets, routing_skew: float,
-                      profiles, engine) -> list[ThroughputCurve]:
+                      profiles, engine, steps_of=lambda r: None) -> list[ThroughputCurve]:
     rec_key = recommended.key() if recommended is not None else None
     out = []
     for s in per_sku:
@@ -53,7 +57,7 @@ def throughput_curves(model, vms, per_sku: list[SkuBest], recommended, targets: 
             continue
         vm = vms[s.sku]
         out.append(throughput_curve(model, vm, s.row, targets, routing_skew, profiles.get(vm.gpu.key), engine,
-                                    s.row.key() == rec_key))
+                                    s.row.key() == rec_key, steps_of(s.row)))
     return out
 
 

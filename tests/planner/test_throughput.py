@@ -84,3 +84,19 @@ def test_round_trip_and_refusal(doc):
         PlanDocument.from_json(j, "p.json")
     del j["charts"]["prices"], j["charts"]["throughput"]  # a plan written before these fields still reads
     assert PlanDocument.from_json(j).charts.throughput == []
+
+
+def test_reusing_the_search_step_costs_changes_nothing(doc):
+    """The plan's sweep reuses the search's step costs per layout; computed afresh they are the same."""
+    from moeprof.catalog.engine import load_engine
+    from moeprof.catalog.hardware import load_vms
+    from moeprof.planner.search import default_profiles
+    from moeprof.planner.throughput import throughput_curves
+
+    vms = load_vms()
+    fresh = throughput_curves(load_model("maverick"), vms, doc.per_sku, doc.recommended, Targets.defaults(), 0.0,
+                              default_profiles(vms), load_engine())
+    assert len(fresh) == len(doc.charts.throughput)
+    for a, b in zip(fresh, doc.charts.throughput):
+        assert a.usd_per_million_tokens == pytest.approx(b.usd_per_million_tokens, rel=1e-12)
+        assert a.tokens_per_s_per_user == pytest.approx(b.tokens_per_s_per_user, rel=1e-12)
