@@ -19,7 +19,7 @@ from . import plan_data as D
 from .procurement import price_tags, procurement_html
 from ..planner.document import RANKING_RULE, PlanDocument, PlanRow
 from .html import Page, esc, not_available, table
-from .tables import fmt, label
+from .tables import fmt
 
 
 @dataclass
@@ -273,7 +273,8 @@ def _latency(page: Page, doc: PlanDocument, band: _Band, colors) -> str:
     cap = (
         f"{esc(rec.label())}: load rising from idle to 98.5 % of saturation (Poisson arrivals, continuous "
         f"batching, max batch {esc(rec.max_batch)}); prefill of one {inp.input_tokens:,}-token prompt "
-        f"{s.prefill_ms:,.1f} ms. Lines in the SKU's colour (TTFT solid, TPOT dashed, throughput dash-dot); black dashed: the running batch at the target QPS. "
+        f"{s.prefill_ms:,.1f} ms. Lines in the SKU's colour (TTFT solid, TPOT dashed, throughput dash-dot); "
+        "black dashed: the running batch at the target QPS. "
         + _latency_caption(doc, [rec], [rec.sku], band)
     )
     return page.figure(fig, cap)
