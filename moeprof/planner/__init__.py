@@ -4,7 +4,7 @@ and write the PlanDocument every consumer reads.
 Modules, one concept each: targets (what is asked), layouts (parallel layouts and memory
 verdicts), latency (the performance model per layout), serve (capacity and latency at the
 target QPS), economics (cost and energy), verdicts (typed reasons), rank (ranking, rejections,
-closest misses, best per SKU), charts (the report's chart data), document (the typed plan
+closest misses, best per SKU), charts and throughput (the report's chart data), document (the typed plan
 document), search (plan(): all of it in order); traffic (a pick through QPS per hour: units per
 hour, static vs autoscaled vs reserved + pay-as-you-go cost; with traffic_file, traffic_prices,
 traffic_doc).

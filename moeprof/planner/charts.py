@@ -1,6 +1,7 @@
 """Chart data of the plan report, computed once when the plan is made (so a report never runs
 the model again): memory per GPU by part for the top configurations, KV per sequence and max
-batch vs context for each SKU's best, and latency / throughput vs load for the recommendation.
+batch vs context for each SKU's best, latency / throughput vs load for the recommendation, and
+throughput per GPU vs tokens/s per user for each SKU's best (planner.throughput).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from .latency import layout_latency, step_costs
 from .layouts import vms_per_replica
 from .serve import workload
 from .targets import Targets
+from .throughput import throughput_curves
 
 
 def top_configs(recommended, alternatives, closest, per_sku: list[SkuBest], n: int = 4) -> list[tuple[str, PlanRow]]:
@@ -96,17 +98,29 @@ def kv_curves(model, vms, rows: dict[str, PlanRow], target_context: int, engine)
     return out
 
 
+def layout_row(steps: pd.DataFrame | None, r: PlanRow) -> pd.DataFrame | None:
+    """The search's step costs (planner.latency) of r's layout, as a one-row frame; None when absent."""
+    if steps is None or not len(steps):
+        return None
+    hit = steps[(steps.sku == r.sku) & (steps.tp == r.tp) & (steps.ep == r.ep) & (steps.pp == r.pp)
+                & (steps.quant == r.quant) & (steps.kv_dtype == r.kv_dtype)]
+    return hit.head(1).reset_index(drop=True) if len(hit) else None
+
+
 def latency_sweep(model, vms, r: PlanRow, targets: Targets, routing_skew: float, profiles, engine,
-                  points: int = 48) -> LatencySweep:
+                  points: int = 48, steps: pd.DataFrame | None = None) -> LatencySweep:
     """TTFT, TPOT and throughput of one configuration as its load rises from idle to 98.5 % of
-    saturation (the planner's own latency stage, then moeprof.serving along the arrival rate)."""
+    saturation (the planner's own latency stage, reused from the search when given, then
+    moeprof.serving along the arrival rate)."""
     vm = vms[r.sku]
     gpus = r.tp * r.pp
-    layout = pd.DataFrame([{
-        "sku": r.sku, "gpu": vm.gpu.key, "tp": r.tp, "ep": r.ep, "pp": r.pp, "quant": r.quant, "kv_dtype": r.kv_dtype,
-        "gpus_per_replica": gpus, "vms_per_replica": vms_per_replica(gpus, vm.gpus_per_vm),
-    }])
-    lat = layout_latency(model, {r.sku: vm}, layout, targets, routing_skew, profiles)
+    lat = layout_row(steps, r)
+    if lat is None:
+        layout = pd.DataFrame([{
+            "sku": r.sku, "gpu": vm.gpu.key, "tp": r.tp, "ep": r.ep, "pp": r.pp, "quant": r.quant, "kv_dtype": r.kv_dtype,
+            "gpus_per_replica": gpus, "vms_per_replica": vms_per_replica(gpus, vm.gpus_per_vm),
+        }])
+        lat = layout_latency(model, {r.sku: vm}, layout, targets, routing_skew, profiles)
     c1 = step_costs(lat, engine)
     w1 = workload(1, targets, engine, [r.max_batch])
     sat = float(serving.saturation_qps(c1, w1)[0])
@@ -134,7 +148,8 @@ def latency_sweep(model, vms, r: PlanRow, targets: Targets, routing_skew: float,
 
 
 def plan_charts(model, vms, targets: Targets, routing_skew: float, profiles, engine, recommended, alternatives,
-                closest, per_sku: list[SkuBest]) -> Charts:
+                closest, per_sku: list[SkuBest], steps: pd.DataFrame | None = None) -> Charts:
+    """The chart data; `steps` are the search's step costs per layout (planner.latency), reused."""
     ch = Charts(model_max_context_tokens=int(model.max_position_embeddings))
     tagged = top_configs(recommended, alternatives, closest, per_sku)
     try:
@@ -158,7 +173,14 @@ def plan_charts(model, vms, targets: Targets, routing_skew: float, profiles, eng
         ch.unavailable["latency"] = "no configuration meets the targets"
     else:
         try:
-            ch.latency = latency_sweep(model, vms, recommended, targets, routing_skew, profiles, engine)
+            ch.latency = latency_sweep(model, vms, recommended, targets, routing_skew, profiles, engine, steps=steps)
         except MoeprofError as e:
             ch.unavailable["latency"] = str(e)
+    try:
+        ch.throughput = throughput_curves(model, vms, per_sku, recommended, targets, routing_skew, profiles, engine,
+                                          lambda r: layout_row(steps, r))
+        if not ch.throughput:
+            ch.unavailable["throughput"] = "no SKU has a configuration that meets the targets"
+    except MoeprofError as e:
+        ch.unavailable["throughput"] = str(e)
     return ch

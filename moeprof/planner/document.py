@@ -149,6 +149,37 @@ class LatencySweep:
 
 
 @dataclass
+class ThroughputCurve:
+    """One SKU's best configuration as concurrent users per replica double from 1 to the sequences
+    its KV cache holds (planner.evaluate, closed loop): the InferenceX / aiconfigurator chart."""
+
+    sku: str
+    label: str
+    row_key: list  # PlanRow.key() of the configuration
+    recommended: bool  # the plan's recommendation
+    usd_per_hour: float  # the whole deployment (row's VMs)
+    concurrency_per_replica: list[float]  # users (requests in the replica)
+    tokens_per_s_per_user: list[float]  # 1000 / TPOT
+    output_tokens_per_s_per_gpu: list[float]
+    usd_per_million_tokens: list[float]  # blended: $/h / (input + output tokens per hour at that point)
+    ttft_ms: list[float]  # at the plan's percentile
+
+
+@dataclass
+class PriceTag:
+    """A SKU's price per VM-hour in a few words: where and when it was read, and how far to trust it."""
+
+    sku: str
+    usd_per_vm_hour: float
+    label: str  # short: pricing kind, region, read date
+    date: str  # ISO date the price was read; "user" for --price-per-hour
+    status: str  # one of PRICE_STATUSES
+
+
+PRICE_STATUSES = ("verified", "estimate", "stale", "user")  # verified: a dated, sourced list price within STALE_DAYS
+
+
+@dataclass
 class Charts:
     """The report's chart data; `unavailable[chart]` says why a chart has none."""
 
@@ -158,6 +189,8 @@ class Charts:
     model_max_context_tokens: int = 0
     latency: LatencySweep | None = None
     unavailable: dict[str, str] = field(default_factory=dict)
+    throughput: list[ThroughputCurve] = field(default_factory=list)
+    prices: list[PriceTag] = field(default_factory=list)
 
     def to_json(self) -> dict:
         return {
@@ -167,6 +200,8 @@ class Charts:
             "model_max_context_tokens": self.model_max_context_tokens,
             "latency": asdict(self.latency) if self.latency else None,
             "unavailable": dict(self.unavailable),
+            "throughput": [asdict(c) for c in self.throughput],
+            "prices": [asdict(p) for p in self.prices],
         }
 
     @classmethod
@@ -183,9 +218,18 @@ class Charts:
                 model_max_context_tokens=int(d.get("model_max_context_tokens") or 0),
                 latency=LatencySweep(**d["latency"]) if d.get("latency") else None,
                 unavailable={str(k): str(v) for k, v in (d.get("unavailable") or {}).items()},
+                throughput=[ThroughputCurve(**c) for c in d.get("throughput") or []],
+                prices=[_price_tag(p, path) for p in d.get("prices") or []],
             )
         except (TypeError, ValueError) as e:
             raise ConfigError(path, "charts", f"malformed chart data ({e})") from None
+
+
+def _price_tag(d, path) -> PriceTag:
+    p = PriceTag(**d)
+    if p.status not in PRICE_STATUSES:
+        raise ConfigError(path, "charts.prices", f"status {p.status!r} is not one of {', '.join(PRICE_STATUSES)}")
+    return p
 
 
 # ---------------------------------------------------------------------------------------

@@ -94,27 +94,39 @@ def _breakdown(dep: Deployment, b: float, context: float) -> dict:
     return out
 
 
-def deployment_costs(dep: Deployment, input_tokens: int, output_tokens: int):
-    """(serving.StepCosts of one replica, sequence slots, MemoryResult): the slots are the engine's
-    max_num_seqs bounded by the KV cache at the mean length a running sequence has (its blocks
-    are held as it grows: input + output / 2)."""
+def deployment_slots(dep: Deployment, input_tokens: int, output_tokens: int):
+    """(sequence slots of one replica, MemoryResult): the engine's max_num_seqs bounded by the KV
+    cache at the mean length a running sequence has (its blocks are held as it grows: input +
+    output / 2)."""
     m = dep.model
-    seq = input_tokens + output_tokens
     par = Parallelism(tp=dep.tp, ep=dep.ep, pp=dep.pp)
     n_vms = max(1, math.ceil(par.gpus / dep.vm.gpus_per_vm))
-    mem = memory_per_gpu(m, dep.vm, n_vms, par, get_recipe(dep.quant, m), dep.kv_dtype, dep.engine, seq)
+    mem = memory_per_gpu(m, dep.vm, n_vms, par, get_recipe(dep.quant, m), dep.kv_dtype, dep.engine, input_tokens + output_tokens)
     if mem.kv_budget_bytes_per_gpu <= 0:
         raise MoeprofError(f"does not fit: {mem.reason}")
     mean_len = input_tokens + output_tokens / 2.0
-    slots = max(1.0, min(float(dep.engine.max_num_seqs), mem.kv_capacity_tokens / mean_len))
+    return max(1.0, min(float(dep.engine.max_num_seqs), mem.kv_capacity_tokens / mean_len)), mem
+
+
+def deployment_costs(dep: Deployment, input_tokens: int, output_tokens: int, costs: serving.StepCosts | None = None):
+    """(serving.StepCosts of one replica, sequence slots, MemoryResult); slots as deployment_slots;
+    `costs`: step costs already computed for this layout (the planner's search), used as given."""
+    m = dep.model
+    n_vms = max(1, math.ceil(dep.tp * dep.pp / dep.vm.gpus_per_vm))
+    slots, mem = deployment_slots(dep, input_tokens, output_tokens)
+    if costs is not None:
+        return costs, slots, mem
     steps = layout_steps(m, dep.vm, dep.quant, dep.kv_dtype, dep.profile, dep.routing_skew, [dep.tp], [dep.ep], [dep.pp],
                          [n_vms], input_tokens, output_tokens, dep.calibration, dep.engine.engine)
     c1 = step_costs(pd.DataFrame({k: v for k, v in steps.items() if k != "calibration"}), dep.engine)
     return c1, slots, mem
 
 
-def evaluate(dep: Deployment, load: str, values, input_tokens: int, output_tokens: int, percentile: float = 99.0) -> list[dict]:
-    """One metrics dict per load value (concurrency or QPS over the whole deployment)."""
+def evaluate(dep: Deployment, load: str, values, input_tokens: int, output_tokens: int, percentile: float = 99.0,
+             breakdown: bool = True, costs: serving.StepCosts | None = None) -> list[dict]:
+    """One metrics dict per load value (concurrency or QPS over the whole deployment); without
+    `breakdown`, no split of the decode step by op (the costly part of a long sweep); `costs` as
+    deployment_costs takes them."""
     check(dep)
     if load not in LOADS:
         raise MoeprofError(f"load must be one of {', '.join(LOADS)}")
@@ -122,7 +134,7 @@ def evaluate(dep: Deployment, load: str, values, input_tokens: int, output_token
     seq = input_tokens + output_tokens
     if seq > m.max_position_embeddings:
         raise MoeprofError(f"input + output = {seq:,} tokens exceeds {m.name}'s maximum context {m.max_position_embeddings:,}")
-    c1, slots, mem = deployment_costs(dep, input_tokens, output_tokens)
+    c1, slots, mem = deployment_costs(dep, input_tokens, output_tokens, costs)
     scale = (dep.calibration or serving_calibration(dep.vm.gpu.key, dep.engine.engine)).step_time_scale
     mean_len = input_tokens + output_tokens / 2.0
     vals = np.asarray(values, dtype=float)
@@ -165,7 +177,8 @@ def evaluate(dep: Deployment, load: str, values, input_tokens: int, output_token
             "step_time_scale": scale,
             "stable": ok,
         }
-        row.update(_breakdown(dep, b, input_tokens + output_tokens / 2.0))
+        if breakdown:
+            row.update(_breakdown(dep, b, input_tokens + output_tokens / 2.0))
         out.append(row)
     return out
 

@@ -7,7 +7,7 @@
     costs     $/h, $/month, $/M tokens, J/token                                   planner.economics
     verdicts  why each row is not feasible (typed kind)                           planner.verdicts
     rank      best first, rejected layouts, closest misses, best per SKU          planner.rank
-    charts    the report's chart data                                             planner.charts
+    charts    the report's chart data                                             planner.charts, throughput
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from .layouts import memory_rows
 from .rank import closest_misses, per_sku_best, plan_rows, rank_feasible, rejections
 from .serve import serve_rows
 from .targets import SearchSpace, Targets
+from .throughput import price_tags
 from .verdicts import add_verdicts
 
 
@@ -59,6 +60,11 @@ def _select_vms(space: SearchSpace, vm_file, prices, pricing: str = "payg", regi
 def evaluate_rows(model: ModelSpec, targets: Targets, space: SearchSpace, vms: dict, profiles: dict, engine,
                   bands: dict | None = None) -> pd.DataFrame:
     """Every configuration of the search space as one DataFrame row, with its verdict."""
+    return _evaluate(model, targets, space, vms, profiles, engine, bands)[0]
+
+
+def _evaluate(model, targets: Targets, space: SearchSpace, vms: dict, profiles: dict, engine, bands: dict | None = None):
+    """(rows with their verdicts, the step costs of each layout that fits: planner.latency)."""
     mem = pd.DataFrame(memory_rows(model, vms, targets, space, engine))
     if mem.empty:
         raise MoeprofError(f"no parallel layout of {model.name} is possible on {', '.join(vms)}")
@@ -70,7 +76,7 @@ def evaluate_rows(model: ModelSpec, targets: Targets, space: SearchSpace, vms: d
     rows = serve_rows(mem, lat, vms, targets, space.max_vms, engine)
     rows = add_bands(rows, vms, bands if bands is not None else gpu_bands(vms, profiles), targets)
     rows = add_costs(rows, vms, targets, profiles)
-    return add_verdicts(rows, targets)
+    return add_verdicts(rows, targets), lat
 
 
 def plan(model: ModelSpec, targets: Targets, space: SearchSpace | None = None, vm_file: str | None = None,
@@ -87,7 +93,7 @@ def plan(model: ModelSpec, targets: Targets, space: SearchSpace | None = None, v
     profiles = profiles if profiles is not None else default_profiles(vms)
 
     bands = gpu_bands(vms, profiles)
-    rows = evaluate_rows(model, targets, space, vms, profiles, engine, bands)
+    rows, lat = _evaluate(model, targets, space, vms, profiles, engine, bands)
     ranked = rank_feasible(rows, model)
     sources = _sources(model, vms, profiles, engine, targets)
     sources["error_band"] = band_sources(bands)
@@ -102,7 +108,8 @@ def plan(model: ModelSpec, targets: Targets, space: SearchSpace | None = None, v
     closest = closest_misses(rows, targets) if recommended is None else []
     per_sku = add_break_even(per_sku_best(rows, ranked, rejected), recommended)
     charts = plan_charts(model, vms, targets, space.routing_skew, profiles, engine, recommended, alternatives,
-                         closest, per_sku)
+                         closest, per_sku, lat)
+    charts.prices = price_tags(vms, pricing)
     inputs = PlanInputs(
         model=model_ref(model), model_name=model.name, hf_id=model.hf_id, input_tokens=targets.input_tokens, output_tokens=targets.output_tokens,
         context_tokens=targets.context_tokens, qps=targets.qps, ttft_ms=targets.ttft_ms, tpot_ms=targets.tpot_ms,

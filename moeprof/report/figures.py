@@ -11,15 +11,38 @@ from plotly.colors import qualitative
 from plotly.subplots import make_subplots
 
 from .html import plot_text as T
-from ..planner.document import KvCurve, LatencySweep, MemoryBar, PlanRow
+from ..planner.document import KvCurve, LatencySweep, MemoryBar, PlanRow, ThroughputCurve
 from .plan_data import ValidationPoints, pareto_front
 
 TEMPLATE = "plotly_white"
 _SKU_COLORS = qualitative.D3
+_OTHER_COLORS = qualitative.Dark2  # series that are not SKUs (validation quantities)
+PICK = dict(symbol="circle-open", size=20, color="#000", line=dict(width=2.5, color="#000"))  # the recommendation
 
 
 def sku_colors(skus) -> dict[str, str]:
-    return {s: _SKU_COLORS[i % len(_SKU_COLORS)] for i, s in enumerate(skus)}
+    """The one palette of a report: a colour per SKU, by SKU name (sorted), for every chart and table."""
+    return {s: _SKU_COLORS[i % len(_SKU_COLORS)] for i, s in enumerate(sorted(dict.fromkeys(skus)))}
+
+
+def log_ticks(lo: float, hi: float, prefix: str = "") -> dict:
+    """Axis settings of a log axis ticked at 1-2-5 (up to three decades shown) or at every decade,
+    labelled in plain numbers (k, M, G, T for 1e3, 1e6, 1e9, 1e12)."""
+    lo, hi = max(lo, 1e-12), max(hi, lo * 1.0001)
+    d0, d1 = math.floor(math.log10(lo)), math.ceil(math.log10(hi))
+    steps = (1, 2, 5) if d1 - d0 <= 3 else (1,)
+    vals = [m * 10.0 ** d for d in range(d0, d1 + 1) for m in steps if lo / 1.2 <= m * 10.0 ** d <= hi * 1.2]
+    if len(vals) < 2:
+        vals = [10.0 ** d for d in range(d0, d1 + 1)]
+
+    def text(v):
+        for scale, sym in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
+            if v >= scale:
+                return f"{prefix}{v / scale:g}{sym}"
+        return f"{prefix}{v:g}"
+
+    return dict(type="log", tickmode="array", tickvals=vals, ticktext=[text(v) for v in vals],
+                range=[math.log10(lo / 1.25), math.log10(hi * 1.25)])
 
 
 def _base(fig, height: int, title: str | None = None):
@@ -80,8 +103,7 @@ def pareto_figure(rows: list[PlanRow], recommended: PlanRow | None, ttft_target_
         if recommended and getattr(recommended, key) is not None:
             fig.add_trace(go.Scatter(
                 x=[getattr(recommended, key)], y=[recommended.usd_per_month], mode="markers", name="recommended",
-                legendgroup="rec", showlegend=col == 1,
-                marker=dict(symbol="star", size=18, color="#2ca02c", line=dict(width=1, color="#000")),
+                legendgroup="rec", showlegend=col == 1, marker=PICK,
                 customdata=[_row_data(recommended)],
                 hovertemplate=f"<b>recommended</b>, {T(recommended.sku)}: {_ROW_HOVER}<extra></extra>",
             ), row=1, col=col)
@@ -169,29 +191,30 @@ def kv_context_figure(curves: list[KvCurve], model_max: int, target_context: int
 
 
 def latency_figure(s: LatencySweep, ttft_target_ms: float, tpot_target_ms: float, operating_batch: float | None,
-                   percentile: float, band_pct: float | None = None) -> go.Figure:
-    """TTFT, TPOT and throughput vs running batch; targets dotted, the operating point dashed,
-    the calibration error band shaded when known."""
+                   percentile: float, band_pct: float | None = None, color: str = "#333") -> go.Figure:
+    """TTFT, TPOT and throughput vs running batch in the configuration's SKU colour; targets
+    dotted, the operating point dashed black, the calibration error band shaded when known."""
     fig = make_subplots(rows=1, cols=3, horizontal_spacing=0.08,
                         subplot_titles=(f"TTFT p{percentile:g}", "TPOT", "throughput (all replicas)"))
     x = np.asarray(s.running_batch, dtype=float)
     hover = "running batch %{x:.1f}<br>%{customdata:.2f} req/s<br>%{y:,.1f} "
-    for col, ys, name, color in ((1, np.asarray(s.ttft_ms, dtype=float), "TTFT (ms)", "#1f77b4"),
-                                 (2, np.asarray(s.tpot_ms, dtype=float), "TPOT (ms)", "#ff7f0e")):
+    for col, ys, name in ((1, np.asarray(s.ttft_ms, dtype=float), "TTFT (ms)"),
+                          (2, np.asarray(s.tpot_ms, dtype=float), "TPOT (ms)")):
         if band_pct:
             f = band_pct / 100.0
             fig.add_trace(go.Scatter(x=np.concatenate([x, x[::-1]]), y=np.concatenate([ys * (1 + f), (ys * (1 - f))[::-1]]),
                                      fill="toself", fillcolor=color, opacity=0.15, line=dict(width=0), hoverinfo="skip",
                                      name=f"error band +-{band_pct:.0f} %", legendgroup="band", showlegend=col == 1),
                           row=1, col=col)
-        fig.add_trace(go.Scatter(x=x, y=ys, mode="lines", name=name, customdata=s.qps, line=dict(color=color),
+        fig.add_trace(go.Scatter(x=x, y=ys, mode="lines", name=name, customdata=s.qps,
+                                 line=dict(color=color, dash="solid" if col == 1 else "dash"),
                                  hovertemplate=hover + "ms<extra>" + name + "</extra>"), row=1, col=col)
     fig.add_trace(go.Scatter(x=s.decode_batch, y=s.decode_step_ms, mode="markers", name="decode step, idle queue (ms)",
-                             marker=dict(color="#ff7f0e", symbol="circle-open"),
+                             marker=dict(color="#888", symbol="circle-open"),
                              hovertemplate="batch %{x:.0f}<br>decode step %{y:.2f} ms<extra></extra>"), row=1, col=2)
     fig.add_trace(go.Scatter(x=x, y=s.output_tokens_per_s, mode="lines", name="output tokens/s",
                              customdata=s.qps, hovertemplate=hover + "output tokens/s<extra></extra>",
-                             line=dict(color="#2ca02c")), row=1, col=3)
+                             line=dict(color=color, dash="dashdot")), row=1, col=3)
     ends = [float(np.nanmin(x)), float(np.nanmax(x))]
     for col, t in ((1, ttft_target_ms), (2, tpot_target_ms)):  # traces, so the axis range includes the target
         fig.add_trace(go.Scatter(x=ends, y=[t, t], mode="lines", line=dict(color="#b33", dash="dot", width=1),
@@ -199,12 +222,52 @@ def latency_figure(s: LatencySweep, ttft_target_ms: float, tpot_target_ms: float
                                  hovertemplate=f"target {t:g} ms<extra></extra>"), row=1, col=col)
     if operating_batch:
         for col in (1, 2, 3):
-            fig.add_vline(x=operating_batch, line=dict(color="#2ca02c", dash="dash", width=1), row=1, col=col)
+            fig.add_vline(x=operating_batch, line=dict(color="#000", dash="dash", width=1), row=1, col=col)
     fig.update_xaxes(title_text="running batch per replica (seqs)", type="log", dtick=1)
     fig.update_yaxes(title_text="TTFT (ms)", type="log", dtick=1, row=1, col=1)
     fig.update_yaxes(title_text="TPOT (ms)", row=1, col=2)
     fig.update_yaxes(title_text="output tokens/s (deployment)", row=1, col=3)
     return _base(fig, 440)
+
+
+def throughput_figure(curves: list[ThroughputCurve], colors: dict[str, str], pick: tuple[float, float] | None,
+                      percentile: float) -> go.Figure:
+    """Output tokens/s per GPU (left, solid) and blended $/M tokens (right, dotted) against tokens/s
+    per user, one colour per SKU; `pick` (tokens/s per user, tokens/s per GPU) is the recommendation
+    at the target QPS, a black ring."""
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    xs, ys, cs = [], [], []
+    for c in curves:
+        col, name = colors.get(c.sku, "#333"), T(c.sku)
+        data = [[u, t, usd, ttft] for u, t, usd, ttft in zip(c.concurrency_per_replica, c.output_tokens_per_s_per_gpu,
+                                                             c.usd_per_million_tokens, c.ttft_ms)]
+        hover = (f"<b>{T(c.label)}</b><br>%{{customdata[0]:.0f}} users per replica<br>%{{x:,.1f}} tokens/s per user<br>"
+                 f"%{{customdata[1]:,.0f}} output tokens/s per GPU<br>$%{{customdata[2]:,.3f}}/M tokens<br>"
+                 f"TTFT p{percentile:g} %{{customdata[3]:,.0f}} ms<extra></extra>")
+        fig.add_trace(go.Scatter(x=c.tokens_per_s_per_user, y=c.output_tokens_per_s_per_gpu, mode="lines+markers",
+                                 name=f"{name}: tokens/s per GPU", legendgroup=name, customdata=data, hovertemplate=hover,
+                                 line=dict(color=col, width=3 if c.recommended else 2), marker=dict(size=6, color=col)),
+                      secondary_y=False)
+        fig.add_trace(go.Scatter(x=c.tokens_per_s_per_user, y=c.usd_per_million_tokens, mode="lines",
+                                 name=f"{name}: $/M tokens", legendgroup=name, customdata=data, hovertemplate=hover,
+                                 line=dict(color=col, width=1.5, dash="dot")), secondary_y=True)
+        xs += c.tokens_per_s_per_user
+        ys += c.output_tokens_per_s_per_gpu
+        cs += c.usd_per_million_tokens
+    if pick is not None:
+        fig.add_trace(go.Scatter(x=[pick[0]], y=[pick[1]], mode="markers", name="recommended, at the target QPS",
+                                 marker=PICK, hovertemplate="<b>recommended</b> at the target QPS<br>%{x:,.1f} tokens/s "
+                                 "per user<br>%{y:,.0f} output tokens/s per GPU<extra></extra>"), secondary_y=False)
+        xs.append(pick[0])
+        ys.append(pick[1])
+    if xs:
+        fig.update_xaxes(title_text="tokens/s per user (1000 / TPOT)", **log_ticks(min(xs), max(xs)))
+        fig.update_yaxes(title_text="output tokens/s per GPU", secondary_y=False, **log_ticks(min(ys), max(ys)))
+        fig.update_yaxes(title_text="$ per million tokens (blended), dotted", secondary_y=True, showgrid=False,
+                         **log_ticks(min(cs), max(cs), "$"))
+    fig = _base(fig, 560)
+    fig.update_layout(margin=dict(l=70, r=80, t=30, b=40), legend=dict(y=-0.16))
+    return fig
 
 
 def validation_figure(points: list[ValidationPoints]) -> go.Figure:
@@ -217,7 +280,7 @@ def validation_figure(points: list[ValidationPoints]) -> go.Figure:
         err = [100.0 * (a - b) / b for a, b in zip(p.predicted, p.measured)]
         fig.add_trace(go.Scatter(
             x=p.measured, y=p.predicted, mode="markers", name=T(p.quantity),
-            marker=dict(size=9, color=_SKU_COLORS[i % len(_SKU_COLORS)]),
+            marker=dict(size=9, color=_OTHER_COLORS[i % len(_OTHER_COLORS)]),
             customdata=err, hovertext=[T(x) for x in p.labels],
             hovertemplate="%{hovertext}<br>measured %{x:.4g}<br>predicted %{y:.4g}<br>error %{customdata:+.1f} %<extra>"
             + T(p.quantity) + "</extra>",
@@ -237,12 +300,13 @@ def validation_figure(points: list[ValidationPoints]) -> go.Figure:
 # Probe report
 # ---------------------------------------------------------------------------------------
 def curve_figure(name: str, x, y, x_label: str, y_label: str) -> go.Figure:
+    x, y = list(x), list(y)
     fig = go.Figure(go.Scatter(
         x=list(x), y=list(y), mode="lines+markers", name=T(name),
         hovertemplate=T(x_label) + " %{x:.4g}<br>" + T(y_label) + " %{y:.4g}<extra></extra>",
     ))
-    fig.update_xaxes(type="log", dtick=1, title_text=T(x_label))
-    fig.update_yaxes(type="log", dtick=1, title_text=T(y_label))
+    fig.update_xaxes(title_text=T(x_label), **log_ticks(min(x), max(x)))
+    fig.update_yaxes(title_text=T(y_label), **log_ticks(min(y), max(y)))
     return _base(fig, 360, name)
 
 

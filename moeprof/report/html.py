@@ -54,6 +54,35 @@ details{margin:6px 0}
 summary{cursor:pointer;font-weight:600}
 code{background:#f0f3f7;padding:1px 4px;border-radius:3px}
 small{color:#667}
+.swatch{display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:6px;-webkit-print-color-adjust:exact;print-color-adjust:exact}
+.pick{font-size:.78em;border:1.5px solid #000;border-radius:9px;padding:0 5px;margin-left:6px}
+.status.verified{color:#2a6b2a}
+.status.estimate,.status.stale{color:#b33;font-weight:600}
+.src{border-bottom:1px dotted #889;cursor:help}
+a.csv{display:inline-block;margin:4px 0 6px;padding:3px 10px;border:1px solid #1f3a5f;border-radius:4px;color:#1f3a5f;text-decoration:none;font-size:.88em}
+.print-only{display:none}
+table.procurement{width:100%}
+table.procurement td.num small{white-space:normal;display:inline-block;max-width:9em;text-align:right}
+@media print{
+@page{size:A4;margin:12mm}
+body{background:#fff;font-size:9pt}
+header{background:none;color:#000;padding:0 0 4px;border-bottom:2px solid #1f3a5f}
+header h1{font-size:1.3em}
+nav,.noprint,details,figure .moeprof-plot{display:none !important}
+main{padding:0;max-width:none}
+section{border:0;margin:6px 0;padding:0}
+h2{margin:8px 0 4px;break-after:avoid}
+.print-only{display:block;width:100%;height:auto}
+figure{margin:4px 0;break-inside:avoid}
+figcaption{font-size:.85em;line-height:1.3}
+table{font-size:.95em;margin:4px 0}
+th,td{padding:2px 4px}
+tr{break-inside:avoid}
+.kpis{gap:6px;margin:6px 0}
+.kpi{min-width:0;padding:3px 8px}
+.kpi b{font-size:1.1em}
+.rec,.warn,.bad{padding:3px 8px;margin:3px 0}
+}
 """
 
 # Collects script errors and blocked requests from the first moment the page runs.
@@ -75,10 +104,22 @@ _RENDER_JS = """
 (function () {
   var divs = document.querySelectorAll('div.moeprof-plot');
   var jobs = [];
+  function printImage(div, fig) {  // a still of the figure at A4 width, shown only when printed
+    var h = (fig.layout && fig.layout.height) || 440;
+    return Plotly.toImage(div, {format: 'svg', width: 720, height: h}).then(function (url) {
+      var img = document.createElement('img');
+      img.className = 'print-only';
+      img.alt = div.getAttribute('aria-label') || 'chart';
+      img.src = url;
+      div.parentNode.insertBefore(img, div.nextSibling);
+    });
+  }
   divs.forEach(function (div) {
     try {
       var fig = JSON.parse(document.getElementById(div.id + '-data').textContent);
-      jobs.push(Plotly.newPlot(div, fig.data, fig.layout, fig.config).catch(function (e) {
+      jobs.push(Plotly.newPlot(div, fig.data, fig.layout, fig.config).then(function () {
+        if (div.hasAttribute('data-print')) return printImage(div, fig);
+      }).catch(function (e) {
         window.__moeprofErrors.push('plot ' + div.id + ': ' + e);
       }));
     } catch (e) {
@@ -158,10 +199,12 @@ class Page:
     title: str
     subtitle: str = ""
     sections: list[tuple[str, str, str]] = field(default_factory=list)  # (anchor, heading, html)
+    print_sections: tuple[str, ...] = ()  # anchors kept when printed; empty: every section
     _figures: int = 0
 
-    def figure(self, fig, caption_html: str = "", height_px: int | None = None) -> str:
-        """HTML for one plotly figure with its caption (source and calibration)."""
+    def figure(self, fig, caption_html: str = "", height_px: int | None = None, printed: bool = False) -> str:
+        """HTML for one plotly figure with its caption (source and calibration); a `printed` figure
+        gets a still image at A4 width that only the print shows (the interactive plot does not print)."""
         self._figures += 1
         fid = f"fig{self._figures}"
         doc = figure_json(fig)
@@ -169,7 +212,7 @@ class Page:
         h = height_px or int(doc.get("layout", {}).get("height") or 440)
         cap = f"<figcaption>{caption_html}</figcaption>" if caption_html else ""
         return (
-            f'<figure><div id="{fid}" class="moeprof-plot" style="min-height:{h}px"></div>'
+            f'<figure><div id="{fid}" class="moeprof-plot"{" data-print" if printed else ""} style="min-height:{h}px"></div>'
             f'<script type="application/json" id="{fid}-data">{script_json(doc)}</script>{cap}</figure>'
         )
 
@@ -183,6 +226,10 @@ class Page:
     def render(self) -> str:
         nav = "".join(f'<a href="#{esc(a)}">{esc(h)}</a>' for a, h, _ in self.sections)
         body = "".join(f'<section id="{esc(a)}"><h2>{esc(h)}</h2>{b}</section>' for a, h, b in self.sections)
+        style = STYLE
+        if self.print_sections:  # sections left out of the printed page
+            keep = "".join(f":not(#{_css_id(a)})" for a in self.print_sections)
+            style += f"@media print{{section{keep}{{display:none}}}}\n"
         from .. import __version__
 
         made = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d")
@@ -190,7 +237,7 @@ class Page:
             "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>{esc(self.title)}</title><style>{STYLE}</style>"
+            f"<title>{esc(self.title)}</title><style>{style}</style>"
             f"<script>{_WATCH_JS}</script>"
             f"<script>{_safe_script(plotly_js())}</script>"
             "</head><body>"
@@ -200,6 +247,10 @@ class Page:
             "no network access is needed or allowed to view this file.</small></p></main>"
             f"<script>{_RENDER_JS}</script></body></html>\n"
         )
+
+
+def _css_id(anchor: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in anchor)
 
 
 def _safe_script(js: str) -> str:

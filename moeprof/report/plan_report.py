@@ -1,12 +1,14 @@
 """The plan report: one HTML page from a PlanDocument; it computes no model, every chart's
 numbers come from the document (PlanDocument.charts).
 
-Sections: summary (recommendation, inputs with their sources, warnings), cost vs latency of
-every feasible configuration, memory per GPU of the top configurations, KV cache and max batch
-vs context per SKU, latency and throughput vs batch of the recommendation, the traffic plan
-(with `plan --traffic`: units per hour and the cost of each way to buy them), the per-SKU
-procurement table, rejected configurations by reason, predicted vs measured (when a
-validation is given), and the sources of every number.
+Sections: summary (recommendation, inputs with their sources, warnings), the procurement table
+(report.procurement: each SKU's best, cheapest first, with a CSV download), throughput per GPU
+vs tokens/s per user per SKU with $/M tokens, cost vs latency of every feasible configuration,
+memory per GPU of the top configurations, KV cache and max batch vs context per SKU, latency and
+throughput vs batch of the recommendation, the traffic plan
+(with `plan --traffic`: units per hour and the cost of each way to buy them), rejected configurations by reason, predicted vs
+measured (when a validation is given), and the sources of every number. Printed, the page keeps
+the summary, the procurement table and the throughput chart (one or two A4 pages).
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ from dataclasses import dataclass
 
 from . import figures as F
 from . import plan_data as D
+from .procurement import price_tags, procurement_html
 from ..planner.document import RANKING_RULE, PlanDocument, PlanRow
 from .html import Page, esc, not_available, table
-from .tables import fmt, label
+from .tables import fmt
 from .traffic_section import traffic_section
 
 
@@ -68,18 +71,21 @@ def build_plan_page(doc: PlanDocument, validation=None) -> Page:
             f"context {inp.context_tokens:,} tokens; targets p{inp.percentile:g} TTFT <= {inp.ttft_ms:g} ms, "
             f"TPOT <= {inp.tpot_ms:g} ms"
         ),
+        print_sections=("summary", "procurement", "throughput"),  # the one-page answer
     )
     band = _band(validation, doc)
     skus = D.skus_of(doc)
     colors = F.sku_colors(skus)
     page.add("summary", "Summary", _summary(doc, band))
+    page.add("procurement", "Procurement: the best configuration of each VM SKU, cheapest first",
+             procurement_html(doc, colors))
+    page.add("throughput", "Throughput per GPU vs tokens/s per user, and $/M tokens", _throughput(page, doc, colors, band))
     page.add("pareto", "Cost vs latency of feasible configurations", _pareto(page, doc, colors, band))
     page.add("memory", "Memory per GPU of the top configurations", _memory(page, doc))
     page.add("kv", "KV cache and max batch vs context length", _kv(page, doc, colors))
-    page.add("latency", "Latency and throughput vs batch (recommended configuration)", _latency(page, doc, band))
+    page.add("latency", "Latency and throughput vs batch (recommended configuration)", _latency(page, doc, band, colors))
     if doc.traffic is not None:
         page.add("traffic", "Traffic over the period: autoscaled vs static vs reserved", traffic_section(page, doc.traffic))
-    page.add("procurement", "Procurement: the best configuration of each VM SKU", _procurement(doc, skus))
     page.add("rejected", "Rejected configurations", _rejected(doc))
     if validation is not None:
         page.add("validation", "Predicted vs measured", _validation(page, doc, validation, band))
@@ -110,13 +116,19 @@ def _latency_caption(doc, rows, skus, band: _Band) -> str:
 
 
 def _price_caption(doc, skus) -> str:
-    parts = []
+    """Each SKU's price in a few words (where, when, status); the full source in a tooltip and under Sources."""
+    tags, parts = price_tags(doc), []
     for s in skus:
         src = doc.sources.get(s)
-        if isinstance(src, dict):
-            est = " <b>(ESTIMATE)</b>" if src.get("price_estimate") else ""
-            parts.append(f"{esc(s)}: {esc(src.get('price', 'unknown'))}{est}")
-    return "<b>Prices</b>: " + ("; ".join(parts) or "not stated in the plan") + "."
+        full = str(src.get("price", "unknown")) if isinstance(src, dict) else "unknown"
+        t = tags.get(s)
+        if t is not None:
+            short = f"${t.usd_per_vm_hour:,.2f}/VM-h, {t.label}, {t.status}"
+        else:  # a plan written before price tags: the status from the estimate flag only
+            short = "ESTIMATE" if isinstance(src, dict) and src.get("price_estimate") else "list price"
+        parts.append(f'{esc(s)} <span class="src" title="{esc(full)}">{esc(short)}</span>')
+    return ("<b>Prices</b>: " + ("; ".join(parts) or "not stated in the plan")
+            + ' (full sources: hover, or see <a href="#sources">Sources</a>).')
 
 
 # ---------------------------------------------------------------------------------------
@@ -185,12 +197,33 @@ def _summary(doc: PlanDocument, band: _Band) -> str:
         ["max VMs", inp.max_vms, ""],
         ["routing skew (Zipf exponent)", inp.routing_skew, "0 = uniform expert routing"],
     ]
-    out.append("<h3>Inputs</h3>" + table(["input", "value", "source"], rows))
+    out.append('<div class="noprint"><h3>Inputs</h3>' + table(["input", "value", "source"], rows) + "</div>")
     if doc.configs_evaluated:
         out.append(f"<p>{esc(f'{doc.configs_evaluated:,}')} configurations evaluated.</p>")
     for w in doc.warnings:
         out.append(f'<div class="warn">{esc(w)}</div>')
     return "".join(out)
+
+
+def _throughput(page: Page, doc: PlanDocument, colors, band: _Band) -> str:
+    curves = doc.charts.throughput
+    if not curves:
+        return not_available("throughput per GPU vs tokens/s per user",
+                             doc.charts.unavailable.get("throughput", "the plan stores no sweep (run the plan again)"))
+    inp, rec = doc.inputs, doc.recommended
+    pick = None
+    if rec is not None and rec.tpot_ms and rec.output_tokens_per_s:
+        pick = (1000.0 / rec.tpot_ms, rec.output_tokens_per_s / rec.gpus)
+    skus = [c.sku for c in curves]
+    cap = (
+        f"Per SKU, its best configuration with 1, 2, 4, ... concurrent users per replica up to the sequences its KV "
+        f"cache holds ({inp.input_tokens:,} input + {inp.output_tokens:,} output tokens each; `moeprof evaluate "
+        "--sweep concurrency=...`): up and to the right is better. Solid: output tokens/s per GPU (left axis); dotted: "
+        "$ per million input + output tokens at that load (right axis). The black ring is the recommendation at the "
+        "target QPS. " + _latency_caption(doc, [r for r in [rec] if r] + list(D.best_per_sku(doc).values()), skus, band)
+        + " " + _price_caption(doc, skus)
+    )
+    return page.figure(F.throughput_figure(curves, colors, pick, inp.percentile), cap, printed=True)
 
 
 def _pareto(page: Page, doc: PlanDocument, colors, band: _Band) -> str:
@@ -203,7 +236,7 @@ def _pareto(page: Page, doc: PlanDocument, colors, band: _Band) -> str:
     which = ("the cheapest row of every feasible (SKU, TP, EP, PP, quantization, KV dtype, max batch)" if doc.feasible
              else "the recommendation and its alternatives (the plan lists no other feasible rows)")
     cap = (
-        f"{len(rows):,} points: {which}; the star is the recommendation, dashed the Pareto front (no point is both "
+        f"{len(rows):,} points: {which}; the black ring is the recommendation, dashed the Pareto front (no point is both "
         f"cheaper and faster). Cost is for enough replicas to serve {inp.qps:g} req/s. "
         + _latency_caption(doc, rows, skus, band) + " " + _price_caption(doc, skus)
     )
@@ -251,48 +284,21 @@ def _kv(page: Page, doc: PlanDocument, colors) -> str:
         ["VM SKU", "configuration", "KV budget per GPU (GiB)", "max context (tokens)"], rows, {2, 3})
 
 
-def _latency(page: Page, doc: PlanDocument, band: _Band) -> str:
+def _latency(page: Page, doc: PlanDocument, band: _Band, colors) -> str:
     rec, s = doc.recommended, doc.charts.latency
     if not rec or s is None:
         return not_available("latency vs batch chart", doc.charts.unavailable.get("latency", "no chart data in the plan"))
     inp = doc.inputs
-    fig = F.latency_figure(s, inp.ttft_ms, inp.tpot_ms, rec.running_batch, inp.percentile, band.pct)
+    fig = F.latency_figure(s, inp.ttft_ms, inp.tpot_ms, rec.running_batch, inp.percentile, band.pct,
+                           colors.get(rec.sku, "#333"))
     cap = (
         f"{esc(rec.label())}: load rising from idle to 98.5 % of saturation (Poisson arrivals, continuous "
         f"batching, max batch {esc(rec.max_batch)}); prefill of one {inp.input_tokens:,}-token prompt "
-        f"{s.prefill_ms:,.1f} ms. Green dashed: the running batch at the target QPS. "
+        f"{s.prefill_ms:,.1f} ms. Lines in the SKU's colour (TTFT solid, TPOT dashed, throughput dash-dot); "
+        "black dashed: the running batch at the target QPS. "
         + _latency_caption(doc, [rec], [rec.sku], band)
     )
     return page.figure(fig, cap)
-
-
-def _procurement(doc: PlanDocument, skus) -> str:
-    best = D.best_per_sku(doc)
-    fields = ["usd_per_hour", "usd_per_million_tokens", "usd_per_million_input_tokens", "usd_per_million_output_tokens",
-              "usd_per_month", "joules_per_token", "ttft_ms", "tpot_ms", "tpot_high_ms", "qps_capacity", "qps_capacity_low",
-              "headroom"]
-    headers = ["VM SKU", "configuration"] + [label(f) for f in fields] + ["price"]
-    reasons: dict[str, dict[str, int]] = {}
-    for r in doc.rejected:
-        reasons.setdefault(r.sku, {}).setdefault(r.kind, 0)
-        reasons[r.sku][r.kind] += 1
-    rows = []
-    for s in skus:
-        src = doc.sources.get(s) or {}
-        price = "ESTIMATE" if src.get("price_estimate") else "list price"
-        r = best.get(s)
-        if r is None:
-            why = ", ".join(f"{k} {n}" for k, n in sorted(reasons.get(s, {}).items())) or "none evaluated"
-            rows.append([s, f"no configuration meets the targets (rejected: {why})"] + ["–"] * len(fields) + [price])
-            continue
-        cfg = f"{r.vms} VM(s), TP {r.tp} EP {r.ep} PP {r.pp} x{r.replicas}, {r.quant} / KV {r.kv_dtype}, batch {r.max_batch}"
-        rows.append([s, cfg] + [fmt(f, getattr(r, f)) for f in fields] + [price])
-    note = (
-        f"<p>$/month is the deployment sized for {doc.inputs.qps:g} req/s (730 h a month); $/M tokens divides $/h by "
-        "the tokens served per hour at that rate (input and output split by their share of GPU time); J/token is "
-        "GPU energy per output token.</p>"
-    )
-    return note + table(headers, rows, set(range(2, 2 + len(fields))))
 
 
 def _rejected(doc: PlanDocument) -> str:

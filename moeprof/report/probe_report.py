@@ -1,6 +1,7 @@
 """The probe report: one HTML page of a GPU profile (`moeprof probe` output, schema moeprof.profile):
-provenance, every efficiency curve with its source, the scalars, telemetry over time, and the
-raw probe rows."""
+provenance as a table, every efficiency curve with its source, the scalars, telemetry over time
+(series named in words, in the unit of their axis), the validation of the profile's rows against
+the performance model (report.profile_validation), and the raw probe rows."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import math
 
 from . import figures as F
 from .html import Page, esc, not_available, table
+from .profile_validation import validation_section
 
 # curve axis meaning (moeprof.profile.CURVE_KINDS) -> (axis title with unit, scale from base units)
 AXES = {
@@ -49,7 +51,7 @@ def build_profile_page(doc: dict, path_label: str = "<profile>") -> Page:
     summary = [f"<p>GPU <b>{esc(prof.gpu)}</b>: {esc(kind)}, dated {esc(date)}.</p>"]
     if prof.note:
         summary.append(f"<p>{esc(prof.note)}</p>")
-    prov_rows = [[k, v if isinstance(v, str) else json.dumps(v, default=str)] for k, v in prov.items()]
+    prov_rows = provenance_rows(prov)
     summary.append("<h3>Provenance</h3>" + (table(["field", "value"], prov_rows) if prov_rows else "<p>none</p>"))
     if prof.scalars:
         summary.append("<h3>Scalars</h3>" + table(
@@ -67,8 +69,51 @@ def build_profile_page(doc: dict, path_label: str = "<profile>") -> Page:
     page.add("curves", "Efficiency curves", "".join(parts) or not_available("curves", "the profile has none"))
 
     page.add("telemetry", "Telemetry over time", _telemetry(page, prof.rows, kind, date))
+    page.add("validation", "Validation: predicted vs measured", validation_section(page, prof))
     page.add("rows", "Probe rows", _rows(prof.rows))
     return page
+
+
+def series_name(field: str, axis: str) -> str:
+    """A telemetry field in words with the unit of its axis: memory_used_bytes on a GiB axis ->
+    'memory used (GiB)'."""
+    suffix = next((suf for suf in SERIES_UNITS if field.endswith(suf)), "")
+    words = field[: len(field) - len(suffix)].replace("_", " ").strip()
+    words = {"sm clock": "SM clock", "gpu util": "GPU utilisation", "memory util": "memory utilisation"}.get(words, words)
+    unit = axis[axis.rfind("(") + 1 : axis.rfind(")")] if "(" in axis else ""
+    if field.endswith("_j"):
+        words += " since first sample"
+    return f"{words} ({unit})" if unit else words
+
+
+def provenance_rows(prov: dict, prefix: str = "") -> list[list[str]]:
+    """Provenance as (field, value) rows: nested objects flattened to dotted names, lists joined,
+    bytes in GiB (MiB below one GiB)."""
+    out = []
+    for k, v in prov.items():
+        name = f"{prefix}{k}"
+        if isinstance(v, dict):
+            out += provenance_rows(v, name + ".") if v else [[name, "–"]]
+        else:
+            out.append([name, _prov_value(k, v)])
+    return out
+
+
+def _prov_value(key: str, v) -> str:
+    if v is None:
+        return "–"
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, (int, float)) and key.endswith("_bytes"):
+        big = abs(v) >= 2**30
+        return f"{v / 2**(30 if big else 20):,.2f} {'GiB' if big else 'MiB'} ({v:,.0f} bytes)"
+    if isinstance(v, list):
+        if v and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in v) and len(v) <= 4:
+            return " x ".join(f"{x:g}" for x in v)
+        return ", ".join(_prov_value(key, x) if not isinstance(x, (dict, list)) else json.dumps(x, default=str) for x in v)
+    if isinstance(v, float):
+        return f"{v:g}"
+    return str(v)
 
 
 def _num(v) -> bool:
@@ -107,8 +152,9 @@ def _telemetry(page: Page, rows: list[dict], kind: str, date: str) -> str:
                     first.setdefault(k, v)
                     v = v - first[k]
                 ys.append(v * scale)
-            series[k] = ys
-            unit_of[k] = label
+            name = series_name(k, label)
+            series[name] = ys
+            unit_of[name] = label
         if not series:
             continue
         phases = [str(r.get("phase", "")) for r in g] if any("phase" in r for r in g) else None

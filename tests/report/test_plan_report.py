@@ -10,10 +10,11 @@ from moeprof.errors import ConfigError
 from moeprof.planner import PlanDocument
 from moeprof.report import plan_report_html, write_plan_report
 from moeprof.report import plan_data as D
+from moeprof.report.html import esc
 
 HOSTILE = "<script>alert(1)</script>"
 
-SECTIONS = ("summary", "pareto", "memory", "kv", "latency", "procurement", "rejected", "sources")
+SECTIONS = ("summary", "procurement", "throughput", "pareto", "memory", "kv", "latency", "rejected", "sources")
 
 
 def hostile_plan(doc: dict) -> dict:
@@ -28,20 +29,23 @@ def test_all_sections_and_figures(plan_doc):
     text = plan_report_html(plan_doc)
     for s in SECTIONS:
         assert f'<section id="{s}">' in text
-    assert text.count('class="moeprof-plot"') == 4  # pareto, memory, kv, latency
-    for s in ("pareto", "memory", "kv", "latency"):  # every chart of the plan is drawn
+    assert text.count('class="moeprof-plot"') == 5  # throughput, pareto, memory, kv, latency
+    for s in ("throughput", "pareto", "memory", "kv", "latency"):  # every chart of the plan is drawn
         section = text.split(f'<section id="{s}">', 1)[1].split("</section>", 1)[0]
         assert 'class="na"' not in section
     # units in axis titles, sources beside figures
-    for label in ("TTFT at target QPS", "memory per GPU (GiB)", "context length (tokens", "output tokens/s"):
+    for label in ("TTFT at target QPS", "memory per GPU (GiB)", "context length (tokens", "output tokens/s",
+                  "tokens/s per user (1000 / TPOT)", "output tokens/s per GPU", "$ per million tokens (blended)"):
         assert label in text
-    assert text.count("<figcaption>") == 4 and text.count("<b>Source</b>") >= 4
-    assert text.count("Calibration / error band") == 4
-    # procurement table: one row per SKU with $/h, $/M tokens, $/month, J/token
-    for h in ("$/h", "$/M tokens", "$/month", "J/output token"):
-        assert f"<th>{h}</th>" in text
-    for sku in ("nd-h100-v5", "nd-h200-v5", "nd-mi300x-v5"):
-        assert f"<td>{sku}</td>" in text
+    assert text.count("<figcaption>") == 5 and text.count("<b>Source</b>") >= 5
+    assert text.count("Calibration / error band") == 5
+    # procurement table: one row per SKU, cheapest first
+    for h in ("VMs", "GPUs", "$/month", "$/M tokens (blended)", "headroom", "TTFT p99 (ms)", "TPOT (ms)", "price ($/VM-h)",
+              "price status"):
+        assert f"<th>{esc(h)}</th>" in text
+    proc = text.split('<section id="procurement">', 1)[1].split("</section>", 1)[0]
+    skus = re.findall(r'<span class="swatch"[^>]*></span>([^<]+)', proc)
+    assert sorted(s.strip() for s in skus) == ["nd-h100-v5", "nd-h200-v5", "nd-mi300x-v5"]
 
 
 def test_pareto_uses_feasible_rows_or_falls_back(plan_doc):
@@ -49,7 +53,7 @@ def test_pareto_uses_feasible_rows_or_falls_back(plan_doc):
     d = copy.deepcopy(plan_doc)
     d["feasible"] = []
     assert len(D.candidate_rows(PlanDocument.from_json(d))) == 1 + len(d["alternatives"])
-    assert plan_report_html(d).count('class="moeprof-plot"') == 4
+    assert plan_report_html(d).count('class="moeprof-plot"') == 5
 
 
 def test_pareto_front():
@@ -133,7 +137,7 @@ def test_validation_section(plan_doc):
         {"case": "bad", "predicted_step_ms": None, "measured_step_ms": 1.0},
     ]}
     text = plan_report_html(plan_doc, v)
-    assert '<section id="validation">' in text and text.count('class="moeprof-plot"') == 5
+    assert '<section id="validation">' in text and text.count('class="moeprof-plot"') == 6
     pts = D.validation_points(v)
     assert {p.quantity: len(p.measured) for p in pts} == {"step_ms": 2, "j": 1}
     assert "moeprof validate on h100 (2026-01-02)" in text
@@ -171,7 +175,7 @@ def test_a_plan_without_bands_says_not_quantified(plan_doc):
     d = copy.deepcopy(plan_doc)
     del d["sources"]["error_band"]
     text = plan_report_html(d)
-    assert text.count("not quantified: no `moeprof validate` comparison") == 3  # summary, pareto, latency
+    assert text.count("not quantified: no `moeprof validate` comparison") == 4  # summary, throughput, pareto, latency
 
 
 def test_without_validation_no_section_but_how_to_add_one(plan_doc):
