@@ -4,15 +4,20 @@ compare with the performance model's kernels, fitted on published serving runs.
     step_time_scale           the engine's step GPU time / the model's (kernels at the engine's
                               rates: fusion, launch gaps, library maturity)
     host_overhead_s_per_step  host time per step the GPU waits for (scheduling, sampling)
+    prefill_time_scale        the prompt work's GPU time (token-proportional work and prompt
+                              attention) relative to the decode step's, on top of step_time_scale;
+                              1 in the shipped file, fitted by `moeprof calibrate` where the runs
+                              pin it down
 
 Fitted by scripts/fit_serving.py on the records of moeprof/data/benchmarks whose split is "fit"
 (Llama family); the file keeps what it was fitted on and the residuals. A GPU without an entry
-uses scale 1 and the engine's host time (moeprof/data/engine.json).
+uses scale 1 and the engine's host time (moeprof/data/engine.json). A profile may carry its own
+serving calibration (catalog.serving_section), which wins over this file for its GPU.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from .values import data_path, read_data_json, sourced
@@ -26,6 +31,9 @@ class ServingCalibration:
     step_time_scale: float
     host_overhead_s_per_step: float | None  # None: the engine's
     source: str
+    prefill_time_scale: float = 1.0
+    error_band: object = field(default=None, compare=False)  # catalog.error_band.ErrorBand or None
+    section: dict | None = field(default=None, compare=False)  # the profile section it was read from
 
 
 @lru_cache(maxsize=1)
