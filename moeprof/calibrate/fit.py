@@ -164,7 +164,7 @@ def _leave_one_out(out: GpuFit, batch: Batch, theta, free, say) -> None:
             continue
         r = _solve(batch, theta, free, mask)
         for k, v in residuals_of(batch, to_values(r.theta), [i]).items():
-            resid.setdefault(k, []).append(v)
+            resid.setdefault(k, []).extend(v)
     out.loo = resid
     out.band = error_band.from_residuals(
         {k: v for k, v in resid.items() if k in error_band.METRICS},
