@@ -6,7 +6,8 @@ box bounds, a forward-difference Jacobian and standard errors from the weighted 
     step      (J' W J + mu diag(J' W J)) d = -J' W r, W = the Huber weights psi(u) / u at the current r;
               accepted when the Huber objective at the same s falls, else mu x 10
     stop      when the step is below `tol` in every parameter, or after `max_iter` steps
-    cov       s_w^2 (J' W J)^-1 with s_w^2 = sum w r^2 / (n - p)   (the IRLS sandwich's bread)
+    cov       s_w^2 (J' W J)^-1 with s_w^2 = sum w r^2 / (n - p), at least scale_floor^2 (runs that
+              fit exactly still leave a parameter they barely move undetermined)
 
 Huber, P. J. (1964), "Robust estimation of a location parameter"; Holland & Welsch (1977), "Robust
 regression using iteratively reweighted least-squares"; Marquardt (1963). A residual far out (an
@@ -103,7 +104,7 @@ def fit(fun, theta0, lo, hi, steps, free=None, scale_floor: float = 1e-3, max_it
         J = jacobian(fun, theta, r, free, steps, hi)
         A = J.T @ (w[:, None] * J)
         dof = max(len(r) - int(free.sum()), 1)
-        s2 = float(np.sum(w * r * r)) / dof
+        s2 = max(float(np.sum(w * r * r)) / dof, scale_floor ** 2)
         try:
             cov = s2 * np.linalg.inv(A)
             se[free] = np.sqrt(np.maximum(np.diag(cov), 0.0))
