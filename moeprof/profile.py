@@ -114,9 +114,11 @@ class Profile:
     @property
     def label(self) -> str:
         date = self.provenance.get("date", "undated")
+        cal = self.serving_calibration
+        tail = f"; serving calibration fitted {cal.section.get('date', '')}".rstrip() if cal is not None and cal.section else ""
         if self.source == "measured":
-            return f"measured profile {Path(self.path).name or self.gpu} ({date})"
-        return f"published measurements ({Path(self.path).name or self.gpu})"
+            return f"measured profile {Path(self.path).name or self.gpu} ({date}){tail}"
+        return f"published measurements ({Path(self.path).name or self.gpu}){tail}"
 
     def curve(self, name: str) -> Curve | None:
         return self.curves.get(name)
