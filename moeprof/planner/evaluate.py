@@ -39,7 +39,7 @@ class Deployment:
     engine: EngineConfig
     profile: object = None
     routing_skew: float = 0.0
-    calibration: object = None  # catalog.calibration.ServingCalibration; None: the shipped one
+    calibration: object = None  # catalog.calibration.ServingCalibration; None: the profile's own, else the shipped one
 
     @property
     def gpus(self) -> int:
