@@ -64,11 +64,20 @@ def _depth_ok(text: str) -> bool:
     return True
 
 
-def parse_json_text(text: str, label) -> object:
+def _infinity_only(text: str):
+    if text == "Infinity":
+        return math.inf
+    raise _Limit(f"{text} is not a number this file may hold")
+
+
+def parse_json_text(text: str, label, allow_infinity: bool = False) -> object:
+    """Parse bounded JSON; `allow_infinity` admits the bare Infinity that Python's json writes for
+    an unlimited rate (benchmark result files), never NaN."""
     if not _depth_ok(text):
         raise ConfigError(label, "<json>", f"nested more than {MAX_DEPTH} levels deep")
     try:
-        return json.loads(text, parse_int=_parse_int, parse_float=_parse_float, parse_constant=_parse_constant)
+        constant = _infinity_only if allow_infinity else _parse_constant
+        return json.loads(text, parse_int=_parse_int, parse_float=_parse_float, parse_constant=constant)
     except _Limit as e:
         raise ConfigError(label, "<json>", f"refused: {e}") from None
     except json.JSONDecodeError as e:

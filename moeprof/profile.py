@@ -14,7 +14,10 @@ A profile is one JSON file (profiles/*.json), never pickled:
         ...
       },
       "scalars": {"kernel_overhead_s": ..., "joules_per_flop": ..., ...},
-      "rows": [ {"probe": "gemm", ...}, ... ]    # raw measurements, one dict per probe run
+      "rows": [ {"probe": "gemm", ...}, ... ],   # raw measurements, one dict per probe run
+      "serving_calibration": {...}           # optional: fitted by `moeprof calibrate` on serving
+                                             # benchmark results (catalog.serving_section); wins
+                                             # over the shipped serving calibration for this GPU
     }
 
 Curves are interpolated log-log and clamped at both ends (a rate never extrapolates beyond
@@ -102,6 +105,7 @@ class Profile:
     rows: list[dict] = field(default_factory=list)
     note: str = ""
     path: str = ""
+    serving_calibration: object = None  # catalog.calibration.ServingCalibration or None
 
     @property
     def calibrated(self) -> bool:
@@ -110,15 +114,17 @@ class Profile:
     @property
     def label(self) -> str:
         date = self.provenance.get("date", "undated")
+        cal = self.serving_calibration
+        tail = f"; serving calibration fitted {cal.section.get('date', '')}".rstrip() if cal is not None and cal.section else ""
         if self.source == "measured":
-            return f"measured profile {Path(self.path).name or self.gpu} ({date})"
-        return f"published measurements ({Path(self.path).name or self.gpu})"
+            return f"measured profile {Path(self.path).name or self.gpu} ({date}){tail}"
+        return f"published measurements ({Path(self.path).name or self.gpu}){tail}"
 
     def curve(self, name: str) -> Curve | None:
         return self.curves.get(name)
 
     def to_json(self) -> dict:
-        return {
+        out = {
             "schema": SCHEMA,
             "schema_version": SCHEMA_VERSION,
             "gpu": self.gpu,
@@ -129,6 +135,11 @@ class Profile:
             "scalars": dict(self.scalars),
             "rows": list(self.rows),
         }
+        if self.serving_calibration is not None:
+            from .catalog import serving_section
+
+            out[serving_section.KEY] = serving_section.to_json(self.serving_calibration)
+        return out
 
     def rows_frame(self):
         """Raw probe rows as a pandas DataFrame (one row per measurement)."""
@@ -210,6 +221,11 @@ def from_json(d: dict, path="<profile>") -> Profile:
         raise ConfigError(path, "rows", "must be a list of objects each with a 'probe' name")
     for i, r in enumerate(rows):
         _check_row(r, path, f"rows[{i}]")
+    serving = None
+    if d.get("serving_calibration") is not None:
+        from .catalog import serving_section
+
+        serving = serving_section.parse(d["serving_calibration"], d["gpu"], path)
     return Profile(
         gpu=d["gpu"],
         source=d["source"],
@@ -219,6 +235,7 @@ def from_json(d: dict, path="<profile>") -> Profile:
         rows=rows,
         note=str(d.get("note", "")),
         path=str(path),
+        serving_calibration=serving,
     )
 
 

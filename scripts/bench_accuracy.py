@@ -22,69 +22,12 @@ import argparse
 import statistics
 import sys
 from collections import Counter, defaultdict
-from pathlib import Path
 
+from moeprof.calibrate.records import MODELS, VENDOR, deployment, mean_length, skip_reason  # noqa: F401 (fit_serving imports them here)
 from moeprof.catalog.benchmarks import load_records
 from moeprof.catalog.calibration import ServingCalibration
-from moeprof.catalog.engine import load_engine
-from moeprof.catalog.hardware import get_gpu
-from moeprof.catalog.models import load_model
 from moeprof.errors import MoeprofError
-from moeprof.perf import resolve_profile
-from moeprof.planner.evaluate import Deployment, bare_host, engine_for, evaluate
-
-CONFIGS = Path(__file__).resolve().parent.parent / "moeprof" / "data" / "benchmarks" / "configs"
-# HF repository of a record -> a moeprof model (catalog name or shipped config) and the recipe of
-# its checkpoint (the quantization the run served).
-MODELS = {
-    "meta-llama/Llama-4-Scout-17B-16E-Instruct": ("scout", "bf16"),
-    "meta-llama/Llama-4-Maverick-17B-128E-Instruct": ("maverick", "bf16"),
-    "meta-llama/Llama-4-Maverick-17B-128E-Instruct-FP8": ("maverick", "fp8-experts"),
-    "nvidia/Llama-3.3-70B-Instruct-FP8": (str(CONFIGS / "llama-3.3-70b-instruct.json"), "fp8"),
-    "amd/Llama-3.3-70B-Instruct-FP8-KV": (str(CONFIGS / "llama-3.3-70b-instruct.json"), "fp8"),
-    "meta-llama/Llama-3.1-405B-Instruct": (str(CONFIGS / "llama-3.1-405b-instruct.json"), "bf16"),
-    "deepseek-ai/DeepSeek-R1-0528": ("deepseek-r1", None),
-    "deepseek-ai/DeepSeek-V3": ("deepseek-v3", None),
-    "openai/gpt-oss-120b": ("gpt-oss-120b", None),
-}
-VENDOR = {"h100-sxm-80gb": "NVIDIA", "h200-sxm-141gb": "NVIDIA", "mi300x-192gb": "AMD", "mi325x-256gb": "AMD"}
-
-
-def mean_length(tokens: int, range_ratio) -> float:
-    """Mean of the benchmark client's lengths: uniform over [r L, L] for a random range ratio r."""
-    r = 1.0 if range_ratio is None else float(range_ratio)
-    return tokens * (1.0 + r) / 2.0
-
-
-def skip_reason(rec) -> str | None:
-    """Why a record is not one `evaluate` can model, or None."""
-    if rec.engine not in ("vllm", "sglang"):
-        return f"engine {rec.engine} not modelled"
-    if "concurrency" not in rec.load and "request_rate_rps" not in rec.load:
-        return "not a fixed-concurrency or fixed-rate serving run"
-    if not rec.input_tokens or not rec.output_tokens:
-        return "lengths not published"
-    if rec.spec_decode:
-        return "speculative decoding not modelled"
-    if rec.model not in MODELS:
-        return f"model {rec.model} not mapped"
-    if rec.gpu not in VENDOR:
-        return f"GPU {rec.gpu} not in the catalog"
-    return None
-
-
-def deployment(rec, calibration=None):
-    """(Deployment, mean input tokens, mean output tokens) of a record's run; raises MoeprofError."""
-    name, quant = MODELS[rec.model]
-    model = load_model(name)
-    gpu = get_gpu(rec.gpu)
-    vm, hosts = bare_host(gpu, rec.num_gpus)
-    engine = engine_for(load_engine(), rec.engine, gpu.usable_memory_bytes)
-    ep = rec.tp if (rec.ep or 1) > 1 else 1
-    kv = "fp8" if str(rec.kv_cache_dtype or "").startswith("fp8") else "bf16"
-    dep = Deployment(model, vm, hosts, rec.tp, ep, rec.pp or 1, quant or model.default_quant, kv, engine,
-                     resolve_profile(gpu, None), calibration=calibration)
-    return dep, round(mean_length(rec.input_tokens, rec.range_ratio)), round(mean_length(rec.output_tokens, rec.range_ratio))
+from moeprof.planner.evaluate import evaluate
 
 
 def predict(rec, calibration=None):

@@ -8,6 +8,7 @@
     perf                             the performance model (every prediction, probe rows included)
     serving                          the engine's scheduler, no package imports
     planner                          the search and the PlanDocument
+    calibrate                        serving calibration fitted on benchmark results (planner.evaluate)
     validation                       predicted vs measured (perf + the probes' curve fitting)
     report, export                   read the PlanDocument only (planner.document)
     cli                              the commands
@@ -38,6 +39,7 @@ ALLOWED = {
     "perf": BASE | {"catalog", "profile", "perf"},
     "serving": set(),
     "planner": BASE | {"catalog", "profile", "memory", "perf", "serving", "planner"},
+    "calibrate": BASE | {"catalog", "profile", "perf", "serving", "planner", "calibrate"},
     "validation": BASE | {"catalog", "profile", "perf", "probes.fit"},
     "report": BASE | {"catalog", "profile", "planner.document", "planner.schema", "report", "validation"},
     "export": BASE | {"catalog", "planner.document", "planner.schema"},

@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 
 from ..errors import ConfigError, MoeprofError
+from ..inputs import parse_json_text, read_text_file
 from .bench_record import BenchRecord, record_from_dict, split_of
 
 # vLLM vllm/benchmarks/serve.py result keys -> metric names (times are already ms there)
@@ -200,9 +201,9 @@ def parse_sglang_bench(lines, path, **layout) -> list[BenchRecord]:
             continue
         where = f"line {n}."
         try:
-            doc = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise ConfigError(path, f"line {n}", f"not valid JSON ({e.msg})") from None
+            doc = parse_json_text(line, path, allow_infinity=True)  # bounded: depth, digits, no NaN
+        except ConfigError as e:
+            raise ConfigError(path, f"line {n}", e.problem) from None
         if not isinstance(doc, dict):
             raise ConfigError(path, f"line {n}", "expected a JSON object")
         model = layout.get("model") or doc.get("model_id") or doc.get("model")
@@ -232,12 +233,20 @@ def _with_defaults(layout: dict, model: str) -> dict:
     return d
 
 
-def detect_format(text: str) -> str:
-    """"moeprof" (a dataset file), "vllm" or "sglang" from a file's text."""
-    stripped = text.strip()
+def _whole_document(text: str, path):
+    """The file as one JSON document, or None when it is not one (several JSON lines)."""
     try:
-        doc = json.loads(stripped)
-    except json.JSONDecodeError:
+        return parse_json_text(text.strip(), path, allow_infinity=True)
+    except ConfigError as e:
+        if "refused" in e.problem or "nested" in e.problem:
+            raise
+        return None
+
+
+def detect_format(text: str, path="<file>") -> str:
+    """"moeprof" (a dataset file), "vllm" or "sglang" from a file's text."""
+    doc = _whole_document(text, path)
+    if doc is None:
         return "sglang"  # several JSON lines
     if isinstance(doc, dict):
         if "records" in doc:
@@ -258,15 +267,12 @@ def load_bench_file(path, gpu: str | None = None, tp: int | None = None, **layou
     from .benchmarks import records_from_doc
 
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as e:
-        raise ConfigError(p, "<file>", f"cannot read ({e.strerror or e})") from None
-    fmt = detect_format(text)
+    text = read_text_file(p, "benchmark file")  # a regular UTF-8 file of at most 64 MiB
+    fmt = detect_format(text, p)
     if fmt == "moeprof":
-        return records_from_doc(json.loads(text), p)
+        return records_from_doc(_whole_document(text, p), p)
     if fmt == "vllm":
-        return parse_vllm_bench(json.loads(text), p, gpu=gpu, tp=tp, **layout)
+        return parse_vllm_bench(_whole_document(text, p), p, gpu=gpu, tp=tp, **layout)
     if fmt == "sglang":
         return parse_sglang_bench(text.splitlines(), p, gpu=gpu, tp=tp, **layout)
     raise ConfigError(p, "<root>", "not a moeprof dataset, vllm bench serve result or sglang bench_serving JSONL")

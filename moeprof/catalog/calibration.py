@@ -7,11 +7,16 @@ the performance model's kernels, fitted on published serving runs.
                                             host time per step the GPU waits for (scheduling,
                                             sampling): a property of the engine's scheduler, so
                                             one value per engine, fitted over every GPU's runs
+    prefill_time_scale                      the prompt work's GPU time (token-proportional work and
+                                            prompt attention) relative to the decode step's, on top
+                                            of step_time_scale; 1 in the shipped file, fitted by
+                                            `moeprof calibrate` where the runs pin it down
 
 Fitted by scripts/fit_serving.py on the records of moeprof/data/benchmarks whose split is "fit"
 (Llama family); the file keeps what it was fitted on and the residuals. A GPU without an entry
 uses scale 1; an engine without an entry uses its own host time (moeprof/data/engine.json, or
-engine_for's).
+engine_for's). A profile may carry its own serving calibration (catalog.serving_section),
+which wins over this file for its GPU.
 
 Each GPU's "error_band" (catalog.error_band) is the spread of the residuals of that calibration on
 published runs, written by scripts/error_bands.py; "vendor_error_band" pools a vendor's GPUs for
@@ -20,7 +25,7 @@ a GPU without runs of its own. `error_band_for` is the one lookup: a profile's o
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from ..errors import ConfigError
@@ -36,6 +41,9 @@ class ServingCalibration:
     step_time_scale: float
     host_overhead_s_per_step: float | None  # None: the engine's
     source: str
+    prefill_time_scale: float = 1.0
+    error_band: object = field(default=None, compare=False)  # catalog.error_band.ErrorBand or None
+    section: dict | None = field(default=None, compare=False)  # the profile section it was read from
 
 
 @lru_cache(maxsize=1)
@@ -84,12 +92,7 @@ def catalog_error_band(gpu_key: str, vendor: str = "") -> eb.ErrorBand:
 def error_band_for(gpu_key: str, vendor: str = "", profile=None) -> eb.ErrorBand:
     """The error band of predictions for a GPU: the profile's own (its serving calibration's
     "error_band", from `moeprof calibrate`) when it has one, else the catalog's."""
-    own = getattr(profile, "serving_calibration", None)
-    if isinstance(own, dict) and own.get("error_band"):
-        try:
-            band = eb.from_json(own["error_band"])
-        except ValueError as e:
-            raise ConfigError(getattr(profile, "path", "<profile>"), "serving_calibration.error_band", str(e)) from None
-        if band.quantified:
-            return band
+    own = getattr(getattr(profile, "serving_calibration", None), "error_band", None)
+    if own is not None and own.quantified:
+        return own
     return catalog_error_band(gpu_key, vendor)

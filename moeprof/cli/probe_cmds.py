@@ -12,6 +12,7 @@ import click
 
 from ..errors import MoeprofError
 from .common import BoundedFloat, BoundedInt, emit_json
+from .calibrate_cmd import bench_options, validate_bench
 
 DEVICES = ("auto", "cuda", "rocm", "cpu")
 
@@ -114,14 +115,23 @@ def telemetry(as_json, watch, count, vendor):
 
 # ---- validate ---------------------------------------------------------------------------------
 @click.command()
-@click.option("--profile", "profile_ref", required=True, help="Profile file, or a shipped profile / GPU name (h100, h200, mi300x).")
+@click.option("--profile", "profile_ref", default=None, help="Profile file, or a shipped profile / GPU name (h100, h200, mi300x).")
 @click.option("--calibration", type=click.Choice(("self", "shipped", "none")), default="self", show_default=True,
               help="Rates the model uses: the profile's own curves, the shipped profile for its GPU, or datasheet ceilings only.")
 @click.option("--fail-above", type=BoundedFloat(0, 1e6), default=None, help="Exit 1 when the median |error| of timed rows exceeds this percentage.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def validate(profile_ref, calibration, fail_above, as_json):
+@bench_options
+def validate(profile_ref, calibration, fail_above, as_json, **bench_args):
     """Predicted vs measured for every probe row of a profile the performance model can predict:
-    the error of each row, then the median and worst absolute percentage error."""
+    the error of each row, then the median and worst absolute percentage error. With --bench:
+    every serving benchmark record instead (throughput per GPU, tokens/s per user, TTFT, TPOT),
+    with --profile's serving calibration for its GPU."""
+    if bench_args["bench_paths"]:
+        return validate_bench(bench_args, profile_ref, as_json)
+    if bench_args["more_bench"]:
+        raise click.UsageError(f"unexpected argument {bench_args['more_bench'][0]!r} (files to check follow --bench)")
+    if not profile_ref:
+        raise click.UsageError("pass --profile P (or --bench FILE)")
     from ..profile import resolve_profile
     from ..validation import validate_profile, validation_lines
 

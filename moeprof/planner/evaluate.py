@@ -40,7 +40,7 @@ class Deployment:
     engine: EngineConfig
     profile: object = None
     routing_skew: float = 0.0
-    calibration: object = None  # catalog.calibration.ServingCalibration; None: the shipped one
+    calibration: object = None  # catalog.calibration.ServingCalibration; None: the profile's own, else the shipped one
 
     @property
     def gpus(self) -> int:
@@ -135,7 +135,8 @@ def evaluate(dep: Deployment, load: str, values, input_tokens: int, output_token
     if seq > m.max_position_embeddings:
         raise MoeprofError(f"input + output = {seq:,} tokens exceeds {m.name}'s maximum context {m.max_position_embeddings:,}")
     c1, slots, mem = deployment_costs(dep, input_tokens, output_tokens, costs)
-    scale = (dep.calibration or serving_calibration(dep.vm.gpu.key, dep.engine.engine)).step_time_scale
+    scale = (dep.calibration or getattr(dep.profile, "serving_calibration", None)
+             or serving_calibration(dep.vm.gpu.key, dep.engine.engine)).step_time_scale
     mean_len = input_tokens + output_tokens / 2.0
     vals = np.asarray(values, dtype=float)
     n = len(vals)

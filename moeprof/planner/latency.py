@@ -10,7 +10,9 @@ Per (SKU, TP x EP x PP, quantization, KV dtype):
     attn     the attention of one whole prompt of input_tokens
     energies of a decode step (per step of b sequences) and of one prefill.
 GPU times are scaled by the GPU's serving calibration (catalog.calibration: fitted on published
-serving runs), and the host time per step is the engine's calibrated one where it has one.
+serving runs; a profile's own section, written by `moeprof calibrate`, wins over the shipped file),
+the prompt work (token grid, prompt attention, prefill) also by its prefill_time_scale, and the host
+time per step is the engine's calibrated one where it has one (the profile's own where it has one).
 """
 
 from __future__ import annotations
@@ -39,9 +41,10 @@ def layout_steps(model, vm, quant: str, kv_dtype: str, profile, routing_skew: fl
                  engine: str = "vllm") -> dict:
     """Step costs of n layouts (arrays tp, ep, pp, nv of length n) of one (SKU, quant, KV dtype),
     the GPU times scaled by the GPU's serving calibration and the host time the engine's
-    (catalog.calibration)."""
-    cal = calibration or serving_calibration(vm.gpu.key, engine)
+    (catalog.calibration; a profile's own section first)."""
+    cal = calibration or getattr(profile, "serving_calibration", None) or serving_calibration(vm.gpu.key, engine)
     k = cal.step_time_scale
+    kp = k * cal.prefill_time_scale
     ctx = perf.make_context(model, vm.gpu, get_recipe(quant, model), kv_dtype, profile, vm, routing_skew)
     tp, ep, pp, nv = (np.asarray(x, dtype=float) for x in (tp, ep, pp, nv))
     n = len(tp)
@@ -62,9 +65,9 @@ def layout_steps(model, vm, quant: str, kv_dtype: str, profile, routing_skew: fl
     return {
         "decode_s_grid": list(k * step_s.reshape(n, len(grid))),
         "decode_j_grid": list((step_j * micro / b).reshape(n, len(grid))),  # per microbatch-step -> per step of b
-        "token_s_grid": list(k * np.maximum.accumulate(g_tok, axis=1)),  # more tokens never cost less
-        "prompt_attention_s": k * _attention_s(p) * np.ones(n),
-        "prefill_s": k * np.asarray(p.total_s, dtype=float) * np.ones(n),
+        "token_s_grid": list(kp * np.maximum.accumulate(g_tok, axis=1)),  # more tokens never cost less
+        "prompt_attention_s": kp * _attention_s(p) * np.ones(n),
+        "prefill_s": kp * np.asarray(p.total_s, dtype=float) * np.ones(n),
         "host_s": np.full(n, np.nan if cal.host_overhead_s_per_step is None else cal.host_overhead_s_per_step),
         "prefill_j": np.asarray(p.energy_j, dtype=float) * np.ones(n),
         "calibration": perf.calibration_label(ctx),

@@ -1,0 +1,120 @@
+"""A serving benchmark record (catalog.bench_record.BenchRecord) as the deployment `evaluate`
+models, and the figures it publishes that the model predicts.
+
+Models: a record's Hugging Face id maps to a moeprof model (a catalog name or a shipped config of
+moeprof/data/benchmarks/configs) and the recipe of its checkpoint; a record whose model is not
+mapped may name a catalog model directly (`moeprof calibrate --model scout`) or a config.json path.
+Lengths: the benchmark client's mean (uniform over [r L, L] for a random range ratio r).
+Measured figures (`measured`): throughput per GPU (output tokens/s per GPU, or input + output where
+only that is published), tokens/s per user (1000 / median TPOT, or the published median
+interactivity) and TTFT (median, else mean).
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+from ..catalog.engine import load_engine
+from ..catalog.hardware import get_gpu
+from ..catalog.models import load_model
+from ..perf import resolve_profile
+from ..planner.evaluate import Deployment, bare_host, engine_for
+
+_CONFIGS = "data/benchmarks/configs"
+# HF repository of a record -> a moeprof model (catalog name or shipped config) and the recipe of
+# its checkpoint (None: the model's default, read from its quantization_config).
+MODELS = {
+    "meta-llama/Llama-4-Scout-17B-16E-Instruct": ("scout", "bf16"),
+    "meta-llama/Llama-4-Maverick-17B-128E-Instruct": ("maverick", "bf16"),
+    "meta-llama/Llama-4-Maverick-17B-128E-Instruct-FP8": ("maverick", "fp8-experts"),
+    "nvidia/Llama-3.3-70B-Instruct-FP8": ("config:llama-3.3-70b-instruct.json", "fp8"),
+    "amd/Llama-3.3-70B-Instruct-FP8-KV": ("config:llama-3.3-70b-instruct.json", "fp8"),
+    "meta-llama/Llama-3.1-405B-Instruct": ("config:llama-3.1-405b-instruct.json", "bf16"),
+    "deepseek-ai/DeepSeek-R1-0528": ("deepseek-r1", None),
+    "deepseek-ai/DeepSeek-V3": ("deepseek-v3", None),
+    "openai/gpt-oss-120b": ("gpt-oss-120b", None),
+}
+VENDOR = {"h100-sxm-80gb": "NVIDIA", "h200-sxm-141gb": "NVIDIA", "mi300x-192gb": "AMD", "mi325x-256gb": "AMD"}
+ENGINES = ("vllm", "sglang")
+
+
+def configs_dir() -> Path:
+    return Path(str(resources.files("moeprof") / _CONFIGS))
+
+
+def model_ref(name: str) -> tuple[str, str | None]:
+    """(load_model argument, recipe or None) of a record's model: a mapped Hugging Face id, else
+    the name itself (a catalog model or a config.json path) with its default recipe."""
+    ref, quant = MODELS.get(name, (name, None))
+    if ref.startswith("config:"):
+        ref = str(configs_dir() / ref[len("config:"):])
+    return ref, quant
+
+
+def mean_length(tokens: int, range_ratio) -> float:
+    """Mean of the benchmark client's lengths: uniform over [r L, L] for a random range ratio r."""
+    r = 1.0 if range_ratio is None else float(range_ratio)
+    return tokens * (1.0 + r) / 2.0
+
+
+def skip_reason(rec, known_models_only: bool = True) -> str | None:
+    """Why a record is not one `evaluate` can model, or None."""
+    if rec.engine not in ENGINES:
+        return f"engine {rec.engine} not modelled"
+    if "concurrency" not in rec.load and "request_rate_rps" not in rec.load:
+        return "not a fixed-concurrency or fixed-rate serving run"
+    if not rec.input_tokens or not rec.output_tokens:
+        return "lengths not published"
+    if rec.spec_decode:
+        return "speculative decoding not modelled"
+    if known_models_only and rec.model not in MODELS:
+        return f"model {rec.model} not mapped"
+    if rec.gpu not in VENDOR:
+        return f"GPU {rec.gpu} not in the catalog"
+    return None
+
+
+def load_of(rec) -> tuple[str, float]:
+    """(evaluate's load kind, its value over the whole deployment)."""
+    if "concurrency" in rec.load:
+        return "concurrency", float(rec.load["concurrency"])
+    return "qps", float(rec.load["request_rate_rps"])
+
+
+def deployment(rec, calibration=None, profile=None):
+    """(Deployment, mean input tokens, mean output tokens) of a record's run; raises MoeprofError.
+    `profile`: a loaded Profile for the record's GPU, else the GPU's shipped one."""
+    name, quant = model_ref(rec.model)
+    model = load_model(name)
+    gpu = get_gpu(rec.gpu)
+    vm, hosts = bare_host(gpu, rec.num_gpus)
+    engine = engine_for(load_engine(), rec.engine, gpu.usable_memory_bytes)
+    ep = rec.tp if (rec.ep or 1) > 1 else 1
+    kv = "fp8" if str(rec.kv_cache_dtype or "").startswith("fp8") else "bf16"
+    prof = profile if profile is not None and profile.gpu == gpu.key else resolve_profile(gpu, None)
+    dep = Deployment(model, vm, hosts, rec.tp, ep, rec.pp or 1, quant or model.default_quant, kv, engine,
+                     prof, calibration=calibration)
+    return dep, round(mean_length(rec.input_tokens, rec.range_ratio)), round(mean_length(rec.output_tokens, rec.range_ratio))
+
+
+def measured(rec) -> dict:
+    """The published figures the model predicts: tput (output tokens/s per GPU) or tput_total
+    (input + output per GPU), user (tokens/s per user), ttft_ms (median, else mean)."""
+    m = rec.metrics
+    out = {}
+    if "output_throughput_per_gpu_tok_s" in m:
+        out["tput"] = m["output_throughput_per_gpu_tok_s"]
+    elif "output_throughput_tok_s" in m:
+        out["tput"] = m["output_throughput_tok_s"] / rec.num_gpus
+    elif "total_token_throughput_per_gpu_tok_s" in m:  # input + output tokens (InferenceMAX charts)
+        out["tput_total"] = m["total_token_throughput_per_gpu_tok_s"]
+    if m.get("median_tpot_ms"):
+        out["user"] = 1000.0 / m["median_tpot_ms"]
+    elif "median_tokens_per_s_per_user" in m:
+        out["user"] = m["median_tokens_per_s_per_user"]
+    if m.get("median_ttft_ms"):
+        out["ttft_ms"] = m["median_ttft_ms"]
+    elif m.get("mean_ttft_ms"):
+        out["ttft_ms"] = m["mean_ttft_ms"]
+    return {k: v for k, v in out.items() if v > 0}
