@@ -8,6 +8,7 @@ import click
 
 from ..units import GiB, HOURS_PER_MONTH
 
+from ..catalog.checkpoints import released_note
 from ..catalog.hardware import load_vms
 from ..catalog.models import load_model
 from ..catalog.prices import PRICINGS
@@ -15,7 +16,7 @@ from ..catalog.serverless import PROVIDER, azure_serverless_price
 from ..catalog.quant import KV_DTYPES
 from ..catalog.targets import target_defaults
 from ..fileio import check_output_target
-from ..planner import RANKING_RULE, PlanDocument, PlanRow, SearchSpace, Targets, default_profiles, plan as run_plan
+from ..planner import PlanDocument, PlanRow, SearchSpace, Targets, default_profiles, plan as run_plan
 from ..profile import load_profile
 from ..report.tables import rows_to_csv
 from ..planner.bounds import MAX_VMS
@@ -138,7 +139,7 @@ def plan(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms
         _print_plan(model, doc, wall_s)
     if doc.recommended is None:
         if as_json:
-            click.echo("moeprof: error: no configuration meets the targets (closest in 'closest')", err=True)
+            click.echo("moeprof: error: no configuration meets the targets (advice in 'relaxations', closest in 'closest')", err=True)
         raise SystemExit(1)
 
 
@@ -205,7 +206,7 @@ def _print_plan(model, doc: PlanDocument, wall_s: float):
         echo(f"  calibration {r.calibration}")
         for n in r.notes or []:
             echo(f"  CHECKPOINT  {n}")
-        echo(f"  ranking     {RANKING_RULE}")
+        echo(f"  ranking     {doc.ranking_rule}")
         _print_break_even(r, doc)
         _print_build_or_buy(r, doc)
         if doc.alternatives:
@@ -213,9 +214,13 @@ def _print_plan(model, doc: PlanDocument, wall_s: float):
             for a in doc.alternatives[:5]:
                 echo(f"  ${a.usd_per_month:>10,.0f}/mo  TTFT {a.ttft_ms:>6.0f} ms  TPOT {a.tpot_ms:>5.1f} ms  " + _fmt_row(a))
     else:
-        echo("\nNO CONFIGURATION MEETS THE TARGETS. Closest:")
+        echo("\nNO CONFIGURATION MEETS THE TARGETS. The least relaxation of each target alone that admits a plan:")
+        for x in doc.relaxations:
+            echo(f"  {x.text}")
+        echo("Closest layouts (best of each; capacity within the latency targets):")
         for c in doc.closest:
-            echo(f"  {_fmt_row(c)}\n      misses: {'; '.join(c.misses or [])}")
+            cap = f", capacity {c.qps_capacity:.2f} req/s" if c.qps_capacity is not None else ""
+            echo(f"  {_fmt_row(c)}{cap}\n      misses: {'; '.join(c.misses or [])}")
     echo(f"\nREJECTED layouts ({sum(doc.rejected_counts.values())}): " + ", ".join(f"{k} {v}" for k, v in sorted(doc.rejected_counts.items())))
     shown: dict[str, list] = {}
     for item in doc.rejected:
@@ -258,12 +263,27 @@ def compare(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot
         cfg = f"{r.vms} VM, tp{r.tp} ep{r.ep} pp{r.pp} x{r.replicas}, {r.quant}/{r.kv_dtype}"
         click.echo(
             f"{r.sku:<14}{cfg:<44}{r.usd_per_hour:>9.2f}{r.usd_per_month:>11,.0f}{r.usd_per_million_output_tokens:>9.3f}"
-            f"{r.ttft_ms:>9.0f}{r.tpot_ms:>9.1f}{r.joules_per_token:>7.2f}  {'price ESTIMATE' if r.price_estimate else ''}"
+            f"{r.ttft_ms:>9.0f}{r.tpot_ms:>9.1f}{r.joules_per_token:>7.2f}  {_compare_note(r, doc)}"
         )
     for w in doc.warnings:
         click.echo(f"note: {w}")
 
 
+def _compare_note(r: PlanRow, doc: PlanDocument) -> str:
+    notes = ["price ESTIMATE"] if r.price_estimate else []
+    if released_note(doc.inputs.model, r.quant) is not None:
+        notes.append("no released checkpoint")
+    return "; ".join(notes)
+
+
 def compare_rows(doc: PlanDocument) -> list[dict]:
-    """One row per SKU: its cheapest feasible configuration, or why it has none."""
-    return [s.row.to_json() if s.row else {"sku": s.sku, "reason": s.reason} for s in doc.per_sku]
+    """One row per SKU: its cheapest feasible configuration (with `notes` when its recipe needs
+    weights no released checkpoint ships), or why it has none."""
+    out = []
+    for s in doc.per_sku:
+        if s.row is None:
+            out.append({"sku": s.sku, "reason": s.reason})
+            continue
+        note = released_note(doc.inputs.model, s.row.quant, doc.inputs.model_name)
+        out.append({**s.row.to_json(), **({"notes": [note]} if note else {})})
+    return out

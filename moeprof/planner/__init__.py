@@ -8,7 +8,8 @@ closest misses, best per SKU), charts (the report's chart data), document (the t
 document), search (plan(): all of it in order).
 """
 
-from .document import LAYOUT_KEYS, RANKING_RULE, ROW_FIELDS, ROW_SCHEMA, PlanDocument, PlanRow, Rejection, SkuBest
+from .document import LAYOUT_KEYS, ROW_FIELDS, ROW_SCHEMA, PlanDocument, PlanRow, Rejection, SkuBest
+from .rank import RANKING_RULE
 from .search import default_profiles, plan
 from .targets import SearchSpace, Targets
 from .verdicts import RejectKind

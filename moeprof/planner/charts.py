@@ -113,7 +113,10 @@ def latency_sweep(model, vms, r: PlanRow, targets: Targets, routing_skew: float,
     lam = sat * np.linspace(0.002, 0.985, points)
     n = len(lam)
     idx = np.zeros(n, dtype=int)
-    pt = serving.open_loop(c1.take(idx), w1.take(idx), lam, targets.percentile)
+    # The running batch as the planner solves it (serve.serve_rows: free of the max batch, then
+    # the row evaluated at it), so the sweep passes through the plan's own operating point.
+    b_free = serving.running_batch(c1.take(idx), workload(n, targets, engine, np.full(n, np.inf)), lam)
+    pt = serving.point_at(c1.take(idx), w1.take(idx), b_free, lam, targets.percentile)
     keep = serving.BATCH_GRID <= r.max_batch
     return LatencySweep(
         running_batch=pt.b.tolist(),

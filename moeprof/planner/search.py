@@ -6,6 +6,7 @@
     costs     $/h, $/month, $/M tokens, J/token                                   planner.economics
     verdicts  why each row is not feasible (typed kind)                           planner.verdicts
     rank      best first, rejected layouts, closest misses, best per SKU          planner.rank
+    relax     when nothing is feasible: the least change of each target that is   planner.relax
     charts    the report's chart data                                             planner.charts
 """
 
@@ -28,7 +29,8 @@ from .document import LAYOUT_KEYS, PlanDocument, PlanInputs
 from .economics import add_costs
 from .latency import LAYOUT_COLUMNS, layout_latency
 from .layouts import memory_rows
-from .rank import closest_misses, per_sku_best, plan_rows, rank_feasible, rejections
+from .rank import RANKING_RULE, closest_misses, per_sku_best, plan_rows, rank_feasible, rejections
+from .relax import relax_targets
 from .serve import serve_rows
 from .targets import SearchSpace, Targets
 from .verdicts import add_verdicts
@@ -54,8 +56,9 @@ def _select_vms(space: SearchSpace, vm_file, prices, pricing: str = "payg", regi
     return {k: all_vms[k] for k in space.skus}
 
 
-def evaluate_rows(model: ModelSpec, targets: Targets, space: SearchSpace, vms: dict, profiles: dict, engine) -> pd.DataFrame:
-    """Every configuration of the search space as one DataFrame row, with its verdict."""
+def layout_stage(model: ModelSpec, targets: Targets, space: SearchSpace, vms: dict, profiles: dict, engine):
+    """(memory rows, step costs of the layouts that fit): what does not depend on the TTFT, TPOT
+    and QPS targets."""
     mem = pd.DataFrame(memory_rows(model, vms, targets, space, engine))
     if mem.empty:
         raise MoeprofError(f"no parallel layout of {model.name} is possible on {', '.join(vms)}")
@@ -64,9 +67,20 @@ def evaluate_rows(model: ModelSpec, targets: Targets, space: SearchSpace, vms: d
     fits = mem[mem.memory_kind == ""]
     layouts = fits.drop_duplicates(list(LAYOUT_KEYS))[LAYOUT_COLUMNS]
     lat = layout_latency(model, vms, layouts, targets, space.routing_skew, profiles) if len(layouts) else None
+    return mem, lat
+
+
+def serve_stage(mem, lat, targets: Targets, space: SearchSpace, vms: dict, profiles: dict, engine) -> pd.DataFrame:
+    """The layouts at the TTFT, TPOT and QPS targets: serving, costs, verdicts."""
     rows = serve_rows(mem, lat, vms, targets, space.max_vms, engine)
     rows = add_costs(rows, vms, targets, profiles)
     return add_verdicts(rows, targets)
+
+
+def evaluate_rows(model: ModelSpec, targets: Targets, space: SearchSpace, vms: dict, profiles: dict, engine) -> pd.DataFrame:
+    """Every configuration of the search space as one DataFrame row, with its verdict."""
+    mem, lat = layout_stage(model, targets, space, vms, profiles, engine)
+    return serve_stage(mem, lat, targets, space, vms, profiles, engine)
 
 
 def plan(model: ModelSpec, targets: Targets, space: SearchSpace | None = None, vm_file: str | None = None,
@@ -82,7 +96,8 @@ def plan(model: ModelSpec, targets: Targets, space: SearchSpace | None = None, v
                 raise UnknownNameError("quantization recipe", q, recipes)
     profiles = profiles if profiles is not None else default_profiles(vms)
 
-    rows = evaluate_rows(model, targets, space, vms, profiles, engine)
+    mem, lat = layout_stage(model, targets, space, vms, profiles, engine)
+    rows = serve_stage(mem, lat, targets, space, vms, profiles, engine)
     ranked = rank_feasible(rows, model)
     sources = _sources(model, vms, profiles, engine, targets)
     recommended, alternatives = None, []
@@ -94,6 +109,13 @@ def plan(model: ModelSpec, targets: Targets, space: SearchSpace | None = None, v
         alternatives = plan_rows(ranked.drop_duplicates(list(LAYOUT_KEYS)).iloc[1:11])
     rejected, counts = rejections(rows, ranked)
     closest = closest_misses(rows, targets) if recommended is None else []
+    relaxations = []
+    if recommended is None:
+        relaxations = relax_targets(
+            rows, targets, model,
+            serve=lambda t: serve_stage(mem, lat, t, space, vms, profiles, engine),
+            search=lambda t: evaluate_rows(model, t, space, vms, profiles, engine),
+        )
     per_sku = add_break_even(per_sku_best(rows, ranked, rejected), recommended)
     charts = plan_charts(model, vms, targets, space.routing_skew, profiles, engine, recommended, alternatives,
                          closest, per_sku)
@@ -118,6 +140,8 @@ def plan(model: ModelSpec, targets: Targets, space: SearchSpace | None = None, v
         sources=sources,
         per_sku=per_sku,
         charts=charts,
+        ranking_rule=RANKING_RULE,
+        relaxations=relaxations,
     )
 
 

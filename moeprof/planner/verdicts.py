@@ -1,7 +1,9 @@
 """Why a row is not feasible, as a typed kind (never parsed back from text) and one line.
 
 A row gets the first reason it fails, in the order the search evaluates: memory, then TTFT or
-TPOT even when idle, then QPS capacity at the latency targets. `stage` records how far it got
+TPOT even when idle, then QPS capacity at the latency targets, or the latency at the target QPS
+(the capacity search and the latency at the load are two solutions of the serving model; where
+they disagree near the capacity, the latency at the load decides, filed as QPS). `stage` records how far it got
 (memory 0 < TTFT 1 < TPOT 2 < QPS 3) to pick each layout's most promising row.
 """
 
@@ -34,12 +36,17 @@ def add_verdicts(rows: pd.DataFrame, targets: Targets) -> pd.DataFrame:
     miss_tpot0 = mem_ok & ~miss_ttft0 & (tpot0 > t_tpot)
     cap = rows.qps_capacity.to_numpy()
     short = mem_ok & ~miss_ttft0 & ~miss_tpot0 & (cap < targets.qps)
+    ttft, tpot = rows.ttft_ms.to_numpy(), rows.tpot_ms.to_numpy()
+    slow = mem_ok & ~miss_ttft0 & ~miss_tpot0 & ~short & ((ttft > t_ttft) | (tpot > t_tpot))
     kind[miss_ttft0] = RejectKind.TTFT.value
     kind[miss_tpot0] = RejectKind.TPOT.value
     kind[short] = RejectKind.QPS.value
+    kind[slow] = RejectKind.QPS.value
     reason[miss_ttft0] = [f"TTFT: {v:.0f} ms > {t_ttft:g} ms even unloaded" for v in ttft0[miss_ttft0]]
     reason[miss_tpot0] = [f"TPOT: {v:.1f} ms > {t_tpot:g} ms even at batch 1" for v in tpot0[miss_tpot0]]
     reason[short] = [f"QPS: capacity {c:.2f} < {targets.qps:g} req/s at the latency targets" for c in cap[short]]
+    reason[slow] = [f"QPS: at {targets.qps:g} req/s TTFT {a:.0f} ms / TPOT {b:.1f} ms exceed the targets "
+                    f"({t_ttft:g} / {t_tpot:g} ms)" for a, b in zip(ttft[slow], tpot[slow])]
     stage = np.where(mem_ok, 3, 0)
     stage[miss_ttft0] = 1
     stage[miss_tpot0] = 2
