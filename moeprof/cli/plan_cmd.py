@@ -101,9 +101,11 @@ def _run(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms
 
 
 def _fmt_row(r: PlanRow) -> str:
+    wide = f" (wide EP: attention data parallel over {r.ep // r.tp} groups of tp)" if r.ep > r.tp else ""
+    per = " per group" if r.ep > r.tp else ""
     return (
-        f"{r.vms} x {r.sku} ({r.gpus} GPUs): tp={r.tp} ep={r.ep} pp={r.pp} x {r.replicas} replicas, "
-        f"{r.quant} / KV {r.kv_dtype}, max batch {r.max_batch}"
+        f"{r.vms} x {r.sku} ({r.gpus} GPUs): tp={r.tp} ep={r.ep} pp={r.pp}{wide} x {r.replicas} replicas, "
+        f"{r.quant} / KV {r.kv_dtype}, max batch {r.max_batch}{per}"
     )
 
 

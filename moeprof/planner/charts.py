@@ -101,7 +101,8 @@ def latency_sweep(model, vms, r: PlanRow, targets: Targets, routing_skew: float,
     """TTFT, TPOT and throughput of one configuration as its load rises from idle to 98.5 % of
     saturation (the planner's own latency stage, then moeprof.serving along the arrival rate)."""
     vm = vms[r.sku]
-    gpus = r.tp * r.pp
+    par = Parallelism(tp=r.tp, ep=r.ep, pp=r.pp)
+    gpus, dp = par.gpus, par.dp  # a wide-EP replica: dp attention groups, each at 1 / dp of its load
     layout = pd.DataFrame([{
         "sku": r.sku, "gpu": vm.gpu.key, "tp": r.tp, "ep": r.ep, "pp": r.pp, "quant": r.quant, "kv_dtype": r.kv_dtype,
         "gpus_per_replica": gpus, "vms_per_replica": vms_per_replica(gpus, vm.gpus_per_vm),
@@ -110,7 +111,7 @@ def latency_sweep(model, vms, r: PlanRow, targets: Targets, routing_skew: float,
     c1 = step_costs(lat, engine)
     w1 = workload(1, targets, engine, [r.max_batch])
     sat = float(serving.saturation_qps(c1, w1)[0])
-    lam = sat * np.linspace(0.002, 0.985, points)
+    lam = sat * np.linspace(0.002, 0.985, points)  # per attention group
     n = len(lam)
     idx = np.zeros(n, dtype=int)
     # The running batch as the planner solves it (serve.serve_rows: free of the max batch, then
@@ -119,11 +120,11 @@ def latency_sweep(model, vms, r: PlanRow, targets: Targets, routing_skew: float,
     pt = serving.point_at(c1.take(idx), w1.take(idx), b_free, lam, targets.percentile)
     keep = serving.BATCH_GRID <= r.max_batch
     return LatencySweep(
-        running_batch=pt.b.tolist(),
+        running_batch=(pt.b * dp).tolist(),
         ttft_ms=(pt.ttft_q_s * 1e3).tolist(),
         tpot_ms=(pt.tpot_s * 1e3).tolist(),
-        output_tokens_per_s=(lam * targets.output_tokens * r.replicas).tolist(),
-        qps=(lam * r.replicas).tolist(),
+        output_tokens_per_s=(lam * dp * targets.output_tokens * r.replicas).tolist(),
+        qps=(lam * dp * r.replicas).tolist(),
         decode_batch=serving.BATCH_GRID[keep].tolist(),
         decode_step_ms=(c1.s_dec[0][keep] * 1e3).tolist(),
         prefill_ms=float(lat.prefill_s.iloc[0]) * 1e3,

@@ -83,19 +83,21 @@ def released_recipes(model) -> dict[str, bool]:
 
 def rank_feasible(rows: pd.DataFrame, model=None) -> pd.DataFrame:
     """Feasible rows, best first (RANKING_RULE)."""
-    ranks = {k: r.quality_rank for k, r in load_recipes(model).items()}
+    recipes = load_recipes(model)
     released = released_recipes(model)
     feas = rows[rows.feasible]
+    quant = feas.quant.astype("category") if not isinstance(feas.quant.dtype, pd.CategoricalDtype) else feas.quant
+    cats = [str(c) for c in quant.cat.categories]
+    codes = quant.cat.codes.to_numpy()
+    q_rank = np.array([recipes[c].quality_rank if c in recipes else np.inf for c in cats] + [np.inf], dtype=float)[codes]
+    own = np.array([not released.get(c, False) for c in cats] + [True])[codes]
     cents = cost_cents(feas.usd_per_month.to_numpy())
-    keys = feas.assign(
-        _c=cents,
-        _dom=dominated_at_equal_cost(cents, feas.ttft_ms.to_numpy(), feas.tpot_ms.to_numpy()).astype(int),
-        _own=(~feas.quant.astype(str).map(released).fillna(False).astype(bool)).astype(int),
-        _q=feas.quant.map(ranks).to_numpy(dtype=float),
-        _kv=(feas.kv_dtype != "bf16").astype(int),
-    )
-    order = keys.sort_values(["_c", "_dom", "_own", "_q", "_kv", "tpot_ms", "ttft_ms", "gpus"], kind="stable").index
-    return feas.loc[order]
+    ttft, tpot = feas.ttft_ms.to_numpy(dtype=float), feas.tpot_ms.to_numpy(dtype=float)
+    dom = dominated_at_equal_cost(cents, ttft, tpot)
+    kv = (feas.kv_dtype != "bf16").to_numpy()
+    # np.lexsort: the last key is the primary one (stable)
+    order = np.lexsort((feas.gpus.to_numpy(), ttft, tpot, kv, q_rank, own, dom, cents))
+    return feas.iloc[order]
 
 
 def rejections(rows: pd.DataFrame, feas: pd.DataFrame) -> tuple[list[Rejection], dict[str, int]]:
@@ -159,10 +161,11 @@ def closest_misses(rows: pd.DataFrame, targets: Targets, n: int = 5) -> list[Pla
 def per_sku_best(rows: pd.DataFrame, ranked: pd.DataFrame, rejected: list[Rejection]) -> list[SkuBest]:
     """The best feasible row of each SKU in the search, or the kinds of reason it has none."""
     out = []
+    firsts = ranked.drop_duplicates("sku")  # each SKU's best, in ranking order
+    best = dict(zip(firsts.sku.astype(str).tolist(), plan_rows(firsts)))
     for sku in dict.fromkeys(rows.sku.tolist()):
-        g = ranked[ranked.sku == sku]
-        if len(g):
-            out.append(SkuBest(sku, plan_rows(g.head(1))[0]))
+        if sku in best:
+            out.append(SkuBest(sku, best[sku]))
         else:
             kinds = sorted({r.kind for r in rejected if r.sku == sku})
             out.append(SkuBest(sku, None, f"no configuration meets the targets ({', '.join(kinds)})"))
