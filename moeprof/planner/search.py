@@ -111,10 +111,14 @@ def plan(model: ModelSpec, targets: Targets, space: SearchSpace | None = None, v
     closest = closest_misses(rows, targets) if recommended is None else []
     relaxations = []
     if recommended is None:
+        fits = mem[mem.memory_kind == ""]  # the rest is never feasible: the relaxations serve only these
+
+        def search_fits(t: Targets) -> pd.DataFrame:
+            m, la = layout_stage(model, t, space, vms, profiles, engine)
+            return serve_stage(m[m.memory_kind == ""], la, t, space, vms, profiles, engine)
+
         relaxations = relax_targets(
-            rows, targets, model,
-            serve=lambda t: serve_stage(mem, lat, t, space, vms, profiles, engine),
-            search=lambda t: evaluate_rows(model, t, space, vms, profiles, engine),
+            rows, targets, model, serve=lambda t: serve_stage(fits, lat, t, space, vms, profiles, engine), search=search_fits,
         )
     per_sku = add_break_even(per_sku_best(rows, ranked, rejected), recommended)
     charts = plan_charts(model, vms, targets, space.routing_skew, profiles, engine, recommended, alternatives,
