@@ -214,7 +214,8 @@ def _print_plan(model, doc: PlanDocument, wall_s: float):
         if doc.alternatives:
             echo("\nALTERNATIVES (best of each other layout, by $/month)")
             for a in doc.alternatives[:5]:
-                echo(f"  ${a.usd_per_month:>10,.0f}/mo  TTFT {a.ttft_ms:>6.0f} ms  TPOT {a.tpot_ms:>5.1f} ms  " + _fmt_row(a))
+                own = " [no released checkpoint]" if released_note(doc.inputs.model, a.quant) is not None else ""
+                echo(f"  ${a.usd_per_month:>10,.0f}/mo  TTFT {a.ttft_ms:>6.0f} ms  TPOT {a.tpot_ms:>5.1f} ms  " + _fmt_row(a) + own)
     else:
         echo("\nNO CONFIGURATION MEETS THE TARGETS. The least relaxation of each target alone that admits a plan:")
         for x in doc.relaxations:

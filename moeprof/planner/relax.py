@@ -49,7 +49,7 @@ def _latency(rows, targets: Targets, model, serve, key: str, step: float, name: 
     feas = lifted[lifted.feasible]
     if not len(feas):
         return Relaxation(key, asked, None, f"no {name} target alone admits a plan: the other targets stay unmet")
-    least = float(feas[key].min())
+    least = max(float(feas[key].min()), asked)  # never a "relaxation" tighter than asked
     for i in range(RETRIES + 1):
         value = round(math.ceil(least * (1 + RETRY_STEP) ** i / step - 1e-9) * step, 6)
         best = _best(serve(replace(targets, **{key: value})), model)
@@ -63,7 +63,7 @@ def _latency(rows, targets: Targets, model, serve, key: str, step: float, name: 
 
 def _qps(rows: pd.DataFrame, targets: Targets, model, serve) -> Relaxation:
     fits = rows[(rows.memory_kind == "") & (rows.stage == 3)]
-    cap = float(fits.qps_capacity.max()) if len(fits) else 0.0
+    cap = min(float(fits.qps_capacity.max()) if len(fits) else 0.0, targets.qps)  # never more than asked
     best = None
     for i in range(RETRIES + 1):
         value = math.floor(cap * (1 - RETRY_STEP) ** i * 100.0 + 1e-9) / 100.0

@@ -126,3 +126,22 @@ def test_above_capacity_the_closest_are_distinct_layouts_best_capacity_first():
     q = {x.target: x for x in doc.relaxations}["qps"]
     assert q.relaxed_to is not None and q.relaxed_to <= caps[0] + 1e-9
     assert q.row is not None and q.row.qps_capacity >= q.relaxed_to
+
+
+def test_the_report_shows_the_relaxations(too_fast):
+    from moeprof.report import plan_report_html
+
+    _, doc = too_fast
+    text = plan_report_html(json.loads(json.dumps(doc.to_json())))
+    tpot = {x.target: x for x in doc.relaxations}["tpot_ms"]
+    assert "least relaxation of each target" in text
+    assert tpot.text.split(" admits")[0].replace("<", "&lt;") in text
+
+
+def test_compare_flags_a_recipe_no_release_ships():
+    from moeprof.cli.plan_cmd import compare_rows
+
+    doc = plan(load_model("maverick"), Targets.defaults(qps=1.0, context_tokens=32768),
+               SearchSpace(skus=("nd-h200-v5",), quants=("int4-experts",)))
+    (row,) = compare_rows(doc)
+    assert row["quant"] == "int4-experts" and "no released int4-experts checkpoint" in row["notes"][0]
