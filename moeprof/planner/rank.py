@@ -53,23 +53,26 @@ def cost_cents(usd_per_month) -> np.ndarray:
 def dominated_at_equal_cost(cost_key, ttft_ms, tpot_ms) -> np.ndarray:
     """True where another row of the same cost key is no worse on TTFT and TPOT and better on one.
 
-    Over the distinct (cost, TTFT, TPOT) points sorted by cost, TTFT, TPOT, a point is dominated
-    exactly when some earlier point of its cost has TPOT <= its own (an earlier point has TTFT <= and
-    differs from it); O(n log n)."""
+    Sorted by cost, TTFT, TPOT, every earlier row of a cost that is not the same point has TTFT <=
+    and differs: a point is dominated exactly when the least TPOT before its block of identical
+    points (in its cost) is <= its own. O(n log n)."""
     c = np.asarray(cost_key)
     a = np.asarray(ttft_ms, dtype=float)
     b = np.asarray(tpot_ms, dtype=float)
-    if not len(c):
+    n = len(c)
+    if not n:
         return np.zeros(0, dtype=bool)
-    pts = pd.DataFrame({"c": c, "a": a, "b": b})
-    u = pts.drop_duplicates().sort_values(["c", "a", "b"], kind="stable")
-    cm = u.groupby("c", sort=False).b.cummin().to_numpy()
-    uc = u.c.to_numpy()
-    first = np.r_[True, uc[1:] != uc[:-1]]
-    prev_min = np.where(first, np.inf, np.r_[np.inf, cm[:-1]])
-    dom = prev_min <= u.b.to_numpy()
-    flags = pd.Series(dom, index=pd.MultiIndex.from_frame(u[["c", "a", "b"]]))
-    return flags.reindex(pd.MultiIndex.from_frame(pts)).to_numpy(dtype=bool)
+    order = np.lexsort((b, a, c))
+    cs, as_, bs = c[order], a[order], b[order]
+    new_group = np.r_[True, cs[1:] != cs[:-1]]
+    new_block = new_group | np.r_[True, (as_[1:] != as_[:-1]) | (bs[1:] != bs[:-1])]
+    gid = np.cumsum(new_group) - 1
+    cm = pd.Series(bs).groupby(gid).cummin().to_numpy()  # least TPOT up to and including each row
+    before = np.where(new_group, np.inf, np.r_[np.inf, cm[:-1]])  # strictly before, in its cost
+    start = np.maximum.accumulate(np.where(new_block, np.arange(n), 0))  # its block's first row
+    out = np.empty(n, dtype=bool)
+    out[order] = before[start] <= bs
+    return out
 
 
 def released_recipes(model) -> dict[str, bool]:
@@ -85,19 +88,20 @@ def rank_feasible(rows: pd.DataFrame, model=None) -> pd.DataFrame:
     """Feasible rows, best first (RANKING_RULE)."""
     recipes = load_recipes(model)
     released = released_recipes(model)
-    feas = rows[rows.feasible]
-    quant = feas.quant.astype("category") if not isinstance(feas.quant.dtype, pd.CategoricalDtype) else feas.quant
+    pos = np.flatnonzero(rows.feasible.to_numpy())
+    col = lambda k: rows[k].to_numpy()[pos]  # noqa: E731 - one column of the feasible rows, no frame copy
+    quant = rows.quant if isinstance(rows.quant.dtype, pd.CategoricalDtype) else rows.quant.astype("category")
     cats = [str(c) for c in quant.cat.categories]
-    codes = quant.cat.codes.to_numpy()
+    codes = quant.cat.codes.to_numpy()[pos]
     q_rank = np.array([recipes[c].quality_rank if c in recipes else np.inf for c in cats] + [np.inf], dtype=float)[codes]
     own = np.array([not released.get(c, False) for c in cats] + [True])[codes]
-    cents = cost_cents(feas.usd_per_month.to_numpy())
-    ttft, tpot = feas.ttft_ms.to_numpy(dtype=float), feas.tpot_ms.to_numpy(dtype=float)
+    cents = cost_cents(col("usd_per_month"))
+    ttft, tpot = col("ttft_ms").astype(float), col("tpot_ms").astype(float)
     dom = dominated_at_equal_cost(cents, ttft, tpot)
-    kv = (feas.kv_dtype != "bf16").to_numpy()
+    kv = np.asarray(col("kv_dtype")).astype(str) != "bf16"
     # np.lexsort: the last key is the primary one (stable)
-    order = np.lexsort((feas.gpus.to_numpy(), ttft, tpot, kv, q_rank, own, dom, cents))
-    return feas.iloc[order]
+    order = np.lexsort((col("gpus"), ttft, tpot, kv, q_rank, own, dom, cents))
+    return rows.iloc[pos[order]]
 
 
 def rejections(rows: pd.DataFrame, feas: pd.DataFrame) -> tuple[list[Rejection], dict[str, int]]:
