@@ -134,6 +134,10 @@ def _recommended(doc: dict) -> dict:
         raise MoeprofError(f"field 'recommended.quant': unknown quantization recipe {rec.get('quant')!r}")
     if rec.get("kv_dtype") not in KV_DTYPES:
         raise MoeprofError(f"field 'recommended.kv_dtype': unknown KV dtype {rec.get('kv_dtype')!r}")
+    if isinstance(rec.get("ep"), int) and isinstance(rec.get("tp"), int) and rec["ep"] > rec["tp"]:
+        raise MoeprofError(f"the recommendation is wide EP across VMs (tp {rec['tp']}, ep {rec['ep']}: data-parallel attention "
+                           "with the experts over every GPU of the replica); no export writes that launch yet: start it "
+                           "by hand (vLLM --data-parallel-size with --enable-expert-parallel, or SGLang with DeepEP)")
     return rec
 
 

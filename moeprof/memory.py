@@ -12,6 +12,10 @@ Sharding rules (vLLM): TP splits attention heads, FFN / expert columns, embeddin
 head per rank); MLA latent KV is replicated on every TP rank; EP (== TP when on) places whole
 experts on ranks; the router and norms are replicated; PP gives each stage ceil(L / PP) layers,
 the embeddings to the first stage and the lm_head to the last.
+Wide EP (ep > tp, a multiple of it, pp = 1; vLLM --data-parallel-size with --enable-expert-parallel,
+SGLang --enable-dp-attention with DeepEP): ep / tp attention data-parallel groups of tp GPUs
+(each group holds the attention, shared expert, dense and embedding weights split over its tp
+ranks, and the KV of its own sequences), the routed experts split whole over all ep GPUs.
 MLA: q_a_proj and kv_a_proj_with_mqa (with their norms) are replicated on every TP rank
 (vLLM ReplicatedLinear); the other MLA projections are head-sharded.
 KV by attention kind: a sequence of C tokens needs
@@ -42,16 +46,26 @@ class Parallelism:
     pp: int = 1
 
     @property
+    def dp(self) -> int:
+        """Attention data-parallel groups of tp GPUs (wide EP: ep / tp; else 1)."""
+        return max(self.ep // self.tp, 1)
+
+    @property
     def gpus(self) -> int:
-        return self.tp * self.pp
+        return self.tp * self.dp * self.pp
 
 
 def check_parallelism(model: ModelSpec, par: Parallelism) -> str | None:
     """Why this layout is impossible for the model, or None."""
     if par.tp < 1 or par.ep < 1 or par.pp < 1:
         return "tp, ep and pp must be >= 1"
-    if par.ep not in (1, par.tp):
-        return f"ep must be 1 or equal to tp (experts are placed over the tp ranks), got ep={par.ep}, tp={par.tp}"
+    if par.ep > par.tp:
+        if par.ep % par.tp:
+            return f"wide EP needs ep a multiple of tp (attention data parallel over ep / tp groups), got ep={par.ep}, tp={par.tp}"
+        if par.pp > 1:
+            return f"wide EP (ep={par.ep} > tp={par.tp}) is planned without pipeline stages, got pp={par.pp}"
+    elif par.ep not in (1, par.tp):
+        return f"ep must be 1, equal to tp or a multiple of it (wide EP), got ep={par.ep}, tp={par.tp}"
     if model.num_heads % par.tp:
         return f"tp={par.tp} does not divide the {model.num_heads} attention heads"
     if par.ep > 1 and model.num_experts % par.ep:
@@ -93,7 +107,7 @@ def weights_params_per_gpu(model: ModelSpec, par: Parallelism) -> dict[str, floa
         "attention": attn * frac,
         "norms": p["norms"] * frac,
         "router": p["router"] * frac,
-        "routed_experts": p["routed_experts"] / tp * frac,  # columns (ep=1) or whole experts (ep=tp)
+        "routed_experts": p["routed_experts"] / max(tp, par.ep) * frac,  # columns (ep=1) or whole experts over ep
         "shared_expert": p["shared_expert"] / tp * frac,
         "dense_ffn": p["dense_ffn"] / tp * frac,
     }
@@ -290,9 +304,9 @@ def memory_per_gpu(
     if problem:
         raise MoeprofError(problem)
     if par.gpus > total_gpus:
-        raise MoeprofError(f"tp x pp = {par.gpus} GPUs but {vms} x {vm.key} has only {total_gpus}")
+        raise MoeprofError(f"a replica of {par.gpus} GPUs (tp x pp, or ep x pp with wide EP) but {vms} x {vm.key} has only {total_gpus}")
     if total_gpus % par.gpus:
-        raise MoeprofError(f"{total_gpus} GPUs cannot be split into replicas of tp x pp = {par.gpus}")
+        raise MoeprofError(f"{total_gpus} GPUs cannot be split into replicas of {par.gpus} GPUs")
     if par.tp > vm.gpus_per_vm:
         raise MoeprofError(f"tp={par.tp} would span VMs; keep tp <= {vm.gpus_per_vm} GPUs per VM and use pp across VMs")
     gpu = vm.gpu

@@ -8,6 +8,7 @@ import click
 
 from ..units import GiB, HOURS_PER_MONTH
 
+from ..catalog.checkpoints import released_note
 from ..catalog.hardware import load_vms
 from ..catalog.models import load_model
 from ..catalog.prices import PRICINGS
@@ -15,7 +16,7 @@ from ..catalog.serverless import PROVIDER, azure_serverless_price
 from ..catalog.quant import KV_DTYPES
 from ..catalog.targets import target_defaults
 from ..fileio import check_output_target
-from ..planner import RANKING_RULE, PlanDocument, PlanRow, SearchSpace, Targets, default_profiles, plan as run_plan
+from ..planner import PlanDocument, PlanRow, SearchSpace, Targets, default_profiles, plan as run_plan
 from ..profile import load_profile
 from ..report.tables import rows_to_csv
 from ..planner.bounds import MAX_VMS
@@ -122,9 +123,11 @@ def _headroom_text(r: PlanRow, t) -> str:
 
 
 def _fmt_row(r: PlanRow) -> str:
+    wide = f" (wide EP: attention data parallel over {r.ep // r.tp} groups of tp)" if r.ep > r.tp else ""
+    per = " per group" if r.ep > r.tp else ""
     return (
-        f"{r.vms} x {r.sku} ({r.gpus} GPUs): tp={r.tp} ep={r.ep} pp={r.pp} x {r.replicas} replicas, "
-        f"{r.quant} / KV {r.kv_dtype}, max batch {r.max_batch}"
+        f"{r.vms} x {r.sku} ({r.gpus} GPUs): tp={r.tp} ep={r.ep} pp={r.pp}{wide} x {r.replicas} replicas, "
+        f"{r.quant} / KV {r.kv_dtype}, max batch {r.max_batch}{per}"
     )
 
 
@@ -168,7 +171,7 @@ def plan(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms
             print_traffic(doc.traffic)
     if doc.recommended is None:
         if as_json:
-            click.echo("moeprof: error: no configuration meets the targets (closest in 'closest')", err=True)
+            click.echo("moeprof: error: no configuration meets the targets (advice in 'relaxations', closest in 'closest')", err=True)
         raise SystemExit(1)
 
 
@@ -250,19 +253,24 @@ def _print_plan(model, doc: PlanDocument, wall_s: float):
         echo(f"  calibration {r.calibration}")
         for n in r.notes or []:
             echo(f"  CHECKPOINT  {n}")
-        echo(f"  ranking     {RANKING_RULE}")
+        echo(f"  ranking     {doc.ranking_rule}")
         _print_break_even(r, doc)
         _print_build_or_buy(r, doc)
         if doc.alternatives:
             echo("\nALTERNATIVES (best of each other layout, by $/month)")
             for a in doc.alternatives[:5]:
+                own = " [no released checkpoint]" if released_note(doc.inputs.model, a.quant) is not None else ""
                 echo(f"  ${a.usd_per_month:>10,.0f}/mo  TTFT {a.ttft_ms:>6.0f} ms  TPOT {a.tpot_ms:>5.1f} ms"
                      f"{band_text(a.tpot_low_ms, a.tpot_high_ms, '.1f')}  capacity {a.qps_capacity:.1f} req/s"
-                     f"{band_text(a.qps_capacity_low, a.qps_capacity_high, '.1f')}  " + _fmt_row(a))
+                     f"{band_text(a.qps_capacity_low, a.qps_capacity_high, '.1f')}  " + _fmt_row(a) + own)
     else:
-        echo("\nNO CONFIGURATION MEETS THE TARGETS. Closest:")
+        echo("\nNO CONFIGURATION MEETS THE TARGETS. The least relaxation of each target alone that admits a plan:")
+        for x in doc.relaxations:
+            echo(f"  {x.text}")
+        echo("Closest layouts (best of each; capacity within the latency targets):")
         for c in doc.closest:
-            echo(f"  {_fmt_row(c)}\n      misses: {'; '.join(c.misses or [])}")
+            cap = f", capacity {c.qps_capacity:.2f} req/s" if c.qps_capacity is not None else ""
+            echo(f"  {_fmt_row(c)}{cap}\n      misses: {'; '.join(c.misses or [])}")
     echo(f"\nREJECTED layouts ({sum(doc.rejected_counts.values())}): " + ", ".join(f"{k} {v}" for k, v in sorted(doc.rejected_counts.items())))
     shown: dict[str, list] = {}
     for item in doc.rejected:
@@ -310,7 +318,7 @@ def compare(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot
             f"{f'{r.ttft_ms:.0f}' + band_text(r.ttft_low_ms, r.ttft_high_ms, '.0f'):>18}{f'{r.tpot_ms:.1f}' + band_text(r.tpot_low_ms, r.tpot_high_ms, '.1f'):>20}"
             f"{f'{r.qps_capacity:.1f}' + band_text(r.qps_capacity_low, r.qps_capacity_high, '.1f'):>22}"
             f"{'-' if r.headroom is None else format(r.headroom, '+.0%'):>10}"
-            f"{r.joules_per_token:>7.2f}  {'price ESTIMATE' if r.price_estimate else ''}"
+            f"{r.joules_per_token:>7.2f}  {_compare_note(r, doc)}"
         )
     click.echo(f"TTFT, TPOT and capacity: predicted (error band: 10th-90th percentile of the calibration's residuals); headroom "
                f"at the band's pessimistic edge, required >= {doc.inputs.headroom:+.0%}")
@@ -318,6 +326,21 @@ def compare(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot
         click.echo(f"note: {w}")
 
 
+def _compare_note(r: PlanRow, doc: PlanDocument) -> str:
+    notes = ["price ESTIMATE"] if r.price_estimate else []
+    if released_note(doc.inputs.model, r.quant) is not None:
+        notes.append("no released checkpoint")
+    return "; ".join(notes)
+
+
 def compare_rows(doc: PlanDocument) -> list[dict]:
-    """One row per SKU: its cheapest feasible configuration, or why it has none."""
-    return [s.row.to_json() if s.row else {"sku": s.sku, "reason": s.reason} for s in doc.per_sku]
+    """One row per SKU: its cheapest feasible configuration (with `notes` when its recipe needs
+    weights no released checkpoint ships), or why it has none."""
+    out = []
+    for s in doc.per_sku:
+        if s.row is None:
+            out.append({"sku": s.sku, "reason": s.reason})
+            continue
+        note = released_note(doc.inputs.model, s.row.quant, doc.inputs.model_name)
+        out.append({**s.row.to_json(), **({"notes": [note]} if note else {})})
+    return out

@@ -19,7 +19,10 @@ the VM's GPU count) the bandwidth part is y'_i = x_i * f / (t_i - latency) = y_i
 latency); then t = latency + m * f / y'(m) reproduces every measured point exactly, and below
 the smallest measured message (y' clamped) the latency (a published one-shot all-reduce latency,
 or the profile's collective_latency_s) carries the small-message cost. Across VMs each GPU has its own InfiniBand NIC: bus bandwidth is limited to
-(GPUs of the group per VM) x NIC bandwidth x efficiency, with a larger fixed latency.
+(GPUs of the group per VM) x NIC bandwidth x efficiency, with a larger fixed latency; an
+all-to-all across VMs sends the (n - g) / n of each rank's bytes bound for the other VMs' ranks
+over its own NIC (at the published DeepEP internode efficiency) while the rest moves over the
+scale-up links, the slower of the two setting the time.
 Inside a VM, an all-reduce up to the engines' custom all-reduce size limit costs that kernel's
 published time (moeprof/data/custom_allreduce.json, moeprof/perf/custom_allreduce.py) where the
 GPU has one: the engines do not use the library's ring algorithm for those messages.
@@ -68,6 +71,7 @@ class Interconnect:
         self.mesh = gpu.scale_up == "infinity_fabric"
         nic = vm.scale_out_bytes_per_s_per_gpu if vm is not None else 50e9
         self.nic_bytes_per_s = nic * eff.infiniband_efficiency
+        self.alltoall_nic_bytes_per_s = nic * eff.alltoall_infiniband_efficiency  # dispatch / combine (DeepEP)
         self.sources: dict[str, str] = {}
         self.allreduce_curve: Curve | None = profile.curve("allreduce") if profile is not None else None
         self.alltoall_curve: Curve | None = profile.curve("alltoall") if profile is not None else None
@@ -96,7 +100,8 @@ class Interconnect:
         if vm is None:
             self.sources["infiniband"] = "no VM given: 400 Gb/s NDR per GPU assumed"
         else:
-            self.sources["infiniband"] = f"VM {vm.key}: {vm.scale_out_bytes_per_s_per_gpu / 1e9:.0f} GB/s per GPU x {eff.infiniband_efficiency}"
+            self.sources["infiniband"] = (f"VM {vm.key}: {vm.scale_out_bytes_per_s_per_gpu / 1e9:.0f} GB/s per GPU x "
+                                          f"{eff.infiniband_efficiency} (all-to-all x {eff.alltoall_infiniband_efficiency})")
 
     def _bandwidth_part(self, curve: Curve | None, factor: float) -> Curve | None:
         """The curve with the fixed latency taken out of every measured time (see module doc);
@@ -152,7 +157,7 @@ class Interconnect:
         nn = np.maximum(n, 1)
         bw_in = self.intra_busbw(m, np.minimum(n, g), kind="alltoall")
         t_in = self.latency_s + m * (n - 1) / nn / bw_in
-        remote = m * np.clip(n - g, 0, None) / nn / self.nic_bytes_per_s
+        remote = m * np.clip(n - g, 0, None) / nn / self.alltoall_nic_bytes_per_s
         local = m * np.clip(g - 1, 0, None) / nn / bw_in
         t_x = self.cross_vm_latency_s + np.maximum(remote, local)
         return np.where(n <= 1, 0.0, np.where(cross, t_x, t_in))

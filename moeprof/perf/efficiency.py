@@ -28,6 +28,7 @@ INTERCONNECT_FIELDS = (
     "collective_latency_s",
     "cross_vm_latency_s",
     "infiniband_efficiency",
+    "alltoall_infiniband_efficiency",
     "alltoall_vs_allreduce",
 )
 ENERGY_FIELDS = ("idle_power_fraction_of_tdp", "busy_power_fraction_of_tdp")
@@ -49,6 +50,7 @@ class Efficiencies:
     collective_latency_s: float
     cross_vm_latency_s: float
     infiniband_efficiency: float
+    alltoall_infiniband_efficiency: float
     alltoall_vs_allreduce: float
     idle_power_fraction_of_tdp: float
     busy_power_fraction_of_tdp: float

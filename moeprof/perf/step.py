@@ -13,6 +13,12 @@ Parallelism (per replica):
   replaces the FFN all-reduce by a dispatch and a combine all-to-all, each rank sending its
   T / ep tokens x top_k x H bf16 (the shared expert's partial sums ride on the combine); the
   busiest EP rank sets the time.
+- Wide EP (ep > tp, a multiple of it, pp = 1): the replica is ep / tp = dp attention data-parallel
+  groups of tp GPUs stepping together (DP attention, as vLLM / SGLang with DeepEP); a step here is
+  one group's: its own T tokens through attention, dense parts and the head, while the MoE layer
+  takes the T x dp tokens of all groups (the groups' batches taken equal) over ep ranks of whole
+  experts. Dispatch / combine send each rank's T / tp tokens x top_k x H; the share bound for
+  other VMs, (ep - ep per VM) / ep, goes over InfiniBand (collectives.alltoall_s).
 - PP splits layers; total_s sums the stages (the latency one token sees); stage_s is the slowest
   stage (ceil(L / pp) layers plus the output head), which sets pipelined throughput. Each
   stage boundary sends the hidden state and residual (2 x T x H bf16).
@@ -87,10 +93,12 @@ def _check(name: str, arr: np.ndarray, lo: float = 1.0, integer: bool = False) -
 def _check_parallel(tp, ep, pp, nv) -> None:
     for name, a in (("tp", tp), ("ep", ep), ("pp", pp), ("num_vms", nv)):
         _check(name, a, 1, integer=True)
-    if np.any(np.mod(tp, ep) != 0):
-        raise MoeprofError("ep must divide tp (ep = 1: experts split by columns; ep = tp: whole experts per rank)")
-    if np.any(np.mod(tp * pp, nv) != 0):
-        raise MoeprofError("tp x pp must be a multiple of num_vms (a replica's GPUs split evenly over its VMs)")
+    wide = (ep > tp) & (np.mod(ep, tp) == 0) & (pp == 1)
+    if np.any((np.mod(tp, ep) != 0) & ~wide):
+        raise MoeprofError("ep must divide tp (ep = 1: experts split by columns; ep = tp: whole experts per rank) "
+                           "or be a multiple of it with pp = 1 (wide EP)")
+    if np.any(np.mod(np.maximum(tp, ep) * pp, nv) != 0):
+        raise MoeprofError("the replica's GPUs (tp x pp, ep with wide EP) must split evenly over num_vms VMs")
 
 
 # ---------------------------------------------------------------------------------------
@@ -126,11 +134,12 @@ class _Placement:
     """Where the replica's collectives run: inside a VM or across VMs (arrays)."""
 
     def __init__(self, ctx: PerfContext, tp, ep, pp, nv):
+        wide = ep > tp  # a tp group stays in its VM; the ep ranks span the nv VMs
         vms_per_stage = np.maximum(nv / pp, 1.0)
-        self.tp_cross = vms_per_stage > 1
-        self.tp_gpus_per_vm = tp / vms_per_stage
-        self.ep_cross = self.tp_cross & (ep > self.tp_gpus_per_vm)
-        self.ep_gpus_per_vm = np.minimum(ep, self.tp_gpus_per_vm)
+        self.tp_cross = ~wide & (vms_per_stage > 1)
+        self.tp_gpus_per_vm = np.where(wide, tp, tp / vms_per_stage)
+        self.ep_cross = np.where(wide, nv > 1, self.tp_cross & (ep > self.tp_gpus_per_vm))
+        self.ep_gpus_per_vm = np.where(wide, ep / nv, np.minimum(ep, self.tp_gpus_per_vm))
         self.cross_hops = np.minimum(pp, nv) - 1
         self.intra_hops = pp - 1 - self.cross_hops
 
@@ -190,7 +199,7 @@ def _attention_ops(ctx, shapes, T, tp, phase, kind, decode_batch, context, seqs)
     return out
 
 
-def _moe_op(ctx, T, tp, ep) -> tuple[O.OpCost, dict]:
+def _moe_op(ctx, T, tp, ep, dp) -> tuple[O.OpCost, dict]:
     """Router + shared expert + routed experts on the busiest EP rank. Llama 4 scales the
     expert's input by the router score: an elementwise product fused into the expert kernels,
     not costed separately."""
@@ -206,14 +215,15 @@ def _moe_op(ctx, T, tp, ep) -> tuple[O.OpCost, dict]:
         shared = O.OpCost(np.zeros_like(T))
     q = ctx.expert_inclusion
     experts_per_rank = np.ceil(E / ep)
-    touched, pairs = busiest_rank_load(q, T, experts_per_rank)
-    shards = tp / ep
+    T_all = T * dp  # every data-parallel group's tokens meet in the MoE layer
+    touched, pairs = busiest_rank_load(q, T_all, experts_per_rank)
+    shards = np.maximum(tp / ep, 1.0)
     we, de = _weights(ctx, "routed_experts")
     routed = O.routed_experts(r, touched, pairs, H, m.expert_intermediate_size, we, de, shards)
     # Group totals: every token-expert pair once, every touched expert's weights once.
     W = m.expert_intermediate_size
     routed.flops_group = 2.0 * T * k * 3.0 * H * W
-    routed.weight_bytes_group = total_touched(q, T) * 3.0 * H * W * we
+    routed.weight_bytes_group = total_touched(q, T_all) * 3.0 * H * W * we / dp  # this group's share
     routed.act_bytes_group = T * k * (2 * H * shards + 6 * W) * O.ACT_BYTES
     ovh = r.kernel_overhead_s
     detail = {
@@ -232,14 +242,14 @@ def _dense_op(ctx, T, tp) -> O.OpCost:
     return O.swiglu_mlp(ctx.rates, T, m.hidden_size, m.dense_intermediate_size / tp, wd, dd, _blocked(ctx, "dense_ffn")).scaled_group(tp)
 
 
-def _collectives(ctx, T, tp, ep, place, ffn: str) -> O.OpCost:
+def _collectives(ctx, T, tp, ep, dp, place, ffn: str) -> O.OpCost:
     """TP all-reduces and EP all-to-alls of one layer."""
     ic, m = ctx.interconnect, ctx.model
     msg = T * m.hidden_size * O.ACT_BYTES
     ar = ic.allreduce_s(msg, tp, place.tp_cross, place.tp_gpus_per_vm)
     if ffn == "dense":
         return O.OpCost(np.zeros_like(T), comm_s=2 * ar)
-    a2a_msg = T / ep * m.top_k * m.hidden_size * O.ACT_BYTES
+    a2a_msg = T * dp / ep * m.top_k * m.hidden_size * O.ACT_BYTES
     a2a = ic.alltoall_s(a2a_msg, ep, place.ep_cross, place.ep_gpus_per_vm)
     sub = ic.allreduce_s(msg, tp / ep, place.tp_cross & (tp / ep > place.tp_gpus_per_vm), np.minimum(tp / ep, place.tp_gpus_per_vm))
     ffn_comm = np.where(ep > 1, 2 * a2a + sub, ar)
@@ -266,6 +276,7 @@ def _step(ctx: PerfContext, phase: str, T, context, seqs, tp, ep, pp, nv) -> Ste
     ovh = r.kernel_overhead_s
     shapes = _Shapes(ctx, tp, phase)
     place = _Placement(ctx, tp, ep, pp, nv)
+    dp = np.maximum(ep / tp, 1.0)
     decode_batch = T if phase == "decode" else None
     rows = T if phase == "decode" else seqs  # tokens that need logits
 
@@ -274,10 +285,10 @@ def _step(ctx: PerfContext, phase: str, T, context, seqs, tp, ep, pp, nv) -> Ste
     ffn: dict[str, O.OpCost] = {}
     moe_detail = None
     if any(k.ffn == "moe" for k in kinds):
-        ffn["moe"], moe_detail = _moe_op(ctx, T, tp, ep)
+        ffn["moe"], moe_detail = _moe_op(ctx, T, tp, ep, dp)
     if any(k.ffn == "dense" for k in kinds):
         ffn["dense"] = _dense_op(ctx, T, tp)
-    comm = {f: _collectives(ctx, T, tp, ep, place, f) for f in ffn}
+    comm = {f: _collectives(ctx, T, tp, ep, dp, place, f) for f in ffn}
 
     ops_s: dict[str, dict] = {}
     counts: dict[str, int] = {}

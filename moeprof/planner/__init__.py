@@ -10,7 +10,8 @@ hour, static vs autoscaled vs reserved + pay-as-you-go cost; with traffic_file, 
 traffic_doc).
 """
 
-from .document import LAYOUT_KEYS, RANKING_RULE, ROW_FIELDS, ROW_SCHEMA, PlanDocument, PlanRow, Rejection, SkuBest
+from .document import LAYOUT_KEYS, ROW_FIELDS, ROW_SCHEMA, PlanDocument, PlanRow, Rejection, SkuBest
+from .rank import RANKING_RULE
 from .search import default_profiles, plan
 from .targets import SearchSpace, Targets
 from .verdicts import RejectKind

@@ -113,7 +113,8 @@ def latency_sweep(model, vms, r: PlanRow, targets: Targets, routing_skew: float,
     saturation (the planner's own latency stage, reused from the search when given, then
     moeprof.serving along the arrival rate)."""
     vm = vms[r.sku]
-    gpus = r.tp * r.pp
+    par = Parallelism(tp=r.tp, ep=r.ep, pp=r.pp)
+    gpus, dp = par.gpus, par.dp  # a wide-EP replica: dp attention groups, each at 1 / dp of its load
     lat = layout_row(steps, r)
     if lat is None:
         layout = pd.DataFrame([{
@@ -124,8 +125,8 @@ def latency_sweep(model, vms, r: PlanRow, targets: Targets, routing_skew: float,
     c1 = step_costs(lat, engine)
     w1 = workload(1, targets, engine, [r.max_batch])
     sat = float(serving.saturation_qps(c1, w1)[0])
-    lam = sat * np.linspace(0.002, 0.985, points)
-    at = targets.qps / r.replicas  # the plan's own operating point, exactly (TPOT steps where CUDA-graph sizes do)
+    lam = sat * np.linspace(0.002, 0.985, points)  # per attention group
+    at = targets.qps / r.replicas / dp  # the plan's own operating point, exactly (TPOT steps where CUDA-graph sizes do)
     lam = np.unique(np.append(lam, at)) if at < lam[-1] else lam
     n = len(lam)
     idx = np.zeros(n, dtype=int)
@@ -135,11 +136,11 @@ def latency_sweep(model, vms, r: PlanRow, targets: Targets, routing_skew: float,
     pt = serving.point_at(c1.take(idx), w1.take(idx), b, lam, targets.percentile)
     keep = serving.BATCH_GRID <= r.max_batch
     return LatencySweep(
-        running_batch=pt.b.tolist(),
+        running_batch=(pt.b * dp).tolist(),
         ttft_ms=(pt.ttft_q_s * 1e3).tolist(),
         tpot_ms=(pt.tpot_s * 1e3).tolist(),
-        output_tokens_per_s=(lam * targets.output_tokens * r.replicas).tolist(),
-        qps=(lam * r.replicas).tolist(),
+        output_tokens_per_s=(lam * dp * targets.output_tokens * r.replicas).tolist(),
+        qps=(lam * dp * r.replicas).tolist(),
         decode_batch=serving.BATCH_GRID[keep].tolist(),
         decode_step_ms=(c1.s_dec[0][keep] * 1e3).tolist(),
         prefill_ms=float(lat.prefill_s.iloc[0]) * 1e3,

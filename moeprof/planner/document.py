@@ -24,12 +24,12 @@ from .schema import (  # noqa: F401 - the row types are part of the document's i
     FIELD,
     INPUT_TARGETS,
     LAYOUT_KEYS,
-    RANKING_RULE,
     ROW_FIELDS,
     ROW_SCHEMA,
     FieldSpec,
     PlanRow,
     Rejection,
+    Relaxation,
     SkuBest,
 )
 from .traffic_doc import TrafficOption, TrafficPlan  # noqa: F401 - part of the document's interface
@@ -250,6 +250,8 @@ class PlanDocument:
     per_sku: list[SkuBest] = field(default_factory=list)
     charts: Charts = field(default_factory=Charts)
     traffic: TrafficPlan | None = None  # `plan --traffic FILE` only (planner.traffic)
+    ranking_rule: str = ""  # how the feasible rows were ordered (planner.rank.RANKING_RULE)
+    relaxations: list[Relaxation] = field(default_factory=list)  # when nothing is feasible
 
     def to_json(self) -> dict:
         out = {
@@ -267,6 +269,8 @@ class PlanDocument:
             "sources": self.sources,
             "per_sku": [s.to_json() for s in self.per_sku],
             "charts": self.charts.to_json(),
+            "ranking_rule": self.ranking_rule,
+            "relaxations": [r.to_json() for r in self.relaxations],
         }
         if self.traffic is not None:  # additive: a plan without traffic is written as before
             out["traffic"] = self.traffic.to_json()
@@ -324,7 +328,16 @@ class PlanDocument:
             per_sku=[SkuBest.from_json(s, path, f"per_sku[{i}]") for i, s in enumerate(per_sku)],
             charts=Charts.from_json(doc.get("charts"), path),
             traffic=TrafficPlan.from_json(doc["traffic"], path) if doc.get("traffic") is not None else None,
+            ranking_rule=str(doc.get("ranking_rule") or ""),
+            relaxations=[Relaxation.from_json(r, path, f"relaxations[{i}]") for i, r in enumerate(_list(doc, "relaxations", path))],
         )
+
+
+def _list(doc: dict, key: str, path) -> list:
+    v = doc.get(key) or []
+    if not isinstance(v, list):
+        raise ConfigError(path, key, "must be a list")
+    return v
 
 
 def is_plan_json(doc) -> bool:

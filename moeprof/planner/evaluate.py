@@ -64,6 +64,9 @@ def bare_host(gpu, gpus: int) -> tuple[VmSpec, int]:
 
 
 def check(dep: Deployment) -> None:
+    if dep.ep > dep.tp:
+        raise MoeprofError(f"ep={dep.ep} > tp={dep.tp} (wide EP across VMs) is searched by `moeprof plan`; evaluate takes "
+                           "ep = 1 or ep = tp")
     if dep.gpus % (dep.tp * dep.pp):
         raise MoeprofError(f"{dep.gpus} GPUs cannot be split into replicas of tp x pp = {dep.tp * dep.pp}")
     if dep.tp > dep.vm.gpus_per_vm:

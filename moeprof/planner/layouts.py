@@ -1,6 +1,9 @@
 """Stage 1 of the search: parallel layouts of a model on each VM SKU, and their memory verdicts.
 
-One row per (SKU, TP x EP x PP layout, quantization, KV dtype, max batch). The verdict of each
+One row per (SKU, TP x EP x PP layout, quantization, KV dtype, max batch). The layouts: TP within a
+VM x EP (1 or TP) x PP, and wide EP across VMs (memory.Parallelism: ep / tp attention data-parallel
+groups, experts over ep GPUs of 2, 4 or 8 VMs; max batch is per group, as each group's engine
+schedules its own sequences). The verdict of each
 row comes from moeprof.memory (one wording, with a typed kind); the max batch changes the
 engine's activation peak (its sampler pass scales with max_num_seqs) and so the KV budget.
 """
@@ -27,6 +30,8 @@ from .targets import SearchSpace, Targets
 MAX_BATCH_OPTIONS = (16, 32, 64, 128, 256, 512, 1024)
 TP_OPTIONS = (1, 2, 4, 8)
 PP_OPTIONS = (1, 2, 4)
+WIDE_EP_VMS = (2, 4, 8)  # VMs a wide-EP replica spans
+MAX_EP = 64  # the widest expert parallelism searched (the issue's bound; DeepEP publishes EP16-EP64 internode figures)
 
 
 def vms_per_replica(gpus_per_replica: int, gpus_per_vm: int) -> int:
@@ -34,8 +39,29 @@ def vms_per_replica(gpus_per_replica: int, gpus_per_vm: int) -> int:
     return max(1, math.ceil(gpus_per_replica / gpus_per_vm))
 
 
+def wide_ep_layouts(model: ModelSpec, vm: VmSpec, max_vms: int):
+    """Wide EP across VMs, pp = 1, the experts over ep = WIDE_EP_VMS x the VM's GPUs (EP up to 64
+    on 8-GPU VMs) and attention either data parallel on every GPU (tp = 1, DP attention as SGLang
+    runs DeepSeek with DeepEP) or TP over the VM (tp = its GPUs, one group per VM, as vLLM's
+    TP-within-node x EP-across-nodes): the two ends, to keep the search small."""
+    for n in WIDE_EP_VMS:
+        ep = n * vm.gpus_per_vm
+        if n > max_vms or ep > MAX_EP:
+            continue
+        for tp in sorted({1, vm.gpus_per_vm}):
+            par = Parallelism(tp=tp, ep=ep, pp=1)
+            if check_parallelism(model, par) is None:
+                yield par
+
+
 def layouts(model: ModelSpec, vm: VmSpec, max_vms: int):
-    """Every TP x EP x PP layout of the model that one SKU can host with at most max_vms VMs."""
+    """Every TP x EP x PP layout of the model that one SKU can host with at most max_vms VMs,
+    then the wide-EP layouts across VMs."""
+    yield from _scale_up_layouts(model, vm, max_vms)
+    yield from wide_ep_layouts(model, vm, max_vms)
+
+
+def _scale_up_layouts(model: ModelSpec, vm: VmSpec, max_vms: int):
     for tp in TP_OPTIONS:
         if tp > vm.gpus_per_vm:
             continue

@@ -83,8 +83,6 @@ EXTRA_UNIT_COLUMNS = {
 }
 # The parallel layout of a row: everything but the max batch and the replica count.
 LAYOUT_KEYS = ("sku", "tp", "ep", "pp", "quant", "kv_dtype")
-RANKING_RULE = ("lowest $/month; at equal cost the recipe closest to the released weights, then bf16 KV over fp8 KV, "
-                "then lower TPOT, lower TTFT, fewer GPUs")
 INPUT_TARGETS = ("input_tokens", "output_tokens", "context_tokens", "qps", "ttft_ms", "tpot_ms", "percentile")
 
 
@@ -281,3 +279,41 @@ class SkuBest:
         return cls(d["sku"], row, str(d.get("reason") or ""), float(be) if be is not None else None)
 
 
+
+
+RELAXABLE = ("ttft_ms", "tpot_ms", "qps", "context_tokens")
+
+
+@dataclass
+class Relaxation:
+    """When nothing meets the targets: the least change of one target (the others as asked) that
+    admits a plan, and the cheapest plan it admits; `relaxed_to` None when no value of that target
+    alone admits one within the search."""
+
+    target: str  # one of RELAXABLE (the PlanInputs field)
+    asked: float
+    relaxed_to: float | None
+    text: str  # the advice in one line
+    row: PlanRow | None = None
+
+    def to_json(self) -> dict:
+        return {"target": self.target, "asked": self.asked, "relaxed_to": _finite_or_none(self.relaxed_to),
+                "text": self.text, "row": self.row.to_json() if self.row else None}
+
+    @classmethod
+    def from_json(cls, d, path, where: str) -> "Relaxation":
+        if not isinstance(d, dict) or d.get("target") not in RELAXABLE:
+            raise ConfigError(path, f"{where}.target", f"must be one of {', '.join(RELAXABLE)}")
+        vals = {}
+        for k in ("asked", "relaxed_to"):
+            v = d.get(k)
+            if v is None and k == "relaxed_to":
+                vals[k] = None
+                continue
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
+                raise ConfigError(path, f"{where}.{k}", f"must be a positive number, got {v!r}")
+            vals[k] = float(v)
+        if not isinstance(d.get("text"), str):
+            raise ConfigError(path, f"{where}.text", "missing or not a string")
+        row = PlanRow.from_json(d["row"], path, f"{where}.row") if d.get("row") is not None else None
+        return cls(d["target"], vals["asked"], vals["relaxed_to"], d["text"], row)

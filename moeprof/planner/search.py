@@ -7,6 +7,7 @@
     costs     $/h, $/month, $/M tokens, J/token                                   planner.economics
     verdicts  why each row is not feasible (typed kind)                           planner.verdicts
     rank      best first, rejected layouts, closest misses, best per SKU          planner.rank
+    relax     when nothing is feasible: the least change of each target that is   planner.relax
     charts    the report's chart data                                             planner.charts, throughput
 """
 
@@ -30,7 +31,8 @@ from .document import LAYOUT_KEYS, PlanDocument, PlanInputs
 from .economics import add_costs
 from .latency import LAYOUT_COLUMNS, layout_latency
 from .layouts import memory_rows
-from .rank import closest_misses, per_sku_best, plan_rows, rank_feasible, rejections
+from .rank import RANKING_RULE, closest_misses, per_sku_best, plan_rows, rank_feasible, rejections
+from .relax import relax_targets
 from .serve import serve_rows
 from .targets import SearchSpace, Targets
 from .throughput import price_tags
@@ -57,14 +59,9 @@ def _select_vms(space: SearchSpace, vm_file, prices, pricing: str = "payg", regi
     return {k: all_vms[k] for k in space.skus}
 
 
-def evaluate_rows(model: ModelSpec, targets: Targets, space: SearchSpace, vms: dict, profiles: dict, engine,
-                  bands: dict | None = None) -> pd.DataFrame:
-    """Every configuration of the search space as one DataFrame row, with its verdict."""
-    return _evaluate(model, targets, space, vms, profiles, engine, bands)[0]
-
-
-def _evaluate(model, targets: Targets, space: SearchSpace, vms: dict, profiles: dict, engine, bands: dict | None = None):
-    """(rows with their verdicts, the step costs of each layout that fits: planner.latency)."""
+def layout_stage(model: ModelSpec, targets: Targets, space: SearchSpace, vms: dict, profiles: dict, engine):
+    """(memory rows, step costs of the layouts that fit): what does not depend on the TTFT, TPOT
+    and QPS targets."""
     mem = pd.DataFrame(memory_rows(model, vms, targets, space, engine))
     if mem.empty:
         raise MoeprofError(f"no parallel layout of {model.name} is possible on {', '.join(vms)}")
@@ -73,10 +70,23 @@ def _evaluate(model, targets: Targets, space: SearchSpace, vms: dict, profiles: 
     fits = mem[mem.memory_kind == ""]
     layouts = fits.drop_duplicates(list(LAYOUT_KEYS))[LAYOUT_COLUMNS]
     lat = layout_latency(model, vms, layouts, targets, space.routing_skew, profiles) if len(layouts) else None
+    return mem, lat
+
+
+def serve_stage(mem, lat, targets: Targets, space: SearchSpace, vms: dict, profiles: dict, engine,
+                bands: dict | None = None) -> pd.DataFrame:
+    """The layouts at the TTFT, TPOT and QPS targets: serving, costs, verdicts."""
     rows = serve_rows(mem, lat, vms, targets, space.max_vms, engine)
     rows = add_bands(rows, vms, bands if bands is not None else gpu_bands(vms, profiles), targets)
     rows = add_costs(rows, vms, targets, profiles)
-    return add_verdicts(rows, targets), lat
+    return add_verdicts(rows, targets)
+
+
+def evaluate_rows(model: ModelSpec, targets: Targets, space: SearchSpace, vms: dict, profiles: dict, engine,
+                  bands: dict | None = None) -> pd.DataFrame:
+    """Every configuration of the search space as one DataFrame row, with its verdict."""
+    mem, lat = layout_stage(model, targets, space, vms, profiles, engine)
+    return serve_stage(mem, lat, targets, space, vms, profiles, engine, bands)
 
 
 def plan(model: ModelSpec, targets: Targets, space: SearchSpace | None = None, vm_file: str | None = None,
@@ -93,7 +103,8 @@ def plan(model: ModelSpec, targets: Targets, space: SearchSpace | None = None, v
     profiles = profiles if profiles is not None else default_profiles(vms)
 
     bands = gpu_bands(vms, profiles)
-    rows, lat = _evaluate(model, targets, space, vms, profiles, engine, bands)
+    mem, lat = layout_stage(model, targets, space, vms, profiles, engine)
+    rows = serve_stage(mem, lat, targets, space, vms, profiles, engine, bands)
     ranked = rank_feasible(rows, model)
     sources = _sources(model, vms, profiles, engine, targets)
     sources["error_band"] = band_sources(bands)
@@ -106,6 +117,17 @@ def plan(model: ModelSpec, targets: Targets, space: SearchSpace | None = None, v
         alternatives = plan_rows(ranked.drop_duplicates(list(LAYOUT_KEYS)).iloc[1:11])
     rejected, counts = rejections(rows, ranked)
     closest = closest_misses(rows, targets) if recommended is None else []
+    relaxations = []
+    if recommended is None:
+        fits = mem[mem.memory_kind == ""]  # the rest is never feasible: the relaxations serve only these
+
+        def search_fits(t: Targets) -> pd.DataFrame:
+            m, la = layout_stage(model, t, space, vms, profiles, engine)
+            return serve_stage(m[m.memory_kind == ""], la, t, space, vms, profiles, engine, bands)
+
+        relaxations = relax_targets(
+            rows, targets, model, serve=lambda t: serve_stage(fits, lat, t, space, vms, profiles, engine, bands), search=search_fits,
+        )
     per_sku = add_break_even(per_sku_best(rows, ranked, rejected), recommended)
     charts = plan_charts(model, vms, targets, space.routing_skew, profiles, engine, recommended, alternatives,
                          closest, per_sku, lat)
@@ -131,6 +153,8 @@ def plan(model: ModelSpec, targets: Targets, space: SearchSpace | None = None, v
         sources=sources,
         per_sku=per_sku,
         charts=charts,
+        ranking_rule=RANKING_RULE,
+        relaxations=relaxations,
     )
 
 

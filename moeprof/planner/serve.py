@@ -3,6 +3,9 @@
 Per row: the replica's QPS capacity within the latency targets, the latency a lone request
 sees (telling TTFT / TPOT misses from QPS misses), then every replica count from 1 to what
 max_vms allows, with the latency and load at the target QPS split over the replicas.
+A wide-EP replica (ep > tp) is dp = ep / tp attention groups, each scheduling its own sequences
+(max batch, token budget and KV per group): the serving model runs on one group at 1 / dp of
+the replica's load; capacity, running batch and step energy are the replica's (x dp).
 """
 
 from __future__ import annotations
@@ -54,13 +57,14 @@ def serve_rows(mem: pd.DataFrame, lat: pd.DataFrame | None, vms, targets: Target
     ok = (df.memory_kind == "").to_numpy()
     n = len(df)
     q = targets.percentile
+    dp = np.maximum(df.ep.to_numpy() // df.tp.to_numpy(), 1)  # attention groups per replica
     cap_r = np.zeros(n)
     ttft0, tpot0 = np.full(n, np.inf), np.full(n, np.inf)
     okdf = df[ok]
     if len(okdf):
         c = step_costs(okdf, engine)
         w = workload(len(okdf), targets, engine, okdf.max_batch.to_numpy())
-        cap_r[ok] = serving.capacity_qps(c, w, targets.ttft_ms / 1e3, targets.tpot_ms / 1e3, q)
+        cap_r[ok] = serving.capacity_qps(c, w, targets.ttft_ms / 1e3, targets.tpot_ms / 1e3, q) * dp[ok]
         idle = serving.open_loop(c, w, 1e-9, q)
         ttft0[ok], tpot0[ok] = idle.ttft_q_s, idle.tpot_s
 
@@ -76,6 +80,7 @@ def serve_rows(mem: pd.DataFrame, lat: pd.DataFrame | None, vms, targets: Target
     rows["qps_capacity"] = cap_r[idx] * r
 
     lam = targets.qps / r
+    lam_g = lam / dp[idx]  # per attention group
     # Latency at the target load, for the rows with the capacity for it (the rest stay inf).
     live = ok[idx] & (cap_r[idx] * r >= targets.qps)
     ttft, tpot = np.full(len(idx), np.inf), np.full(len(idx), np.inf)
@@ -92,15 +97,15 @@ def serve_rows(mem: pd.DataFrame, lat: pd.DataFrame | None, vms, targets: Target
         fi = ok_pos[li[first]]
         c_u = costs.take(fi)
         w_u = workload(len(fi), targets, engine, np.full(len(fi), np.inf))
-        b_free = serving.running_batch(c_u, w_u, lam[live][first])
+        b_free = serving.running_batch(c_u, w_u, lam_g[live][first])
         c = costs.take(ok_pos[li])
         w = workload(len(li), targets, engine, df.max_batch.to_numpy()[li])
-        pt = serving.point_at(c, w, b_free[inv], targets.qps / r[live], q)
+        pt = serving.point_at(c, w, b_free[inv], lam_g[live], q)
         ttft[live], tpot[live], b[live], share[live] = pt.ttft_q_s, pt.tpot_s, pt.b, pt.prefill_share
         rho[live] = pt.lam / np.maximum(serving.saturation_qps(c, w), 1e-12)
     rows["ttft_ms"] = ttft * 1e3
     rows["tpot_ms"] = tpot * 1e3
-    rows["running_batch"] = b
+    rows["running_batch"] = b * dp[idx]
     rows["utilization"] = rho
     rows["ttft_idle_ms"] = ttft0[idx] * 1e3
     rows["tpot_idle_ms"] = tpot0[idx] * 1e3
@@ -110,7 +115,7 @@ def serve_rows(mem: pd.DataFrame, lat: pd.DataFrame | None, vms, targets: Target
     j_grid = np.zeros((n, len(serving.BATCH_GRID)))
     if ok.any():
         j_grid[ok] = np.stack(okdf.decode_j_grid.to_list())
-    rows["_j_step"] = serving.interp_step(j_grid[idx], b)
+    rows["_j_step"] = serving.interp_step(j_grid[idx], b) * dp[idx]
     rows["_lam"] = lam
     rows["_prefill_share"] = share
     return rows.drop(columns=["decode_s_grid", "decode_j_grid", "token_s_grid"])

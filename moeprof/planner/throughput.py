@@ -50,14 +50,21 @@ def throughput_curve(model, vm, r, targets: Targets, routing_skew: float, profil
 
 def throughput_curves(model, vms, per_sku: list[SkuBest], recommended, targets: Targets, routing_skew: float,
                       profiles, engine, steps_of=lambda r: None) -> list[ThroughputCurve]:
+    """One curve per SKU with a best row; a row `evaluate` cannot take (wide EP across VMs) is left
+    out, and when no curve is left the first reason is raised."""
     rec_key = recommended.key() if recommended is not None else None
-    out = []
+    out, why = [], []
     for s in per_sku:
         if s.row is None:
             continue
         vm = vms[s.sku]
-        out.append(throughput_curve(model, vm, s.row, targets, routing_skew, profiles.get(vm.gpu.key), engine,
-                                    s.row.key() == rec_key, steps_of(s.row)))
+        try:
+            out.append(throughput_curve(model, vm, s.row, targets, routing_skew, profiles.get(vm.gpu.key), engine,
+                                        s.row.key() == rec_key, steps_of(s.row)))
+        except MoeprofError as e:
+            why.append(f"{s.sku}: {e}")
+    if not out and why:
+        raise MoeprofError(why[0])
     return out
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from . import figures as F
 from . import plan_data as D
 from .procurement import price_tags, procurement_html
-from ..planner.document import RANKING_RULE, PlanDocument, PlanRow
+from ..planner.document import PlanDocument, PlanRow
 from .html import Page, esc, not_available, table
 from .tables import fmt
 from .traffic_section import traffic_section
@@ -176,9 +176,14 @@ def _summary(doc: PlanDocument, band: _Band) -> str:
             f"<p><b>Calibration</b>: {esc(rec.calibration or 'not stated in the plan')}; "
             f"<b>error band</b>: {esc(band.text())}.</p>"
         )
-        out.append(f"<p><b>Ranking</b>: {esc(RANKING_RULE)}.</p>")
+        if doc.ranking_rule:
+            out.append(f"<p><b>Ranking</b>: {esc(doc.ranking_rule)}.</p>")
     else:
-        out.append('<p class="bad">No configuration meets the targets. The closest configurations and what they miss:</p>')
+        out.append('<p class="bad">No configuration meets the targets.</p>')
+        if doc.relaxations:  # the least relaxation of each target alone that admits a plan
+            out.append("<p>The least relaxation of each target alone that admits a plan:</p><ul>"
+                       + "".join(f"<li>{esc(x.text)}</li>" for x in doc.relaxations) + "</ul>")
+        out.append("<p>The closest configurations (best of each layout) and what they miss:</p>")
         rows = [[c.label(), "; ".join(c.misses or [])] for c in doc.closest]
         out.append(table(["configuration", "misses"], rows) if rows else "<p>None fits in memory.</p>")
     srcs = doc.sources.get("targets") or {}

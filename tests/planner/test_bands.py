@@ -12,6 +12,8 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from moeprof.catalog.calibration import ServingCalibration
+
 from moeprof.catalog.calibration import catalog_error_band, error_band_for
 from moeprof.catalog.error_band import from_residuals
 from moeprof.catalog.models import load_model
@@ -148,8 +150,9 @@ def test_evaluate_bands_skip_saturated_figures():
 
 
 def test_band_lookup_profile_first_then_catalog_then_vendor():
-    own = from_residuals({"tpot_ms": [-0.05, 0.05]}, "measured by moeprof calibrate").to_json()
-    prof = SimpleNamespace(serving_calibration={"error_band": own}, path="p.json")
+    own = from_residuals({"tpot_ms": [-0.05, 0.05]}, "measured by moeprof calibrate")
+    cal = ServingCalibration("h200-sxm-141gb", 1.0, 0.002, "fitted", error_band=own)
+    prof = SimpleNamespace(serving_calibration=cal, path="p.json")
     assert error_band_for("h200-sxm-141gb", "nvidia", prof).source == "measured by moeprof calibrate"
     shipped = error_band_for("h200-sxm-141gb", "nvidia", SimpleNamespace())
     assert shipped == catalog_error_band("h200-sxm-141gb", "nvidia") and shipped.quantified

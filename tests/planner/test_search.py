@@ -34,7 +34,7 @@ def test_recommendation_meets_every_target_it_claims(maverick_plan, maverick_row
     assert r.ttft_ms <= t.ttft_ms and r.tpot_ms <= t.tpot_ms
     assert r.qps_capacity >= t.qps
     assert r.max_context_tokens >= t.context_tokens
-    assert r.gpus == r.replicas * r.tp * r.pp
+    assert r.gpus == r.replicas * max(r.tp, r.ep) * r.pp
     assert r.usd_per_month == pytest.approx(r.usd_per_hour * 730)
     # it is the cheapest feasible row
     feas = maverick_rows[maverick_rows.feasible]
