@@ -62,7 +62,7 @@ def _sweep(text: str) -> tuple[str, list[float]]:
 @click.option("--gpu", "gpu_name", default=None, help="GPU (catalog key or h100, h200, mi300x, mi325x) instead of a VM SKU; with --gpus.")
 @click.option("--gpus", type=BoundedInt(1, 512), default=None, help="GPUs of --gpu (8 per host).")
 @click.option("--tp", type=BoundedInt(1, 64), required=True, help="Tensor parallel GPUs per replica.")
-@click.option("--ep", type=BoundedInt(1, 64), default=1, show_default=True, help="Expert parallel GPUs (1 or --tp).")
+@click.option("--ep", type=BoundedInt(1, 64), default=1, show_default=True, help="Expert parallel GPUs: 1, --tp, or a multiple of --tp across VMs (wide EP: ep / tp attention groups).")
 @click.option("--pp", type=BoundedInt(1, 64), default=1, show_default=True, help="Pipeline stages per replica.")
 @click.option("--quant", default=None, help="Quantization recipe [default: the model's released weights].")
 @click.option("--kv-dtype", type=click.Choice(KV_DTYPES), default="bf16", show_default=True, help="KV cache dtype.")
@@ -101,8 +101,8 @@ def evaluate(model_name, sku, vms, gpu_name, gpus, tp, ep, pp, quant, kv_dtype, 
         load, values = _sweep(sweep)
     else:
         load, values = ("concurrency", [concurrency]) if concurrency is not None else ("qps", [qps])
-    if ep not in (1, tp):
-        raise MoeprofError(f"--ep must be 1 or equal to --tp ({tp})")
+    if ep not in (1, tp) and (ep < tp or ep % tp):
+        raise MoeprofError(f"--ep must be 1, equal to --tp ({tp}) or a multiple of it (wide EP across VMs)")
     engine = engine_for(load_engine(), engine_name, vm.gpu.usable_memory_bytes)
     dep = Deployment(model, vm, n_vms, tp, ep, pp, quant or model.default_quant, kv_dtype, engine,
                      resolve_profile(vm.gpu, profile_path))
@@ -123,8 +123,10 @@ def evaluate(model_name, sku, vms, gpu_name, gpus, tp, ep, pp, quant, kv_dtype, 
                  "error_band_source": band.source} for r in rows]
         click.echo(rows_to_csv(flat), nl=False)
         return
+    dp = dep.parallelism.dp
+    groups = f" of {dp} attention groups each (wide EP; figures per group: batch, KV)" if dp > 1 else ""
     click.echo(f"{model.name} on {dep.gpus} x {vm.gpu.key} ({sku or 'no VM'}): TP {tp} EP {ep} PP {pp} x {dep.replicas} "
-               f"replica(s), {dep.quant} / KV {kv_dtype}, {engine.engine} {engine.engine_version}; "
+               f"replica(s){groups}, {dep.quant} / KV {kv_dtype}, {engine.engine} {engine.engine_version}; "
                f"{input_tokens:,} in + {output_tokens:,} out tokens")
     banded = rows[0]["bands"]
     width = [24 if k in banded else 12 for k, _, _ in SHOWN]

@@ -3,7 +3,9 @@
 The same stages as the planner's search for one layout: the memory model (the KV cache bounds the
 running batch), the performance model (planner.latency) and the serving model (moeprof.serving),
 closed loop at a concurrency (benchmark clients) or open loop at a QPS. Replicas (data parallel,
-GPUs / (TP x PP)) share the load evenly. Metrics are named as `vllm bench serve` names them.
+GPUs / (TP x PP), or GPUs / EP with wide EP) share the load evenly; a wide-EP replica (ep > tp) is
+ep / tp attention groups, each scheduling its own sequences at its share of the load, as the
+planner serves it (planner.serve). Metrics are named as `vllm bench serve` names them.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from ..catalog.hardware import Price, VmSpec
 from ..catalog.models import ModelSpec
 from ..catalog.quant import get_recipe
 from ..errors import MoeprofError
-from ..memory import Parallelism, memory_per_gpu
+from ..memory import Parallelism, check_parallelism, memory_per_gpu
 from .latency import layout_steps, step_costs
 
 LOADS = ("concurrency", "qps")
@@ -47,8 +49,21 @@ class Deployment:
         return self.vm.gpus_per_vm * self.vms
 
     @property
+    def parallelism(self) -> Parallelism:
+        return Parallelism(tp=self.tp, ep=self.ep, pp=self.pp)
+
+    @property
     def replicas(self) -> int:
-        return self.gpus // (self.tp * self.pp)
+        return self.gpus // self.parallelism.gpus
+
+    @property
+    def groups(self) -> int:
+        """Schedulers sharing the load: replicas x attention groups per replica (wide EP: ep / tp)."""
+        return self.replicas * self.parallelism.dp
+
+    @property
+    def vms_per_replica(self) -> int:
+        return max(1, math.ceil(self.parallelism.gpus / self.vm.gpus_per_vm))
 
 
 def bare_host(gpu, gpus: int) -> tuple[VmSpec, int]:
@@ -64,11 +79,14 @@ def bare_host(gpu, gpus: int) -> tuple[VmSpec, int]:
 
 
 def check(dep: Deployment) -> None:
+    par = dep.parallelism
     if dep.ep > dep.tp:
-        raise MoeprofError(f"ep={dep.ep} > tp={dep.tp} (wide EP across VMs) is searched by `moeprof plan`; evaluate takes "
-                           "ep = 1 or ep = tp")
-    if dep.gpus % (dep.tp * dep.pp):
-        raise MoeprofError(f"{dep.gpus} GPUs cannot be split into replicas of tp x pp = {dep.tp * dep.pp}")
+        why = check_parallelism(dep.model, par)
+        if why:
+            raise MoeprofError(why)
+    if dep.gpus % par.gpus:
+        what = f"ep = {dep.ep} (wide EP)" if dep.ep > dep.tp else f"tp x pp = {par.gpus}"
+        raise MoeprofError(f"{dep.gpus} GPUs cannot be split into replicas of {what}")
     if dep.tp > dep.vm.gpus_per_vm:
         raise MoeprofError(f"tp={dep.tp} would span hosts of {dep.vm.gpus_per_vm} GPUs; use pp across hosts")
 
@@ -77,8 +95,7 @@ def _breakdown(dep: Deployment, b: float, context: float) -> dict:
     """The decode step at batch b split into attention, MoE, dense FFN, collectives and the output
     head (ms per step, summed over layers)."""
     ctx = perf.make_context(dep.model, dep.vm.gpu, get_recipe(dep.quant, dep.model), dep.kv_dtype, dep.profile, dep.vm, dep.routing_skew)
-    n_vms = max(1, math.ceil(dep.tp * dep.pp / dep.vm.gpus_per_vm))
-    res = perf.decode_step(ctx, max(b, 1.0), context, tp=dep.tp, ep=dep.ep, pp=dep.pp, num_vms=n_vms)
+    res = perf.decode_step(ctx, max(b, 1.0), context, tp=dep.tp, ep=dep.ep, pp=dep.pp, num_vms=dep.vms_per_replica)
     out = {"attention_ms": 0.0, "moe_ms": 0.0, "dense_ms": 0.0, "collectives_ms": 0.0, "head_ms": 0.0}
     for key, ops in res.ops.items():
         k = res.layer_counts.get(key, 1)
@@ -98,13 +115,11 @@ def _breakdown(dep: Deployment, b: float, context: float) -> dict:
 
 
 def deployment_slots(dep: Deployment, input_tokens: int, output_tokens: int):
-    """(sequence slots of one replica, MemoryResult): the engine's max_num_seqs bounded by the KV
+    """(sequence slots of one replica, or of one attention group of a wide-EP replica, MemoryResult): the engine's max_num_seqs bounded by the KV
     cache at the mean length a running sequence has (its blocks are held as it grows: input +
     output / 2)."""
     m = dep.model
-    par = Parallelism(tp=dep.tp, ep=dep.ep, pp=dep.pp)
-    n_vms = max(1, math.ceil(par.gpus / dep.vm.gpus_per_vm))
-    mem = memory_per_gpu(m, dep.vm, n_vms, par, get_recipe(dep.quant, m), dep.kv_dtype, dep.engine, input_tokens + output_tokens)
+    mem = memory_per_gpu(m, dep.vm, dep.vms_per_replica, dep.parallelism, get_recipe(dep.quant, m), dep.kv_dtype, dep.engine, input_tokens + output_tokens)
     if mem.kv_budget_bytes_per_gpu <= 0:
         raise MoeprofError(f"does not fit: {mem.reason}")
     mean_len = input_tokens + output_tokens / 2.0
@@ -115,12 +130,11 @@ def deployment_costs(dep: Deployment, input_tokens: int, output_tokens: int, cos
     """(serving.StepCosts of one replica, sequence slots, MemoryResult); slots as deployment_slots;
     `costs`: step costs already computed for this layout (the planner's search), used as given."""
     m = dep.model
-    n_vms = max(1, math.ceil(dep.tp * dep.pp / dep.vm.gpus_per_vm))
     slots, mem = deployment_slots(dep, input_tokens, output_tokens)
     if costs is not None:
         return costs, slots, mem
     steps = layout_steps(m, dep.vm, dep.quant, dep.kv_dtype, dep.profile, dep.routing_skew, [dep.tp], [dep.ep], [dep.pp],
-                         [n_vms], input_tokens, output_tokens, dep.calibration, dep.engine.engine)
+                         [dep.vms_per_replica], input_tokens, output_tokens, dep.calibration, dep.engine.engine)
     c1 = step_costs(pd.DataFrame({k: v for k, v in steps.items() if k != "calibration"}), dep.engine)
     return c1, slots, mem
 
@@ -147,12 +161,12 @@ def evaluate(dep: Deployment, load: str, values, input_tokens: int, output_token
     w = serving.Workload(np.full(n, float(input_tokens)), np.full(n, float(output_tokens)),
                          np.full(n, float(dep.engine.max_num_batched_tokens)), np.full(n, slots))
     c = c1.take(idx)
-    per_replica = vals / dep.replicas
-    pt = serving.closed_loop(c, w, per_replica, percentile) if load == "concurrency" else serving.open_loop(c, w, per_replica, percentile)
+    per_group = vals / dep.groups
+    pt = serving.closed_loop(c, w, per_group, percentile) if load == "concurrency" else serving.open_loop(c, w, per_group, percentile)
     out = []
     od = max(output_tokens - 1, 1)
     for i in range(n):
-        X = float(pt.lam[i]) * dep.replicas
+        X = float(pt.lam[i]) * dep.groups
         tpot = float(pt.tpot_s[i]) * 1e3
         ok = bool(pt.stable[i]) and math.isfinite(tpot)
         ttft = [float(x[i]) * 1e3 for x in (pt.ttft_mean_s, pt.ttft_median_s, pt.ttft_q_s)]
@@ -160,6 +174,7 @@ def evaluate(dep: Deployment, load: str, values, input_tokens: int, output_token
         row = {
             load: float(vals[i]),
             "replicas": dep.replicas,
+            "attention_groups_per_replica": dep.parallelism.dp,
             "request_throughput": X if ok else None,
             "output_throughput": X * output_tokens if ok else None,
             "total_token_throughput": X * seq if ok else None,

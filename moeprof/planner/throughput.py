@@ -31,7 +31,7 @@ def throughput_curve(model, vm, r, targets: Targets, routing_skew: float, profil
                      engine=replace(engine, max_num_seqs=int(r.max_batch)), profile=profile, routing_skew=routing_skew)
     slots, _ = deployment_slots(dep, targets.input_tokens, targets.output_tokens)
     per_replica = concurrency_grid(slots)
-    pts = evaluate(dep, "concurrency", [c * dep.replicas for c in per_replica], targets.input_tokens,
+    pts = evaluate(dep, "concurrency", [c * dep.groups for c in per_replica], targets.input_tokens,
                    targets.output_tokens, targets.percentile, breakdown=False,
                    costs=None if steps is None else step_costs(steps, dep.engine))
     keep = [(c, p) for c, p in zip(per_replica, pts) if p["stable"]]
@@ -40,7 +40,7 @@ def throughput_curve(model, vm, r, targets: Targets, routing_skew: float, profil
     return ThroughputCurve(
         sku=r.sku, label=r.label(short=True), row_key=list(r.key()), recommended=recommended,
         usd_per_hour=float(r.usd_per_hour),
-        concurrency_per_replica=[float(c) for c, _ in keep],
+        concurrency_per_replica=[float(c * dep.parallelism.dp) for c, _ in keep],  # wide EP: per group x groups
         tokens_per_s_per_user=[p["tokens_per_s_per_user"] for _, p in keep],
         output_tokens_per_s_per_gpu=[p["output_throughput_per_gpu"] for _, p in keep],
         usd_per_million_tokens=[r.usd_per_hour / (p["total_token_throughput"] * 3600.0) * 1e6 for _, p in keep],

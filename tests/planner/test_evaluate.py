@@ -91,3 +91,26 @@ def test_step_breakdown_shows_the_scale_and_the_engines_host_time(cli):
         # the decode step is the kernels x the GPU's step scale + the engine's host time (padding only adds)
         assert r["decode_step_ms"] >= parts * r["step_time_scale"] + r["host_ms"] - 1e-6
     assert rows["sglang"]["host_ms"] == 0.0 < rows["vllm"]["host_ms"]  # SGLang's overlap scheduler
+
+
+def test_wide_ep_is_evaluated_as_its_attention_groups(cli):
+    """ep=16 over two 8-GPU VMs: one replica of two attention groups, each scheduling half the
+    clients; per-GPU figures over all 16 GPUs; Little's law over the whole deployment."""
+    args = ("evaluate", "--model", "maverick", "--sku", "nd-h200-v5", "--tp", "8", "--quant", "fp8",
+            "--concurrency", "64", "--input-tokens", "2048", "--output-tokens", "512", "--json")
+    wide = json.loads(cli(*args, "--vms", "2", "--ep", "16", check_rc=0).stdout)
+    two = json.loads(cli(*args, "--vms", "2", "--ep", "8", check_rc=0).stdout)
+    assert wide["replicas"] == 1 and wide["attention_groups_per_replica"] == 2
+    assert two["replicas"] == 2 and two["attention_groups_per_replica"] == 1
+    assert wide["running_batch"] <= 32.0 + 1e-9  # half of the 64 clients per group
+    assert wide["output_throughput_per_gpu"] == pytest.approx(wide["output_throughput"] / 16)
+    in_flight = wide["request_throughput"] * wide["mean_e2el_ms"] / 1e3
+    assert in_flight == pytest.approx(64, rel=0.02)
+    # the same schedulers, different step costs: half the experts per GPU, an all-to-all over InfiniBand
+    assert wide["moe_ms"] < two["moe_ms"] and wide["collectives_ms"] > two["collectives_ms"]
+
+
+def test_ep_neither_tp_nor_a_multiple_is_refused(cli):
+    p = cli("evaluate", "--model", "maverick", "--sku", "nd-h200-v5", "--vms", "2", "--tp", "8", "--ep", "12",
+            "--concurrency", "4", "--input-tokens", "128", "--output-tokens", "128", check_rc=1)
+    assert "multiple of it" in p.stderr and "Traceback" not in p.stderr
