@@ -14,8 +14,12 @@ A profile is one JSON file (profiles/*.json), never pickled:
         ...
       },
       "scalars": {"kernel_overhead_s": ..., "joules_per_flop": ..., ...},
-      "rows": [ {"probe": "gemm", ...}, ... ]    # raw measurements, one dict per probe run
+      "rows": [ {"probe": "gemm", ...}, ... ],   # raw measurements, one dict per probe run
+      "kernel_tables": {name: {...}}         # optional measured latency grids per kernel
     }
+
+Kernel tables (moeprof/kernel_tables) are latency grids per kernel at its shape; the model reads
+them where a profile has them and the curves elsewhere. They are parsed on first use.
 
 Curves are interpolated log-log and clamped at both ends (a rate never extrapolates beyond
 what was measured or published).
@@ -102,6 +106,8 @@ class Profile:
     rows: list[dict] = field(default_factory=list)
     note: str = ""
     path: str = ""
+    kernel_tables_json: dict = field(default_factory=dict)
+    _tables: object = field(default=None, repr=False, compare=False)
 
     @property
     def calibrated(self) -> bool:
@@ -117,6 +123,20 @@ class Profile:
     def curve(self, name: str) -> Curve | None:
         return self.curves.get(name)
 
+    @property
+    def kernel_tables(self):
+        """The profile's KernelTables (parsed once), or None when it has none."""
+        if not self.kernel_tables_json:
+            return None
+        if self._tables is None:
+            from .kernel_tables.collection import KernelTables
+
+            try:
+                self._tables = KernelTables.from_json(self.kernel_tables_json)
+            except MoeprofError as e:
+                raise MoeprofError(f"{self.path or self.gpu}: {e}") from None
+        return self._tables
+
     def to_json(self) -> dict:
         return {
             "schema": SCHEMA,
@@ -128,6 +148,7 @@ class Profile:
             "curves": {k: c.to_json() for k, c in self.curves.items()},
             "scalars": dict(self.scalars),
             "rows": list(self.rows),
+            **({"kernel_tables": self.kernel_tables_json} if self.kernel_tables_json else {}),
         }
 
     def rows_frame(self):
@@ -210,6 +231,16 @@ def from_json(d: dict, path="<profile>") -> Profile:
         raise ConfigError(path, "rows", "must be a list of objects each with a 'probe' name")
     for i, r in enumerate(rows):
         _check_row(r, path, f"rows[{i}]")
+    tables = d.get("kernel_tables") or {}
+    if not isinstance(tables, dict):
+        raise ConfigError(path, "kernel_tables", "expected a JSON object")
+    from .kernel_tables.collection import check_table_json
+
+    for name, t in tables.items():
+        try:
+            check_table_json(name, t)
+        except MoeprofError as e:
+            raise ConfigError(path, f"kernel_tables.{name}", str(e).split(": ", 1)[-1]) from None
     return Profile(
         gpu=d["gpu"],
         source=d["source"],
@@ -219,6 +250,7 @@ def from_json(d: dict, path="<profile>") -> Profile:
         rows=rows,
         note=str(d.get("note", "")),
         path=str(path),
+        kernel_tables_json=tables,
     )
 
 
@@ -237,7 +269,11 @@ def save_profile(profile: Profile, path) -> Path:
     p = Path(path)
     doc = json_safe(profile.to_json())
     from_json(doc, p)  # refuse to write what load_profile would reject
+    tables = doc.pop("kernel_tables", None)
     data = json.dumps(doc, indent=1, allow_nan=False)
+    if tables:  # one line per table: its latency grid is data, not for reading line by line
+        body = ",\n".join(f"  {json.dumps(k)}: {json.dumps(v, separators=(',', ':'), allow_nan=False)}" for k, v in tables.items())
+        data = data[: data.rstrip().rfind("}")].rstrip() + ',\n "kernel_tables": {\n' + body + "\n }\n}"
     if str(path) != "-":
         try:
             p.parent.mkdir(parents=True, exist_ok=True)
