@@ -18,7 +18,9 @@ bandwidth part: at each measured size x_i (time t_i = x_i * f / y_i, f the all-r
 the VM's GPU count) the bandwidth part is y'_i = x_i * f / (t_i - latency) = y_i * t_i / (t_i -
 latency); then t = latency + m * f / y'(m) reproduces every measured point exactly, and below
 the smallest measured message (y' clamped) the latency (a published one-shot all-reduce latency,
-or the profile's collective_latency_s) carries the small-message cost. Across VMs each GPU has its own InfiniBand NIC: bus bandwidth is limited to
+or the profile's collective_latency_s) carries the small-message cost. A profile's kernel table
+`allreduce` (message bytes x GPUs, measured inside one node) gives the all-reduce inside a VM
+directly. Across VMs each GPU has its own InfiniBand NIC: bus bandwidth is limited to
 (GPUs of the group per VM) x NIC bandwidth x efficiency, with a larger fixed latency.
 All functions take numpy arrays and return seconds of the broadcast shape.
 """
@@ -65,6 +67,10 @@ class Interconnect:
         nic = vm.scale_out_bytes_per_s_per_gpu if vm is not None else 50e9
         self.nic_bytes_per_s = nic * eff.infiniband_efficiency
         self.sources: dict[str, str] = {}
+        tables = profile.kernel_tables if profile is not None else None
+        self.allreduce_table = tables.find("allreduce", dtype="bf16") if tables is not None else None
+        if self.allreduce_table is not None:
+            self.sources["allreduce_table"] = f"{profile.label}: kernel table allreduce (inside a VM, 2-8 GPUs)"
         self.allreduce_curve: Curve | None = profile.curve("allreduce") if profile is not None else None
         self.alltoall_curve: Curve | None = profile.curve("alltoall") if profile is not None else None
         if self.allreduce_curve is not None:
@@ -129,6 +135,9 @@ class Interconnect:
         factor = 2.0 * (n - 1) / np.maximum(n, 1)
         bw_in = self.intra_busbw(m, np.minimum(n, g))
         t_in = self.latency_s + m * factor / bw_in
+        if self.allreduce_table is not None:
+            ms, _ = self.allreduce_table.lookup(message_bytes=np.maximum(m, 1.0), gpus=np.maximum(n, 2.0))
+            t_in = ms * 1e-3
         bw_x = np.minimum(bw_in, np.maximum(g, 1) * self.nic_bytes_per_s)
         t_x = self.cross_vm_latency_s + m * factor / bw_x
         return np.where(n <= 1, 0.0, np.where(cross, t_x, t_in))
