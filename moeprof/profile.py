@@ -297,8 +297,10 @@ def shipped_profiles() -> dict[str, Profile]:
 
 
 def default_profile_for(gpu_key: str) -> Profile | None:
-    """The shipped profile for a GPU: a measured one if any (newest date), else the published one."""
-    cands = [p for p in shipped_profiles().values() if p.gpu == gpu_key]
+    """The shipped profile for a GPU: a measured one if any (newest date), else the published one.
+    Profiles with kernel tables are chosen by name (`--profile h100-sxm-80gb.aic-vllm`), not
+    by default (see README: they did not improve the serving accuracy)."""
+    cands = [p for p in shipped_profiles().values() if p.gpu == gpu_key and not p.kernel_tables_json]
     if not cands:
         return None
     cands.sort(key=lambda p: (p.source == "measured", str(p.provenance.get("date", ""))))

@@ -10,10 +10,12 @@ Prints each record's error, then the median and worst |error| by split (fit / va
 vendor. Records of other engines (TensorRT-LLM), offline runs and models that do not load are
 counted as skipped, with the reason.
 
-    python scripts/bench_accuracy.py [--split fit|validation|all] [--rows] [--uncalibrated]
+    python scripts/bench_accuracy.py [--split fit|validation|all] [--rows] [--uncalibrated] [--kernel-tables]
 
 --uncalibrated leaves out the per-GPU serving calibration (fitted on the fit split only by
-scripts/fit_serving.py): the figures before that fit.
+scripts/fit_serving.py): the figures before that fit. --kernel-tables evaluates NVIDIA runs with
+the shipped kernel-table profile of the run's GPU and engine (<gpu>.aic-<engine>) instead of the
+GPU's default profile.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from moeprof.catalog.hardware import get_gpu
 from moeprof.catalog.models import load_model
 from moeprof.errors import MoeprofError
 from moeprof.perf import resolve_profile
+from moeprof.profile import load_profile
 from moeprof.planner.evaluate import Deployment, bare_host, engine_for, evaluate
 
 CONFIGS = Path(__file__).resolve().parent.parent / "moeprof" / "data" / "benchmarks" / "configs"
@@ -47,6 +50,19 @@ MODELS = {
     "deepseek-ai/DeepSeek-V3": ("deepseek-v3", None),
     "openai/gpt-oss-120b": ("gpt-oss-120b", None),
 }
+KERNEL_TABLES = {"on": False}  # set by --kernel-tables
+PROFILES = Path(__file__).resolve().parent.parent / "profiles"
+_LOADED: dict = {}
+
+
+def kernel_table_profile(gpu_key: str, engine: str):
+    """The repository's kernel-table profile for a GPU and engine (profiles/<gpu>.aic-<engine>.json), or None."""
+    path = PROFILES / f"{gpu_key}.aic-{engine}.json"
+    if path not in _LOADED:
+        _LOADED[path] = load_profile(path) if path.is_file() else None
+    return _LOADED[path]
+
+
 VENDOR = {"h100-sxm-80gb": "NVIDIA", "h200-sxm-141gb": "NVIDIA", "mi300x-192gb": "AMD", "mi325x-256gb": "AMD"}
 
 
@@ -82,8 +98,11 @@ def deployment(rec, calibration=None):
     engine = engine_for(load_engine(), rec.engine, gpu.usable_memory_bytes)
     ep = rec.tp if (rec.ep or 1) > 1 else 1
     kv = "fp8" if str(rec.kv_cache_dtype or "").startswith("fp8") else "bf16"
+    profile = resolve_profile(gpu, None)
+    if KERNEL_TABLES["on"]:
+        profile = kernel_table_profile(gpu.key, rec.engine) or profile
     dep = Deployment(model, vm, hosts, rec.tp, ep, rec.pp or 1, quant or model.default_quant, kv, engine,
-                     resolve_profile(gpu, None), calibration=calibration)
+                     profile, calibration=calibration)
     return dep, round(mean_length(rec.input_tokens, rec.range_ratio)), round(mean_length(rec.output_tokens, rec.range_ratio))
 
 
@@ -166,7 +185,10 @@ def main(argv=None) -> int:
     ap.add_argument("--rows", action="store_true", help="print every record")
     ap.add_argument("--uncalibrated", action="store_true",
                     help="without moeprof/data/serving_calibration.json: the performance model's step times, the engine's host time")
+    ap.add_argument("--kernel-tables", action="store_true",
+                    help="NVIDIA runs use the shipped kernel-table profile of their GPU and engine")
     a = ap.parse_args(argv)
+    KERNEL_TABLES["on"] = a.kernel_tables
     run(a.split, a.rows, a.uncalibrated)
     return 0
 

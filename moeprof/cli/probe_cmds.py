@@ -121,7 +121,8 @@ def telemetry(as_json, watch, count, vendor):
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def validate(profile_ref, calibration, fail_above, as_json):
     """Predicted vs measured for every probe row of a profile the performance model can predict:
-    the error of each row, then the median and worst absolute percentage error."""
+    the error of each row, then the median and worst absolute percentage error; a profile with
+    kernel tables also gets them scored on held-out grid cells, per op."""
     from ..profile import resolve_profile
     from ..validation import validate_profile, validation_lines
 
@@ -135,3 +136,6 @@ def validate(profile_ref, calibration, fail_above, as_json):
             click.echo(line)
     if fail_above is not None and "time" in s and s["time"]["median_abs_pct"] > fail_above:
         raise MoeprofError(f"median |error| {s['time']['median_abs_pct']:.1f}% exceeds --fail-above {fail_above:g}%")
+    kt = s.get("kernel_tables", {}).get("all")
+    if fail_above is not None and kt and kt["median_abs_pct"] > fail_above:
+        raise MoeprofError(f"kernel tables: held-out median |error| {kt['median_abs_pct']:.1f}% exceeds --fail-above {fail_above:g}%")

@@ -38,21 +38,22 @@ MAX_KV_HEADS = 8  # per GPU: the models' KV heads (8 at most) split over TP
 ALLREDUCE_BACKENDS = ("vllm_graph", "sglang_graph")
 
 
-def _modules():
+def _pandas():
     try:
-        import aiconfigurator_core  # noqa: F401
         import pandas as pd
         import pyarrow  # noqa: F401
     except ImportError:
         raise MoeprofError("the import needs aiconfigurator-core and pyarrow: pip install 'moeprof[aic]'") from None
-    import aiconfigurator_core
-
-    return aiconfigurator_core, pd
+    return pd
 
 
 def data_root() -> Path:
-    aic, _ = _modules()
-    return Path(aic.__file__).resolve().parent / "systems" / "data"
+    """aiconfigurator-core's systems/data folder."""
+    try:
+        import aiconfigurator_core
+    except ImportError:
+        raise MoeprofError("the import needs aiconfigurator-core and pyarrow: pip install 'moeprof[aic]'") from None
+    return Path(aiconfigurator_core.__file__).resolve().parent / "systems" / "data"
 
 
 def package_version() -> str:
@@ -118,11 +119,12 @@ def _table(op, key, frame, axes, src_axes, extensive, meta) -> KernelTable | Non
 
 
 def import_tables(system: str, engine: str, version: str | None = None, head_dims=(64, 128),
-                  moe_shapes=(), date: str | None = None) -> tuple[dict[str, KernelTable], dict]:
+                  moe_shapes=(), date: str | None = None, root: Path | None = None) -> tuple[dict[str, KernelTable], dict]:
     """(tables by name, provenance) for one system and engine. moe_shapes: (hidden, inter,
-    experts, topk) tuples to keep; head_dims: attention head dims to keep."""
-    _, pd = _modules()
-    root = data_root()
+    experts, topk) tuples to keep; head_dims: attention head dims to keep; root: the data folder
+    [default: the installed aiconfigurator-core's]."""
+    pd = _pandas()
+    root = Path(root) if root is not None else data_root()
     if engine not in ENGINES:
         raise MoeprofError(f"unknown engine {engine!r} (known: {', '.join(ENGINES)})")
     sysdir = root / system

@@ -54,35 +54,27 @@ def held_out_errors(table: KernelTable) -> np.ndarray:
     return (pred - meas) / meas * 100.0
 
 
+def _stats(err: np.ndarray) -> dict:
+    return {"cells": int(err.size), "median_abs_pct": float(np.median(err)), "p90_abs_pct": float(np.percentile(err, 90)),
+            "worst_abs_pct": float(err.max())}
+
+
 def score_table(name: str, table: KernelTable) -> HeldOut | None:
     err = np.abs(held_out_errors(table))
     if not err.size:
         return None
-    return HeldOut(name, table.op, int(err.size), float(np.median(err)), float(np.percentile(err, 90)), float(err.max()))
+    return HeldOut(name, table.op, **_stats(err))
 
 
-def score_by_op(scores: list[HeldOut]) -> dict[str, dict]:
-    """Per op: cells, and the median of the per-cell |error| over all its tables (cell-weighted
-    via the tables' medians is not used: the cells are pooled)."""
-    out: dict[str, dict] = {}
-    for s in scores:
-        o = out.setdefault(s.op, {"tables": 0, "cells": 0, "worst_abs_pct": 0.0, "_medians": []})
-        o["tables"] += 1
-        o["cells"] += s.cells
-        o["worst_abs_pct"] = max(o["worst_abs_pct"], s.worst_abs_pct)
-        o["_medians"].append((s.median_abs_pct, s.cells))
-    for o in out.values():
-        ms = o.pop("_medians")
-        o["median_abs_pct"] = _weighted_median(ms)
-    return out
-
-
-def _weighted_median(pairs) -> float:
-    pairs = sorted(pairs)
-    total = sum(c for _, c in pairs)
-    acc = 0
-    for v, c in pairs:
-        acc += c
-        if acc * 2 >= total:
-            return v
-    return float("nan")
+def score_tables(tables: dict[str, KernelTable]) -> tuple[list[HeldOut], dict[str, dict], dict]:
+    """(per table, per op with the cells of its tables pooled, all cells pooled)."""
+    per, by_op = [], {}
+    for name, t in tables.items():
+        err = np.abs(held_out_errors(t))
+        if not err.size:
+            continue
+        per.append(HeldOut(name, t.op, **_stats(err)))
+        by_op.setdefault(t.op, []).append(err)
+    ops = {op: dict(_stats(np.concatenate(errs)), tables=len(errs)) for op, errs in by_op.items()}
+    pooled = _stats(np.concatenate([e for errs in by_op.values() for e in errs])) if by_op else {}
+    return per, ops, pooled
