@@ -35,7 +35,9 @@ def build_profile(system, engine, version, gpu_key, base_ref, date):
     from ..kernel_tables.aic_import import import_tables
     from ..profile import Profile, default_profile_for, resolve_profile
 
-    gpu = get_gpu(gpu_key or SYSTEMS.get(system, system))
+    if gpu_key is None and system not in SYSTEMS:
+        raise MoeprofError(f"no moeprof GPU known for system {system!r} (known: {', '.join(SYSTEMS)}); pass --gpu")
+    gpu = get_gpu(gpu_key or SYSTEMS[system])
     moe, heads = model_shapes()
     tables, prov = import_tables(system, engine, version, head_dims=heads, moe_shapes=moe, date=date)
     base = resolve_profile(base_ref) if base_ref else default_profile_for(gpu.key)
