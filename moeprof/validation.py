@@ -198,14 +198,17 @@ def validate_profile(profile: Profile, calibration: str = "self") -> Validation:
 
 
 def kernel_table_check(profile: Profile) -> dict:
-    """The profile's kernel tables scored on held-out cells (moeprof.kernel_tables.heldout): every
-    other grid value dropped along each axis, the dropped measured cells predicted from the rest."""
+    """The profile's kernel tables scored on held-out grid cells (moeprof.kernel_tables.heldout):
+    `all` and `by_op` hold one value out along one axis at a time, `all_axes` every other value of
+    every axis at once."""
     tables = profile.kernel_tables
     if tables is None:
         return {}
-    per, by_op, pooled = score_tables(tables.tables)
-    return {"method": "every other grid value held out along each axis; dropped measured cells predicted",
-            "all": pooled, "by_op": by_op, "tables": [t.to_json() for t in per]}
+    per, by_op, pooled = score_tables(tables.tables, "one_axis")
+    per2, by_op2, pooled2 = score_tables(tables.tables, "all_axes")
+    return {"method": "every other grid value held out, along one axis at a time (and along all axes at once)",
+            "all": pooled, "by_op": by_op, "all_axes": {"all": pooled2, "by_op": by_op2},
+            "tables": [t.to_json() for t in per + per2]}
 
 
 def _held_out(profile: Profile, i: int, fitted_kinds: set, full: dict) -> tuple[Profile, bool]:
@@ -250,9 +253,15 @@ def validation_lines(v: Validation, prof: Profile) -> list[str]:
     if v.kernel_tables:
         kt = v.kernel_tables
         out.append(f"kernel tables ({kt['method']}):")
-        out.append(f"  {'op':<22}{'tables':>7}{'cells':>8}{'median |err|':>14}{'p90':>8}{'worst':>9}")
-        for op, t in list(kt["by_op"].items()) + [("all", dict(kt["all"], tables=len(kt["tables"])))]:
-            out.append(f"  {op:<22}{t['tables']:>7}{t['cells']:>8}{t['median_abs_pct']:>13.1f}%{t['p90_abs_pct']:>7.1f}%{t['worst_abs_pct']:>8.1f}%")
+        out.append(f"  {'op':<22}{'tables':>7}{'cells':>8}{'median |err|':>14}{'p90':>8}{'worst':>9}"
+                   f"   all axes: {'median':>7}{'p90':>8}")
+        rows = list(kt["by_op"].items()) + [("all", dict(kt["all"], tables=sum(t["tables"] for t in kt["by_op"].values())))]
+        two = dict(kt["all_axes"]["by_op"], all=kt["all_axes"]["all"])
+        for op, t in rows:
+            b = two.get(op, {})
+            tail = f"{b['median_abs_pct']:>16.1f}%{b['p90_abs_pct']:>7.1f}%" if b else ""
+            out.append(f"  {op:<22}{t['tables']:>7}{t['cells']:>8}{t['median_abs_pct']:>13.1f}%{t['p90_abs_pct']:>7.1f}%"
+                       f"{t['worst_abs_pct']:>8.1f}%{tail}")
     return out
 
 

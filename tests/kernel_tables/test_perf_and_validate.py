@@ -83,14 +83,19 @@ def test_held_out_cells_are_the_dropped_ones_and_scored():
     ms = t.ms.copy()
     ms[1, 1, 1] *= 3
     bumpy = KernelTable.build("gemm", {"dtype": "bf16"}, t.axes, t.grid, ms, t.extensive)
-    per, by_op, pooled = score_tables({"g": bumpy})
+    per, by_op, pooled = score_tables({"g": bumpy}, "all_axes")
     assert per[0].worst_abs_pct > 60 and by_op["gemm"]["cells"] == dropped and pooled["cells"] == dropped
+    # one axis at a time: each axis's dropped values, the others intact (m: 2 of 5, n and k: 1 of 4)
+    one = held_out_errors(bumpy, "one_axis")
+    assert one.size == 2 * 16 + 1 * 20 + 1 * 20
+    assert np.abs(held_out_errors(t, "one_axis")).max() < 1e-6
 
 
 def test_validate_reports_the_kernel_tables():
     prof = profile_with(gemm_table(fixed_ms=0.0))
     kt = kernel_table_check(prof)
     assert set(kt["by_op"]) == {"gemm"} and kt["all"]["median_abs_pct"] < 0.1  # rounding to 4 digits only
+    assert kt["all_axes"]["all"]["median_abs_pct"] < 0.1
     v = validate_profile(prof, "self")
     assert v.summary()["kernel_tables"]["all"]["cells"] == kt["all"]["cells"]
     assert kernel_table_check(Profile("h100-sxm-80gb", "published", {})) == {}
