@@ -307,6 +307,17 @@ def default_profile_for(gpu_key: str) -> Profile | None:
     return cands[-1]
 
 
+def load_profile_or_shipped(ref: str) -> Profile:
+    """A profile file, or a shipped profile by its file stem (e.g. 'h100-sxm-80gb.aic-vllm')
+    when no such file exists."""
+    p = Path(ref)
+    if not p.exists() and p.suffix != ".json" and "/" not in str(ref):
+        shipped = shipped_profiles()
+        if str(ref) in shipped:
+            return shipped[str(ref)]
+    return load_profile(p)
+
+
 def resolve_profile(ref: str) -> Profile:
     """A profile by path, by shipped file stem (e.g. 'h100-sxm-80gb.published') or by GPU name
     or alias ('h100', 'mi300x-192gb': that GPU's default shipped profile)."""
