@@ -142,8 +142,9 @@ def attention_decode(rates: Rates, batch, attended, q_heads, kv_elems_per_token,
         ms = rates.table_ms("attention_generation", {"batch": B, "kv_len": a, "num_heads": q_heads,
                                                       "num_kv_heads": kv_elems_per_token / (2.0 * qk_dim)},
                             head_dim=int(qk_dim), kv_dtype=KV_DTYPE.get(kv_bytes_per_element))
-        if ms is not None:
-            return OpCost(ms * 1e-3 + qo / rates.memory_bytes_per_s(qo), 2.0, flops=flops, kv_bytes=kv, act_bytes=qo)
+        if ms is not None:  # the table's kernel reads Q and the KV, writes O; the KV-cache write is apart
+            new_kv = B * kv_elems_per_token * kv_bytes_per_element
+            return OpCost(ms * 1e-3 + new_kv / rates.memory_bytes_per_s(new_kv), 2.0, flops=flops, kv_bytes=kv, act_bytes=qo)
     compute = flops / rates.gemm_flop_per_s("bf16", group_size * np.ones_like(B), weight_only=True)
     memory = kv / rates.attention_decode_bytes_per_s(kv) + qo / rates.memory_bytes_per_s(qo)
     return OpCost(np.maximum(compute, memory), 3.0, flops=flops, kv_bytes=kv, act_bytes=qo)
