@@ -54,8 +54,11 @@ def _measured_ranks(profile: Profile | None, probe: str) -> int | None:
 
 
 class Interconnect:
-    def __init__(self, gpu: GpuSpec, vm: VmSpec | None, profile: Profile | None, eff: Efficiencies, latency_s: float):
+    def __init__(self, gpu: GpuSpec, vm: VmSpec | None, profile: Profile | None, eff: Efficiencies, latency_s: float,
+                 table_use: dict | None = None):
+        """table_use: where kernel-table lookups are counted (Rates.table_use), if anywhere."""
         self.gpu, self.vm, self.eff = gpu, vm, eff
+        self.table_use = table_use if table_use is not None else {}
         self.latency_s = float(latency_s)
         self.cross_vm_latency_s = eff.cross_vm_latency_s
         self.link_bytes_per_s = gpu.scale_up_bytes_per_s
@@ -136,8 +139,12 @@ class Interconnect:
         bw_in = self.intra_busbw(m, np.minimum(n, g))
         t_in = self.latency_s + m * factor / bw_in
         if self.allreduce_table is not None:
-            ms, _ = self.allreduce_table.lookup(message_bytes=np.maximum(m, 1.0), gpus=np.maximum(n, 2.0))
+            ms, outside = self.allreduce_table.lookup(message_bytes=np.maximum(m, 1.0), gpus=np.maximum(n, 2.0))
             t_in = ms * 1e-3
+            used = (n > 1) & ~cross
+            use = self.table_use.setdefault("allreduce(dtype=bf16)", {"lookups": 0, "extrapolated": 0})
+            use["lookups"] += int(np.count_nonzero(used))
+            use["extrapolated"] += int(np.count_nonzero(outside & used))
         bw_x = np.minimum(bw_in, np.maximum(g, 1) * self.nic_bytes_per_s)
         t_x = self.cross_vm_latency_s + m * factor / bw_x
         return np.where(n <= 1, 0.0, np.where(cross, t_x, t_in))

@@ -46,7 +46,8 @@ class PerfContext:
 
     @cached_property
     def interconnect(self) -> Interconnect:
-        return Interconnect(self.gpu, self.vm, self.profile, self.efficiencies, self.rates.collective_latency_s)
+        return Interconnect(self.gpu, self.vm, self.profile, self.efficiencies, self.rates.collective_latency_s,
+                            self.rates.table_use)
 
     @cached_property
     def kv_bytes_per_element(self) -> float:

@@ -99,3 +99,16 @@ def test_validate_reports_the_kernel_tables():
     v = validate_profile(prof, "self")
     assert v.summary()["kernel_tables"]["all"]["cells"] == kt["all"]["cells"]
     assert kernel_table_check(Profile("h100-sxm-80gb", "published", {})) == {}
+
+
+def test_allreduce_inside_a_vm_is_the_table_lookup(scout):
+    grid = ([1024.0, 1048576.0], [2.0, 8.0])
+    ms = np.array([[0.004, 0.006], [0.02, 0.03]])
+    t = KernelTable.build("allreduce", {"dtype": "bf16"}, ("message_bytes", "gpus"), grid, ms, (True, False))
+    ctx = make_context(scout, get_gpu("h100"), get_recipe("bf16"), "bf16", profile_with(t))
+    ic = ctx.interconnect
+    got = ic.allreduce_s(np.array([1024.0, 1048576.0, 4 * 1048576.0, 1024.0]), np.array([8, 2, 2, 1]))
+    np.testing.assert_allclose(got, [6e-6, 2e-5, 8e-5, 0.0])
+    assert ctx.rates.table_use["allreduce(dtype=bf16)"] == {"lookups": 3, "extrapolated": 1}
+    across = ic.allreduce_s(1024.0, 16, cross_vm=True, gpus_per_vm_in_group=8)  # across VMs: not the table
+    assert float(across) > 0 and ctx.rates.table_use["allreduce(dtype=bf16)"]["lookups"] == 3
