@@ -142,9 +142,10 @@ class Interconnect:
             ms, outside = self.allreduce_table.lookup(message_bytes=np.maximum(m, 1.0), gpus=np.maximum(n, 2.0))
             t_in = ms * 1e-3
             used = (n > 1) & ~cross
-            use = self.table_use.setdefault("allreduce(dtype=bf16)", {"lookups": 0, "extrapolated": 0})
-            use["lookups"] += int(np.count_nonzero(used))
-            use["extrapolated"] += int(np.count_nonzero(outside & used))
+            if used.any():
+                use = self.table_use.setdefault("allreduce(dtype=bf16)", {"lookups": 0, "extrapolated": 0})
+                use["lookups"] += int(np.count_nonzero(used))
+                use["extrapolated"] += int(np.count_nonzero(outside & used))
         bw_x = np.minimum(bw_in, np.maximum(g, 1) * self.nic_bytes_per_s)
         t_x = self.cross_vm_latency_s + m * factor / bw_x
         return np.where(n <= 1, 0.0, np.where(cross, t_x, t_in))
