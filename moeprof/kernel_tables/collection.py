@@ -25,8 +25,15 @@ OPS = {
 }
 
 
+def _norm(v) -> str:
+    """A key value as text: 128, 128.0 and "128" are one key."""
+    if isinstance(v, float) and v.is_integer():
+        v = int(v)
+    return str(v)
+
+
 def _key_tuple(op: str, key: dict) -> tuple:
-    return (op,) + tuple(str(key.get(k)) for k in OPS[op][0])
+    return (op,) + tuple(_norm(key.get(k)) for k in OPS[op][0])
 
 
 def check_table_json(name: str, d) -> None:

@@ -119,8 +119,18 @@ def test_profile_round_trip_with_tables(tmp_path):
     got = back.kernel_tables.find("gemm", dtype="bf16")
     np.testing.assert_allclose(got.ms, t.ms, rtol=1e-3)
     assert back.kernel_tables.find("gemm", dtype="fp8") is None
+    assert back.kernel_tables.find("moe", dtype="bf16", hidden=5120.0, inter=8192, experts=16, topk=1) is None
     bad = json.loads(path.read_text())
     bad["kernel_tables"]["gemm_bf16"]["op"] = "nope"
     (tmp_path / "bad.json").write_text(json.dumps(bad))
     with pytest.raises(MoeprofError, match="kernel_tables.gemm_bf16"):
         load_profile(tmp_path / "bad.json")
+
+
+def test_keys_match_whatever_the_number_type():
+    t = KernelTable.build("attention_generation", {"head_dim": 128, "kv_dtype": "bf16"},
+                          ("batch", "kv_len", "num_heads", "num_kv_heads"), ([1.0], [16.0], [8.0], [1.0]),
+                          np.ones((1, 1, 1, 1)), (True, True, True, False))
+    tabs = KernelTables({"a": t})
+    assert tabs.find("attention_generation", head_dim=128.0, kv_dtype="bf16") is t
+    assert tabs.find("attention_generation", head_dim=64, kv_dtype="bf16") is None
