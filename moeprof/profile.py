@@ -18,7 +18,11 @@ A profile is one JSON file (profiles/*.json), never pickled:
       "serving_calibration": {...}           # optional: fitted by `moeprof calibrate` on serving
                                              # benchmark results (catalog.serving_section); wins
                                              # over the shipped serving calibration for this GPU
+      "kernel_tables": {name: {...}}         # optional measured latency grids per kernel
     }
+
+Kernel tables (moeprof/kernel_tables) are latency grids per kernel at its shape; the model reads
+them where a profile has them and the curves elsewhere. They are parsed on first use.
 
 Curves are interpolated log-log and clamped at both ends (a rate never extrapolates beyond
 what was measured or published).
@@ -106,6 +110,8 @@ class Profile:
     note: str = ""
     path: str = ""
     serving_calibration: object = None  # catalog.calibration.ServingCalibration or None
+    kernel_tables_json: dict = field(default_factory=dict)
+    _tables: object = field(default=None, repr=False, compare=False)
 
     @property
     def calibrated(self) -> bool:
@@ -123,6 +129,20 @@ class Profile:
     def curve(self, name: str) -> Curve | None:
         return self.curves.get(name)
 
+    @property
+    def kernel_tables(self):
+        """The profile's KernelTables (parsed once), or None when it has none."""
+        if not self.kernel_tables_json:
+            return None
+        if self._tables is None:
+            from .kernel_tables.collection import KernelTables
+
+            try:
+                self._tables = KernelTables.from_json(self.kernel_tables_json)
+            except MoeprofError as e:
+                raise MoeprofError(f"{self.path or self.gpu}: {e}") from None
+        return self._tables
+
     def to_json(self) -> dict:
         out = {
             "schema": SCHEMA,
@@ -134,6 +154,7 @@ class Profile:
             "curves": {k: c.to_json() for k, c in self.curves.items()},
             "scalars": dict(self.scalars),
             "rows": list(self.rows),
+            **({"kernel_tables": self.kernel_tables_json} if self.kernel_tables_json else {}),
         }
         if self.serving_calibration is not None:
             from .catalog import serving_section
@@ -226,6 +247,16 @@ def from_json(d: dict, path="<profile>") -> Profile:
         from .catalog import serving_section
 
         serving = serving_section.parse(d["serving_calibration"], d["gpu"], path)
+    tables = d.get("kernel_tables") or {}
+    if not isinstance(tables, dict):
+        raise ConfigError(path, "kernel_tables", "expected a JSON object")
+    from .kernel_tables.collection import check_table_json
+
+    for name, t in tables.items():
+        try:
+            check_table_json(name, t)
+        except MoeprofError as e:
+            raise ConfigError(path, f"kernel_tables.{name}", str(e).split(": ", 1)[-1]) from None
     return Profile(
         gpu=d["gpu"],
         source=d["source"],
@@ -236,6 +267,7 @@ def from_json(d: dict, path="<profile>") -> Profile:
         note=str(d.get("note", "")),
         path=str(path),
         serving_calibration=serving,
+        kernel_tables_json=tables,
     )
 
 
@@ -254,7 +286,11 @@ def save_profile(profile: Profile, path) -> Path:
     p = Path(path)
     doc = json_safe(profile.to_json())
     from_json(doc, p)  # refuse to write what load_profile would reject
+    tables = doc.pop("kernel_tables", None)
     data = json.dumps(doc, indent=1, allow_nan=False)
+    if tables:  # one line per table: its latency grid is data, not for reading line by line
+        body = ",\n".join(f"  {json.dumps(k)}: {json.dumps(v, separators=(',', ':'), allow_nan=False)}" for k, v in tables.items())
+        data = data[: data.rstrip().rfind("}")].rstrip() + ',\n "kernel_tables": {\n' + body + "\n }\n}"
     if str(path) != "-":
         try:
             p.parent.mkdir(parents=True, exist_ok=True)
@@ -278,12 +314,25 @@ def shipped_profiles() -> dict[str, Profile]:
 
 
 def default_profile_for(gpu_key: str) -> Profile | None:
-    """The shipped profile for a GPU: a measured one if any (newest date), else the published one."""
-    cands = [p for p in shipped_profiles().values() if p.gpu == gpu_key]
+    """The shipped profile for a GPU: a measured one if any (newest date), else the published one.
+    Profiles with kernel tables are chosen by name (`--profile h100-sxm-80gb.aic-vllm`), not
+    by default (see README: they did not improve the serving accuracy)."""
+    cands = [p for p in shipped_profiles().values() if p.gpu == gpu_key and not p.kernel_tables_json]
     if not cands:
         return None
     cands.sort(key=lambda p: (p.source == "measured", str(p.provenance.get("date", ""))))
     return cands[-1]
+
+
+def load_profile_or_shipped(ref: str) -> Profile:
+    """A profile file, or a shipped profile by its file stem (e.g. 'h100-sxm-80gb.aic-vllm')
+    when no such file exists."""
+    p = Path(ref)
+    if not p.exists() and p.suffix != ".json" and "/" not in str(ref):
+        shipped = shipped_profiles()
+        if str(ref) in shipped:
+            return shipped[str(ref)]
+    return load_profile(p)
 
 
 def resolve_profile(ref: str) -> Profile:

@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass, field, replace
 
 from .catalog.hardware import GpuSpec, load_gpus
 from .errors import MoeprofError
+from .kernel_tables.heldout import score_tables
 from .perf.probe_rows import predict_memory_row, predict_row
 from .probes.fit import fit_curves
 from .profile import Profile, default_profile_for, resolve_profile
@@ -57,6 +58,7 @@ class Validation:
     checks: list[RowCheck] = field(default_factory=list)
     not_predicted: dict = field(default_factory=dict)  # probe -> count
     note: str = ""
+    kernel_tables: dict = field(default_factory=dict)  # held-out check of the kernel tables (see kernel_table_check)
 
     def summary(self) -> dict:
         def stats(cs):
@@ -76,6 +78,8 @@ class Validation:
             out["memory"] = stats(mem)
         out["by_probe"] = {p: stats([c for c in self.checks if c.probe == p]) for p in dict.fromkeys(c.probe for c in self.checks)}
         out["not_predicted"] = dict(self.not_predicted)
+        if self.kernel_tables:
+            out["kernel_tables"] = {"all": self.kernel_tables["all"], "by_op": self.kernel_tables["by_op"]}
         return out
 
     def to_json(self) -> dict:
@@ -87,6 +91,7 @@ class Validation:
             "rates_from": self.rates_from,
             "note": self.note,
             "rows": [asdict(c) for c in self.checks],
+            "kernel_tables": self.kernel_tables,
             "summary": self.summary(),
         }
 
@@ -188,7 +193,22 @@ def validate_profile(profile: Profile, calibration: str = "self") -> Validation:
                 v.not_predicted[probe] = v.not_predicted.get(probe, 0) + 1
             continue
         v.checks.append(RowCheck(i, probe, case_label(row), qty, float(pred), float(meas), (pred - meas) / meas * 100.0, who, qty == "ms" and held))
+    v.kernel_tables = kernel_table_check(profile)
     return v
+
+
+def kernel_table_check(profile: Profile) -> dict:
+    """The profile's kernel tables scored on held-out grid cells (moeprof.kernel_tables.heldout):
+    `all` and `by_op` hold one value out along one axis at a time, `all_axes` every other value of
+    every axis at once."""
+    tables = profile.kernel_tables
+    if tables is None:
+        return {}
+    per, by_op, pooled = score_tables(tables.tables, "one_axis")
+    per2, by_op2, pooled2 = score_tables(tables.tables, "all_axes")
+    return {"method": "every other grid value held out, along one axis at a time (and along all axes at once)",
+            "all": pooled, "by_op": by_op, "all_axes": {"all": pooled2, "by_op": by_op2},
+            "tables": [t.to_json() for t in per + per2]}
 
 
 def _held_out(profile: Profile, i: int, fitted_kinds: set, full: dict) -> tuple[Profile, bool]:
@@ -212,8 +232,10 @@ def validation_lines(v: Validation, prof: Profile) -> list[str]:
         who[c.predictor] = who.get(c.predictor, 0) + 1
     if who:
         out.append("predicted by: " + ", ".join(f"{k} ({n} rows)" for k, n in who.items()))
-    if not v.checks:
+    if not v.checks and not v.kernel_tables:
         out.append("no row of this profile can be predicted (measure one with `moeprof probe`)")
+    elif not v.checks:
+        out.append("no probe rows in this profile")
     else:
         out.append(f"{'probe':<18}{'case':<44}{'predicted':>12}{'measured':>12}{'error':>9}")
         for c in v.checks:
@@ -228,6 +250,18 @@ def validation_lines(v: Validation, prof: Profile) -> list[str]:
         out.append("by probe: " + "; ".join(f"{p} n={t['rows']} median {t['median_abs_pct']:.1f}% worst {t['worst_abs_pct']:.1f}%" for p, t in s["by_probe"].items()))
     if s["not_predicted"]:
         out.append("not predicted: " + ", ".join(f"{p} ({n})" for p, n in s["not_predicted"].items()))
+    if v.kernel_tables:
+        kt = v.kernel_tables
+        out.append(f"kernel tables ({kt['method']}):")
+        out.append(f"  {'op':<22}{'tables':>7}{'cells':>8}{'median |err|':>14}{'p90':>8}{'worst':>9}"
+                   f"   all axes: {'median':>7}{'p90':>8}")
+        rows = list(kt["by_op"].items()) + [("all", dict(kt["all"], tables=sum(t["tables"] for t in kt["by_op"].values())))]
+        two = dict(kt["all_axes"]["by_op"], all=kt["all_axes"]["all"])
+        for op, t in rows:
+            b = two.get(op, {})
+            tail = f"{b['median_abs_pct']:>16.1f}%{b['p90_abs_pct']:>7.1f}%" if b else ""
+            out.append(f"  {op:<22}{t['tables']:>7}{t['cells']:>8}{t['median_abs_pct']:>13.1f}%{t['p90_abs_pct']:>7.1f}%"
+                       f"{t['worst_abs_pct']:>8.1f}%{tail}")
     return out
 
 

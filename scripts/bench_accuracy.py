@@ -10,10 +10,12 @@ Prints each record's error, then the median and worst |error| by split (fit / va
 vendor. Records of other engines (TensorRT-LLM), offline runs and models that do not load are
 counted as skipped, with the reason.
 
-    python scripts/bench_accuracy.py [--split fit|validation|all] [--rows] [--uncalibrated]
+    python scripts/bench_accuracy.py [--split fit|validation|all] [--rows] [--uncalibrated] [--kernel-tables]
 
 --uncalibrated leaves out the per-GPU serving calibration (fitted on the fit split only by
-scripts/fit_serving.py): the figures before that fit.
+scripts/fit_serving.py): the figures before that fit. --kernel-tables evaluates NVIDIA runs with
+the shipped kernel-table profile of the run's GPU and engine (<gpu>.aic-<engine>) instead of the
+GPU's default profile.
 """
 
 from __future__ import annotations
@@ -22,12 +24,26 @@ import argparse
 import statistics
 import sys
 from collections import Counter, defaultdict
+from pathlib import Path
 
 from moeprof.calibrate.records import MODELS, VENDOR, deployment, mean_length, skip_reason  # noqa: F401 (fit_serving imports them here)
 from moeprof.catalog.benchmarks import load_records
 from moeprof.catalog.calibration import ServingCalibration
 from moeprof.errors import MoeprofError
 from moeprof.planner.evaluate import evaluate
+from moeprof.profile import load_profile
+
+KERNEL_TABLES = {"on": False}  # set by --kernel-tables
+PROFILES = Path(__file__).resolve().parent.parent / "profiles"
+_LOADED: dict = {}
+
+
+def kernel_table_profile(gpu_key: str, engine: str):
+    """The repository's kernel-table profile for a GPU and engine (profiles/<gpu>.aic-<engine>.json), or None."""
+    path = PROFILES / f"{gpu_key}.aic-{engine}.json"
+    if path not in _LOADED:
+        _LOADED[path] = load_profile(path) if path.is_file() else None
+    return _LOADED[path]
 
 
 def predict(rec, calibration=None):
@@ -36,7 +52,8 @@ def predict(rec, calibration=None):
     if why:
         return None, why
     try:
-        dep, I, O = deployment(rec, calibration)
+        profile = kernel_table_profile(rec.gpu, rec.engine) if KERNEL_TABLES["on"] else None
+        dep, I, O = deployment(rec, calibration, profile)
         load, value = ("concurrency", rec.load["concurrency"]) if "concurrency" in rec.load else ("qps", rec.load["request_rate_rps"])
         row = evaluate(dep, load, [value], I, O)[0]
     except MoeprofError as e:
@@ -109,7 +126,10 @@ def main(argv=None) -> int:
     ap.add_argument("--rows", action="store_true", help="print every record")
     ap.add_argument("--uncalibrated", action="store_true",
                     help="without moeprof/data/serving_calibration.json: the performance model's step times, the engine's host time")
+    ap.add_argument("--kernel-tables", action="store_true",
+                    help="NVIDIA runs use the shipped kernel-table profile of their GPU and engine")
     a = ap.parse_args(argv)
+    KERNEL_TABLES["on"] = a.kernel_tables
     run(a.split, a.rows, a.uncalibrated)
     return 0
 

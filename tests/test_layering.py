@@ -3,6 +3,7 @@
     errors, units, tempfiles,        the foundation: errors, units, file reading and writing with
     inputs, fileio, yaml_out         their limits, YAML output
     catalog                          data files, model specs
+    kernel_tables                    measured kernel latency grids (and their import)
     profile, telemetry               GPU profiles, device readings
     memory, probes                   the memory model; measurements on the device
     perf                             the performance model (every prediction, probe rows included)
@@ -32,15 +33,16 @@ ALLOWED = {
     "inputs": {"errors"},
     "yaml_out": {"errors"},
     "catalog": BASE | {"catalog"},
-    "profile": BASE | {"catalog"},
+    "kernel_tables": BASE | {"kernel_tables"},
+    "profile": BASE | {"catalog", "kernel_tables"},
     "telemetry": BASE | {"telemetry"},
     "memory": BASE | {"catalog"},
     "probes": BASE | {"catalog", "profile", "telemetry", "memory", "probes"},
-    "perf": BASE | {"catalog", "profile", "perf"},
+    "perf": BASE | {"catalog", "profile", "kernel_tables", "perf"},
     "serving": set(),
     "planner": BASE | {"catalog", "profile", "memory", "perf", "serving", "planner"},
-    "calibrate": BASE | {"catalog", "profile", "perf", "serving", "planner", "calibrate"},
-    "validation": BASE | {"catalog", "profile", "perf", "probes.fit"},
+    "calibrate": BASE | {"catalog", "profile", "kernel_tables", "perf", "serving", "planner", "calibrate"},
+    "validation": BASE | {"catalog", "profile", "kernel_tables", "perf", "probes.fit"},
     "report": BASE | {"catalog", "profile", "planner.document", "planner.schema", "report", "validation"},
     "export": BASE | {"catalog", "planner.document", "planner.schema"},
     "cli": None,  # the top: anything

@@ -54,6 +54,9 @@ def _print(out: dict) -> None:
     )
     click.echo(f"{out['model']} on one {out['gpu']}; quant {out['quant']}; KV {out['kv_dtype']}; {what}")
     click.echo(f"rates: {out['calibration']['label']}")
+    for name, use in out.get("kernel_tables", {}).items():
+        flag = f", EXTRAPOLATED at {use['extrapolated']} of them (outside the measured grid)" if use["extrapolated"] else ""
+        click.echo(f"  kernel table {name}: {use['lookups']} lookups{flag}")
     names = []
     for layer in out["layers"]:
         names += [n for n in layer["ops"] if n not in names]

@@ -73,7 +73,7 @@ def _sweep(text: str) -> tuple[str, list[float]]:
 @click.option("--output-tokens", type=BoundedInt(1, 2**24), required=True, help="Generated tokens per request.")
 @click.option("--engine", "engine_name", type=click.Choice(("vllm", "sglang")), default="vllm", show_default=True, help="Serving engine whose scheduler settings apply.")
 @click.option("--percentile", type=BoundedFloat(50, 99.99, lo_open=False), default=99.0, show_default=True, help="Tail percentile reported as p99_* (TTFT).")
-@click.option("--profile", "profile_path", default=None, help="GPU profile JSON [default: the shipped one for the GPU].")
+@click.option("--profile", "profile_path", default=None, help="GPU profile JSON or a shipped profile's name (h100-sxm-80gb.aic-vllm) [default: the shipped one for the GPU].")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (a list under 'sweep' with --sweep).")
 @click.option("--csv", "as_csv", is_flag=True, help="Print CSV, one row per load value.")
 def evaluate(model_name, sku, vms, gpu_name, gpus, tp, ep, pp, quant, kv_dtype, concurrency, qps, sweep, input_tokens,

@@ -17,7 +17,7 @@ from ..catalog.quant import KV_DTYPES
 from ..catalog.targets import target_defaults
 from ..fileio import check_output_target
 from ..planner import PlanDocument, PlanRow, SearchSpace, Targets, default_profiles, plan as run_plan
-from ..profile import load_profile
+from ..profile import load_profile_or_shipped
 from ..report.tables import rows_to_csv
 from ..planner.bounds import MAX_VMS
 from ..planner.targets import MAX_HEADROOM
@@ -59,7 +59,7 @@ def target_options(f):
         click.option("--vm-file", type=click.Path(dir_okay=False), help="JSON file of extra / overriding VMs and prices."),
         click.option("--pricing", type=click.Choice(PRICINGS), default="payg", show_default=True, help="Price kind of the built-in VMs (moeprof/data/prices/azure_vms.json)."),
         click.option("--region", default=None, help="Azure region of the built-in VMs' prices [default: eastus, else the cheapest listed]."),
-        click.option("--profile", "profile_paths", multiple=True, type=click.Path(dir_okay=False), help="GPU profile JSON to use for its GPU (repeatable) [default: shipped]."),
+        click.option("--profile", "profile_paths", multiple=True, type=click.Path(dir_okay=False), help="GPU profile JSON, or a shipped profile's name (h100-sxm-80gb.aic-vllm), to use for its GPU (repeatable) [default: shipped]."),
         click.option("--json", "as_json", is_flag=True, help="Print JSON."),
         click.option("--csv", "as_csv", is_flag=True, help="Print CSV (one row per configuration; unit-suffixed columns)."),
     ]
@@ -95,7 +95,7 @@ def _run(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms
         profiles = default_profiles(vms)
         gpus = sorted({vm.gpu.key for vm in vms.values()})
         for p in profile_paths:
-            prof = load_profile(p)
+            prof = load_profile_or_shipped(p)
             if prof.gpu not in gpus:
                 raise click.BadParameter(
                     f"{p} is a profile of GPU {prof.gpu!r}, which no VM SKU has (GPUs: {', '.join(gpus)})",

@@ -123,7 +123,8 @@ def telemetry(as_json, watch, count, vendor):
 @bench_options
 def validate(profile_ref, calibration, fail_above, as_json, **bench_args):
     """Predicted vs measured for every probe row of a profile the performance model can predict:
-    the error of each row, then the median and worst absolute percentage error. With --bench:
+    the error of each row, then the median and worst absolute percentage error; a profile with
+    kernel tables also gets them scored on held-out grid cells, per op. With --bench:
     every serving benchmark record instead (throughput per GPU, tokens/s per user, TTFT, TPOT),
     with --profile's serving calibration for its GPU."""
     if bench_args["bench_paths"]:
@@ -145,3 +146,6 @@ def validate(profile_ref, calibration, fail_above, as_json, **bench_args):
             click.echo(line)
     if fail_above is not None and "time" in s and s["time"]["median_abs_pct"] > fail_above:
         raise MoeprofError(f"median |error| {s['time']['median_abs_pct']:.1f}% exceeds --fail-above {fail_above:g}%")
+    kt = s.get("kernel_tables", {}).get("all")
+    if fail_above is not None and kt and kt["median_abs_pct"] > fail_above:
+        raise MoeprofError(f"kernel tables: held-out median |error| {kt['median_abs_pct']:.1f}% exceeds --fail-above {fail_above:g}%")

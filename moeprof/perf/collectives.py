@@ -18,7 +18,9 @@ bandwidth part: at each measured size x_i (time t_i = x_i * f / y_i, f the all-r
 the VM's GPU count) the bandwidth part is y'_i = x_i * f / (t_i - latency) = y_i * t_i / (t_i -
 latency); then t = latency + m * f / y'(m) reproduces every measured point exactly, and below
 the smallest measured message (y' clamped) the latency (a published one-shot all-reduce latency,
-or the profile's collective_latency_s) carries the small-message cost. Across VMs each GPU has its own InfiniBand NIC: bus bandwidth is limited to
+or the profile's collective_latency_s) carries the small-message cost. A profile's kernel table
+`allreduce` (message bytes x GPUs, measured inside one node) gives the all-reduce inside a VM
+directly. Across VMs each GPU has its own InfiniBand NIC: bus bandwidth is limited to
 (GPUs of the group per VM) x NIC bandwidth x efficiency, with a larger fixed latency; an
 all-to-all across VMs sends the (n - g) / n of each rank's bytes bound for the other VMs' ranks
 over its own NIC (at the published DeepEP internode efficiency) while the rest moves over the
@@ -59,8 +61,11 @@ def _measured_ranks(profile: Profile | None, probe: str) -> int | None:
 
 
 class Interconnect:
-    def __init__(self, gpu: GpuSpec, vm: VmSpec | None, profile: Profile | None, eff: Efficiencies, latency_s: float):
+    def __init__(self, gpu: GpuSpec, vm: VmSpec | None, profile: Profile | None, eff: Efficiencies, latency_s: float,
+                 table_use: dict | None = None):
+        """table_use: where kernel-table lookups are counted (Rates.table_use), if anywhere."""
         self.gpu, self.vm, self.eff = gpu, vm, eff
+        self.table_use = table_use if table_use is not None else {}
         self.latency_s = float(latency_s)
         self.cross_vm_latency_s = eff.cross_vm_latency_s
         self.link_bytes_per_s = gpu.scale_up_bytes_per_s
@@ -73,6 +78,10 @@ class Interconnect:
         self.nic_bytes_per_s = nic * eff.infiniband_efficiency
         self.alltoall_nic_bytes_per_s = nic * eff.alltoall_infiniband_efficiency  # dispatch / combine (DeepEP)
         self.sources: dict[str, str] = {}
+        tables = profile.kernel_tables if profile is not None else None
+        self.allreduce_table = tables.find("allreduce", dtype="bf16") if tables is not None else None
+        if self.allreduce_table is not None:
+            self.sources["allreduce_table"] = f"{profile.label}: kernel table allreduce (inside a VM, 2-8 GPUs)"
         self.allreduce_curve: Curve | None = profile.curve("allreduce") if profile is not None else None
         self.alltoall_curve: Curve | None = profile.curve("alltoall") if profile is not None else None
         if self.allreduce_curve is not None:
@@ -142,7 +151,15 @@ class Interconnect:
         bw_in = self.intra_busbw(m, np.minimum(n, g))
         t_in = self.latency_s + m * factor / bw_in
         car = self.custom_allreduce
-        if car is not None:
+        if self.allreduce_table is not None:  # measured, the engine's own all-reduce included
+            ms, outside = self.allreduce_table.lookup(message_bytes=np.maximum(m, 1.0), gpus=np.maximum(n, 2.0))
+            t_in = ms * 1e-3
+            used = (n > 1) & ~cross
+            if used.any():
+                use = self.table_use.setdefault("allreduce(dtype=bf16)", {"lookups": 0, "extrapolated": 0})
+                use["lookups"] += int(np.count_nonzero(used))
+                use["extrapolated"] += int(np.count_nonzero(outside & used))
+        elif car is not None:
             t_in = np.where(m <= car.max_bytes, car.time_s(m), t_in)
         bw_x = np.minimum(bw_in, np.maximum(g, 1) * self.nic_bytes_per_s)
         t_x = self.cross_vm_latency_s + m * factor / bw_x

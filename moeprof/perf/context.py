@@ -12,7 +12,7 @@ from ..catalog.hardware import GpuSpec, VmSpec
 from ..catalog.models import ModelSpec
 from ..catalog.quant import QuantRecipe, kv_bytes_per_element
 from ..errors import MoeprofError
-from ..profile import Profile, default_profile_for, load_profile
+from ..profile import Profile, default_profile_for, load_profile_or_shipped
 from .collectives import Interconnect
 from .efficiency import Efficiencies, load_efficiencies
 from .moe import inclusion_probabilities
@@ -46,7 +46,8 @@ class PerfContext:
 
     @cached_property
     def interconnect(self) -> Interconnect:
-        return Interconnect(self.gpu, self.vm, self.profile, self.efficiencies, self.rates.collective_latency_s)
+        return Interconnect(self.gpu, self.vm, self.profile, self.efficiencies, self.rates.collective_latency_s,
+                            self.rates.table_use)
 
     @cached_property
     def kv_bytes_per_element(self) -> float:
@@ -111,13 +112,13 @@ def make_context(model, gpu, quant, kv_dtype="bf16", profile=None, vm=None, rout
 
 def resolve_profile(gpu: GpuSpec, path_or_none: str | None) -> Profile | None:
     """None -> the shipped profile for this GPU if any (measured preferred), else None;
-    'datasheet' / 'none' -> None (force the uncalibrated fallback); a path -> that profile,
-    which must be for this GPU."""
+    'datasheet' / 'none' -> None (force the uncalibrated fallback); a path or a shipped profile's
+    file stem (h100-sxm-80gb.aic-vllm) -> that profile, which must be for this GPU."""
     if path_or_none is None:
         return default_profile_for(gpu.key)
     if str(path_or_none).strip().lower() in DATASHEET:
         return None
-    prof = load_profile(path_or_none)
+    prof = load_profile_or_shipped(path_or_none)
     if prof.gpu != gpu.key:
         raise MoeprofError(f"profile {path_or_none} is for GPU '{prof.gpu}', not '{gpu.key}'")
     return prof

@@ -73,6 +73,8 @@ def estimate(ctx: PerfContext, phase: str, batch: int, context: int) -> dict:
         "joules_per_token": float(res.energy_j) / tokens,
         "energy_model": res.energy_model,
         "calibration": ctx.calibration(),
+        # per kernel table used: points looked up and those outside its grid (extrapolated)
+        "kernel_tables": {k: dict(v) for k, v in ctx.rates.table_use.items()},
         "assumptions": [
             "decode: production engine (CUDA graphs, fused/grouped MoE kernels); per-kernel fixed cost added per launch",
             "chunked-attention layers read at most attention_chunk_size tokens of KV per sequence (decode: min(context, chunk))",

@@ -7,6 +7,11 @@ All functions take numpy arrays (broadcast) and return an OpCost of arrays: quan
 ONE GPU (the busiest rank) unless named *_group (summed over the op's tensor-parallel group).
 
 `predict_row` predicts the milliseconds of one probe row, for `moeprof validate`.
+
+Where the profile has a kernel table for an op at its settings (Rates.table_ms), the op's kernel
+time is the table's latency at the op's shape instead of the roofline, and that kernel adds no
+per-kernel fixed cost: the tables are measured per kernel replayed in a CUDA graph, launch gap
+included. FLOPs and bytes are still counted (for energy and the breakdown).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from .rates import Rates
 
 ACT_BYTES = 2.0  # bf16 activations
 DTYPE_BYTES = {"bf16": 2.0, "fp8": 1.0}
+KV_DTYPE = {2.0: "bf16", 1.0: "fp8"}  # KV bytes per element -> the kernel tables' KV dtype
 
 
 @dataclass
@@ -91,6 +97,10 @@ def gemm(rates: Rates, m_tokens, k, n, weight_bytes_per_param: float, dtype: str
     flops = 2.0 * m * k * n
     w = k * n * weight_bytes_per_param * np.ones_like(m)
     act = (m * k + m * n) * ACT_BYTES
+    if not weight_only:
+        ms = rates.table_ms("gemm", {"m": m, "n": n, "k": k}, dtype=run_dtype)
+        if ms is not None:
+            return OpCost(ms * 1e-3, kernels - 1.0, flops=flops, weight_bytes=w, act_bytes=act)
     busy = roofline_s(flops, rates.gemm_flop_per_s(run_dtype, m, weight_only), w + act, rates.memory_bytes_per_s(w + act))
     bs = rates.blockscale
     if block_scaled and run_dtype == "fp8" and bs is not None:
@@ -135,6 +145,13 @@ def attention_decode(rates: Rates, batch, attended, q_heads, kv_elems_per_token,
     flops = 2.0 * q_heads * (qk_dim + v_dim) * a * B
     kv = B * a * kv_elems_per_token * kv_bytes_per_element
     qo = B * q_heads * (qk_dim + v_dim) * ACT_BYTES + B * kv_elems_per_token * kv_bytes_per_element
+    if qk_dim == v_dim:  # not MLA: the generation-attention table (rotary and KV write stay kernels)
+        ms = rates.table_ms("attention_generation", {"batch": B, "kv_len": a, "num_heads": q_heads,
+                                                      "num_kv_heads": kv_elems_per_token / (2.0 * qk_dim)},
+                            head_dim=int(qk_dim), kv_dtype=KV_DTYPE.get(kv_bytes_per_element))
+        if ms is not None:  # the table's kernel reads Q and the KV, writes O; the KV-cache write is apart
+            new_kv = B * kv_elems_per_token * kv_bytes_per_element
+            return OpCost(ms * 1e-3 + new_kv / rates.memory_bytes_per_s(new_kv), 2.0, flops=flops, kv_bytes=kv, act_bytes=qo)
     compute = flops / rates.gemm_flop_per_s("bf16", group_size * np.ones_like(B), weight_only=True)
     memory = kv / rates.attention_decode_bytes_per_s(kv) + qo / rates.memory_bytes_per_s(qo)
     return OpCost(np.maximum(compute, memory), 3.0, flops=flops, kv_bytes=kv, act_bytes=qo)
@@ -185,6 +202,16 @@ def attention_prefill(rates: Rates, tokens_per_seq, context, sequences, q_heads,
     # A chunked layer's kernel works chunk by chunk: its efficiency is that of a chunk-long query
     # block (taking it at the whole prompt would let a longer prompt run faster).
     rate_len = np.minimum(t, chunk) if chunk else t
+    if qk_dim == v_dim:
+        # The context-attention table times S whole causal prompts of L tokens; this op costs its
+        # share of pairs at the length whose kernel it runs: L = the context, or the span.
+        L = np.maximum(np.minimum(c, limit) if limit else c, 1.0)
+        ms = rates.table_ms("attention_context", {"batch": np.maximum(S, 1.0), "seq_len": L, "num_heads": q_heads,
+                                                   "num_kv_heads": kv_elems_per_token / (2.0 * qk_dim)},
+                            head_dim=int(qk_dim), kv_dtype="bf16")
+        if ms is not None:
+            full_pairs = np.maximum(S, 1.0) * L * (L + 1) / 2
+            return OpCost(ms * 1e-3 * pairs / full_pairs, 2.0, flops=flops, kv_bytes=kv, act_bytes=qo)
     busy = roofline_s(flops, rates.attention_prefill_flop_per_s(rate_len), kv + qo, rates.memory_bytes_per_s(kv + qo))
     return OpCost(busy, 3.0, flops=flops, kv_bytes=kv, act_bytes=qo)
 

@@ -11,6 +11,11 @@ A measured GEMM curve at small M records the probe's own weight streaming (memor
 compute ceiling. That is consistent for a GEMM whose weights have the curve's dtype, but a
 weight-only quantised GEMM (int4 dequantised to bf16) streams fewer bytes, so for it the compute
 rate is max(curve(M), plateau x tile_eff(M)) with plateau the curve's largest rate.
+
+Kernel tables. A profile with kernel tables (moeprof/kernel_tables) gives an op's time directly:
+`table_ms(op, coords, **key)` looks the op up at its shape (None when the profile has no table
+for those settings, and the caller uses the rates above) and counts, per table, the lookups and
+those outside the table's grid (`table_use`: extrapolated, see KernelTable.lookup).
 """
 
 from __future__ import annotations
@@ -52,6 +57,10 @@ class Rates:
             c = profile.curve(name) if profile is not None else None
             self._curves[name] = c
             self.sources[name] = f"{label}: curve {name}" if c is not None else fallback
+        self.tables = profile.kernel_tables if profile is not None else None
+        self.table_use: dict[str, dict] = {}
+        if self.tables is not None:
+            self.sources["kernel_tables"] = f"{label}: {len(self.tables)} kernel tables ({', '.join(sorted(self.tables.ops()))})"
         sc = profile.scalars if profile is not None else {}
         self.kernel_overhead_s = float(sc.get("kernel_overhead_s", eff.kernel_overhead_s))
         self.sources["kernel_overhead_s"] = (
@@ -66,6 +75,20 @@ class Rates:
             if "collective_latency_s" in sc
             else f"published {eff.collective_latency_s * 1e6:.1f} us"
         )
+
+    # ---- kernel tables ----------------------------------------------------------------
+    def table_ms(self, op: str, coords: dict, **key) -> np.ndarray | None:
+        """The op's milliseconds from the profile's kernel table for `key` at `coords` (arrays,
+        broadcast), or None when there is no such table."""
+        t = self.tables.find(op, **key) if self.tables is not None else None
+        if t is None:
+            return None
+        ms, outside = t.lookup(**coords)
+        name = t.op + "(" + ", ".join(f"{k}={v}" for k, v in t.key.items()) + ")"
+        use = self.table_use.setdefault(name, {"lookups": 0, "extrapolated": 0})
+        use["lookups"] += int(ms.size)
+        use["extrapolated"] += int(np.count_nonzero(outside))
+        return ms
 
     # ---- which curves are measured ---------------------------------------------------
     def uses_curve(self, name: str) -> bool:

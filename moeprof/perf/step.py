@@ -220,6 +220,13 @@ def _moe_op(ctx, T, tp, ep, dp) -> tuple[O.OpCost, dict]:
     shards = np.maximum(tp / ep, 1.0)
     we, de = _weights(ctx, "routed_experts")
     routed = O.routed_experts(r, touched, pairs, H, m.expert_intermediate_size, we, de, shards)
+    if ctx.routing_skew == 0:  # the MoE tables are measured under balanced routing
+        run = r.gemm_dtype(de)
+        dt = run if we == O.DTYPE_BYTES[run] else None  # weight-only quantised experts: no table
+        ms = r.table_ms("moe", {"tokens": T, "moe_tp": shards, "moe_ep": ep}, dtype=dt, hidden=H,
+                        inter=m.expert_intermediate_size, experts=E, topk=k) if dt else None
+        if ms is not None:
+            routed.busy_s, routed.kernels = ms * 1e-3, 0.0
     # Group totals: every token-expert pair once, every touched expert's weights once.
     W = m.expert_intermediate_size
     routed.flops_group = 2.0 * T * k * 3.0 * H * W

@@ -1,0 +1,73 @@
+"""KernelTables: a profile's kernel tables, found by op and fixed settings.
+
+The ops (OPS) and their axes, all per GPU:
+    gemm                  key dtype (bf16 | fp8);                 axes m, n, k  ([m, k] x [k, n])
+    moe                   key dtype, hidden, inter, experts, topk; axes tokens (in the step, all
+                          ranks), moe_tp (GPUs splitting each expert), moe_ep (expert-parallel
+                          ranks); the routed experts of one MoE layer under balanced routing
+    attention_generation  key head_dim, kv_dtype;  axes batch, kv_len, num_heads, num_kv_heads
+    attention_context     key head_dim, kv_dtype;  axes batch, seq_len, num_heads, num_kv_heads
+                          (causal self-attention over whole prompts of seq_len tokens)
+    allreduce             key dtype;               axes message_bytes, gpus (inside one node)
+"""
+
+from __future__ import annotations
+
+from ..errors import MoeprofError
+from .table import KernelTable, table_from_json
+
+OPS = {
+    "gemm": (("dtype",), ("m", "n", "k")),
+    "moe": (("dtype", "hidden", "inter", "experts", "topk"), ("tokens", "moe_tp", "moe_ep")),
+    "attention_generation": (("head_dim", "kv_dtype"), ("batch", "kv_len", "num_heads", "num_kv_heads")),
+    "attention_context": (("head_dim", "kv_dtype"), ("batch", "seq_len", "num_heads", "num_kv_heads")),
+    "allreduce": (("dtype",), ("message_bytes", "gpus")),
+}
+
+
+def _norm(v) -> str:
+    """A key value as text: 128, 128.0 and "128" are one key."""
+    if isinstance(v, float) and v.is_integer():
+        v = int(v)
+    return str(v)
+
+
+def _key_tuple(op: str, key: dict) -> tuple:
+    return (op,) + tuple(_norm(key.get(k)) for k in OPS[op][0])
+
+
+def check_table_json(name: str, d) -> None:
+    """Cheap structural check at profile load (the full parse is lazy)."""
+    where = f"kernel_tables.{name}"
+    if not isinstance(d, dict) or d.get("op") not in OPS:
+        raise MoeprofError(f"{where}: expected an object whose op is one of {', '.join(OPS)}")
+    keys, axes = OPS[d["op"]]
+    if not isinstance(d.get("key"), dict) or set(keys) - set(d["key"]):
+        raise MoeprofError(f"{where}.key: needs {', '.join(keys)}")
+    if not isinstance(d.get("axes"), dict) or list(d["axes"]) != list(axes):
+        raise MoeprofError(f"{where}.axes: must be {', '.join(axes)} in that order")
+
+
+class KernelTables:
+    """Tables by name; `find(op, **key)` returns the table for those settings or None."""
+
+    def __init__(self, tables: dict[str, KernelTable]):
+        self.tables = dict(tables)
+        self._index = {_key_tuple(t.op, t.key): t for t in self.tables.values()}
+
+    @staticmethod
+    def from_json(raw: dict) -> "KernelTables":
+        out = {}
+        for name, d in raw.items():
+            check_table_json(name, d)
+            out[name] = table_from_json(d, f"kernel_tables.{name}")
+        return KernelTables(out)
+
+    def find(self, op: str, **key) -> KernelTable | None:
+        return self._index.get(_key_tuple(op, key))
+
+    def ops(self) -> set[str]:
+        return {t.op for t in self.tables.values()}
+
+    def __len__(self) -> int:
+        return len(self.tables)
