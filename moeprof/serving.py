@@ -106,9 +106,11 @@ class Workload:
     output_tokens: np.ndarray  # O
     budget_tokens: np.ndarray  # max_num_batched_tokens
     max_seqs: np.ndarray  # B: min(max_num_seqs, sequences the KV cache holds)
+    num_prompts: np.ndarray | None = None  # closed loop: prompts the client sends in all (None: an endless run)
 
     def take(self, idx) -> "Workload":
-        return Workload(self.input_tokens[idx], self.output_tokens[idx], self.budget_tokens[idx], self.max_seqs[idx])
+        n = None if self.num_prompts is None else self.num_prompts[idx]
+        return Workload(self.input_tokens[idx], self.output_tokens[idx], self.budget_tokens[idx], self.max_seqs[idx], n)
 
 
 @dataclass
@@ -173,7 +175,7 @@ def _slot_wait(rho, slots, service_s, q):
     return np.where(bad, np.inf, mean), np.where(bad, np.inf, tail)
 
 
-def _point(c: StepCosts, w: Workload, b, percentile: float, open_loop: bool, queued=None) -> OperatingPoint:
+def _point(c: StepCosts, w: Workload, b, percentile: float, open_loop: bool, queued=None, busy=None) -> OperatingPoint:
     t_d, tau, t_m, n, E, lam = steps_at(c, w, b)
     q = percentile / 100.0
     od = _od(w)
@@ -191,9 +193,11 @@ def _point(c: StepCosts, w: Workload, b, percentile: float, open_loop: bool, que
         ttft_mean = base + 0.5 * tau + wp_mean + wa_mean
         ttft_med = base + 0.5 * tau + wp_med + wa_med
         ttft_q = base + q * tau + wp_q + wa_q
-    else:  # clients send a request when one ends, at a step's end: regular arrivals, no prefill queue (Kingman)
+    else:  # clients send a request when one ends, at a step's end: regular arrivals, no prefill queue (Kingman);
+        # the request reaches the engine after its next step has started, so it waits that step out
+        # (busy: 1 when other clients' sequences keep the engine stepping, 0 for a lone client)
         extra = np.zeros_like(tau) if queued is None else queued
-        ttft_mean = ttft_med = ttft_q = base + extra
+        ttft_mean = ttft_med = ttft_q = base + (1.0 if busy is None else busy) * tau + extra
     mixed_share = np.minimum(1.0, b * n / od)
     itl_med = np.where(mixed_share < 0.5, t_d, t_m)
     unstable = ~stable
@@ -259,17 +263,66 @@ def closed_loop(c: StepCosts, w: Workload, concurrency, percentile: float = 99.0
     """The operating point with `concurrency` requests always in the replica (benchmark clients)."""
     C = np.asarray(concurrency, dtype=float) * np.ones(len(w.input_tokens))
     hi = np.minimum(_b_max(w), C)
+    busy = np.clip(C - 1.0, 0.0, 1.0)
 
     def in_system(x):
-        pt = _point(c, w, np.maximum(x, 1e-9), percentile, open_loop=False)
+        pt = _point(c, w, np.maximum(x, 1e-9), percentile, open_loop=False, busy=busy)
         return x + pt.lam * pt.ttft_mean_s
 
     b = _bisect(lambda x: in_system(x) <= C, np.zeros_like(hi), hi)
     b = np.maximum(b, 1e-9)
-    pt = _point(c, w, b, percentile, open_loop=False)
+    pt = _point(c, w, b, percentile, open_loop=False, busy=busy)
     waiting = np.maximum(C - in_system(b), 0.0)  # past the slots: the engine's waiting queue
     queued = waiting / np.maximum(pt.lam, 1e-12)
-    return _point(c, w, b, percentile, open_loop=False, queued=queued)
+    pt = _point(c, w, b, percentile, open_loop=False, queued=queued, busy=busy)
+    if w.num_prompts is not None:
+        _finite_run(c, w, C, pt, percentile)
+    return pt
+
+
+def burst_ttft_s(c: StepCosts, w: Workload, clients) -> np.ndarray:
+    """TTFT of the k-th of the `clients` prompts a benchmark client sends at once when it starts
+    ([N, max clients], k = 1, 2, ...; nan past a configuration's own count), up to the sequence
+    slots (the rest wait for a slot, as in steady state). Prefill fills each step's token budget
+    FCFS: prompt k's last token is in step ceil(k I / P), P = budget - b_bar prompt tokens a step,
+    b_bar = (k_max - 1) / 2 sequences decoding on average (the burst's prompts decode as they finish
+    prefill; none in the first step); a step carries p = min(P, k_max I) prompt tokens:
+    t = t_d(b_bar) + g(b_bar + p) - g(b_bar) + A p / I (t_d toward the host time alone as b_bar -> 0)."""
+    k_max = np.maximum(np.floor(np.minimum(clients, w.max_seqs) + 1e-9), 1.0)
+    b_bar = (k_max - 1.0) / 2.0
+    room = np.maximum(w.budget_tokens - b_bar, 1.0)
+    p = np.minimum(room, k_max * w.input_tokens)
+    t_d = np.where(b_bar < 1.0, c.host_s + b_bar * (c.decode_only(1.0) - c.host_s), c.decode_only(np.maximum(b_bar, 1.0)))
+    step = t_d + c.g(b_bar + p) - c.g(b_bar) + c.attn_prompt_s * p / w.input_tokens
+    k = np.arange(1, int(k_max.max()) + 1, dtype=float)[None, :]
+    steps = np.ceil(k * w.input_tokens[:, None] / room[:, None] - 1e-9)
+    return np.where(k <= k_max[:, None], steps * step[:, None], np.nan)
+
+
+def _finite_run(c: StepCosts, w: Workload, clients, pt: OperatingPoint, percentile: float) -> None:
+    """TTFT statistics over a finite benchmark run (vLLM `bench serve` / SGLang bench_serving with
+    --max-concurrency C and --num-prompts N, InferenceX: N = 10 C): the first C prompts leave at
+    once (burst_ttft_s), the other N - C at the steady state's TTFT. Mean, median and the
+    percentile of that mixture (the rank-ceil(qN) value) replace pt's, in place."""
+    burst = burst_ttft_s(c, w, clients)
+    n_burst = np.sum(~np.isnan(burst), axis=1).astype(float)
+    total = np.maximum(np.asarray(w.num_prompts, dtype=float), n_burst)
+    rest = total - n_burst
+    ss = pt.ttft_mean_s
+    ok = np.isfinite(ss)
+    srt = np.sort(np.where(np.isnan(burst), np.inf, burst), axis=1)  # nan (past k_max) last
+    below = np.sum(srt < ss[:, None], axis=1)
+
+    def at_rank(q):
+        r = np.clip(np.ceil(q * total - 1e-9), 1, total)  # 1-based rank in the run
+        i = np.where(r <= below, r - 1, r - 1 - rest).astype(np.intp)
+        v = np.take_along_axis(srt, np.clip(i, 0, srt.shape[1] - 1)[:, None], axis=1)[:, 0]
+        return np.where((r > below) & (r <= below + rest), ss, v)
+
+    mean = (np.nansum(burst, axis=1) + rest * ss) / total
+    for name, v in (("ttft_mean_s", mean), ("ttft_median_s", at_rank(0.5)), ("ttft_q_s", at_rank(percentile / 100.0))):
+        setattr(pt, name, np.where(ok, v, getattr(pt, name)))
+    pt.e2el_mean_s = np.where(ok, mean + _od(w) * pt.tpot_s, pt.e2el_mean_s)
 
 
 def capacity_qps(c: StepCosts, w: Workload, ttft_target_s, tpot_target_s, percentile: float) -> np.ndarray:

@@ -55,7 +55,7 @@ def predict(rec, calibration=None):
         profile = kernel_table_profile(rec.gpu, rec.engine) if KERNEL_TABLES["on"] else None
         dep, I, O = deployment(rec, calibration, profile)
         load, value = ("concurrency", rec.load["concurrency"]) if "concurrency" in rec.load else ("qps", rec.load["request_rate_rps"])
-        row = evaluate(dep, load, [value], I, O)[0]
+        row = evaluate(dep, load, [value], I, O, num_prompts=rec.num_prompts)[0]
     except MoeprofError as e:
         return None, f"evaluate: {str(e)[:70]}"
     if not row["stable"]:

@@ -28,9 +28,12 @@ def workload(n=1, I=1000, O=200, budget=8192, slots=512):
 RANGE_RATIO = 0.8  # lengths uniform over [0.8 L, L], as benchmark clients draw them (--random-range-ratio)
 
 
-def simulate(c, w, concurrency=None, qps=None, n_requests=3000, seed=0):
+def simulate(c, w, concurrency=None, qps=None, n_requests=3000, seed=0, whole_run=False):
     """Steps of the scheduler; returns (throughput req/s, mean TPOT s, median TTFT s) after warm-up.
-    Request lengths are uniform over [r L, L] with the workload's I and O as their means."""
+    Request lengths are uniform over [r L, L] with the workload's I and O as their means. Closed
+    loop: the clients start at once, and a client's next request reaches the engine after the step
+    that follows the one its last token came from has started. whole_run: a benchmark run of
+    n_requests prompts in all; returns every request's TTFT (s), the starting burst included."""
     I_mean, O_mean = float(w.input_tokens[0]), float(w.output_tokens[0])
     lo = 2 * RANGE_RATIO / (1 + RANGE_RATIO)  # mean of U[rL, L] = (1 + r) L / 2
     draw = lambda mean: int(rng.integers(round(lo * mean), round(2 * mean - lo * mean) + 1))  # noqa: E731
@@ -68,8 +71,8 @@ def simulate(c, w, concurrency=None, qps=None, n_requests=3000, seed=0):
             d[0] -= 1
         for d in [d for d in decoding if d[0] <= 0]:
             done.append((d[2], d[1], t, d[3]))
-            if concurrency is not None and sent < n_requests + int(concurrency):
-                arrivals.append(t)  # the client sends its next request
+            if concurrency is not None and sent < n_requests + (0 if whole_run else int(concurrency)):
+                arrivals.append(t + 1e-9)  # the client's next request: in the engine after the next step started
                 sent += 1
         decoding = [d for d in decoding if d[0] > 0]
         for req, take in chunks:
@@ -77,6 +80,8 @@ def simulate(c, w, concurrency=None, qps=None, n_requests=3000, seed=0):
             if req[1] <= 0:
                 waiting.remove(req)
                 decoding.append([req[2] - 1, t, req[0], req[2]])  # the prefill's step emits the first token
+    if whole_run:
+        return np.array([ft - a for a, ft, _, _ in done])
     done = done[len(done) // 5:]
     span = max(d[2] for d in done) - min(d[2] for d in done)
     tpot = np.mean([(f - ft) / max(o - 1, 1) for _, ft, f, o in done])
@@ -91,6 +96,23 @@ def test_closed_loop_matches_the_simulation(concurrency):
     x_sim, tpot_sim, _ = simulate(c, w, concurrency=concurrency, n_requests=60 if concurrency == 1 else max(600, 6 * concurrency))
     assert pt.lam[0] == pytest.approx(x_sim, rel=0.05)
     assert pt.tpot_s[0] == pytest.approx(tpot_sim, rel=0.05)
+
+
+@pytest.mark.parametrize("concurrency,I", [(8, 1000), (64, 1000), (32, 6000)])
+def test_finite_run_ttft_matches_the_simulation(concurrency, I):
+    """A benchmark run of 10 x C prompts, the C clients starting at once: the closed form's TTFT
+    mean, median and p99 over the run (the starting burst and the steady state) against every
+    request of a simulated run."""
+    c, w = costs(), workload(I=I)
+    n = 10 * concurrency
+    w.num_prompts = np.array([float(n)])
+    pt = serving.closed_loop(c, w, concurrency, 99.0)
+    sim = np.concatenate([simulate(c, w, concurrency=concurrency, n_requests=n, seed=s, whole_run=True) for s in range(3)])
+    assert pt.ttft_mean_s[0] == pytest.approx(sim.mean(), rel=0.15)
+    assert pt.ttft_median_s[0] == pytest.approx(np.median(sim), rel=0.15)
+    assert pt.ttft_q_s[0] == pytest.approx(np.percentile(sim, 99), rel=0.25)
+    endless = serving.closed_loop(c, workload(I=I), concurrency, 99.0)
+    assert pt.ttft_q_s[0] > 2 * endless.ttft_q_s[0]  # the burst is the run's tail
 
 
 @pytest.mark.parametrize("frac", [0.2, 0.6, pytest.param(0.9, marks=pytest.mark.slow)])
