@@ -20,7 +20,8 @@ Steady state with b sequences decoding (the fluid model; everything is explicit 
     tau(b) = t_d(b) + (b / Od) x E(b)              the mean step: lam x tau = b / Od (Little's law)
     lam(b) = b / (Od x tau(b))                     the arrival rate that keeps b sequences decoding
     TPOT   = tau(b);  ITL median = t_d(b) when under half the steps carry a prompt, else the mixed step
-    TTFT   = n x t_m(b) + W_prefill + W_admission (+ q x tau(b), the step in flight, open loop)
+    TTFT   = n x t_m(b) + W_prefill + W_admission + the step in flight (q x tau(b) open loop; tau(b) closed loop:
+             a client's next request reaches the engine after the step that follows its last token has started)
              t_m(b) = t_d(b) + g(b + p) - g(b) + A p / I   a step that carries prompt tokens
              W_prefill: the prompts' queue for the token budget, M/D/1 (load lam x I x tau / (budget - b));
              none in closed loop (clients send at a step's end: regular arrivals, Kingman's formula)
@@ -31,6 +32,9 @@ Open loop (Poisson arrivals at a QPS): solve lam(b) = QPS for b (bisection; lam 
 The replica saturates at lam(B). Closed loop (C clients, a new request when one finishes, as
 benchmark clients run): b + X x TTFT = C with X = lam(b), solved for b; past B the rest wait in
 the engine's queue (Little: TTFT = (C - B) / X + the prompt's own steps).
+A finite benchmark run (C clients, N prompts in all: `vllm bench serve --max-concurrency C --num-prompts N`)
+starts with all C prompts at once: the k-th finishes prefill after ceil(k I / P) full steps (burst_ttft_s);
+the run's TTFT mean / median / percentile are those of the burst and N - C steady-state TTFTs together.
 Capacity at latency targets: the largest b (then lam(b)) whose TPOT and TTFT meet them.
 tests/test_serving.py checks all of this against a step-by-step simulation of the scheduler.
 """
@@ -106,7 +110,7 @@ class Workload:
     output_tokens: np.ndarray  # O
     budget_tokens: np.ndarray  # max_num_batched_tokens
     max_seqs: np.ndarray  # B: min(max_num_seqs, sequences the KV cache holds)
-    num_prompts: np.ndarray | None = None  # closed loop: prompts the client sends in all (None: an endless run)
+    num_prompts: np.ndarray | None = None  # closed loop: prompts the client sends in all (None or inf: an endless run)
 
     def take(self, idx) -> "Workload":
         n = None if self.num_prompts is None else self.num_prompts[idx]
@@ -306,10 +310,11 @@ def _finite_run(c: StepCosts, w: Workload, clients, pt: OperatingPoint, percenti
     percentile of that mixture (the rank-ceil(qN) value) replace pt's, in place."""
     burst = burst_ttft_s(c, w, clients)
     n_burst = np.sum(~np.isnan(burst), axis=1).astype(float)
-    total = np.maximum(np.asarray(w.num_prompts, dtype=float), n_burst)
+    n_prompts = np.asarray(w.num_prompts, dtype=float) * np.ones(len(n_burst))
+    total = np.where(np.isfinite(n_prompts), np.maximum(n_prompts, n_burst), n_burst)
     rest = total - n_burst
     ss = pt.ttft_mean_s
-    ok = np.isfinite(ss)
+    ok = np.isfinite(ss) & np.isfinite(n_prompts)
     srt = np.sort(np.where(np.isnan(burst), np.inf, burst), axis=1)  # nan (past k_max) last
     below = np.sum(srt < ss[:, None], axis=1)
 

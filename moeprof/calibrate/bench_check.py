@@ -63,7 +63,7 @@ def check_record(rec, profiles: dict) -> tuple[dict | None, str]:
     try:
         dep, I, O = deployment(rec, None, profiles.get(rec.gpu))
         load, value = load_of(rec)
-        row = evaluate(dep, load, [value], I, O)[0]
+        row = evaluate(dep, load, [value], I, O, num_prompts=rec.num_prompts)[0]
     except MoeprofError as e:
         return None, f"evaluate: {str(e)[:80]}"
     if not row["stable"]:

@@ -57,9 +57,10 @@ def prepare(rec: BenchRecord, profile=None, known_models_only: bool = True) -> t
         c, slots, _ = deployment_costs(dep, I, O)
     except MoeprofError as e:
         return None, f"evaluate: {str(e)[:80]}"
-    w = serving.Workload(np.array([float(I)]), np.array([float(O)]), np.array([float(dep.engine.max_num_batched_tokens)]),
-                         np.array([slots]))
     load, value = load_of(rec)
+    n = rec.num_prompts / dep.replicas if rec.num_prompts and load == "concurrency" else np.inf  # the finite run's burst
+    w = serving.Workload(np.array([float(I)]), np.array([float(O)]), np.array([float(dep.engine.max_num_batched_tokens)]),
+                         np.array([slots]), np.array([n]))
     return Point(rec, c, w, load, value / dep.replicas, dep.replicas, dep.gpus, I, O, got), ""
 
 
@@ -81,7 +82,8 @@ class Batch:
                 "s_dec": np.vstack([p.costs.s_dec for p in ps]), "g_tok": np.vstack([p.costs.g_tok for p in ps]),
                 "attn": stack(lambda p: p.costs.attn_prompt_s),
                 "w": serving.Workload(stack(lambda p: p.workload.input_tokens), stack(lambda p: p.workload.output_tokens),
-                                      stack(lambda p: p.workload.budget_tokens), stack(lambda p: p.workload.max_seqs)),
+                                      stack(lambda p: p.workload.budget_tokens), stack(lambda p: p.workload.max_seqs),
+                                      stack(lambda p: p.workload.num_prompts)),
                 "value": np.array([p.per_replica for p in ps]),
                 "median_ttft": np.array(["median_ttft_ms" in p.rec.metrics for p in ps]),
             })

@@ -68,6 +68,8 @@ def _sweep(text: str) -> tuple[str, list[float]]:
 @click.option("--kv-dtype", type=click.Choice(KV_DTYPES), default="bf16", show_default=True, help="KV cache dtype.")
 @click.option("--concurrency", type=BoundedFloat(0, 1e6), default=None, help="Requests in flight (closed loop, as `vllm bench serve --max-concurrency`).")
 @click.option("--qps", type=BoundedFloat(0, 1e6), default=None, help="Poisson arrivals per second (open loop).")
+@click.option("--num-prompts", type=BoundedInt(1, 2**31), default=None,
+              help="With --concurrency: prompts the benchmark client sends in all (`vllm bench serve --num-prompts`); TTFT figures then cover the burst its clients start with [default: an endless run].")
 @click.option("--sweep", default=None, help="concurrency=1,2,4,... (or qps=...): one row per value.")
 @click.option("--input-tokens", type=BoundedInt(1, 2**24), required=True, help="Prompt tokens per request.")
 @click.option("--output-tokens", type=BoundedInt(1, 2**24), required=True, help="Generated tokens per request.")
@@ -76,7 +78,7 @@ def _sweep(text: str) -> tuple[str, list[float]]:
 @click.option("--profile", "profile_path", default=None, help="GPU profile JSON or a shipped profile's name (h100-sxm-80gb.aic-vllm) [default: the shipped one for the GPU].")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (a list under 'sweep' with --sweep).")
 @click.option("--csv", "as_csv", is_flag=True, help="Print CSV, one row per load value.")
-def evaluate(model_name, sku, vms, gpu_name, gpus, tp, ep, pp, quant, kv_dtype, concurrency, qps, sweep, input_tokens,
+def evaluate(model_name, sku, vms, gpu_name, gpus, tp, ep, pp, quant, kv_dtype, concurrency, qps, num_prompts, sweep, input_tokens,
              output_tokens, engine_name, percentile, profile_path, as_json, as_csv):
     """What one fixed deployment does under the serving engine's scheduler: throughput per GPU,
     tokens/s per user, TTFT / TPOT / ITL / end-to-end latency (vLLM `bench serve` names), the
@@ -106,7 +108,9 @@ def evaluate(model_name, sku, vms, gpu_name, gpus, tp, ep, pp, quant, kv_dtype, 
     engine = engine_for(load_engine(), engine_name, vm.gpu.usable_memory_bytes)
     dep = Deployment(model, vm, n_vms, tp, ep, pp, quant or model.default_quant, kv_dtype, engine,
                      resolve_profile(vm.gpu, profile_path))
-    rows = run_evaluate(dep, load, values, input_tokens, output_tokens, percentile)
+    if num_prompts is not None and load != "concurrency":
+        raise click.UsageError("--num-prompts goes with --concurrency (or a concurrency sweep)")
+    rows = run_evaluate(dep, load, values, input_tokens, output_tokens, percentile, num_prompts=num_prompts)
     band = error_band_for(vm.gpu.key, vm.gpu.vendor, dep.profile)
     for r in rows:
         r["bands"] = evaluate_bands(r, band)

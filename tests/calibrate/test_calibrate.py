@@ -56,7 +56,7 @@ def bench_dir(tmp_path_factory):
     dep = _deployment(ServingCalibration(GPU, TRUE["step_time_scale"], TRUE["host_overhead_s_per_step"], "test",
                                          TRUE["prefill_time_scale"]))
     for I, O in SHAPES:
-        for conc, row in zip(CONCURRENCIES, evaluate(dep, "concurrency", CONCURRENCIES, I, O)):
+        for conc, row in zip(CONCURRENCIES, evaluate(dep, "concurrency", CONCURRENCIES, I, O, num_prompts=100)):
             assert row["stable"]
             (d / f"scout-i{I}-o{O}-c{conc}.json").write_text(json.dumps(_vllm_result(row, conc, I, O)))
     return d
