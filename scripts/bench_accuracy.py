@@ -6,6 +6,8 @@ moeprof can load: evaluate the same deployment (GPU, TP / EP / DP, checkpoint qu
 dtype, engine, input / output lengths at the benchmark's mean, load) and compare
     throughput per GPU (output tokens/s/GPU, or input + output where only that is published)
     and tokens/s per user (1000 / median TPOT)
+    and TTFT (the median where published, else the mean; the run's own num_prompts, so the
+    statistic covers the burst the benchmark client starts with)
 Prints each record's error, then the median and worst |error| by split (fit / validation) and GPU
 vendor. Records of other engines (TensorRT-LLM), offline runs and models that do not load are
 counted as skipped, with the reason.
@@ -79,6 +81,14 @@ def measured(rec) -> dict:
     return out
 
 
+def measured_ttft(rec) -> tuple[str, float] | None:
+    """(evaluate's key, value in ms) of the TTFT the record publishes: the median, else the mean."""
+    for key in ("median_ttft_ms", "mean_ttft_ms"):
+        if rec.metrics.get(key):
+            return key, rec.metrics[key]
+    return None
+
+
 def run(split: str, show_rows: bool, uncalibrated: bool = False, out=sys.stdout) -> dict:
     recs = load_records(split=None if split == "all" else split)
     skipped: Counter = Counter()
@@ -102,6 +112,11 @@ def run(split: str, show_rows: bool, uncalibrated: bool = False, out=sys.stdout)
                 e = 100.0 * (pred[k] - got[k]) / got[k]
                 errs[(rec.split, VENDOR[rec.gpu], "user" if k == "user" else "tput")].append(e)
                 cells.append(f"{k} {pred[k]:9.1f} vs {got[k]:9.1f} ({e:+6.1f}%)")
+        ttft = measured_ttft(rec)
+        if ttft and row[ttft[0]]:
+            e = 100.0 * (row[ttft[0]] - ttft[1]) / ttft[1]
+            errs[(rec.split, VENDOR[rec.gpu], "ttft")].append(e)
+            cells.append(f"ttft {row[ttft[0]]:9.1f} vs {ttft[1]:9.1f} ({e:+6.1f}%)")
         lines.append(f"{rec.split:<10} {rec.gpu:<15} {rec.engine:<6} {rec.model[-28:]:<28} tp{rec.tp} "
                      f"c={rec.load.get('concurrency', rec.load.get('request_rate_rps'))!s:<5} "
                      f"{rec.input_tokens}/{rec.output_tokens}  " + "  ".join(cells))
@@ -112,7 +127,7 @@ def run(split: str, show_rows: bool, uncalibrated: bool = False, out=sys.stdout)
     summary = {}
     for (sp, vendor, k), v in sorted(errs.items()):
         a = [abs(x) for x in v]
-        label = "throughput per GPU" if k == "tput" else "tokens/s per user"
+        label = {"tput": "throughput per GPU", "user": "tokens/s per user", "ttft": "TTFT (median, else mean)"}[k]
         summary[(sp, vendor, k)] = statistics.median(a)
         print(f"{sp:<11}{vendor:<8}{label:<26}{len(v):>8}{statistics.median(a):>16.1f}{max(a):>15.1f}"
               f"{statistics.median(v):>+14.1f}", file=out)
