@@ -114,3 +114,19 @@ def test_ep_neither_tp_nor_a_multiple_is_refused(cli):
     p = cli("evaluate", "--model", "maverick", "--sku", "nd-h200-v5", "--vms", "2", "--tp", "8", "--ep", "12",
             "--concurrency", "4", "--input-tokens", "128", "--output-tokens", "128", check_rc=1)
     assert "multiple of it" in p.stderr and "Traceback" not in p.stderr
+
+
+def test_a_finite_run_adds_the_starting_burst_to_ttft(cli):
+    """--num-prompts: the C prompts the clients start with queue for prefill, the run's TTFT tail;
+    throughput and TPOT are the steady state's either way; --qps takes no --num-prompts."""
+    args = ("evaluate", "--model", "scout", "--sku", "nd-h200-v5", "--tp", "8", "--concurrency", "64",
+            "--input-tokens", "4096", "--output-tokens", "512", "--json")
+    endless = json.loads(cli(*args, check_rc=0).stdout)
+    run = json.loads(cli(*args, "--num-prompts", "640", check_rc=0).stdout)
+    assert run["request_throughput"] == pytest.approx(endless["request_throughput"])
+    assert run["median_tpot_ms"] == pytest.approx(endless["median_tpot_ms"])
+    assert run["p99_ttft_ms"] > 3 * endless["p99_ttft_ms"]
+    assert run["mean_ttft_ms"] > endless["mean_ttft_ms"]
+    p = cli("evaluate", "--model", "scout", "--sku", "nd-h200-v5", "--tp", "8", "--qps", "2", "--num-prompts", "10",
+            "--input-tokens", "1024", "--output-tokens", "256")
+    assert p.returncode != 0 and "Traceback" not in p.stderr and len(p.stderr.strip().splitlines()) == 1
