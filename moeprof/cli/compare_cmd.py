@@ -11,16 +11,17 @@ from ..catalog.checkpoints import released_note
 from ..planner import PlanDocument, PlanRow
 from ..report.tables import rows_to_csv
 from .common import emit_json
-from .plan_cmd import _run, band_text, target_options
+from .plan_cmd import _read, _run, band_text, target_options
 
 
 @click.command()
 @target_options
 def compare(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms, percentile, headroom, skus, quants,
-            kv_dtypes, max_vms, routing_skew, prices, vm_file, pricing, region, profile_paths, as_json, as_csv):
+            kv_dtypes, max_vms, routing_skew, prices, vm_file, pricing, region, profile_paths, token_price, as_json, as_csv):
     """Procurement table: the best configuration of each VM SKU at the same targets."""
     model, doc, _ = _run(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms, percentile, headroom,
-                         skus, quants, kv_dtypes, max_vms, routing_skew, prices, vm_file, pricing, region, profile_paths)
+                         skus, quants, kv_dtypes, max_vms, routing_skew, prices, vm_file, pricing, region, profile_paths,
+                         token_price)
     rows = compare_rows(doc)
     b = doc.charts.build_or_buy
     if as_json:
@@ -63,7 +64,7 @@ def compare(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot
         click.echo(f"self-host above: the monthly tokens (req/s at this token mix) above which the SKU's configuration costs "
                    f"less than {b.provider.split(' (')[0]}{tier} {b.model} at ${b.usd_per_million_input_tokens:g} in / "
                    f"${b.usd_per_million_output_tokens:g} out per M tokens (${b.blended_usd_per_million_tokens:.3f}/M "
-                   f"blended; read {b.date}); this plan serves {b.plan_tokens_per_month / 1e9:,.1f} B tokens/month")
+                   f"blended; {_read(b.date)}); this plan serves {b.plan_tokens_per_month / 1e9:,.1f} B tokens/month")
     for w in doc.warnings:
         click.echo(f"note: {w}")
 

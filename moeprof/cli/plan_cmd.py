@@ -12,7 +12,7 @@ from ..catalog.checkpoints import released_note
 from ..catalog.hardware import load_vms
 from ..catalog.models import load_model
 from ..catalog.prices import PRICINGS
-from ..catalog.serverless import PROVIDER
+from ..catalog.serverless import TokenPrice, user_token_price
 from ..catalog.quant import KV_DTYPES
 from ..catalog.targets import target_defaults
 from ..fileio import check_output_target
@@ -59,6 +59,9 @@ def target_options(f):
         click.option("--pricing", type=click.Choice(PRICINGS), default="payg", show_default=True, help="Price kind of the built-in VMs (moeprof/data/prices/azure_vms.json)."),
         click.option("--region", default=None, help="Azure region of the built-in VMs' prices [default: eastus, else the cheapest listed]."),
         click.option("--profile", "profile_paths", multiple=True, type=click.Path(dir_okay=False), help="GPU profile JSON, or a shipped profile's name (h100-sxm-80gb.aic-vllm), to use for its GPU (repeatable) [default: shipped]."),
+        click.option("--token-price", "token_price", default=None, metavar="IN,OUT",
+                     help="Serverless price to weigh self-hosting against, USD per million input and output tokens "
+                          "[default: Azure AI Foundry's, moeprof/data/prices/serverless.json]."),
         click.option("--json", "as_json", is_flag=True, help="Print JSON."),
         click.option("--csv", "as_csv", is_flag=True, help="Print CSV (one row per configuration; unit-suffixed columns)."),
     ]
@@ -67,9 +70,24 @@ def target_options(f):
     return f
 
 
+def parse_token_price(value: str | None, model) -> TokenPrice | None:
+    """--token-price IN,OUT (USD per million tokens)."""
+    if value is None:
+        return None
+    parts = [v.strip() for v in str(value).split(",")]
+    try:
+        usd = [BoundedFloat(0, 1e6).convert(v, None, None) for v in parts] if len(parts) == 2 else None
+    except click.BadParameter as e:
+        raise click.BadParameter(f"{value!r}: {e.message}", param_hint="--token-price") from None
+    if usd is None:
+        raise click.BadParameter(f"{value!r}: expected IN,OUT USD per million tokens, e.g. 0.25,1.0", param_hint="--token-price")
+    return user_token_price(model.hf_id or model.name, usd[0], usd[1])
+
+
 def _run(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms, percentile, headroom, skus, quants,
-         kv_dtypes, max_vms, routing_skew, prices, vm_file, pricing, region, profile_paths):
+         kv_dtypes, max_vms, routing_skew, prices, vm_file, pricing, region, profile_paths, token_price=None):
     model = load_model(model_name)
+    user_price = parse_token_price(token_price, model)
     notes = []
     if context is None:
         context = min(_D["context_tokens"], model.max_position_embeddings)
@@ -102,7 +120,8 @@ def _run(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms
                 )
             profiles[prof.gpu] = prof
     t0 = time.perf_counter()
-    doc = run_plan(model, targets, space, vm_file, parse_prices(prices), profiles, pricing=pricing, region=region)
+    doc = run_plan(model, targets, space, vm_file, parse_prices(prices), profiles, pricing=pricing, region=region,
+                   token_price=user_price)
     doc.warnings[:0] = notes
     return model, doc, time.perf_counter() - t0
 
@@ -136,8 +155,8 @@ def _fmt_row(r: PlanRow) -> str:
 @click.option("--traffic", "traffic_path", type=click.Path(dir_okay=False), default=None, help="QPS per hour over a day or week (CSV `hour,qps` or JSON {\"qps_per_hour\": [...]}): units per hour of the pick, static vs autoscaled vs reserved + pay-as-you-go cost.")
 @click.option("--min-units", type=BoundedInt(0, 10**6), default=1, show_default=True, help="Fewest autoscaling units running in any hour (with --traffic).")
 def plan(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms, percentile, headroom, skus, quants,
-         kv_dtypes, max_vms, routing_skew, prices, vm_file, pricing, region, profile_paths, as_json, as_csv, report_path,
-         traffic_path, min_units):
+         kv_dtypes, max_vms, routing_skew, prices, vm_file, pricing, region, profile_paths, token_price, as_json, as_csv,
+         report_path, traffic_path, min_units):
     """Recommend the cheapest deployment meeting the context, QPS and latency targets.
 
     Searches VM SKU x VM count x TP x EP x PP x replicas x quantization x KV dtype x max batch,
@@ -147,7 +166,8 @@ def plan(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms
         check_output_target(report_path, "report")  # before the search, not after it
     traffic = read_traffic(traffic_path) if traffic_path else None  # a bad file fails before the search
     model, doc, wall_s = _run(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms, percentile, headroom,
-                              skus, quants, kv_dtypes, max_vms, routing_skew, prices, vm_file, pricing, region, profile_paths)
+                              skus, quants, kv_dtypes, max_vms, routing_skew, prices, vm_file, pricing, region, profile_paths,
+                              token_price)
     if traffic is not None:
         add_traffic(doc, traffic, min_units, vm_file, prices, pricing, region, _csv(skus))
     if report_path:
@@ -197,13 +217,17 @@ def _print_build_or_buy(r: PlanRow, doc: PlanDocument):
     cap = mine.capacity_tokens_per_month
     click.echo(
         f"  build/buy   self-hosting is cheaper above {mine.break_even_tokens_per_month / 1e9:,.1f} B tokens/month "
-        f"({mine.break_even_qps:,.1f} req/s) than {PROVIDER}{tier} {b.model} (${b.usd_per_million_input_tokens:g} in / "
-        f"${b.usd_per_million_output_tokens:g} out per M tokens, read {b.date}{secondary}); this plan serves "
+        f"({mine.break_even_qps:,.1f} req/s) than {b.provider.split(' (')[0]}{tier} {b.model} (${b.usd_per_million_input_tokens:g} in / "
+        f"${b.usd_per_million_output_tokens:g} out per M tokens, {_read(b.date)}{secondary}); this plan serves "
         f"{b.plan_tokens_per_month / 1e9:,.1f} B" + (f" (capacity {cap / 1e9:,.1f} B)" if cap else "")
     )
     if cap is not None and cap < mine.break_even_tokens_per_month:
         click.echo("              that is beyond this deployment's capacity: at these prices the per-token service "
                    "costs less for any traffic it carries")
+
+
+def _read(date: str) -> str:
+    return "given with --token-price" if date == "user" else f"read {date}"
 
 
 def _print_plan(model, doc: PlanDocument, wall_s: float):

@@ -94,7 +94,9 @@ def evaluate_rows(model: ModelSpec, targets: Targets, space: SearchSpace, vms: d
 
 def plan(model: ModelSpec, targets: Targets, space: SearchSpace | None = None, vm_file: str | None = None,
          prices: dict | None = None, profiles: dict | None = None, engine=None, pricing: str = "payg",
-         region: str | None = None) -> PlanDocument:
+         region: str | None = None, token_price=None) -> PlanDocument:
+    """`token_price`: the serverless per-token price build-or-buy compares with (catalog.serverless.TokenPrice);
+    None: Azure AI Foundry's price of the model, where the price list has one."""
     space = space or SearchSpace()
     engine = engine or load_engine()
     vms = _select_vms(space, vm_file, prices, pricing, region)
@@ -136,7 +138,7 @@ def plan(model: ModelSpec, targets: Targets, space: SearchSpace | None = None, v
                          closest, per_sku, lat)
     charts.prices = price_tags(vms, pricing)
     charts.price_sensitivity = price_sensitivity(recommended, per_sku)
-    charts.build_or_buy = build_or_buy(azure_serverless_price(model.hf_id), per_sku, targets.qps, targets.input_tokens,
+    charts.build_or_buy = build_or_buy(token_price or azure_serverless_price(model.hf_id), per_sku, targets.qps, targets.input_tokens,
                                        targets.output_tokens)
     inputs = PlanInputs(
         model=model_ref(model), model_name=model.name, hf_id=model.hf_id, input_tokens=targets.input_tokens, output_tokens=targets.output_tokens,

@@ -129,17 +129,21 @@ def build_or_buy_section(doc: PlanDocument, colors: dict[str, str]) -> str:
     if b is None:
         return not_available("build or buy", f"no serverless per-token price of {inp.model_name or inp.model} in "
                              "moeprof/data/prices/serverless.json")
-    old = stale(b.date)
-    status = "stale" if old else "verified"
+    user = b.date == "user"
+    old = not user and stale(b.date)
+    status = "user" if user else "stale" if old else "verified"
+    words = "given with --token-price" if user else STATUS_WORDS[status]
+    when = "given on the command line" if user else f"read {b.date}"
     tier = f" {b.tier}" if b.tier else ""
     intro = (
-        f"<p><b>Buy</b>: {esc(b.provider.split(' (')[0])}{esc(tier)} sells {esc(b.model)} at "
+        f"<p><b>Buy</b>: {esc(b.provider.split(' (')[0])}{esc(tier)} {'for' if user else 'sells'} {esc(b.model)} {'is' if user else 'at'} "
         f"${b.usd_per_million_input_tokens:g} per million input and ${b.usd_per_million_output_tokens:g} per million output "
-        f'tokens (read {esc(b.date)}, <span class="status {status}" title="{esc(STATUS_WORDS[status])}">{status}</span>; '
+        f'tokens ({esc(when)}, <span class="status {status}" title="{esc(words)}">{status}</span>; '
         f'<span class="src" title="{esc(b.source)}">source</span>). At this plan\'s {inp.input_tokens:,} input + '
         f"{inp.output_tokens:,} output tokens per request that is <b>${b.blended_usd_per_million_tokens:.3f} per million "
         f"tokens blended</b>. <b>This plan</b>: {inp.qps:g} req/s, {_b(b.plan_tokens_per_month)} B tokens a month.</p>"
         + (f"<p><b>Check the price</b>: read over {STALE_DAYS} days ago.</p>" if old else "")
+        + ("<p>A secondary source (a price map, not the provider's own list): check it.</p>" if "via" in b.provider else "")
     )
     body = []
     for s in b.skus:
@@ -167,6 +171,6 @@ def build_or_buy_section(doc: PlanDocument, colors: dict[str, str]) -> str:
     note = ("<p>Per SKU, its best configuration (sized for the plan's req/s, as in the procurement table): "
             "self-hosting is cheaper above $/month / blended $/M x 1e6 tokens a month; req/s: that volume over "
             "(input + output tokens per request) x 3,600 s x 730 h. Above the configuration's capacity more VMs are "
-            "needed, which the volume does not include. The per-token price can be replaced in "
-            "moeprof/data/prices/serverless.json.</p>")
+            "needed, which the volume does not include. Another per-token price: `moeprof plan ... --token-price IN,OUT` "
+            "(USD per million input, output tokens), or edit moeprof/data/prices/serverless.json.</p>")
     return intro + table + note

@@ -67,3 +67,17 @@ def test_plan_per_token_line_leads_with_blended(cli):
     line = next(x for x in out.splitlines() if x.startswith("  per token"))
     assert line.startswith(f"  per token   ${d['recommended']['usd_per_million_tokens']:.3f}/M tokens blended")
     assert line.index("blended") < line.index("/M input") and "a convention" in line
+
+
+def test_token_price_overrides_the_serverless_price(cli):
+    d = json.loads(cli("plan", "--model", "maverick", "--sku", "nd-h200-v5", "--token-price", "0.5,2", "--json",
+                       check_rc=0).stdout)
+    b = d["charts"]["build_or_buy"]
+    assert (b["usd_per_million_input_tokens"], b["usd_per_million_output_tokens"], b["date"]) == (0.5, 2.0, "user")
+    # (2,048 x 0.5 + 512 x 2) / 2,560 = $0.80/M blended: the volume halves against the $0.40/M list price
+    assert b["blended_usd_per_million_tokens"] == pytest.approx(0.80)
+    assert b["skus"][0]["break_even_tokens_per_month"] == pytest.approx(d["recommended"]["usd_per_month"] / 0.80 * 1e6)
+    out = cli("plan", "--model", "maverick", "--sku", "nd-h200-v5", "--token-price", "0.5,2", check_rc=0).stdout
+    assert "$0.5 in / $2 out per M tokens, given with --token-price" in out
+    bad = cli("compare", "--model", "maverick", "--token-price", "0.5", check_rc=1)
+    assert bad.stderr.count("\n") == 1 and "--token-price" in bad.stderr and "Traceback" not in bad.stderr
