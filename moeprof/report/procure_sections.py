@@ -127,8 +127,9 @@ def build_or_buy_section(doc: PlanDocument, colors: dict[str, str]) -> str:
     b: BuildOrBuy | None = doc.charts.build_or_buy
     inp = doc.inputs
     if b is None:
-        return not_available("build or buy", f"no serverless per-token price of {inp.model_name or inp.model} in "
-                             "moeprof/data/prices/serverless.json")
+        return (f"<p>No serverless per-token price of {esc(inp.model_name or inp.model)} is in "
+                "moeprof/data/prices/serverless.json, so there is nothing to weigh self-hosting against: give one with "
+                "<code>moeprof plan ... --token-price IN,OUT</code> (USD per million input, output tokens).</p>")
     user = b.date == "user"
     old = not user and stale(b.date)
     status = "user" if user else "stale" if old else "verified"

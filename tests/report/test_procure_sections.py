@@ -64,5 +64,5 @@ def test_sections_say_why_when_there_is_no_data(plan_doc):
     d["charts"]["build_or_buy"] = None
     d["charts"]["price_sensitivity"] = []
     text = plan_report_html(d)
-    assert "build or buy: not available (no serverless per-token price" in _section(text, "buildbuy")
+    assert "No serverless per-token price of" in _section(text, "buildbuy") and "--token-price" in _section(text, "buildbuy")
     assert "price break-even and sensitivity: not available" in _section(text, "breakeven")
