@@ -47,7 +47,7 @@ def compare(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot
         be = d.get("break_even_usd_per_vm_hour")
         be_text = "-" if be is None else f"{'stays' if d['is_pick'] else 'becomes'} pick < {be:,.2f}"
         vol = d.get("self_hosting_cheaper_above_tokens_per_month")
-        vol_text = "-" if vol is None else f"{vol / 1e9:,.1f} B tok/mo ({d['self_hosting_cheaper_above_req_per_s']:,.1f}/s)"
+        vol_text = "-" if vol is None else f"{vol / 1e9:,.1f} B tok/mo = {d['self_hosting_cheaper_above_req_per_s']:,.1f}/s"
         click.echo(
             f"{r.sku:<14}{cfg:<44}{r.usd_per_hour:>9.2f}{r.usd_per_month:>11,.0f}{r.usd_per_million_tokens:>17.3f}"
             f"{f'{r.ttft_ms:.0f}' + band_text(r.ttft_low_ms, r.ttft_high_ms, '.0f'):>18}{f'{r.tpot_ms:.1f}' + band_text(r.tpot_low_ms, r.tpot_high_ms, '.1f'):>20}"
