@@ -4,6 +4,7 @@ per million tokens for a model a plan might self-host instead.
     azure_serverless_price(hf_id)  Azure AI Foundry's price of the model with this Hugging Face id
                                    (an -FP8 release counts as the same model), preferring the
                                    Global Standard tier; rows their source marks as wrong are skipped
+    user_token_price(model, in, out) a price given on the command line (--token-price) instead
 """
 
 from __future__ import annotations
@@ -49,3 +50,8 @@ def azure_serverless_price(hf_id: str | None, rows: list[dict] | None = None) ->
     r = sorted(found, key=lambda r: r.get("deployment_tier") != "Global Standard")[0]
     return TokenPrice(r["provider"], r["model"], str(r.get("deployment_tier", "")), float(r["input_usd_per_million_tokens"]),
                       float(r["output_usd_per_million_tokens"]), r["date"], r["source"])
+
+
+def user_token_price(model: str, usd_per_million_input: float, usd_per_million_output: float) -> TokenPrice:
+    return TokenPrice("the given per-token price (--token-price)", model, "", float(usd_per_million_input), float(usd_per_million_output), "user",
+                      "given with --token-price")

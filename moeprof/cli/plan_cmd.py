@@ -1,4 +1,4 @@
-"""`moeprof plan` and `moeprof compare`: the planner from the command line."""
+"""`moeprof plan`: the planner from the command line (and the options `moeprof compare` shares)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from ..catalog.checkpoints import released_note
 from ..catalog.hardware import load_vms
 from ..catalog.models import load_model
 from ..catalog.prices import PRICINGS
-from ..catalog.serverless import PROVIDER, azure_serverless_price
+from ..catalog.serverless import TokenPrice, user_token_price
 from ..catalog.quant import KV_DTYPES
 from ..catalog.targets import target_defaults
 from ..fileio import check_output_target
@@ -22,7 +22,6 @@ from ..report.tables import rows_to_csv
 from ..planner.bounds import MAX_VMS
 from ..planner.targets import MAX_HEADROOM
 from ..planner.breakeven import stays_pick_below
-from ..planner.build_or_buy import break_even_tokens_per_month, tokens_per_month
 from ..planner.traffic_file import read_traffic
 from .common import BoundedFloat, BoundedInt, emit_json, parse_prices
 from .traffic_out import add_traffic, print_traffic
@@ -60,6 +59,9 @@ def target_options(f):
         click.option("--pricing", type=click.Choice(PRICINGS), default="payg", show_default=True, help="Price kind of the built-in VMs (moeprof/data/prices/azure_vms.json)."),
         click.option("--region", default=None, help="Azure region of the built-in VMs' prices [default: eastus, else the cheapest listed]."),
         click.option("--profile", "profile_paths", multiple=True, type=click.Path(dir_okay=False), help="GPU profile JSON, or a shipped profile's name (h100-sxm-80gb.aic-vllm), to use for its GPU (repeatable) [default: shipped]."),
+        click.option("--token-price", "token_price", default=None, metavar="IN,OUT",
+                     help="Serverless price to weigh self-hosting against, USD per million input and output tokens "
+                          "[default: Azure AI Foundry's, moeprof/data/prices/serverless.json]."),
         click.option("--json", "as_json", is_flag=True, help="Print JSON."),
         click.option("--csv", "as_csv", is_flag=True, help="Print CSV (one row per configuration; unit-suffixed columns)."),
     ]
@@ -68,9 +70,24 @@ def target_options(f):
     return f
 
 
+def parse_token_price(value: str | None, model) -> TokenPrice | None:
+    """--token-price IN,OUT (USD per million tokens)."""
+    if value is None:
+        return None
+    parts = [v.strip() for v in str(value).split(",")]
+    try:
+        usd = [BoundedFloat(0, 1e6).convert(v, None, None) for v in parts] if len(parts) == 2 else None
+    except click.BadParameter as e:
+        raise click.BadParameter(f"{value!r}: {e.message}", param_hint="--token-price") from None
+    if usd is None:
+        raise click.BadParameter(f"{value!r}: expected IN,OUT USD per million tokens, e.g. 0.25,1.0", param_hint="--token-price")
+    return user_token_price(model.hf_id or model.name, usd[0], usd[1])
+
+
 def _run(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms, percentile, headroom, skus, quants,
-         kv_dtypes, max_vms, routing_skew, prices, vm_file, pricing, region, profile_paths):
+         kv_dtypes, max_vms, routing_skew, prices, vm_file, pricing, region, profile_paths, token_price=None):
     model = load_model(model_name)
+    user_price = parse_token_price(token_price, model)
     notes = []
     if context is None:
         context = min(_D["context_tokens"], model.max_position_embeddings)
@@ -103,7 +120,8 @@ def _run(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms
                 )
             profiles[prof.gpu] = prof
     t0 = time.perf_counter()
-    doc = run_plan(model, targets, space, vm_file, parse_prices(prices), profiles, pricing=pricing, region=region)
+    doc = run_plan(model, targets, space, vm_file, parse_prices(prices), profiles, pricing=pricing, region=region,
+                   token_price=user_price)
     doc.warnings[:0] = notes
     return model, doc, time.perf_counter() - t0
 
@@ -137,8 +155,8 @@ def _fmt_row(r: PlanRow) -> str:
 @click.option("--traffic", "traffic_path", type=click.Path(dir_okay=False), default=None, help="QPS per hour over a day or week (CSV `hour,qps` or JSON {\"qps_per_hour\": [...]}): units per hour of the pick, static vs autoscaled vs reserved + pay-as-you-go cost.")
 @click.option("--min-units", type=BoundedInt(0, 10**6), default=1, show_default=True, help="Fewest autoscaling units running in any hour (with --traffic).")
 def plan(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms, percentile, headroom, skus, quants,
-         kv_dtypes, max_vms, routing_skew, prices, vm_file, pricing, region, profile_paths, as_json, as_csv, report_path,
-         traffic_path, min_units):
+         kv_dtypes, max_vms, routing_skew, prices, vm_file, pricing, region, profile_paths, token_price, as_json, as_csv,
+         report_path, traffic_path, min_units):
     """Recommend the cheapest deployment meeting the context, QPS and latency targets.
 
     Searches VM SKU x VM count x TP x EP x PP x replicas x quantization x KV dtype x max batch,
@@ -148,7 +166,8 @@ def plan(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms
         check_output_target(report_path, "report")  # before the search, not after it
     traffic = read_traffic(traffic_path) if traffic_path else None  # a bad file fails before the search
     model, doc, wall_s = _run(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms, percentile, headroom,
-                              skus, quants, kv_dtypes, max_vms, routing_skew, prices, vm_file, pricing, region, profile_paths)
+                              skus, quants, kv_dtypes, max_vms, routing_skew, prices, vm_file, pricing, region, profile_paths,
+                              token_price)
     if traffic is not None:
         add_traffic(doc, traffic, min_units, vm_file, prices, pricing, region, _csv(skus))
     if report_path:
@@ -187,25 +206,28 @@ def _print_break_even(r: PlanRow, doc: PlanDocument):
 
 
 def _print_build_or_buy(r: PlanRow, doc: PlanDocument):
-    """The token volume above which the recommendation beats Azure AI Foundry's per-token price."""
-    t = doc.inputs
-    p = azure_serverless_price(t.hf_id)
-    if p is None:
+    """The token volume above which the recommendation beats the per-token price (planner.build_or_buy,
+    carried in the document)."""
+    b = doc.charts.build_or_buy
+    mine = next((x for x in b.skus if x.sku == r.sku), None) if b is not None else None
+    if mine is None:
         return
-    vol = break_even_tokens_per_month(r.usd_per_month, t.input_tokens, t.output_tokens,
-                                      p.usd_per_million_input, p.usd_per_million_output)
-    served = tokens_per_month(t.qps, t.input_tokens, t.output_tokens)
-    cap = tokens_per_month(r.qps_capacity, t.input_tokens, t.output_tokens) if r.qps_capacity else None
-    tier = f" {p.tier}" if p.tier else ""
-    secondary = " (a secondary source)" if "via" in p.provider else ""
+    tier = f" {b.tier}" if b.tier else ""
+    secondary = " (a secondary source)" if "via" in b.provider else ""
+    cap = mine.capacity_tokens_per_month
     click.echo(
-        f"  build/buy   self-hosting is cheaper above {vol / 1e9:,.1f} B tokens/month than {PROVIDER}{tier} "
-        f"{p.model} (${p.usd_per_million_input:g} in / ${p.usd_per_million_output:g} out per M tokens, read {p.date}"
-        f"{secondary}); this plan serves {served / 1e9:,.1f} B" + (f" (capacity {cap / 1e9:,.1f} B)" if cap else "")
+        f"  build/buy   self-hosting is cheaper above {mine.break_even_tokens_per_month / 1e9:,.1f} B tokens/month "
+        f"({mine.break_even_qps:,.1f} req/s) than {b.provider.split(' (')[0]}{tier} {b.model} (${b.usd_per_million_input_tokens:g} in / "
+        f"${b.usd_per_million_output_tokens:g} out per M tokens, {_read(b.date)}{secondary}); this plan serves "
+        f"{b.plan_tokens_per_month / 1e9:,.1f} B" + (f" (capacity {cap / 1e9:,.1f} B)" if cap else "")
     )
-    if cap is not None and cap < vol:
+    if cap is not None and cap < mine.break_even_tokens_per_month:
         click.echo("              that is beyond this deployment's capacity: at these prices the per-token service "
                    "costs less for any traffic it carries")
+
+
+def _read(date: str) -> str:
+    return "given with --token-price" if date == "user" else f"read {date}"
 
 
 def _print_plan(model, doc: PlanDocument, wall_s: float):
@@ -223,8 +245,9 @@ def _print_plan(model, doc: PlanDocument, wall_s: float):
             + ("  [price is an ESTIMATE]" if r.price_estimate else "")
         )
         echo(
-            f"  per token   ${r.usd_per_million_input_tokens:.3f}/M input, ${r.usd_per_million_output_tokens:.3f}/M output "
-            f"(${r.usd_per_million_tokens:.3f}/M blended); {r.joules_per_token:.2f} J per output token"
+            f"  per token   ${r.usd_per_million_tokens:.3f}/M tokens blended ($/h over input + output tokens served); "
+            f"split by GPU-time share (a convention): ${r.usd_per_million_input_tokens:.3f}/M input, "
+            f"${r.usd_per_million_output_tokens:.3f}/M output; {r.joules_per_token:.2f} J per output token"
         )
         echo(
             f"  latency     TTFT p{t.percentile:g} {r.ttft_ms:.0f} ms{band_text(r.ttft_low_ms, r.ttft_high_ms, '.0f')}, "
@@ -286,61 +309,3 @@ def _print_plan(model, doc: PlanDocument, wall_s: float):
     )
     for w in doc.warnings:
         echo(f"note: {w}")
-
-
-@click.command()
-@target_options
-def compare(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms, percentile, headroom, skus, quants,
-            kv_dtypes, max_vms, routing_skew, prices, vm_file, pricing, region, profile_paths, as_json, as_csv):
-    """Procurement table: the best configuration of each VM SKU at the same targets."""
-    model, doc, _ = _run(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms, percentile, headroom,
-                         skus, quants, kv_dtypes, max_vms, routing_skew, prices, vm_file, pricing, region, profile_paths)
-    rows = compare_rows(doc)
-    if as_json:
-        emit_json({"inputs": doc.inputs.to_json(), "rows": rows, "warnings": doc.warnings,
-                   "error_band": doc.sources.get("error_band", {})})
-        return
-    if as_csv:
-        click.echo(rows_to_csv(rows), nl=False)
-        return
-    click.echo(
-        f"{'sku':<14}{'config':<44}{'$/h':>9}{'$/month':>11}{'$/M out':>9}{'TTFT ms':>18}{'TPOT ms':>20}{'capacity req/s':>22}"
-        f"{'headroom':>10}{'J/tok':>7}  note"
-    )
-    for s in doc.per_sku:
-        r = s.row
-        if r is None:
-            click.echo(f"{s.sku:<14}{'-':<44}{'':>9}{'':>11}{'':>9}{'':>18}{'':>20}{'':>22}{'':>10}{'':>7}  {s.reason}")
-            continue
-        cfg = f"{r.vms} VM, tp{r.tp} ep{r.ep} pp{r.pp} x{r.replicas}, {r.quant}/{r.kv_dtype}"
-        click.echo(
-            f"{r.sku:<14}{cfg:<44}{r.usd_per_hour:>9.2f}{r.usd_per_month:>11,.0f}{r.usd_per_million_output_tokens:>9.3f}"
-            f"{f'{r.ttft_ms:.0f}' + band_text(r.ttft_low_ms, r.ttft_high_ms, '.0f'):>18}{f'{r.tpot_ms:.1f}' + band_text(r.tpot_low_ms, r.tpot_high_ms, '.1f'):>20}"
-            f"{f'{r.qps_capacity:.1f}' + band_text(r.qps_capacity_low, r.qps_capacity_high, '.1f'):>22}"
-            f"{'-' if r.headroom is None else format(r.headroom, '+.0%'):>10}"
-            f"{r.joules_per_token:>7.2f}  {_compare_note(r, doc)}"
-        )
-    click.echo(f"TTFT, TPOT and capacity: predicted (error band: 10th-90th percentile of the calibration's residuals); headroom "
-               f"at the band's pessimistic edge, required >= {doc.inputs.headroom:+.0%}")
-    for w in doc.warnings:
-        click.echo(f"note: {w}")
-
-
-def _compare_note(r: PlanRow, doc: PlanDocument) -> str:
-    notes = ["price ESTIMATE"] if r.price_estimate else []
-    if released_note(doc.inputs.model, r.quant) is not None:
-        notes.append("no released checkpoint")
-    return "; ".join(notes)
-
-
-def compare_rows(doc: PlanDocument) -> list[dict]:
-    """One row per SKU: its cheapest feasible configuration (with `notes` when its recipe needs
-    weights no released checkpoint ships), or why it has none."""
-    out = []
-    for s in doc.per_sku:
-        if s.row is None:
-            out.append({"sku": s.sku, "reason": s.reason})
-            continue
-        note = released_note(doc.inputs.model, s.row.quant, doc.inputs.model_name)
-        out.append({**s.row.to_json(), **({"notes": [note]} if note else {})})
-    return out

@@ -32,6 +32,7 @@ from .schema import (  # noqa: F401 - the row types are part of the document's i
     Relaxation,
     SkuBest,
 )
+from .procure_doc import BuildOrBuy, BuildOrBuySku, PriceSensitivity  # noqa: F401 - part of the document's interface
 from .traffic_doc import TrafficOption, TrafficPlan  # noqa: F401 - part of the document's interface
 
 SCHEMA = "moeprof.plan"
@@ -191,6 +192,8 @@ class Charts:
     unavailable: dict[str, str] = field(default_factory=dict)
     throughput: list[ThroughputCurve] = field(default_factory=list)
     prices: list[PriceTag] = field(default_factory=list)
+    price_sensitivity: list[PriceSensitivity] = field(default_factory=list)  # planner.breakeven
+    build_or_buy: BuildOrBuy | None = None  # planner.build_or_buy; None when no per-token price is known
 
     def to_json(self) -> dict:
         return {
@@ -202,6 +205,8 @@ class Charts:
             "unavailable": dict(self.unavailable),
             "throughput": [asdict(c) for c in self.throughput],
             "prices": [asdict(p) for p in self.prices],
+            "price_sensitivity": [asdict(p) for p in self.price_sensitivity],
+            "build_or_buy": self.build_or_buy.to_json() if self.build_or_buy else None,
         }
 
     @classmethod
@@ -220,6 +225,9 @@ class Charts:
                 unavailable={str(k): str(v) for k, v in (d.get("unavailable") or {}).items()},
                 throughput=[ThroughputCurve(**c) for c in d.get("throughput") or []],
                 prices=[_price_tag(p, path) for p in d.get("prices") or []],
+                price_sensitivity=[PriceSensitivity.from_json(p, path, f"charts.price_sensitivity[{i}]")
+                                   for i, p in enumerate(d.get("price_sensitivity") or [])],
+                build_or_buy=BuildOrBuy.from_json(d["build_or_buy"], path) if d.get("build_or_buy") else None,
             )
         except (TypeError, ValueError) as e:
             raise ConfigError(path, "charts", f"malformed chart data ({e})") from None

@@ -9,6 +9,7 @@
     rank      best first, rejected layouts, closest misses, best per SKU          planner.rank
     relax     when nothing is feasible: the least change of each target that is   planner.relax
     charts    the report's chart data                                             planner.charts, throughput
+    procure   break-even VM prices, price sensitivity, build or buy per SKU      planner.breakeven, build_or_buy
 """
 
 from __future__ import annotations
@@ -22,10 +23,12 @@ from ..catalog.identity import model_ref
 from ..catalog.models import ModelSpec
 from ..catalog.prices import STALE_DAYS, stale
 from ..catalog.quant import load_recipes
+from ..catalog.serverless import azure_serverless_price
 from ..errors import MoeprofError, UnknownNameError
 from ..profile import default_profile_for
 from .bands import add_bands, band_sources, gpu_bands
-from .breakeven import add_break_even
+from .breakeven import add_break_even, price_sensitivity
+from .build_or_buy import build_or_buy
 from .charts import plan_charts
 from .document import LAYOUT_KEYS, PlanDocument, PlanInputs
 from .economics import add_costs
@@ -91,7 +94,9 @@ def evaluate_rows(model: ModelSpec, targets: Targets, space: SearchSpace, vms: d
 
 def plan(model: ModelSpec, targets: Targets, space: SearchSpace | None = None, vm_file: str | None = None,
          prices: dict | None = None, profiles: dict | None = None, engine=None, pricing: str = "payg",
-         region: str | None = None) -> PlanDocument:
+         region: str | None = None, token_price=None) -> PlanDocument:
+    """`token_price`: the serverless per-token price build-or-buy compares with (catalog.serverless.TokenPrice);
+    None: Azure AI Foundry's price of the model, where the price list has one."""
     space = space or SearchSpace()
     engine = engine or load_engine()
     vms = _select_vms(space, vm_file, prices, pricing, region)
@@ -132,6 +137,9 @@ def plan(model: ModelSpec, targets: Targets, space: SearchSpace | None = None, v
     charts = plan_charts(model, vms, targets, space.routing_skew, profiles, engine, recommended, alternatives,
                          closest, per_sku, lat)
     charts.prices = price_tags(vms, pricing)
+    charts.price_sensitivity = price_sensitivity(recommended, per_sku)
+    charts.build_or_buy = build_or_buy(token_price or azure_serverless_price(model.hf_id), per_sku, targets.qps, targets.input_tokens,
+                                       targets.output_tokens)
     inputs = PlanInputs(
         model=model_ref(model), model_name=model.name, hf_id=model.hf_id, input_tokens=targets.input_tokens, output_tokens=targets.output_tokens,
         context_tokens=targets.context_tokens, qps=targets.qps, ttft_ms=targets.ttft_ms, tpot_ms=targets.tpot_ms,

@@ -2,7 +2,9 @@
 numbers come from the document (PlanDocument.charts).
 
 Sections: summary (recommendation, inputs with their sources, warnings), the procurement table
-(report.procurement: each SKU's best, cheapest first, with a CSV download), throughput per GPU
+(report.procurement: each SKU's best, cheapest first, with a CSV download), each SKU's break-even
+VM price with the price-sensitivity chart and build or buy against the serverless per-token price
+(report.procure_sections), throughput per GPU
 vs tokens/s per user per SKU with $/M tokens, cost vs latency of every feasible configuration,
 memory per GPU of the top configurations, KV cache and max batch vs context per SKU, latency and
 throughput vs batch of the recommendation, the traffic plan
@@ -17,6 +19,7 @@ from dataclasses import dataclass
 
 from . import figures as F
 from . import plan_data as D
+from .procure_sections import build_or_buy_section, price_section
 from .procurement import price_tags, procurement_html
 from ..planner.document import PlanDocument, PlanRow
 from .html import Page, esc, not_available, table
@@ -79,6 +82,8 @@ def build_plan_page(doc: PlanDocument, validation=None) -> Page:
     page.add("summary", "Summary", _summary(doc, band))
     page.add("procurement", "Procurement: the best configuration of each VM SKU, cheapest first",
              procurement_html(doc, colors))
+    page.add("breakeven", "Price break-even and sensitivity", price_section(page, doc, colors))
+    page.add("buildbuy", "Build or buy: self-hosting vs the per-token price", build_or_buy_section(doc, colors))
     page.add("throughput", "Throughput per GPU vs tokens/s per user, and $/M tokens", _throughput(page, doc, colors, band))
     page.add("pareto", "Cost vs latency of feasible configurations", _pareto(page, doc, colors, band))
     page.add("memory", "Memory per GPU of the top configurations", _memory(page, doc))

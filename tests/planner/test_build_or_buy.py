@@ -1,9 +1,16 @@
 """Build or buy: the token volume where self-hosting meets the per-token price, worked by hand."""
 
+import json
+
 import pytest
 
 from moeprof.catalog.serverless import azure_serverless_price
-from moeprof.planner.build_or_buy import blended_usd_per_million, break_even_tokens_per_month, tokens_per_month
+from moeprof.planner.build_or_buy import (blended_usd_per_million, break_even_tokens_per_month, build_or_buy,
+                                          qps_of_tokens_per_month, tokens_per_month)
+from moeprof.planner.document import BuildOrBuy
+from moeprof.planner.schema import SkuBest
+
+from .test_breakeven import _row
 
 
 def test_arithmetic_by_hand():
@@ -30,5 +37,31 @@ def test_azure_price_of_a_model():
 def test_plan_prints_build_or_buy(cli):
     out = cli("plan", "--model", "maverick", "--sku", "nd-mi300x-v5", check_rc=0).stdout
     # 2 VMs: one VM (capacity 10.3 req/s) has 5.7 req/s at the error band's pessimistic edge, below 10
-    assert "build/buy   self-hosting is cheaper above 175.2 B tokens/month than Azure AI Foundry Global Standard" in out
+    # 175.2e9 tokens / (2,560 tokens x 3,600 s x 730 h) = 26.0 req/s
+    assert ("build/buy   self-hosting is cheaper above 175.2 B tokens/month (26.0 req/s) than Azure AI Foundry Global "
+            "Standard") in out
     assert "this plan serves 67.3 B" in out
+
+
+def test_per_sku_volumes_by_hand_and_round_trip():
+    p = azure_serverless_price("meta-llama/Llama-4-Maverick-17B-128E-Instruct")  # $0.25 in / $1.00 out
+    a, b = _row("a", 1, 48.0), _row("b", 2, 96.0)  # $35,040 and $70,080 a month
+    a.qps_capacity, b.qps_capacity = 5.0, None
+    bb = build_or_buy(p, [SkuBest("a", a), SkuBest("b", b), SkuBest("c", None, "memory")], 10, 2048, 512)
+    assert bb.blended_usd_per_million_tokens == pytest.approx(0.40)
+    assert bb.plan_tokens_per_month == pytest.approx(67.2768e9)
+    assert [s.sku for s in bb.skus] == ["a", "b"]
+    assert bb.skus[0].break_even_tokens_per_month == pytest.approx(87.6e9)
+    assert bb.skus[1].break_even_tokens_per_month == pytest.approx(175.2e9)
+    # 87.6e9 / (2,560 x 3,600 x 730) = 13.02 req/s; capacity 5 req/s = 33.6 B tokens
+    assert bb.skus[0].break_even_qps == pytest.approx(87.6e9 / (2560 * 3600 * 730))
+    assert qps_of_tokens_per_month(tokens_per_month(7.5, 2048, 512), 2048, 512) == pytest.approx(7.5)
+    assert bb.skus[0].capacity_tokens_per_month == pytest.approx(33.6384e9)
+    assert bb.skus[1].capacity_tokens_per_month is None
+    assert (bb.date, bb.tier) == ("2026-08-11", "Global Standard") and "azure-genai-prices" in bb.source
+    assert BuildOrBuy.from_json(json.loads(json.dumps(bb.to_json())), "p") == bb
+    with pytest.raises(Exception, match="break_even_qps"):
+        d = bb.to_json()
+        d["skus"][0]["break_even_qps"] = -1
+        BuildOrBuy.from_json(d, "p")
+    assert build_or_buy(None, [SkuBest("a", a)], 10, 2048, 512) is None

@@ -139,7 +139,7 @@ def test_the_report_shows_the_relaxations(too_fast):
 
 
 def test_compare_flags_a_recipe_no_release_ships():
-    from moeprof.cli.plan_cmd import compare_rows
+    from moeprof.cli.compare_cmd import compare_rows
 
     doc = plan(load_model("maverick"), Targets.defaults(qps=1.0, context_tokens=32768),
                SearchSpace(skus=("nd-h200-v5",), quants=("int4-experts",)))

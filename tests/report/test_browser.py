@@ -23,7 +23,7 @@ def test_plan_report_renders(tmp_path, plan_doc, browser):
     p = tmp_path / "plan.html"
     write_plan_report(plan_doc, p)
     r = browser(p)
-    _ok(r, 5)
+    _ok(r, 6)
     for s in ("summary", "pareto", "memory", "kv", "latency", "procurement", "rejected", "sources"):
         assert f'<section id="{s}">' in r.dom
     assert r.dom.count('class="main-svg"') >= 8  # plotly drew its SVG layers
@@ -35,7 +35,7 @@ def test_hostile_names_render_as_text(tmp_path, plan_doc, browser):
     p = tmp_path / "hostile.html"
     write_plan_report(d, p)
     r = browser(p)
-    _ok(r, 5)  # the charts come from the plan document: an unknown model name changes none of them
+    _ok(r, 6)  # the charts come from the plan document: an unknown model name changes none of them
     assert HOSTILE not in r.dom  # no such element was ever created
     assert f"<h1>moeprof plan: {ESCAPED}</h1>" in r.dom
     assert f"<td>{ESCAPED}</td>" in r.dom  # a SKU name in the KV table
@@ -69,7 +69,7 @@ def test_plan_command_writes_a_report(tmp_path, cli, browser):
     assert f"report written to {p}" in res.stderr
     r = browser(p)
     if res.returncode == 0:  # a recommendation: throughput vs tokens/s per user, cost, memory, KV vs context, latency vs batch
-        _ok(r, 5)
+        _ok(r, 6)
     else:  # nothing met the targets: no latency chart, the closest configurations' memory
         _ok(r, r.expected)
         assert "No configuration meets the targets" in r.dom

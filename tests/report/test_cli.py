@@ -26,7 +26,7 @@ def test_report_of_a_plan_and_of_a_profile(tmp_path, capsys, plan_file, profile_
     out = tmp_path / "r.html"
     rc, o, _ = run(capsys, "report", plan_file, "-o", out, "--json")
     assert rc == 0 and json.loads(o) == {"kind": "plan", "output": str(out), "bytes": out.stat().st_size}
-    assert out.read_text().count('class="moeprof-plot"') == 5
+    assert out.read_text().count('class="moeprof-plot"') == 6
     prof = tmp_path / "p.json"
     prof.write_text(json.dumps(profile_doc))
     rc, o, _ = run(capsys, "report", prof, "-o", tmp_path / "p.html")

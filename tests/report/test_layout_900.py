@@ -186,3 +186,20 @@ def test_the_layout_check_catches_a_legend_on_the_plot(tmp_path, plan_doc):
     page.write_text(text.replace(m.group(2), script_json(fig), 1))
     res, _ = layout_at(page)
     assert res["throughput"]["legend_on_plot"] == [m.group(1)]
+
+
+@pytest.mark.parametrize("width_px", [900, 1400])
+def test_break_even_and_build_or_buy_sections_lay_out(tmp_path, plan_doc, width_px):
+    page = tmp_path / "plan.html"
+    write_plan_report(plan_doc, page)
+    res, dom = layout_at(page, width_px)
+    assert res["breakeven"]["plots"] == 1 and res["buildbuy"]["plots"] == 0
+    bad = _clean(res, ("breakeven", "buildbuy"))
+    assert bad == {s: {} for s in bad}, bad
+    sec = dom.split('<section id="breakeven">', 1)[1].split("</section>", 1)[0]
+    for s in plan_doc["charts"]["price_sensitivity"]:  # a panel per SKU, titled, and the price status in the table
+        assert f">{s['sku']}{' (pick)' if s['is_pick'] else ''}: {s['vms']} VM</text>" in sec
+    assert sec.count('<span class="status verified"') == len(plan_doc["charts"]["price_sensitivity"])
+    assert ">break-even (crossing)</text>" in sec
+    buy = dom.split('<section id="buildbuy">', 1)[1].split("</section>", 1)[0]
+    assert '<span class="status verified"' in buy and "self-hosting cheaper above" in buy

@@ -14,7 +14,7 @@ from moeprof.report.html import esc
 
 HOSTILE = "<script>alert(1)</script>"
 
-SECTIONS = ("summary", "procurement", "throughput", "pareto", "memory", "kv", "latency", "rejected", "sources")
+SECTIONS = ("summary", "procurement", "breakeven", "buildbuy", "throughput", "pareto", "memory", "kv", "latency", "rejected", "sources")
 
 
 def hostile_plan(doc: dict) -> dict:
@@ -29,15 +29,15 @@ def test_all_sections_and_figures(plan_doc):
     text = plan_report_html(plan_doc)
     for s in SECTIONS:
         assert f'<section id="{s}">' in text
-    assert text.count('class="moeprof-plot"') == 5  # throughput, pareto, memory, kv, latency
-    for s in ("throughput", "pareto", "memory", "kv", "latency"):  # every chart of the plan is drawn
+    assert text.count('class="moeprof-plot"') == 6  # breakeven, throughput, pareto, memory, kv, latency
+    for s in ("breakeven", "buildbuy", "throughput", "pareto", "memory", "kv", "latency"):  # every chart of the plan is drawn
         section = text.split(f'<section id="{s}">', 1)[1].split("</section>", 1)[0]
         assert 'class="na"' not in section
     # units in axis titles, sources beside figures
     for label in ("TTFT at target QPS", "memory per GPU (GiB)", "context length (tokens", "output tokens/s",
                   "tokens/s per user (1000 / TPOT)", "output tokens/s per GPU", "$ per million tokens (blended)"):
         assert label in text
-    assert text.count("<figcaption>") == 5 and text.count("<b>Source</b>") >= 5
+    assert text.count("<figcaption>") == 6 and text.count("<b>Source</b>") >= 5
     assert text.count("Calibration / error band") == 5
     # procurement table: one row per SKU, cheapest first
     for h in ("VMs", "GPUs", "$/month", "$/M tokens (blended)", "headroom", "TTFT p99 (ms)", "TPOT (ms)", "price ($/VM-h)",
@@ -53,7 +53,7 @@ def test_pareto_uses_feasible_rows_or_falls_back(plan_doc):
     d = copy.deepcopy(plan_doc)
     d["feasible"] = []
     assert len(D.candidate_rows(PlanDocument.from_json(d))) == 1 + len(d["alternatives"])
-    assert plan_report_html(d).count('class="moeprof-plot"') == 5
+    assert plan_report_html(d).count('class="moeprof-plot"') == 6
 
 
 def test_pareto_front():
@@ -137,7 +137,7 @@ def test_validation_section(plan_doc):
         {"case": "bad", "predicted_step_ms": None, "measured_step_ms": 1.0},
     ]}
     text = plan_report_html(plan_doc, v)
-    assert '<section id="validation">' in text and text.count('class="moeprof-plot"') == 6
+    assert '<section id="validation">' in text and text.count('class="moeprof-plot"') == 7
     pts = D.validation_points(v)
     assert {p.quantity: len(p.measured) for p in pts} == {"step_ms": 2, "j": 1}
     assert "moeprof validate on h100 (2026-01-02)" in text
