@@ -29,6 +29,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 from moeprof.calibrate.records import MODELS, VENDOR, deployment, mean_length, skip_reason  # noqa: F401 (fit_serving imports them here)
+from moeprof.calibrate.records import measured as records_measured
 from moeprof.catalog.benchmarks import load_records
 from moeprof.catalog.calibration import ServingCalibration
 from moeprof.errors import MoeprofError
@@ -66,19 +67,9 @@ def predict(rec, calibration=None):
 
 
 def measured(rec) -> dict:
-    m = rec.metrics
-    out = {}
-    if "output_throughput_per_gpu_tok_s" in m:
-        out["tput"] = m["output_throughput_per_gpu_tok_s"]
-    elif "output_throughput_tok_s" in m:
-        out["tput"] = m["output_throughput_tok_s"] / rec.num_gpus
-    elif "total_token_throughput_per_gpu_tok_s" in m:  # input + output tokens (InferenceMAX charts)
-        out["tput_total"] = m["total_token_throughput_per_gpu_tok_s"]
-    if "median_tpot_ms" in m:
-        out["user"] = 1000.0 / m["median_tpot_ms"]
-    elif "median_tokens_per_s_per_user" in m:
-        out["user"] = m["median_tokens_per_s_per_user"]
-    return out
+    """The record's throughput and tokens/s per user (calibrate.records.measured without TTFT,
+    which measured_ttft reports on its own)."""
+    return {k: v for k, v in records_measured(rec).items() if k != "ttft_ms"}
 
 
 def measured_ttft(rec) -> tuple[str, float] | None:
