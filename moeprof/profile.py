@@ -41,6 +41,8 @@ A profile is loaded into pandas with `Profile.rows_frame()`.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import json
 import math
 from dataclasses import dataclass, field
@@ -301,7 +303,13 @@ def save_profile(profile: Profile, path) -> Path:
 
 
 def shipped_profiles() -> dict[str, Profile]:
-    """Profiles shipped in profiles/ (installed as moeprof.shipped_profiles), keyed by file stem."""
+    """Profiles shipped in profiles/ (installed as moeprof.shipped_profiles), keyed by file stem;
+    read once per process (they are package data; a Profile is never modified in place)."""
+    return dict(_shipped_profiles())
+
+
+@lru_cache(maxsize=1)
+def _shipped_profiles() -> dict[str, Profile]:
     out = {}
     try:
         root = resources.files("moeprof.shipped_profiles")
