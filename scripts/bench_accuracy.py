@@ -26,7 +26,6 @@ import argparse
 import statistics
 import sys
 from collections import Counter, defaultdict
-from pathlib import Path
 
 from moeprof.calibrate.records import MODELS, VENDOR, deployment, mean_length, skip_reason  # noqa: F401 (fit_serving imports them here)
 from moeprof.calibrate.records import measured as records_measured
@@ -34,19 +33,14 @@ from moeprof.catalog.benchmarks import load_records
 from moeprof.catalog.calibration import ServingCalibration
 from moeprof.errors import MoeprofError
 from moeprof.planner.evaluate import evaluate
-from moeprof.profile import load_profile
+from moeprof.profile import shipped_profiles
 
 KERNEL_TABLES = {"on": False}  # set by --kernel-tables
-PROFILES = Path(__file__).resolve().parent.parent / "profiles"
-_LOADED: dict = {}
 
 
 def kernel_table_profile(gpu_key: str, engine: str):
-    """The repository's kernel-table profile for a GPU and engine (profiles/<gpu>.aic-<engine>.json), or None."""
-    path = PROFILES / f"{gpu_key}.aic-{engine}.json"
-    if path not in _LOADED:
-        _LOADED[path] = load_profile(path) if path.is_file() else None
-    return _LOADED[path]
+    """The shipped kernel-table profile of a GPU and engine (<gpu>.aic-<engine>), or None."""
+    return shipped_profiles().get(f"{gpu_key}.aic-{engine}")
 
 
 def predict(rec, calibration=None):

@@ -83,7 +83,8 @@ def calibrate(more_bench, bench_paths, split, model, gpu, tp, ep, pp, num_gpus, 
     base = resolve_profile(profile_ref) if profile_ref else default_profile_for(key)
     if base is not None and base.gpu != key:
         raise MoeprofError(f"profile {profile_ref} is for GPU '{base.gpu}', the records for '{key}'")
-    prior = (base.serving_calibration if base is not None else None) or serving_calibration(key)
+    engine = Counter(r.engine for r in recs).most_common(1)[0][0]  # the prior's host time is the engine's
+    prior = (base.serving_calibration if base is not None else None) or serving_calibration(key, engine)
     _say(f"calibrate: preparing {len(recs)} records of {key}")
     points, skipped = [], Counter()
     for rec in recs:
