@@ -37,7 +37,7 @@ def print_traffic(t: TrafficPlan) -> None:
     trough_h = t.qps_per_hour.index(t.trough_qps)
     echo(f"  load        peak {t.peak_qps:g} req/s (hour {peak_h}), trough {t.trough_qps:g} req/s (hour {trough_h}), "
          f"mean {sum(t.qps_per_hour) / t.hours:.2f} req/s; the pick was sized for {t.plan_qps:g} req/s")
-    echo(f"  unit        {_unit_text(t)}: {t.unit_qps_capacity:.2f} req/s within the targets, "
+    echo(f"  unit        {_unit_text(t)}: {t.unit_qps_capacity:.2f} req/s within the targets (pessimistic edge of the band), "
          f"${t.usd_per_unit_hour['payg']:,.2f}/h pay-as-you-go")
     counts = {}
     for u in t.units_per_hour:
