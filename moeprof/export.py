@@ -16,11 +16,11 @@ moeprof.yaml_out, which double-quotes every string.
 
 from __future__ import annotations
 
-import math
 import re
 import shlex
 from dataclasses import dataclass
 
+from .deployment.replicas import replicas_per_vm, vms_per_replica
 from .errors import MoeprofError
 
 FORMATS = ("vllm", "sglang", "azureml")
@@ -80,7 +80,7 @@ class Checkpoint:
 def plan_checkpoint(inputs: dict, quant: str) -> Checkpoint:
     """The checkpoint of the model a plan planned: a built-in model by its short name, a config
     file by the hf_id the plan stored (or, for older plans, the file itself)."""
-    from .catalog.identity import is_builtin_ref
+    from .catalog.models.identity import is_builtin_ref
 
     ref = inputs["model"]
     if is_builtin_ref(ref):
@@ -95,7 +95,7 @@ def resolve_checkpoint(model_name: str, quant: str, stored_hf_id: str | None = N
     `model_name` is a built-in short name or a config path; with `stored`, the checkpoint is
     `stored_hf_id` (what the plan recorded), never a catalog look-up."""
     from .catalog import models as M
-    from .catalog.checkpoints import shipped_checkpoints
+    from .catalog.models.checkpoints import shipped_checkpoints
 
     try:
         spec = M.load_model(model_name)
@@ -125,7 +125,7 @@ def resolve_checkpoint(model_name: str, quant: str, stored_hf_id: str | None = N
 
 # ---------------------------------------------------------------------------------------
 def _recommended(doc: dict) -> dict:
-    from .catalog.quant import KV_DTYPES, load_recipes
+    from .catalog.models.quant import KV_DTYPES, load_recipes
 
     rec = doc.get("recommended")
     if not rec:
@@ -143,15 +143,13 @@ def _recommended(doc: dict) -> dict:
 
 def _layout(doc: dict):
     """(rec, vm or None, gpus per VM, replicas per VM, VMs per replica)."""
-    from .catalog.hardware import load_vms
+    from .catalog.hardware.vms import load_vms
 
     rec = _recommended(doc)
     vm = load_vms().get(str(rec["sku"]).lower())
     gpv = vm.gpus_per_vm if vm else max(1, rec["gpus"] // max(rec["vms"], 1))
     per_replica = rec["tp"] * rec["pp"]
-    per_vm = gpv // per_replica if per_replica <= gpv else 0
-    vms_per_replica = 1 if per_vm else math.ceil(per_replica / gpv)
-    return rec, vm, gpv, per_vm, vms_per_replica
+    return rec, vm, gpv, replicas_per_vm(per_replica, gpv), vms_per_replica(per_replica, gpv)
 
 
 def _header(doc: dict, engine: str, version: str) -> list[str]:

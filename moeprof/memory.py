@@ -32,9 +32,9 @@ import math
 from dataclasses import asdict, dataclass
 
 from .catalog.engine import EngineConfig, capped_kinds_from, default_capped_kinds, load_engine  # noqa: F401
-from .catalog.hardware import VmSpec
+from .catalog.hardware.vms import VmSpec
 from .catalog.models import COMPONENTS, ModelSpec
-from .catalog.quant import QuantRecipe, kv_bytes_per_element
+from .catalog.models.quant import QuantRecipe, kv_bytes_per_element
 from .errors import MoeprofError
 from .units import GiB
 
@@ -294,7 +294,7 @@ def memory_per_gpu(
 ) -> MemoryResult:
     """Memory of one GPU for `model` on `vms` VMs of `vm` with parallelism `par` (default: TP over
     all GPUs of one VM; replicas fill the rest)."""
-    from .catalog.quant import get_recipe
+    from .catalog.models.quant import get_recipe
 
     engine = engine or load_engine()
     quant = quant or get_recipe(model.default_quant, model)

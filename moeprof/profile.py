@@ -16,7 +16,7 @@ A profile is one JSON file (profiles/*.json), never pickled:
       "scalars": {"kernel_overhead_s": ..., "joules_per_flop": ..., ...},
       "rows": [ {"probe": "gemm", ...}, ... ],   # raw measurements, one dict per probe run
       "serving_calibration": {...}           # optional: fitted by `moeprof calibrate` on serving
-                                             # benchmark results (catalog.serving_section); wins
+                                             # benchmark results (catalog.calibration.serving_section); wins
                                              # over the shipped serving calibration for this GPU
       "kernel_tables": {name: {...}}         # optional measured latency grids per kernel
     }
@@ -41,11 +41,10 @@ A profile is loaded into pandas with `Profile.rows_frame()`.
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import json
 import math
 from dataclasses import dataclass, field
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
@@ -159,7 +158,7 @@ class Profile:
             **({"kernel_tables": self.kernel_tables_json} if self.kernel_tables_json else {}),
         }
         if self.serving_calibration is not None:
-            from .catalog import serving_section
+            from .catalog.calibration import serving_section
 
             out[serving_section.KEY] = serving_section.to_json(self.serving_calibration)
         return out
@@ -246,7 +245,7 @@ def from_json(d: dict, path="<profile>") -> Profile:
         _check_row(r, path, f"rows[{i}]")
     serving = None
     if d.get("serving_calibration") is not None:
-        from .catalog import serving_section
+        from .catalog.calibration import serving_section
 
         serving = serving_section.parse(d["serving_calibration"], d["gpu"], path)
     tables = d.get("kernel_tables") or {}
@@ -352,7 +351,7 @@ def resolve_profile(ref: str) -> Profile:
     shipped = shipped_profiles()
     if ref in shipped:
         return shipped[ref]
-    from .catalog.hardware import get_gpu
+    from .catalog.hardware.vms import get_gpu
 
     gpu = get_gpu(ref)  # raises UnknownNameError with suggestions
     prof = default_profile_for(gpu.key)

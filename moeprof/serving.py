@@ -92,7 +92,7 @@ class StepCosts:
     host_s: np.ndarray
     capture_sizes: np.ndarray | None = None
 
-    def take(self, idx) -> "StepCosts":
+    def take(self, idx) -> StepCosts:
         return StepCosts(self.s_dec[idx], self.g_tok[idx], self.attn_prompt_s[idx], self.host_s[idx], self.capture_sizes)
 
     def g(self, tokens) -> np.ndarray:
@@ -112,7 +112,7 @@ class Workload:
     max_seqs: np.ndarray  # B: min(max_num_seqs, sequences the KV cache holds)
     num_prompts: np.ndarray | None = None  # closed loop: prompts the client sends in all (None or inf: an endless run)
 
-    def take(self, idx) -> "Workload":
+    def take(self, idx) -> Workload:
         n = None if self.num_prompts is None else self.num_prompts[idx]
         return Workload(self.input_tokens[idx], self.output_tokens[idx], self.budget_tokens[idx], self.max_seqs[idx], n)
 

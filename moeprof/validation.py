@@ -23,7 +23,7 @@ import statistics
 import sys
 from dataclasses import asdict, dataclass, field, replace
 
-from .catalog.hardware import GpuSpec, load_gpus
+from .catalog.hardware.vms import GpuSpec, load_gpus
 from .errors import MoeprofError
 from .kernel_tables.heldout import score_tables
 from .perf.probe_rows import predict_memory_row, predict_row

@@ -27,12 +27,12 @@ import statistics
 import sys
 from collections import Counter, defaultdict
 
+from moeprof.calibrate.benchmarks import load_records
 from moeprof.calibrate.records import MODELS, VENDOR, deployment, mean_length, skip_reason  # noqa: F401 (fit_serving imports them here)
 from moeprof.calibrate.records import measured as records_measured
-from moeprof.catalog.benchmarks import load_records
-from moeprof.catalog.calibration import ServingCalibration
+from moeprof.catalog.calibration.serving import ServingCalibration
+from moeprof.deployment.evaluate import evaluate
 from moeprof.errors import MoeprofError
-from moeprof.planner.evaluate import evaluate
 from moeprof.profile import shipped_profiles
 
 KERNEL_TABLES = {"on": False}  # set by --kernel-tables

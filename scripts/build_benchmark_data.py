@@ -4,7 +4,7 @@
     python scripts/build_benchmark_data.py COLLECTED_RECORDS.json [OUT_DIR]
 
 Each output file holds one source: its citation, the notes its records share, and the records
-in the schema moeprof.catalog.benchmarks reads (metric names carry units; times in ms; the
+in the schema moeprof.calibrate.benchmarks reads (metric names carry units; times in ms; the
 split rule of moeprof/data/benchmarks/README.md applied). Values are copied, never derived,
 except the seconds-to-milliseconds conversion, which each converted record's notes state."""
 
@@ -16,7 +16,7 @@ import sys
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from moeprof.catalog.bench_record import split_of
+from moeprof.calibrate.bench_record import split_of
 
 RETRIEVED = "2026-11-30"
 TIME_METRICS = ("ttft", "tpot", "itl", "e2el")

@@ -2,7 +2,7 @@
 """The error band of the shipped serving calibration, per GPU: evaluate every published serving
 run (moeprof/data/benchmarks) with the calibration as shipped (as scripts/bench_accuracy.py does,
 no refit) and keep the 10th-90th percentile of the relative residuals measured / predicted - 1
-(moeprof.catalog.error_band) of
+(moeprof.catalog.calibration.error_band) of
 
     ttft_ms      median TTFT
     tpot_ms      median TPOT (1000 / tokens/s per user where only that is published)
@@ -30,9 +30,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_accuracy import VENDOR, measured, predict  # noqa: E402
 
-from moeprof.catalog.benchmarks import load_records  # noqa: E402
-from moeprof.catalog.error_band import METRICS, from_residuals  # noqa: E402
-from moeprof.catalog.hardware import get_gpu  # noqa: E402
+from moeprof.calibrate.benchmarks import load_records  # noqa: E402
+from moeprof.catalog.calibration.error_band import METRICS, from_residuals  # noqa: E402
+from moeprof.catalog.hardware.vms import get_gpu  # noqa: E402
 from moeprof.fileio import write_atomic  # noqa: E402
 
 OUT = Path(__file__).resolve().parent.parent / "moeprof" / "data" / "serving_calibration.json"

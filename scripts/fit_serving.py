@@ -36,11 +36,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_accuracy import deployment, measured, skip_reason  # noqa: E402
 
 from moeprof import serving  # noqa: E402
-from moeprof.catalog.benchmarks import load_records  # noqa: E402
-from moeprof.catalog.calibration import ServingCalibration  # noqa: E402
+from moeprof.calibrate.benchmarks import load_records  # noqa: E402
+from moeprof.catalog.calibration.serving import ServingCalibration  # noqa: E402
+from moeprof.deployment.evaluate import deployment_costs  # noqa: E402
 from moeprof.errors import MoeprofError  # noqa: E402
 from moeprof.fileio import write_atomic  # noqa: E402
-from moeprof.planner.evaluate import deployment_costs  # noqa: E402
 
 OUT = Path(__file__).resolve().parent.parent / "moeprof" / "data" / "serving_calibration.json"
 SCALES = np.round(np.arange(0.70, 2.501, 0.05), 2)

@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from moeprof import __version__  # noqa: E402
-from moeprof.catalog.hardware import load_gpus, load_vms  # noqa: E402
+from moeprof.catalog.hardware.vms import load_gpus, load_vms  # noqa: E402
 from moeprof.profile import Curve, Profile, save_profile  # noqa: E402
 
 TABLE_DATE = "2026-11-27"  # when this table was compiled from the sources below

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from moeprof.catalog.checkpoint_quant import component_of, kv_dtype_hint
 from moeprof.catalog.models import from_hf_config, load_model
-from moeprof.catalog.quant import get_recipe, load_recipes
+from moeprof.catalog.models.checkpoint_quant import component_of, kv_dtype_hint
+from moeprof.catalog.models.quant import get_recipe, load_recipes
 from moeprof.errors import ConfigError, UnknownNameError
 
 MIXTRAL = json.loads((Path(__file__).parent / "data" / "mixtral-8x7b.json").read_text())

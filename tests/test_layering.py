@@ -1,21 +1,27 @@
-"""No import runs upward. The package is layered (DESIGN.md):
+"""No import runs upward and no import circle. The package is layered (docs/ARCHITECTURE.md):
 
     errors, units, tempfiles,        the foundation: errors, units, file reading and writing with
     inputs, fileio, yaml_out         their limits, YAML output
-    catalog                          data files, model specs
+    catalog                          data files: models/ (specs, parsers, recipes, checkpoints),
+                                     hardware/ (GPUs, VMs, prices), calibration/ (serving
+                                     calibration, error bands), engine, targets, bounds, values
     kernel_tables                    measured kernel latency grids (and their import)
     profile, telemetry               GPU profiles, device readings
     memory, probes                   the memory model; measurements on the device
     perf                             the performance model (every prediction, probe rows included)
     serving                          the engine's scheduler, no package imports
-    planner                          the search and the PlanDocument
-    calibrate                        serving calibration fitted on benchmark results (planner.evaluate)
+    deployment                       one deployment: replica arithmetic, step costs, evaluate
+    planner.document                 the typed plan document and its records
+    planner.analyses                 chart data, procurement, traffic (document + deployment)
+    planner.search                   the search and plan() (document, analyses, deployment)
+    calibrate                        benchmark readers and the serving calibration fit (deployment)
     validation                       predicted vs measured (perf + the probes' curve fitting)
     report, export                   read the PlanDocument only (planner.document)
     cli                              the commands
 
-Each rule below lists what a layer may import from the package; the test scans every module's
-imports (module level and inside functions) with the ast module."""
+Each rule below lists what a layer may import from the package (a dotted layer is a sub-room and
+the longest match wins); the test scans every module's imports (module level and inside
+functions) with the ast module."""
 
 import ast
 from pathlib import Path
@@ -24,6 +30,8 @@ import pytest
 
 PKG = Path(__file__).resolve().parent.parent / "moeprof"
 BASE = {"errors", "units", "tempfiles", "inputs", "fileio", "yaml_out", "__init__", "__version__"}
+# the catalog's own foundation, which its rooms share
+CATALOG_ROOT = {"catalog.values", "catalog.bounds", "catalog.engine", "catalog.targets"}
 
 ALLOWED = {
     "errors": set(),
@@ -33,6 +41,9 @@ ALLOWED = {
     "inputs": {"errors"},
     "yaml_out": {"errors"},
     "catalog": BASE | {"catalog"},
+    "catalog.models": BASE | CATALOG_ROOT | {"catalog.models"},
+    "catalog.hardware": BASE | CATALOG_ROOT | {"catalog.hardware"},
+    "catalog.calibration": BASE | CATALOG_ROOT | {"catalog.calibration"},
     "kernel_tables": BASE | {"kernel_tables"},
     "profile": BASE | {"catalog", "kernel_tables"},
     "telemetry": BASE | {"telemetry"},
@@ -40,11 +51,17 @@ ALLOWED = {
     "probes": BASE | {"catalog", "profile", "telemetry", "memory", "probes"},
     "perf": BASE | {"catalog", "profile", "kernel_tables", "perf"},
     "serving": set(),
-    "planner": BASE | {"catalog", "profile", "memory", "perf", "serving", "planner"},
-    "calibrate": BASE | {"catalog", "profile", "kernel_tables", "perf", "serving", "planner", "calibrate"},
+    "deployment": BASE | {"catalog", "profile", "memory", "perf", "serving", "deployment"},
+    "planner": BASE | {"planner"},
+    "planner.document": BASE | {"catalog", "planner.document"},
+    "planner.analyses": BASE | {"catalog", "profile", "memory", "perf", "serving", "deployment", "planner.document",
+                                "planner.analyses"},
+    "planner.search": BASE | {"catalog", "profile", "memory", "perf", "serving", "deployment", "planner.document",
+                              "planner.analyses", "planner.search"},
+    "calibrate": BASE | {"catalog", "profile", "kernel_tables", "perf", "serving", "deployment", "calibrate"},
     "validation": BASE | {"catalog", "profile", "kernel_tables", "perf", "probes.fit"},
-    "report": BASE | {"catalog", "profile", "planner.document", "planner.schema", "report", "validation"},
-    "export": BASE | {"catalog", "planner.document", "planner.schema"},
+    "report": BASE | {"catalog", "profile", "planner.document", "report", "validation"},
+    "export": BASE | {"catalog", "planner.document", "deployment.replicas"},
     "cli": None,  # the top: anything
     "__main__": None,
     "__init__": set(),
@@ -52,7 +69,12 @@ ALLOWED = {
 
 
 def _layer(module: str) -> str:
-    return module.split(".")[0]
+    """The longest ALLOWED key the module is in (planner.search.rank -> planner.search)."""
+    parts = module.split(".")
+    for i in range(len(parts), 0, -1):
+        if ".".join(parts[:i]) in ALLOWED:
+            return ".".join(parts[:i])
+    return parts[0]
 
 
 def _modules():
@@ -107,3 +129,76 @@ def test_no_upward_import(name, path):
 def test_no_module_over_400_lines():
     long = {str(p.relative_to(PKG)): n for p in PKG.rglob("*.py") if (n := len(p.read_text().splitlines())) > 400}
     assert not long, long
+
+
+def _graph() -> dict[str, set[str]]:
+    """Module -> the package modules it imports (a name imported from a package that is itself a
+    module counts as that module)."""
+    mods = {n[: -len(".__init__")] if n.endswith(".__init__") else n: p for n, p in _modules()}
+    out = {}
+    for name, path in mods.items():
+        deps = set()
+        for t in _imports(name + (".__init__" if path.name == "__init__.py" else ""), path):
+            while t and t not in mods:
+                t = t.rpartition(".")[0]
+            if t and t != name:
+                deps.add(t)
+        out[name] = deps
+    return out
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components of more than one node (Tarjan, iterative)."""
+    index, low, on, stack, out, n = {}, {}, set(), [], [], 0
+    for root in graph:
+        if root in index:
+            continue
+        work = [(root, iter(sorted(graph[root])))]
+        index[root] = low[root] = n
+        n += 1
+        stack.append(root)
+        on.add(root)
+        while work:
+            v, it = work[-1]
+            w = next(it, None)
+            if w is None:
+                work.pop()
+                if work:
+                    low[work[-1][0]] = min(low[work[-1][0]], low[v])
+                if low[v] == index[v]:
+                    comp = []
+                    while True:
+                        x = stack.pop()
+                        on.discard(x)
+                        comp.append(x)
+                        if x == v:
+                            break
+                    if len(comp) > 1:
+                        out.append(sorted(comp))
+            elif w not in index:
+                index[w] = low[w] = n
+                n += 1
+                stack.append(w)
+                on.add(w)
+                work.append((w, iter(sorted(graph.get(w, ())))))
+            elif w in on:
+                low[v] = min(low[v], index[w])
+    return out
+
+
+def test_no_import_circle_between_modules():
+    assert _cycles(_graph()) == []
+
+
+def test_no_import_circle_between_rooms():
+    """Rooms (the ALLOWED keys) import each other in one direction only; a package's __init__
+    re-exporting its own modules is not a room of its own."""
+    rooms: dict[str, set[str]] = {}
+    for name, deps in _graph().items():
+        a = _layer(name)
+        rooms.setdefault(a, set())
+        for d in deps:
+            b = _layer(d)
+            if b != a and not name.endswith(("__init__",)) and "." in a and "." in b and a.split(".")[0] == b.split(".")[0]:
+                rooms[a].add(b)
+    assert _cycles(rooms) == []

@@ -2,9 +2,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from moeprof.catalog.hardware import get_vm, load_vms
+from moeprof.catalog.hardware.vms import get_vm, load_vms
 from moeprof.catalog.models import load_model
-from moeprof.catalog.quant import get_recipe
+from moeprof.catalog.models.quant import get_recipe
 from moeprof.errors import MoeprofError
 from moeprof.memory import (
     Parallelism,

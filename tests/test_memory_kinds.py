@@ -5,9 +5,9 @@ from dataclasses import replace
 
 import pytest
 
-from moeprof.catalog.hardware import get_vm
+from moeprof.catalog.hardware.vms import get_vm
 from moeprof.catalog.models import load_model
-from moeprof.catalog.quant import get_recipe
+from moeprof.catalog.models.quant import get_recipe
 from moeprof.memory import (
     Parallelism,
     kv_bytes_for_sequence,

@@ -14,8 +14,8 @@ import math
 import statistics
 from collections import Counter
 
+from ..deployment.evaluate import evaluate
 from ..errors import MoeprofError
-from ..planner.evaluate import evaluate
 from .records import deployment, load_of, skip_reason
 
 FIGURES = ("throughput_per_gpu_tok_s", "tokens_per_s_per_user", "ttft_ms", "tpot_ms")

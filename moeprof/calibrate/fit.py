@@ -10,7 +10,7 @@ A parameter the runs do not pin down keeps its prior (the shipped calibration of
 and says so; the least determined optional one is dropped first and the fit rerun.
 Leave-one-out: each record is left out in turn, the same parameters refitted on the rest (from
 the full fit) and the record predicted; its residuals (measured / predicted - 1) make the
-ErrorBand (catalog.error_band) the profile stores. scripts/fit_serving.py can call fit_gpu on the
+ErrorBand (catalog.calibration.error_band) the profile stores. scripts/fit_serving.py can call fit_gpu on the
 "fit" split to refit moeprof/data/serving_calibration.json the same way.
 """
 
@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..catalog import error_band
-from ..catalog.calibration import ServingCalibration
+from ..catalog.calibration import error_band
+from ..catalog.calibration.serving import ServingCalibration
 from ..errors import MoeprofError
 from . import robust
 from .points import BAND_METRIC, Batch, Point, relative_residual

@@ -3,7 +3,7 @@ performance model with the serving calibration left out (scale 1, no host time),
 calibration parameters only rescales them and reruns the scheduler's closed form (moeprof.serving)
 over every record at once.
 
-The parameters act on the step costs exactly as planner.latency applies a ServingCalibration:
+The parameters act on the step costs exactly as deployment.steps applies a ServingCalibration:
     decode steps x step_time_scale; token work and prompt attention x step_time_scale x
     prefill_time_scale; host time per step = host_overhead_s_per_step
 (tests/calibrate checks that evaluate with the fitted calibration reproduces the fit's figures).
@@ -17,10 +17,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import serving
-from ..catalog.benchmarks import BenchRecord
-from ..catalog.calibration import ServingCalibration
+from ..catalog.calibration.serving import ServingCalibration
+from ..deployment.evaluate import deployment_costs
 from ..errors import MoeprofError
-from ..planner.evaluate import deployment_costs
+from .benchmarks import BenchRecord
 from .records import deployment, load_of, measured, skip_reason
 
 FIGURES = ("tput", "tput_total", "user", "ttft_ms")

@@ -1,5 +1,5 @@
 """The profile `moeprof calibrate` writes: the base profile of the GPU (its curves, scalars and rows
-unchanged) with a serving-calibration section (catalog.serving_section) holding the fitted
+unchanged) with a serving-calibration section (catalog.calibration.serving_section) holding the fitted
 parameters and their standard errors, what they were fitted on, the in-sample and leave-one-out
 median |error| and the leave-one-out ErrorBand."""
 
@@ -9,7 +9,7 @@ from dataclasses import replace
 from datetime import date as _date
 from pathlib import Path
 
-from ..catalog import serving_section
+from ..catalog.calibration import serving_section
 from ..profile import Profile
 from . import robust
 from .fit import NAMES, GpuFit, median_abs_pct

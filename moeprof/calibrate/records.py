@@ -1,4 +1,4 @@
-"""A serving benchmark record (catalog.bench_record.BenchRecord) as the deployment `evaluate`
+"""A serving benchmark record (calibrate.bench_record.BenchRecord) as the deployment `evaluate`
 models, and the figures it publishes that the model predicts.
 
 Models: a record's Hugging Face id maps to a moeprof model (a catalog name or a shipped config of
@@ -16,10 +16,10 @@ from importlib import resources
 from pathlib import Path
 
 from ..catalog.engine import load_engine
-from ..catalog.hardware import get_gpu
+from ..catalog.hardware.vms import get_gpu
 from ..catalog.models import load_model
+from ..deployment.evaluate import Deployment, bare_host, engine_for
 from ..perf import resolve_profile
-from ..planner.evaluate import Deployment, bare_host, engine_for
 
 _CONFIGS = "data/benchmarks/configs"
 # HF repository of a record -> a moeprof model (catalog name or shipped config) and the recipe of

@@ -1,5 +1,5 @@
 """Benchmark files as records: moeprof dataset files (moeprof/data/benchmarks format), `vllm bench
-serve --save-result` JSON and SGLang `bench_serving` JSONL (catalog.bench_files, which cites the
+serve --save-result` JSON and SGLang `bench_serving` JSONL (calibrate.bench_files, which cites the
 field names), read through moeprof.inputs (regular UTF-8 files of at most 64 MiB, bounded JSON).
 
 Engine files record neither the GPU nor the layout: `layout` supplies them (gpu, tp, ep, dp, pp,
@@ -13,9 +13,9 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from ..catalog.bench_files import detect_format, load_bench_file
 from ..errors import MoeprofError
 from ..inputs import read_text_file
+from .bench_files import detect_format, load_bench_file
 
 SPLITS = ("fit", "validation", "all")
 

@@ -98,7 +98,7 @@ def model_meta(cfg: dict, path) -> dict:
     if meta.get("estimate_method") is not None and not isinstance(meta["estimate_method"], str):
         raise ConfigError(path, "_moeprof.estimate_method", "expected a string")
     if meta.get("default_quant") is not None:
-        from .quant import load_recipes
+        from .models.quant import load_recipes
 
         if meta["default_quant"] not in load_recipes():
             raise ConfigError(path, "_moeprof.default_quant", f"unknown quantization recipe (known: {', '.join(load_recipes())})")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import math
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 
 from ..errors import ConfigError
@@ -16,7 +16,7 @@ def data_path(name: str) -> str:
     return f"moeprof/data/{name}"
 
 
-@lru_cache(maxsize=None)
+@cache
 def _read(name: str) -> str:
     return (resources.files("moeprof") / "data" / name).read_text(encoding="utf-8")
 

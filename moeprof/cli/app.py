@@ -15,9 +15,8 @@ import warnings
 
 import click
 
-from .. import tempfiles
+from .. import __version__, tempfiles
 from ..errors import MoeprofError, one_line
-from .. import __version__
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -60,8 +59,7 @@ def cli():
 
 
 def _register():
-    from . import (calibrate_cmd, catalog_cmds, compare_cmd, estimate_cmd, evaluate_cmd, memory_cmd, plan_cmd, probe_cmds,
-                   profile_cmds, report_cmds)
+    from . import calibrate_cmd, catalog_cmds, compare_cmd, estimate_cmd, evaluate_cmd, memory_cmd, plan_cmd, probe_cmds, profile_cmds, report_cmds
 
     for cmd in (
         catalog_cmds.models, catalog_cmds.hardware, memory_cmd.memory, plan_cmd.plan, compare_cmd.compare,

@@ -39,7 +39,7 @@ def bench_options(f):
 def load_bench(bench_paths, more_bench, split, model, gpu, tp, ep, pp, num_gpus, engine_name, input_tokens, output_tokens,
                kv_cache_dtype) -> list:
     from ..calibrate import sources
-    from ..catalog.hardware import get_gpu
+    from ..catalog.hardware.vms import get_gpu
 
     layout = {"model": model, "gpu": get_gpu(gpu).key if gpu else None, "tp": tp, "ep": ep, "pp": pp,
               "num_gpus": num_gpus, "kv_cache_dtype": kv_cache_dtype}
@@ -69,7 +69,7 @@ def calibrate(more_bench, bench_paths, split, model, gpu, tp, ep, pp, num_gpus, 
     from ..calibrate.fit import fit_gpu
     from ..calibrate.points import prepare
     from ..calibrate.profile_out import calibrated_profile
-    from ..catalog.calibration import serving_calibration
+    from ..catalog.calibration.serving import serving_calibration
     from ..profile import default_profile_for, resolve_profile, save_profile
 
     if not bench_paths:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
-from ..catalog.hardware import load_gpus, load_vms
+from ..catalog.hardware.vms import load_gpus, load_vms
 from ..catalog.models import load_model, model_names
-from ..catalog.quant import load_recipes
+from ..catalog.models.quant import load_recipes
 from ..units import fmt_bytes, fmt_params, fmt_tokens
 from .common import emit_json
 

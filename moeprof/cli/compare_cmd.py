@@ -1,13 +1,13 @@
 """`moeprof compare`: the procurement table, the best configuration of each VM SKU at the same
 targets, with the blended $/M tokens (what ranks), each SKU's break-even VM price against the pick
-(planner.breakeven) and the monthly token volume above which self-hosting it costs less than the
-serverless per-token price (planner.build_or_buy); `--json` / `--csv` carry the same columns."""
+(planner.analyses.breakeven) and the monthly token volume above which self-hosting it costs less than the
+serverless per-token price (planner.analyses.build_or_buy); `--json` / `--csv` carry the same columns."""
 
 from __future__ import annotations
 
 import click
 
-from ..catalog.checkpoints import released_note
+from ..catalog.models.checkpoints import released_note
 from ..planner import PlanDocument, PlanRow
 from ..report.tables import rows_to_csv
 from .common import emit_json

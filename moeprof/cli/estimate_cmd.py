@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
-from ..catalog.hardware import get_gpu
+from ..catalog.hardware.vms import get_gpu
 from ..catalog.models import load_model
-from ..catalog.quant import KV_DTYPES, get_recipe
+from ..catalog.models.quant import KV_DTYPES, get_recipe
 from .common import BoundedFloat, BoundedInt, emit_json
 
 

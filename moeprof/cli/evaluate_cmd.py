@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import click
 
-from ..catalog.calibration import error_band_for
+from ..catalog.calibration.serving import error_band_for
 from ..catalog.engine import load_engine
-from ..catalog.hardware import get_gpu, load_vms
+from ..catalog.hardware.vms import get_gpu, load_vms
 from ..catalog.models import load_model
-from ..catalog.quant import KV_DTYPES
+from ..catalog.models.quant import KV_DTYPES
+from ..deployment.evaluate import Deployment, bare_host, engine_for
+from ..deployment.evaluate import evaluate as run_evaluate
 from ..errors import MoeprofError, UnknownNameError
 from ..perf import resolve_profile
-from ..planner.bands import evaluate_bands
-from ..planner.evaluate import Deployment, bare_host, engine_for, evaluate as run_evaluate
+from ..planner.search.bands import evaluate_bands
 from ..report.tables import rows_to_csv
 from .common import BoundedFloat, BoundedInt, emit_json
 

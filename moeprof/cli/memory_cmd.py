@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
-from ..catalog.hardware import get_vm, load_vms
+from ..catalog.hardware.vms import get_vm, load_vms
 from ..catalog.models import load_model
-from ..catalog.quant import KV_DTYPES, get_recipe
+from ..catalog.models.quant import KV_DTYPES, get_recipe
 from ..memory import Parallelism, load_engine, memory_per_gpu
 from ..units import fmt_bytes, fmt_tokens
 from .common import BoundedFloat, BoundedInt, emit_json

@@ -6,23 +6,23 @@ import time
 
 import click
 
-from ..units import GiB, HOURS_PER_MONTH
-
-from ..catalog.checkpoints import released_note
-from ..catalog.hardware import load_vms
+from ..catalog.hardware.prices import PRICINGS
+from ..catalog.hardware.serverless import TokenPrice, user_token_price
+from ..catalog.hardware.vms import load_vms
 from ..catalog.models import load_model
-from ..catalog.prices import PRICINGS
-from ..catalog.serverless import TokenPrice, user_token_price
-from ..catalog.quant import KV_DTYPES
+from ..catalog.models.checkpoints import released_note
+from ..catalog.models.quant import KV_DTYPES
 from ..catalog.targets import target_defaults
 from ..fileio import check_output_target
-from ..planner import PlanDocument, PlanRow, SearchSpace, Targets, default_profiles, plan as run_plan
+from ..planner import PlanDocument, PlanRow, SearchSpace, Targets, default_profiles
+from ..planner import plan as run_plan
+from ..planner.analyses.breakeven import stays_pick_below
+from ..planner.document.bounds import MAX_VMS
+from ..planner.document.targets import MAX_HEADROOM
+from ..planner.document.traffic_file import read_traffic
 from ..profile import load_profile_or_shipped
 from ..report.tables import rows_to_csv
-from ..planner.bounds import MAX_VMS
-from ..planner.targets import MAX_HEADROOM
-from ..planner.breakeven import stays_pick_below
-from ..planner.traffic_file import read_traffic
+from ..units import HOURS_PER_MONTH, GiB
 from .common import BoundedFloat, BoundedInt, emit_json, parse_prices
 from .traffic_out import add_traffic, print_traffic
 
@@ -195,7 +195,7 @@ def plan(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms
 
 
 def _print_break_even(r: PlanRow, doc: PlanDocument):
-    """How far the VM prices may move before another SKU is cheaper (planner.breakeven)."""
+    """How far the VM prices may move before another SKU is cheaper (planner.analyses.breakeven)."""
     below = stays_pick_below(r, doc.per_sku)
     if below is not None:
         click.echo(f"  break-even  {r.sku} stays the pick below ${below:,.2f}/h per VM")
@@ -206,7 +206,7 @@ def _print_break_even(r: PlanRow, doc: PlanDocument):
 
 
 def _print_build_or_buy(r: PlanRow, doc: PlanDocument):
-    """The token volume above which the recommendation beats the per-token price (planner.build_or_buy,
+    """The token volume above which the recommendation beats the per-token price (planner.analyses.build_or_buy,
     carried in the document)."""
     b = doc.charts.build_or_buy
     mine = next((x for x in b.skus if x.sku == r.sku), None) if b is not None else None

@@ -11,8 +11,8 @@ import time
 import click
 
 from ..errors import MoeprofError
-from .common import BoundedFloat, BoundedInt, emit_json
 from .calibrate_cmd import bench_options, validate_bench
+from .common import BoundedFloat, BoundedInt, emit_json
 
 DEVICES = ("auto", "cuda", "rocm", "cpu")
 

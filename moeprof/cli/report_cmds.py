@@ -33,9 +33,9 @@ def _default_output(src: str, suffix: str) -> str:
 def report(file, out, validation_path, as_json):
     """Write a self-contained offline HTML report of a plan (`moeprof plan --json > PLAN.json`)
     or of a GPU profile (`moeprof probe` output): plotly embedded once, no network access."""
-    from ..report import write_plan_report, write_profile_report
     from ..fileio import check_output_target
-    from ..planner.document import PlanDocument
+    from ..planner.document.plan import PlanDocument
+    from ..report import write_plan_report, write_profile_report
     from ..report.plan_doc import is_plan, is_profile, read_json
 
     out = out or _default_output(file, ".html")
@@ -72,7 +72,8 @@ def report(file, out, validation_path, as_json):
 def export(plan_file, fmt, out, as_json):
     """Deployment of a saved plan's recommended configuration for vLLM, SGLang or Azure ML;
     each states the engine version it targets."""
-    from ..export import SGLANG_VERSION, export as make_export, vllm_version
+    from ..export import SGLANG_VERSION, vllm_version
+    from ..export import export as make_export
     from ..fileio import check_output_target, write_atomic
     from ..report.plan_doc import load_plan
 

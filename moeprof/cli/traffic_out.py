@@ -1,15 +1,15 @@
-"""`plan --traffic FILE`: the traffic plan of the pick (planner.traffic) and its text section."""
+"""`plan --traffic FILE`: the traffic plan of the pick (planner.analyses.traffic) and its text section."""
 
 from __future__ import annotations
 
 import click
 
-from ..catalog.hardware import load_vms
-from ..planner.document import PlanDocument
-from ..planner.traffic import traffic_plan
-from ..planner.traffic_doc import AUTOSCALED, STATIC, TrafficPlan
-from ..planner.traffic_file import TrafficProfile
-from ..planner.traffic_prices import vm_rates
+from ..catalog.hardware.vms import load_vms
+from ..planner.analyses.traffic import traffic_plan
+from ..planner.analyses.traffic_prices import vm_rates
+from ..planner.document.plan import PlanDocument
+from ..planner.document.traffic import AUTOSCALED, STATIC, TrafficPlan
+from ..planner.document.traffic_file import TrafficProfile
 from .common import parse_prices
 
 

@@ -56,7 +56,7 @@ class KernelTables:
         self._index = {_key_tuple(t.op, t.key): t for t in self.tables.values()}
 
     @staticmethod
-    def from_json(raw: dict) -> "KernelTables":
+    def from_json(raw: dict) -> KernelTables:
         out = {}
         for name, d in raw.items():
             check_table_json(name, d)

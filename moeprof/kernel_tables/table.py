@@ -74,7 +74,7 @@ class KernelTable:
     meta: dict = field(default_factory=dict)
 
     @staticmethod
-    def build(op: str, key: dict, axes, grid, ms, extensive, linear=None, meta=None) -> "KernelTable":
+    def build(op: str, key: dict, axes, grid, ms, extensive, linear=None, meta=None) -> KernelTable:
         """ms: an array of the grid's shape with NaN where unmeasured."""
         g = tuple(np.asarray(v, dtype=float) for v in grid)
         for name, v in zip(axes, g):

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..catalog.hardware import GpuSpec, VmSpec
+from ..catalog.hardware.vms import GpuSpec, VmSpec
 from ..profile import Curve, Profile
 from .custom_allreduce import custom_allreduce
 from .efficiency import Efficiencies
@@ -44,7 +44,7 @@ from .rates import curve_at
 
 def default_vm_for(gpu: GpuSpec) -> VmSpec | None:
     """The catalog VM with this GPU (its published all-reduce curve is the per-SKU default)."""
-    from ..catalog.hardware import load_vms
+    from ..catalog.hardware.vms import load_vms
 
     for vm in load_vms().values():
         if vm.gpu.key == gpu.key:

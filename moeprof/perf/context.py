@@ -8,9 +8,9 @@ from functools import cached_property
 
 import numpy as np
 
-from ..catalog.hardware import GpuSpec, VmSpec
+from ..catalog.hardware.vms import GpuSpec, VmSpec
 from ..catalog.models import ModelSpec
-from ..catalog.quant import QuantRecipe, kv_bytes_per_element
+from ..catalog.models.quant import QuantRecipe, kv_bytes_per_element
 from ..errors import MoeprofError
 from ..profile import Profile, default_profile_for, load_profile_or_shipped
 from .collectives import Interconnect

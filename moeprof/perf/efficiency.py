@@ -82,7 +82,7 @@ def load_efficiencies(gpu_key: str) -> Efficiencies:
     block = d["default"] if from_default else gpus[gpu_key]
     where = "default" if from_default else f"gpus.{gpu_key}"
     vals, sources, uncertain = {}, {}, []
-    for name, entry, w, fields in (
+    for _name, entry, w, fields in (
         ("gpu", block, where, GPU_FIELDS),
         ("interconnect", d["interconnect"], "interconnect", INTERCONNECT_FIELDS),
         ("energy", d["energy"], "energy", ENERGY_FIELDS),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..catalog.hardware import GpuSpec
+from ..catalog.hardware.vms import GpuSpec
 from ..profile import Profile
 from .efficiency import load_efficiencies
 

@@ -51,14 +51,14 @@ class OpCost:
     def time_s(self, kernel_overhead_s: float) -> np.ndarray:
         return self.busy_s + self.kernels * kernel_overhead_s + self.comm_s
 
-    def __add__(self, other: "OpCost") -> "OpCost":
+    def __add__(self, other: OpCost) -> OpCost:
         return OpCost(
             self.busy_s + other.busy_s,
             self.kernels + other.kernels,
             *(getattr(self, f) + getattr(other, f) for f in _SUMMED),
         )
 
-    def scaled_group(self, ranks) -> "OpCost":
+    def scaled_group(self, ranks) -> OpCost:
         """Set the *_group fields to the per-GPU ones x ranks (every rank does the same work)."""
         self.flops_group = self.flops * ranks
         self.weight_bytes_group = self.weight_bytes * ranks

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..catalog.hardware import GpuSpec
+from ..catalog.hardware.vms import GpuSpec
 from ..profile import Curve, Profile
 from .blockscale import blockscale_gemm
 from .efficiency import Efficiencies

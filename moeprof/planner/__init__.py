@@ -1,20 +1,17 @@
 """Planner: enumerate deployments, keep those that fit memory and meet the targets, rank by cost,
 and write the PlanDocument every consumer reads.
 
-Modules, one concept each: targets (what is asked), layouts (parallel layouts and memory
-verdicts), latency (the performance model per layout), serve (capacity and latency at the
-target QPS), economics (cost and energy), verdicts (typed reasons), rank (ranking, rejections,
-closest misses, best per SKU), charts and throughput (the report's chart data), document (the typed plan
-document), search (plan(): all of it in order); traffic (a pick through QPS per hour: units per
-hour, static vs autoscaled vs reserved + pay-as-you-go cost; with traffic_file, traffic_prices,
-traffic_doc).
+Sub-packages by concept (docs/ARCHITECTURE.md): document (the typed plan document and its records,
+targets, bounds), search (layouts -> serve -> bands -> cost -> verdicts -> rank -> relax; plan():
+all of it in order), analyses (chart data, procurement, traffic). The step costs and `evaluate`
+live one room down, in moeprof.deployment.
 """
 
-from .document import LAYOUT_KEYS, ROW_FIELDS, ROW_SCHEMA, PlanDocument, PlanRow, Rejection, SkuBest
-from .rank import RANKING_RULE
-from .search import default_profiles, plan
-from .targets import SearchSpace, Targets
-from .verdicts import RejectKind
+from .document.plan import LAYOUT_KEYS, ROW_FIELDS, ROW_SCHEMA, PlanDocument, PlanRow, Rejection, SkuBest
+from .document.targets import SearchSpace, Targets
+from .search.plan import default_profiles, plan
+from .search.rank import RANKING_RULE
+from .search.verdicts import RejectKind
 
 __all__ = [
     "LAYOUT_KEYS",

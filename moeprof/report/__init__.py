@@ -7,7 +7,7 @@ profile, and the tables behind `--csv`.
 
 from __future__ import annotations
 
-from ..planner.document import PlanDocument
+from ..planner.document.plan import PlanDocument
 from .html import write_atomic
 
 

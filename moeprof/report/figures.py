@@ -10,8 +10,8 @@ import plotly.graph_objects as go
 from plotly.colors import qualitative
 from plotly.subplots import make_subplots
 
+from ..planner.document.plan import KvCurve, LatencySweep, MemoryBar, PlanRow, ThroughputCurve
 from .html import plot_text as T
-from ..planner.document import KvCurve, LatencySweep, MemoryBar, PlanRow, ThroughputCurve
 from .plan_data import ValidationPoints, pareto_front
 
 TEMPLATE = "plotly_white"

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from ..planner.document import PlanDocument, PlanRow
+from ..planner.document.plan import PlanDocument, PlanRow
 
 
 class ReportDataError(Exception):
@@ -115,13 +115,13 @@ def error_band_pct(points: list[ValidationPoints], quantile: float = 0.9) -> tup
 
 
 # ---------------------------------------------------------------------------------------
-# The plan's own error band (planner.bands, stored per GPU in the plan's sources)
+# The plan's own error band (planner.search.bands, stored per GPU in the plan's sources)
 # ---------------------------------------------------------------------------------------
 BAND_NAMES = {"ttft_ms": "TTFT", "tpot_ms": "TPOT", "throughput": "throughput and capacity"}
 
 
 def plan_band(doc: PlanDocument, gpu: str) -> dict | None:
-    """The stored band of a GPU (catalog.error_band's JSON form), or None (a plan made before bands)."""
+    """The stored band of a GPU (catalog.calibration.error_band's JSON form), or None (a plan made before bands)."""
     b = (doc.sources.get("error_band") or {}).get(gpu)
     return b if isinstance(b, dict) else None
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..inputs import read_json_file
-from ..planner.document import PlanDocument, is_plan_json
+from ..planner.document.plan import PlanDocument, is_plan_json
 
 
 def read_json(path):

@@ -17,12 +17,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..planner.document.plan import PlanDocument, PlanRow
 from . import figures as F
 from . import plan_data as D
+from .html import Page, esc, not_available, table
 from .procure_sections import build_or_buy_section, price_section
 from .procurement import price_tags, procurement_html
-from ..planner.document import PlanDocument, PlanRow
-from .html import Page, esc, not_available, table
 from .tables import fmt
 from .traffic_section import traffic_section
 
@@ -30,7 +30,7 @@ from .traffic_section import traffic_section
 @dataclass
 class _Band:
     """The calibration error band: from `moeprof validate` points when given, else the plan's own
-    band of the recommended GPU (planner.bands), else unknown."""
+    band of the recommended GPU (planner.search.bands), else unknown."""
 
     points: list | None = None
     problem: str = ""

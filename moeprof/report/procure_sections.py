@@ -13,8 +13,8 @@ from __future__ import annotations
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ..catalog.prices import STALE_DAYS, stale
-from ..planner.document import BuildOrBuy, PlanDocument, PriceSensitivity
+from ..catalog.hardware.prices import STALE_DAYS, stale
+from ..planner.document.plan import BuildOrBuy, PlanDocument, PriceSensitivity
 from . import figures as F
 from .html import Page, esc, not_available
 from .html import plot_text as T

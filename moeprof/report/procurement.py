@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from ..planner.document import PlanDocument, PriceTag
+from ..planner.document.plan import PlanDocument, PriceTag
 from .html import esc
 from .plan_data import best_per_sku, skus_of
 from .tables import fmt, rows_to_csv

@@ -12,9 +12,9 @@ import io
 import json
 import math
 
-from ..planner.schema import EXTRA_UNIT_COLUMNS, ROW_SCHEMA
+from ..planner.document.rows import EXTRA_UNIT_COLUMNS, ROW_SCHEMA
 
-# The plan row schema (planner.schema) says each field's CSV column and report label / format;
+# The plan row schema (planner.document.rows) says each field's CSV column and report label / format;
 # a few input fields outside the rows add their unit-carrying column names.
 UNIT_COLUMNS = {f.name: f.column for f in ROW_SCHEMA if f.csv_name} | EXTRA_UNIT_COLUMNS
 LABELS = {f.name: (f.label, f.fmt) for f in ROW_SCHEMA}

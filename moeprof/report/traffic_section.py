@@ -11,7 +11,7 @@ from .figures import _base
 from .html import Page, esc, table
 from .html import plot_text as T
 
-STATIC, AUTOSCALED = "static", "autoscaled"  # the option names of planner.traffic_doc
+STATIC, AUTOSCALED = "static", "autoscaled"  # the option names of planner.document.traffic
 _LABEL = {STATIC: "static fleet sized for the peak hour, pay-as-you-go",
           AUTOSCALED: "autoscaled, pay-as-you-go every hour"}
 

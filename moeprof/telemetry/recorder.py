@@ -40,7 +40,7 @@ class TelemetryRecorder:
                 pass
             self._stop.wait(self.interval_s)
 
-    def start(self) -> "TelemetryRecorder":
+    def start(self) -> TelemetryRecorder:
         if self.backend.available:
             self._thread.start()
         return self

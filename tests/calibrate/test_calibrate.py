@@ -10,14 +10,14 @@ import pytest
 from moeprof.calibrate import sources
 from moeprof.calibrate.fit import fit_gpu
 from moeprof.calibrate.points import prepare
-from moeprof.catalog.calibration import ServingCalibration
+from moeprof.catalog.calibration.serving import ServingCalibration
 from moeprof.catalog.engine import load_engine
-from moeprof.catalog.hardware import get_gpu
+from moeprof.catalog.hardware.vms import get_gpu
 from moeprof.catalog.models import load_model
 from moeprof.cli.app import main
+from moeprof.deployment.evaluate import Deployment, bare_host, engine_for, evaluate
 from moeprof.errors import MoeprofError
 from moeprof.perf import resolve_profile
-from moeprof.planner.evaluate import Deployment, bare_host, engine_for, evaluate
 from moeprof.profile import load_profile
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "bench"

@@ -1,15 +1,13 @@
 """The shipped benchmark dataset and the readers of engine benchmark files."""
 
 import json
-from pathlib import Path
 
 import pytest
 
-from moeprof.catalog.bench_record import FIT_FAMILIES, split_of
-from moeprof.catalog.benchmarks import (
+from moeprof.calibrate.bench_record import FIT_FAMILIES, split_of
+from moeprof.calibrate.benchmarks import (
     load_bench_file,
     load_records,
-    parse_sglang_bench,
     parse_vllm_bench,
     shipped_paths,
 )

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from moeprof.catalog.checkpoints import loads_from_release, released_note, shipped_checkpoints
+from moeprof.catalog.models.checkpoints import loads_from_release, released_note, shipped_checkpoints
 
 MAVERICK = "meta-llama/Llama-4-Maverick-17B-128E-Instruct"
 

@@ -2,7 +2,7 @@ import math
 
 import pytest
 
-from moeprof.catalog.error_band import NOT_QUANTIFIED, from_json, from_residuals
+from moeprof.catalog.calibration.error_band import NOT_QUANTIFIED, from_json, from_residuals
 
 
 def test_quantiles_and_edges():

@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from moeprof.catalog.hardware import load_vms
-from moeprof.catalog.prices import PRICINGS, price_table, stale, vm_price
+from moeprof.catalog.hardware.prices import PRICINGS, price_table, stale, vm_price
+from moeprof.catalog.hardware.vms import load_vms
 from moeprof.errors import MoeprofError
 
 H100, H200, MI300X = "Standard_ND96isr_H100_v5", "Standard_ND96isr_H200_v5", "Standard_ND96isr_MI300X_v5"

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from moeprof.catalog import calibration
+from moeprof.catalog.calibration import serving as calibration
 from moeprof.catalog.engine import load_engine
-from moeprof.planner.evaluate import engine_for
+from moeprof.deployment.evaluate import engine_for
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -4,9 +4,9 @@ tables on held-out grid cells."""
 import numpy as np
 import pytest
 
-from moeprof.catalog.hardware import get_gpu
+from moeprof.catalog.hardware.vms import get_gpu
 from moeprof.catalog.models import load_model
-from moeprof.catalog.quant import get_recipe
+from moeprof.catalog.models.quant import get_recipe
 from moeprof.kernel_tables.heldout import held_out_errors, kept_indices, score_tables
 from moeprof.kernel_tables.table import KernelTable
 from moeprof.perf import make_context

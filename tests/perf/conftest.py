@@ -1,9 +1,10 @@
 import pytest
 
-from moeprof.catalog.hardware import get_gpu, get_vm
+from moeprof.catalog.hardware.vms import get_gpu, get_vm
 from moeprof.catalog.models import load_model
-from moeprof.catalog.quant import get_recipe
+from moeprof.catalog.models.quant import get_recipe
 from moeprof.perf import make_context
+
 
 @pytest.fixture(scope="session")
 def models():

@@ -4,9 +4,9 @@ MLA's projections as the engines run them."""
 import numpy as np
 import pytest
 
-from moeprof.catalog.hardware import get_gpu
+from moeprof.catalog.hardware.vms import get_gpu
 from moeprof.catalog.models import load_model
-from moeprof.catalog.quant import get_recipe
+from moeprof.catalog.models.quant import get_recipe
 from moeprof.perf import make_context
 from moeprof.perf import ops as O
 from moeprof.perf.blockscale import blockscale_gemm

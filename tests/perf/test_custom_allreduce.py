@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from moeprof.catalog.hardware import get_gpu
+from moeprof.catalog.hardware.vms import get_gpu
 from moeprof.perf.collectives import Interconnect
 from moeprof.perf.custom_allreduce import custom_allreduce
 from moeprof.perf.efficiency import load_efficiencies

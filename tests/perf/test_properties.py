@@ -112,7 +112,7 @@ def test_routing_statistics_bounds(E, k, s, T, ep):
 
 
 def test_profile_curves_are_used_and_marked(ctx_of, models, h100):
-    from moeprof.catalog.quant import get_recipe
+    from moeprof.catalog.models.quant import get_recipe
     from moeprof.perf import make_context
 
     x = (1.0, 16.0, 256.0, 4096.0)

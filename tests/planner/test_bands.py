@@ -1,4 +1,4 @@
-"""Error bands on the plan's figures and the headroom target (planner.bands), the band lookup
+"""Error bands on the plan's figures and the headroom target (planner.search.bands), the band lookup
 (catalog.calibration.error_band_for), and the band data script (scripts/error_bands.py)."""
 
 import csv
@@ -12,13 +12,11 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from moeprof.catalog.calibration import ServingCalibration
-
-from moeprof.catalog.calibration import catalog_error_band, error_band_for
-from moeprof.catalog.error_band import from_residuals
+from moeprof.catalog.calibration.error_band import from_residuals
+from moeprof.catalog.calibration.serving import ServingCalibration, catalog_error_band, error_band_for
 from moeprof.catalog.models import load_model
 from moeprof.planner import PlanDocument, SearchSpace, Targets, plan
-from moeprof.planner.bands import evaluate_bands, replicas_for
+from moeprof.planner.search.bands import evaluate_bands, replicas_for
 
 SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"
 H200 = dict(skus=("nd-h200-v5",), quants=("fp8",), kv_dtypes=("fp8",))

@@ -4,9 +4,9 @@ import json
 
 import pytest
 
-from moeprof.planner.breakeven import add_break_even, price_sensitivity, stays_pick_below
-from moeprof.planner.document import Charts
-from moeprof.planner.schema import ROW_SCHEMA, PlanRow, SkuBest
+from moeprof.planner.analyses.breakeven import add_break_even, price_sensitivity, stays_pick_below
+from moeprof.planner.document.plan import Charts
+from moeprof.planner.document.rows import ROW_SCHEMA, PlanRow, SkuBest
 
 
 def _row(sku, vms, usd_per_hour):
@@ -107,7 +107,7 @@ def test_sensitivity_round_trips_through_the_document():
 
 
 def test_plan_document_carries_sensitivity_and_build_or_buy(cli):
-    from moeprof.planner.document import PlanDocument
+    from moeprof.planner.document.plan import PlanDocument
 
     d = json.loads(cli("plan", "--model", "maverick", "--json", check_rc=0).stdout)
     doc = PlanDocument.from_json(d, "p")

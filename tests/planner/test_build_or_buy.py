@@ -4,11 +4,10 @@ import json
 
 import pytest
 
-from moeprof.catalog.serverless import azure_serverless_price
-from moeprof.planner.build_or_buy import (blended_usd_per_million, break_even_tokens_per_month, build_or_buy,
-                                          qps_of_tokens_per_month, tokens_per_month)
-from moeprof.planner.document import BuildOrBuy
-from moeprof.planner.schema import SkuBest
+from moeprof.catalog.hardware.serverless import azure_serverless_price
+from moeprof.planner.analyses.build_or_buy import blended_usd_per_million, break_even_tokens_per_month, build_or_buy, qps_of_tokens_per_month, tokens_per_month
+from moeprof.planner.document.plan import BuildOrBuy
+from moeprof.planner.document.rows import SkuBest
 
 from .test_breakeven import _row
 

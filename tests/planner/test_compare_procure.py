@@ -10,8 +10,8 @@ import pytest
 
 @pytest.fixture(scope="module")
 def compared():
-    from moeprof.cli.compare_cmd import compare_rows
     from moeprof.catalog.models import load_model
+    from moeprof.cli.compare_cmd import compare_rows
     from moeprof.planner import SearchSpace, Targets, plan
 
     doc = plan(load_model("maverick"), Targets.defaults(), SearchSpace(quants=("bf16", "fp8", "fp8-experts")))

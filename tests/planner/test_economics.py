@@ -7,9 +7,9 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from moeprof.catalog.hardware import get_gpu
-from moeprof.planner.economics import add_costs
-from moeprof.planner.targets import Targets
+from moeprof.catalog.hardware.vms import get_gpu
+from moeprof.planner.document.targets import Targets
+from moeprof.planner.search.cost import add_costs
 
 
 def _rows(vms_counts, skus, shares):

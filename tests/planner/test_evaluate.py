@@ -86,7 +86,7 @@ def test_step_breakdown_shows_the_scale_and_the_engines_host_time(cli):
     args = ["evaluate", "--model", "deepseek-r1", "--gpu", "mi300x-192gb", "--gpus", "8", "--tp", "8", "--concurrency", "8",
             "--input-tokens", "1024", "--output-tokens", "256", "--json"]
     rows = {e: json.loads(cli(*args, "--engine", e, check_rc=0).stdout) for e in ("vllm", "sglang")}
-    for e, r in rows.items():
+    for _e, r in rows.items():
         parts = sum(r[k] for k in ("attention_ms", "moe_ms", "dense_ms", "collectives_ms", "head_ms"))
         # the decode step is the kernels x the GPU's step scale + the engine's host time (padding only adds)
         assert r["decode_step_ms"] >= parts * r["step_time_scale"] + r["host_ms"] - 1e-6

@@ -7,11 +7,11 @@ import pandas as pd
 import pytest
 
 from moeprof.catalog.engine import load_engine
-from moeprof.catalog.hardware import load_vms
+from moeprof.catalog.hardware.vms import load_vms
 from moeprof.catalog.models import load_model
 from moeprof.planner import PlanDocument, SearchSpace, Targets, plan
-from moeprof.planner.rank import cost_cents, released_recipes, dominated_at_equal_cost, rank_feasible
-from moeprof.planner.search import default_profiles, evaluate_rows
+from moeprof.planner.search.plan import default_profiles, evaluate_rows
+from moeprof.planner.search.rank import cost_cents, dominated_at_equal_cost, rank_feasible, released_recipes
 
 
 def test_dominated_at_equal_cost_marks_exactly_the_dominated_points():

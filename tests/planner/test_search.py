@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 
 from moeprof.catalog.engine import load_engine
-from moeprof.catalog.hardware import load_vms
+from moeprof.catalog.hardware.vms import load_vms
 from moeprof.catalog.models import load_model
 from moeprof.planner import RejectKind, SearchSpace, Targets, plan
-from moeprof.planner.search import default_profiles, evaluate_rows
+from moeprof.planner.search.plan import default_profiles, evaluate_rows
 
 REC_KEYS = {
     "sku", "vms", "gpus", "tp", "ep", "pp", "replicas", "quant", "kv_dtype", "max_batch", "max_context_tokens",

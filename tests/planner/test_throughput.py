@@ -1,16 +1,16 @@
 """Throughput per GPU vs tokens/s per user of each SKU's best configuration, and the price tags,
-as the plan carries them (planner.throughput)."""
+as the plan carries them (planner.analyses.throughput)."""
 
 import datetime as dt
 import json
 
 import pytest
 
-from moeprof.catalog.hardware import Price
+from moeprof.catalog.hardware.vms import Price
 from moeprof.catalog.models import load_model
 from moeprof.errors import ConfigError
 from moeprof.planner import PlanDocument, SearchSpace, Targets, plan
-from moeprof.planner.throughput import concurrency_grid, price_status
+from moeprof.planner.analyses.throughput import concurrency_grid, price_status
 
 
 @pytest.fixture(scope="module")
@@ -89,9 +89,9 @@ def test_round_trip_and_refusal(doc):
 def test_reusing_the_search_step_costs_changes_nothing(doc):
     """The plan's sweep reuses the search's step costs per layout; computed afresh they are the same."""
     from moeprof.catalog.engine import load_engine
-    from moeprof.catalog.hardware import load_vms
-    from moeprof.planner.search import default_profiles
-    from moeprof.planner.throughput import throughput_curves
+    from moeprof.catalog.hardware.vms import load_vms
+    from moeprof.planner.analyses.throughput import throughput_curves
+    from moeprof.planner.search.plan import default_profiles
 
     vms = load_vms()
     fresh = throughput_curves(load_model("maverick"), vms, doc.per_sku, doc.recommended, Targets.defaults(), 0.0,

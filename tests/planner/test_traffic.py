@@ -5,13 +5,13 @@ import json
 import numpy as np
 import pytest
 
-from moeprof.catalog.hardware import load_vms
+from moeprof.catalog.hardware.vms import load_vms
 from moeprof.errors import MoeprofError
-from moeprof.planner.document import TrafficPlan
-from moeprof.planner.schema import BAND_FIELDS, ROW_SCHEMA, PlanRow
-from moeprof.planner.traffic import VmRates, best_reserved, scaling_unit, traffic_plan, units_per_hour
-from moeprof.planner.traffic_file import TrafficProfile
-from moeprof.planner.traffic_prices import vm_rates
+from moeprof.planner.analyses.traffic import VmRates, best_reserved, scaling_unit, traffic_plan, units_per_hour
+from moeprof.planner.analyses.traffic_prices import vm_rates
+from moeprof.planner.document.plan import TrafficPlan
+from moeprof.planner.document.rows import BAND_FIELDS, ROW_SCHEMA, PlanRow
+from moeprof.planner.document.traffic_file import TrafficProfile
 
 RATES = VmRates({"payg": 10.0, "reserved-1y": 6.0, "reserved-3y": 4.0}, {"payg": "p", "reserved-1y": "r1", "reserved-3y": "r3"})
 

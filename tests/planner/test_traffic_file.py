@@ -8,7 +8,7 @@ import pytest
 
 from moeprof.catalog.targets import target_defaults
 from moeprof.errors import MoeprofError
-from moeprof.planner.traffic_file import MAX_HOURS, read_traffic
+from moeprof.planner.document.traffic_file import MAX_HOURS, read_traffic
 
 
 def _csv(tmp_path, rows, header="hour,qps", name="t.csv"):

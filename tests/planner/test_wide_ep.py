@@ -4,17 +4,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from moeprof import perf
 from moeprof.catalog.engine import load_engine
-from moeprof.catalog.hardware import load_vms
+from moeprof.catalog.hardware.vms import load_vms
 from moeprof.catalog.models import load_model
+from moeprof.catalog.models.quant import get_recipe
 from moeprof.memory import Parallelism, check_parallelism, memory_per_gpu, weights_params_per_gpu
 from moeprof.perf.collectives import Interconnect
 from moeprof.perf.efficiency import load_efficiencies
 from moeprof.planner import SearchSpace, Targets
-from moeprof.planner.layouts import MAX_EP, layouts, memory_rows
-from moeprof.planner.search import default_profiles, evaluate_rows
-from moeprof import perf
-from moeprof.catalog.quant import get_recipe
+from moeprof.planner.search.layouts import MAX_EP, layouts, memory_rows
+from moeprof.planner.search.plan import default_profiles, evaluate_rows
 
 
 @pytest.fixture(scope="module")
@@ -96,9 +96,9 @@ def test_the_search_serves_behemoth_with_wide_ep(vms):
 
 
 def test_evaluate_takes_wide_ep_and_export_refuses_it_in_one_line(vms):
+    from moeprof.deployment.evaluate import Deployment, check
     from moeprof.errors import MoeprofError
     from moeprof.export import vllm_args
-    from moeprof.planner.evaluate import Deployment, check
 
     m = load_model("maverick")
     dep = Deployment(m, vms["nd-h200-v5"], 2, tp=8, ep=16, pp=1, quant="fp8", kv_dtype="fp8", engine=load_engine())

@@ -10,7 +10,7 @@ import subprocess
 import pytest
 import yaml
 
-from moeprof.catalog.hardware import load_vms
+from moeprof.catalog.hardware.vms import load_vms
 from moeprof.errors import MoeprofError
 from moeprof.export import AZUREML_SCHEMA, export, resolve_checkpoint
 

@@ -4,7 +4,6 @@ import os
 import pytest
 
 from moeprof import fileio
-
 from moeprof.errors import MoeprofError
 from moeprof.report import html as H
 

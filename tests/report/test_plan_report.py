@@ -3,13 +3,12 @@ import json
 import re
 
 import numpy as np
-
 import pytest
 
 from moeprof.errors import ConfigError
 from moeprof.planner import PlanDocument
-from moeprof.report import plan_report_html, write_plan_report
 from moeprof.report import plan_data as D
+from moeprof.report import plan_report_html, write_plan_report
 from moeprof.report.html import esc
 
 HOSTILE = "<script>alert(1)</script>"

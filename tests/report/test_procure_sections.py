@@ -4,8 +4,6 @@ import copy
 import json
 import re
 
-import pytest
-
 from moeprof.planner import PlanDocument
 from moeprof.report import plan_report_html
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from moeprof.planner import PlanDocument
-from moeprof.planner.traffic import VmRates, traffic_plan
-from moeprof.planner.traffic_file import TrafficProfile
+from moeprof.planner.analyses.traffic import VmRates, traffic_plan
+from moeprof.planner.document.traffic_file import TrafficProfile
 from moeprof.report import plan_report_html, write_plan_report
 
 from .conftest import CHROMIUM_FLAGS, HOSTILE, chromium_path

@@ -90,7 +90,7 @@ def test_numpy_warnings_never_reach_stderr(run, monkeypatch):
         import numpy as np
 
         for _ in range(30):
-            warnings.warn("overflow encountered in divide", RuntimeWarning)
+            warnings.warn("overflow encountered in divide", RuntimeWarning, stacklevel=2)
         np.float64(1e308) * np.float64(1e308)
         return real(*a, **k)
 

@@ -9,7 +9,6 @@ import threading
 import pytest
 
 
-
 def write_json(path, obj):
     path.write_text(json.dumps(obj))
     return path

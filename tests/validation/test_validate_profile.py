@@ -1,11 +1,11 @@
 import pytest
 
-from moeprof.catalog.hardware import get_gpu
+from moeprof.catalog.hardware.vms import get_gpu
 from moeprof.errors import MoeprofError
 from moeprof.perf import probe_rows as predict
 from moeprof.probes.fit import fit_curves, fit_scalars
-from moeprof.validation import gpu_for_profile, validate_profile
 from moeprof.profile import Profile, resolve_profile
+from moeprof.validation import gpu_for_profile, validate_profile
 
 
 def synthetic_profile(gpu="cpu"):

@@ -1,0 +1,14 @@
+"""One VM price: USD per hour for the whole VM, where and when it was read, and its source."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Price:
+    usd_per_hour: float
+    region: str
+    date: str
+    estimate: bool
+    source: str

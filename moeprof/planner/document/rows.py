@@ -1,0 +1,320 @@
+"""The one row schema of a plan: each field with its unit, the column name that carries the unit in
+CSV, and its label and number format in the report's tables; the typed rows built on it
+(PlanRow, Rejection, SkuBest), with their JSON form and validation."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from ...errors import ConfigError
+from . import bounds
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One column of a plan row: its unit, CSV column name and report label / format."""
+
+    name: str
+    kind: type  # str | int | float | bool
+    unit: str  # "" for names and counts whose name says what they count
+    label: str
+    fmt: str | None = None  # str.format spec for reports; None prints the value as is
+    csv_name: str | None = None  # column name in CSV when the field name lacks its unit
+
+    @property
+    def column(self) -> str:
+        return self.csv_name or self.name
+
+
+ROW_SCHEMA: tuple[FieldSpec, ...] = (
+    FieldSpec("sku", str, "", "VM SKU"),
+    FieldSpec("gpu", str, "", "GPU"),
+    FieldSpec("vms", int, "VMs", "VMs", "{:,.0f}", "vm_count"),
+    FieldSpec("gpus", int, "GPUs", "GPUs", "{:,.0f}", "gpu_count"),
+    FieldSpec("tp", int, "GPUs", "TP", "{:.0f}"),
+    FieldSpec("ep", int, "GPUs", "EP", "{:.0f}"),
+    FieldSpec("pp", int, "stages", "PP", "{:.0f}"),
+    FieldSpec("replicas", int, "replicas", "replicas", "{:,.0f}", "replica_count"),
+    FieldSpec("quant", str, "", "quantization"),
+    FieldSpec("kv_dtype", str, "", "KV dtype"),
+    FieldSpec("max_batch", int, "sequences", "max batch (seqs)", "{:,.0f}", "max_batch_seqs"),
+    FieldSpec("max_context_tokens", int, "tokens", "max context (tokens)", "{:,.0f}"),
+    FieldSpec("ttft_ms", float, "ms", "TTFT (ms)", "{:,.0f}"),
+    FieldSpec("ttft_low_ms", float, "ms", "TTFT band low (ms)", "{:,.0f}"),
+    FieldSpec("ttft_high_ms", float, "ms", "TTFT band high (ms)", "{:,.0f}"),
+    FieldSpec("tpot_ms", float, "ms", "TPOT (ms)", "{:,.1f}"),
+    FieldSpec("tpot_low_ms", float, "ms", "TPOT band low (ms)", "{:,.1f}"),
+    FieldSpec("tpot_high_ms", float, "ms", "TPOT band high (ms)", "{:,.1f}"),
+    FieldSpec("tokens_per_s", float, "tokens/s", "tokens/s", "{:,.0f}"),
+    FieldSpec("output_tokens_per_s", float, "tokens/s", "output tokens/s", "{:,.0f}"),
+    FieldSpec("qps_capacity", float, "req/s", "capacity (req/s)", "{:,.2f}", "qps_capacity_req_per_s"),
+    FieldSpec("qps_capacity_low", float, "req/s", "capacity, pessimistic edge (req/s)", "{:,.2f}", "qps_capacity_low_req_per_s"),
+    FieldSpec("qps_capacity_high", float, "req/s", "capacity, optimistic edge (req/s)", "{:,.2f}", "qps_capacity_high_req_per_s"),
+    FieldSpec("vms_low", int, "VMs", "VMs for the QPS, optimistic edge", "{:,.0f}", "vm_count_low"),
+    FieldSpec("vms_high", int, "VMs", "VMs for the QPS, pessimistic edge", "{:,.0f}", "vm_count_high"),
+    FieldSpec("headroom", float, "fraction", "headroom at the pessimistic edge (%)", "{:+.0%}", "headroom_fraction"),
+    FieldSpec("running_batch", float, "sequences", "running batch (seqs)", "{:,.1f}", "running_batch_seqs"),
+    FieldSpec("utilization", float, "fraction", "utilisation (%)", "{:.0%}", "utilization_fraction"),
+    FieldSpec("usd_per_hour", float, "USD/h", "$/h", "{:,.2f}"),
+    FieldSpec("usd_per_month", float, "USD/month", "$/month", "{:,.0f}"),
+    FieldSpec("usd_per_million_tokens", float, "USD/M tokens", "$/M tokens", "{:,.3f}"),
+    FieldSpec("usd_per_million_input_tokens", float, "USD/M tokens", "$/M input tokens", "{:,.3f}"),
+    FieldSpec("usd_per_million_output_tokens", float, "USD/M tokens", "$/M output tokens", "{:,.3f}"),
+    FieldSpec("joules_per_token", float, "J/token", "J/output token", "{:,.2f}"),
+    FieldSpec("weights_bytes_per_gpu", float, "bytes", "weights per GPU (bytes)"),
+    FieldSpec("kv_budget_bytes_per_gpu", float, "bytes", "KV budget per GPU (bytes)"),
+    FieldSpec("overhead_bytes_per_gpu", float, "bytes", "engine overhead per GPU (bytes)"),
+    FieldSpec("kv_bytes_per_token_per_gpu", float, "bytes", "KV per token per GPU (bytes)"),
+    FieldSpec("price_estimate", bool, "", "price is an estimate"),
+    FieldSpec("calibration", str, "", "calibration"),
+)
+ROW_FIELDS: tuple[str, ...] = tuple(f.name for f in ROW_SCHEMA)
+# The error band's fields (planner.search.bands): null in a plan made before bands, or where a row has
+# no capacity to band.
+BAND_FIELDS = ("ttft_low_ms", "ttft_high_ms", "tpot_low_ms", "tpot_high_ms", "qps_capacity_low", "qps_capacity_high",
+               "vms_low", "vms_high", "headroom")
+FIELD = {f.name: f for f in ROW_SCHEMA}
+# Columns of other tables (inputs, sweeps) that need a unit in CSV.
+EXTRA_UNIT_COLUMNS = {
+    "qps": "qps_req_per_s",
+    "percentile": "percentile_pct",
+    "routing_skew": "routing_skew_zipf_exponent",
+    "max_vms": "max_vm_count",
+}
+# The parallel layout of a row: everything but the max batch and the replica count.
+LAYOUT_KEYS = ("sku", "tp", "ep", "pp", "quant", "kv_dtype")
+INPUT_TARGETS = ("input_tokens", "output_tokens", "context_tokens", "qps", "ttft_ms", "tpot_ms", "percentile")
+
+
+def _finite_or_none(v):
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    return v
+
+
+# ---------------------------------------------------------------------------------------
+# Rows
+# ---------------------------------------------------------------------------------------
+@dataclass
+class PlanRow:
+    """One deployment the planner evaluated (the fields of ROW_SCHEMA), plus what misses for a
+    closest row and the sources for the recommended one."""
+
+    sku: str
+    gpu: str
+    vms: int
+    gpus: int
+    tp: int
+    ep: int
+    pp: int
+    replicas: int
+    quant: str
+    kv_dtype: str
+    max_batch: int
+    max_context_tokens: int
+    ttft_ms: float | None
+    tpot_ms: float | None
+    tokens_per_s: float | None
+    output_tokens_per_s: float | None
+    qps_capacity: float | None
+    running_batch: float | None
+    utilization: float | None
+    usd_per_hour: float
+    usd_per_month: float
+    usd_per_million_tokens: float | None
+    usd_per_million_input_tokens: float | None
+    usd_per_million_output_tokens: float | None
+    joules_per_token: float | None
+    weights_bytes_per_gpu: float | None
+    kv_budget_bytes_per_gpu: float | None
+    overhead_bytes_per_gpu: float | None
+    kv_bytes_per_token_per_gpu: float | None
+    price_estimate: bool
+    calibration: str
+    ttft_low_ms: float | None = None  # BAND_FIELDS: the prediction's error band (planner.search.bands)
+    ttft_high_ms: float | None = None
+    tpot_low_ms: float | None = None
+    tpot_high_ms: float | None = None
+    qps_capacity_low: float | None = None  # req/s at the pessimistic edge
+    qps_capacity_high: float | None = None
+    vms_low: int | None = None  # VMs the target QPS needs at the optimistic edge
+    vms_high: int | None = None  # ... at the pessimistic edge
+    headroom: float | None = None  # qps_capacity_low / QPS - 1
+    misses: list[str] | None = None
+    sources: dict | None = None
+    notes: list[str] | None = None  # caveats of the recommended row (e.g. no released checkpoint)
+
+    def layout(self) -> tuple:
+        return tuple(getattr(self, k) for k in LAYOUT_KEYS)
+
+    def label(self, short: bool = False) -> str:
+        """The configuration in one line: SKU and layout (short), or with VMs, replicas and max batch."""
+        base = f"tp{self.tp} ep{self.ep} pp{self.pp} {self.quant}/KV {self.kv_dtype}"
+        return f"{self.sku} {base}" if short else f"{self.vms}x {self.sku} {base} x{self.replicas} b{self.max_batch}"
+
+    def key(self) -> tuple:
+        """The configuration: its layout, max batch and replica count."""
+        return self.layout() + (self.max_batch, self.replicas)
+
+    def to_json(self) -> dict:
+        d = {k: _finite_or_none(getattr(self, k)) for k in ROW_FIELDS}
+        if self.sources is not None:
+            d["sources"] = self.sources
+        if self.misses is not None:
+            d["misses"] = list(self.misses)
+        if self.notes is not None:
+            d["notes"] = list(self.notes)
+        return d
+
+    @classmethod
+    def from_json(cls, d, path, where: str) -> PlanRow:
+        if not isinstance(d, dict):
+            raise ConfigError(path, where, "expected an object")
+        vals = {}
+        for f in ROW_SCHEMA:
+            v = d.get(f.name)
+            vals[f.name] = _check_value(v, f, path, f"{where}.{f.name}")
+        misses = d.get("misses")
+        if misses is not None and (not isinstance(misses, list) or not all(isinstance(m, str) for m in misses)):
+            raise ConfigError(path, f"{where}.misses", "must be a list of strings")
+        notes = d.get("notes")
+        if notes is not None and (not isinstance(notes, list) or not all(isinstance(m, str) for m in notes)):
+            raise ConfigError(path, f"{where}.notes", "must be a list of strings")
+        sources = d.get("sources")
+        if sources is not None and not isinstance(sources, dict):
+            raise ConfigError(path, f"{where}.sources", "must be an object")
+        bounds.check_row(d, path, where)
+        return cls(**vals, misses=misses, sources=sources, notes=notes)
+
+
+_REQUIRED_NUMBERS = ("usd_per_hour", "usd_per_month")
+
+
+def _check_value(v, f: FieldSpec, path, where: str):
+    if f.kind is str:
+        if f.name == "calibration":
+            if v is None:
+                return ""
+            if not isinstance(v, str):
+                raise ConfigError(path, where, "must be a string")
+            return v
+        if not isinstance(v, str) or not v:
+            raise ConfigError(path, where, "missing or not a string")
+        return v
+    if f.kind is bool:
+        if not isinstance(v, bool):
+            raise ConfigError(path, where, "must be true or false")
+        return v
+    if f.kind is int:
+        if v is None and f.name in BAND_FIELDS:
+            return None
+        lo = 0 if f.name == "max_context_tokens" else 1
+        if isinstance(v, bool) or not isinstance(v, int) or v < lo:
+            raise ConfigError(path, where, f"must be {'a non-negative' if lo == 0 else 'a positive'} integer, got {v!r}")
+        return v
+    if v is None and f.name not in _REQUIRED_NUMBERS:
+        return None
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+        raise ConfigError(path, where, f"must be a finite number{'' if f.name in _REQUIRED_NUMBERS else ' or null'}, got {v!r}")
+    return float(v)
+
+
+@dataclass
+class Rejection:
+    """A parallel layout none of whose rows met the targets, with its most promising row's reason."""
+
+    sku: str
+    tp: int
+    ep: int
+    pp: int
+    quant: str
+    kv_dtype: str
+    kind: str  # a RejectKind value: memory | TTFT | TPOT | QPS | headroom
+    reason: str
+
+    def to_json(self) -> dict:
+        return {k: getattr(self, k) for k in LAYOUT_KEYS} | {"reason": self.reason, "kind": self.kind}
+
+    @classmethod
+    def from_json(cls, d, path, where: str) -> Rejection:
+        if not isinstance(d, dict) or not isinstance(d.get("reason"), str) or not isinstance(d.get("sku"), str):
+            raise ConfigError(path, where, "expected an object with 'sku' and 'reason' strings")
+        kind = d.get("kind")
+        if not isinstance(kind, str):
+            raise ConfigError(path, f"{where}.kind", "missing or not a string")
+        vals = {}
+        for k in ("tp", "ep", "pp"):
+            v = d.get(k)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise ConfigError(path, f"{where}.{k}", f"must be a positive integer, got {v!r}")
+            vals[k] = v
+        for k in ("quant", "kv_dtype"):
+            if not isinstance(d.get(k), str):
+                raise ConfigError(path, f"{where}.{k}", "missing or not a string")
+            vals[k] = d[k]
+        return cls(sku=d["sku"], kind=kind, reason=d["reason"], **vals)
+
+
+@dataclass
+class SkuBest:
+    """The best row of one SKU (its first in the plan's ranking), or why it has none."""
+
+    sku: str
+    row: PlanRow | None
+    reason: str = ""
+    break_even_usd_per_vm_hour: float | None = None  # planner.analyses.breakeven
+
+    def to_json(self) -> dict:
+        return {"sku": self.sku, "row": self.row.to_json() if self.row else None, "reason": self.reason,
+                "break_even_usd_per_vm_hour": _finite_or_none(self.break_even_usd_per_vm_hour)}
+
+    @classmethod
+    def from_json(cls, d, path, where: str) -> SkuBest:
+        if not isinstance(d, dict) or not isinstance(d.get("sku"), str):
+            raise ConfigError(path, where, "expected an object with a 'sku' string")
+        row = PlanRow.from_json(d["row"], path, f"{where}.row") if d.get("row") is not None else None
+        be = d.get("break_even_usd_per_vm_hour")
+        if be is not None and (isinstance(be, bool) or not isinstance(be, (int, float)) or not math.isfinite(be) or be <= 0):
+            raise ConfigError(path, f"{where}.break_even_usd_per_vm_hour", f"must be a positive number or null, got {be!r}")
+        return cls(d["sku"], row, str(d.get("reason") or ""), float(be) if be is not None else None)
+
+
+
+
+RELAXABLE = ("ttft_ms", "tpot_ms", "qps", "context_tokens")
+
+
+@dataclass
+class Relaxation:
+    """When nothing meets the targets: the least change of one target (the others as asked) that
+    admits a plan, and the cheapest plan it admits; `relaxed_to` None when no value of that target
+    alone admits one within the search."""
+
+    target: str  # one of RELAXABLE (the PlanInputs field)
+    asked: float
+    relaxed_to: float | None
+    text: str  # the advice in one line
+    row: PlanRow | None = None
+
+    def to_json(self) -> dict:
+        return {"target": self.target, "asked": self.asked, "relaxed_to": _finite_or_none(self.relaxed_to),
+                "text": self.text, "row": self.row.to_json() if self.row else None}
+
+    @classmethod
+    def from_json(cls, d, path, where: str) -> Relaxation:
+        if not isinstance(d, dict) or d.get("target") not in RELAXABLE:
+            raise ConfigError(path, f"{where}.target", f"must be one of {', '.join(RELAXABLE)}")
+        vals = {}
+        for k in ("asked", "relaxed_to"):
+            v = d.get(k)
+            if v is None and k == "relaxed_to":
+                vals[k] = None
+                continue
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
+                raise ConfigError(path, f"{where}.{k}", f"must be a positive number, got {v!r}")
+            vals[k] = float(v)
+        if not isinstance(d.get("text"), str):
+            raise ConfigError(path, f"{where}.text", "missing or not a string")
+        row = PlanRow.from_json(d["row"], path, f"{where}.row") if d.get("row") is not None else None
+        return cls(d["target"], vals["asked"], vals["relaxed_to"], d["text"], row)

@@ -1,0 +1,62 @@
+"""What a plan is asked for: the workload and latency targets, and the search space."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ...catalog.models.quant import KV_DTYPES
+from ...catalog.targets import target_defaults, target_sources
+from ...errors import MoeprofError
+
+MAX_HEADROOM = 10.0  # capacity for 11 x the stated QPS: beyond that, state the QPS instead
+
+
+@dataclass(frozen=True)
+class Targets:
+    """Requests of input_tokens + output_tokens at qps (Poisson); every admitted sequence may grow
+    to context_tokens (prompt + output); TTFT and TPOT targets at the given percentile; capacity
+    at the pessimistic edge of the error band >= (1 + headroom) x qps (planner.search.bands)."""
+
+    input_tokens: int
+    output_tokens: int
+    context_tokens: int
+    qps: float
+    ttft_ms: float
+    tpot_ms: float
+    percentile: float
+    headroom: float = 0.0
+
+    @classmethod
+    def defaults(cls, **over) -> Targets:
+        """The defaults of moeprof/data/targets.json with `over` replacing any (None keeps it)."""
+        d = target_defaults()
+        d.update({k: v for k, v in over.items() if v is not None})
+        t = cls(**d)
+        if t.input_tokens + t.output_tokens > t.context_tokens:
+            raise MoeprofError(
+                f"--input-tokens + --output-tokens = {t.input_tokens + t.output_tokens:,} exceeds --context {t.context_tokens:,}"
+            )
+        if not 0 <= t.headroom <= MAX_HEADROOM:
+            raise MoeprofError(f"--headroom must be in [0, {MAX_HEADROOM:g}], got {t.headroom:g}")
+        if not 50 <= t.percentile < 100:
+            raise MoeprofError(f"--percentile must be in [50, 100), got {t.percentile:g}")
+        return t
+
+    def sources(self) -> dict:
+        """Where each target comes from: the data file's source for a default, 'user' for a
+        value that differs from it."""
+        d, s = target_defaults(), target_sources()
+        out = {}
+        for k, default in d.items():
+            mine = getattr(self, k)
+            out[k] = s[k] if mine == default else f"set by the user (default {default:g}: {s[k]})"
+        return out
+
+
+@dataclass(frozen=True)
+class SearchSpace:
+    skus: tuple[str, ...] | None = None
+    quants: tuple[str, ...] | None = None
+    kv_dtypes: tuple[str, ...] = tuple(KV_DTYPES)
+    max_vms: int = 32
+    routing_skew: float = 0.0

@@ -1,0 +1,101 @@
+"""Stage 3 of the search: the serving model on every row that fits in memory (moeprof.serving).
+
+Per row: the replica's QPS capacity within the latency targets, the latency a lone request
+sees (telling TTFT / TPOT misses from QPS misses), then every replica count from 1 to what
+max_vms allows, with the latency and load at the target QPS split over the replicas.
+A wide-EP replica (ep > tp) is dp = ep / tp attention groups, each scheduling its own sequences
+(max batch, token budget and KV per group): the serving model runs on one group at 1 / dp of
+the replica's load; capacity, running batch and step energy are the replica's (x dp).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ... import serving
+from ...deployment.replicas import replica_counts, vm_count
+from ...deployment.steps import step_costs, workload
+from ..document.plan import LAYOUT_KEYS
+from ..document.targets import Targets
+
+STEP_COLUMNS = ["prefill_s", "prefill_j", "decode_s_grid", "decode_j_grid", "token_s_grid", "prompt_attention_s", "host_s",
+                "calibration"]
+
+
+def _with_latency(mem: pd.DataFrame, lat: pd.DataFrame | None) -> pd.DataFrame:
+    keys = list(LAYOUT_KEYS)
+    if lat is not None and len(lat):
+        return mem.merge(lat[keys + STEP_COLUMNS], on=keys, how="left")
+    return mem.assign(**{k: None for k in STEP_COLUMNS})
+
+
+def serve_rows(mem: pd.DataFrame, lat: pd.DataFrame | None, vms, targets: Targets, max_vms: int, engine) -> pd.DataFrame:
+    """One row per (memory row, replica count) with the serving columns; rows that do not fit
+    in memory keep infinite latency. Keeps `_j_step`, `_lam` and `_prefill_share` for the cost stage."""
+    df = _with_latency(mem, lat)
+    ok = (df.memory_kind == "").to_numpy()
+    n = len(df)
+    q = targets.percentile
+    dp = np.maximum(df.ep.to_numpy() // df.tp.to_numpy(), 1)  # attention groups per replica
+    cap_r = np.zeros(n)
+    ttft0, tpot0 = np.full(n, np.inf), np.full(n, np.inf)
+    okdf = df[ok]
+    if len(okdf):
+        c = step_costs(okdf, engine)
+        w = workload(len(okdf), targets.input_tokens, targets.output_tokens, engine, okdf.max_batch.to_numpy())
+        cap_r[ok] = serving.capacity_qps(c, w, targets.ttft_ms / 1e3, targets.tpot_ms / 1e3, q) * dp[ok]
+        idle = serving.open_loop(c, w, 1e-9, q)
+        ttft0[ok], tpot0[ok] = idle.ttft_q_s, idle.tpot_s
+
+    gpv = df.sku.map({k: v.gpus_per_vm for k, v in vms.items()}).to_numpy(dtype=int)
+    per_vm, r_max = replica_counts(df.gpus_per_replica.to_numpy(), df.vms_per_replica.to_numpy(), gpv, max_vms)
+    idx = np.repeat(np.arange(n), r_max)
+    starts = np.repeat(np.cumsum(r_max) - r_max, r_max)
+    r = np.arange(len(idx)) - starts + 1  # 1..r_max for each row
+    rows = df.iloc[idx].reset_index(drop=True)
+    rows["replicas"] = r
+    rows["vms"] = vm_count(r, per_vm[idx], rows.vms_per_replica.to_numpy())
+    rows["gpus"] = rows.replicas * rows.gpus_per_replica
+    rows["qps_capacity"] = cap_r[idx] * r
+
+    lam = targets.qps / r
+    lam_g = lam / dp[idx]  # per attention group
+    # Latency at the target load, for the rows with the capacity for it (the rest stay inf).
+    live = ok[idx] & (cap_r[idx] * r >= targets.qps)
+    ttft, tpot = np.full(len(idx), np.inf), np.full(len(idx), np.inf)
+    b, rho, share = np.ones(len(idx)), np.full(len(idx), np.inf), np.full(len(idx), 0.5)
+    if live.any():
+        li = idx[live]
+        ok_pos = np.cumsum(ok) - 1  # row of df -> row of okdf
+        costs = step_costs(okdf, engine)
+        # The running batch at a rate depends on the layout and the replica count, not on the max
+        # batch: solve it once per (layout, replicas), then evaluate each row at it.
+        layout_id = df.groupby(list(LAYOUT_KEYS), sort=False).ngroup().to_numpy()
+        pair = layout_id[li].astype(np.int64) * (int(r.max()) + 1) + r[live]
+        _, first, inv = np.unique(pair, return_index=True, return_inverse=True)
+        fi = ok_pos[li[first]]
+        c_u = costs.take(fi)
+        w_u = workload(len(fi), targets.input_tokens, targets.output_tokens, engine, np.full(len(fi), np.inf))
+        b_free = serving.running_batch(c_u, w_u, lam_g[live][first])
+        c = costs.take(ok_pos[li])
+        w = workload(len(li), targets.input_tokens, targets.output_tokens, engine, df.max_batch.to_numpy()[li])
+        pt = serving.point_at(c, w, b_free[inv], lam_g[live], q)
+        ttft[live], tpot[live], b[live], share[live] = pt.ttft_q_s, pt.tpot_s, pt.b, pt.prefill_share
+        rho[live] = pt.lam / np.maximum(serving.saturation_qps(c, w), 1e-12)
+    rows["ttft_ms"] = ttft * 1e3
+    rows["tpot_ms"] = tpot * 1e3
+    rows["running_batch"] = b * dp[idx]
+    rows["utilization"] = rho
+    rows["ttft_idle_ms"] = ttft0[idx] * 1e3
+    rows["tpot_idle_ms"] = tpot0[idx] * 1e3
+    served = np.isfinite(tpot)
+    rows["tokens_per_s"] = targets.qps * (targets.input_tokens + targets.output_tokens) * served
+    rows["output_tokens_per_s"] = targets.qps * targets.output_tokens * served
+    j_grid = np.zeros((n, len(serving.BATCH_GRID)))
+    if ok.any():
+        j_grid[ok] = np.stack(okdf.decode_j_grid.to_list())
+    rows["_j_step"] = serving.interp_step(j_grid[idx], b) * dp[idx]
+    rows["_lam"] = lam
+    rows["_prefill_share"] = share
+    return rows.drop(columns=["decode_s_grid", "decode_j_grid", "token_s_grid"])
