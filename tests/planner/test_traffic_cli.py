@@ -6,6 +6,7 @@ from importlib import resources
 import pytest
 
 from moeprof.planner import PlanDocument
+from moeprof.planner.document.plan import SCHEMA_VERSION
 
 WEEK = str(resources.files("moeprof") / "data" / "traffic" / "diurnal_week.csv")
 FAST = ("--model", "maverick", "--sku", "nd-mi300x-v5", "--quant", "int4-experts")  # the default pick's layout, quickly
@@ -29,7 +30,7 @@ def test_text_section(cli):
 
 def test_json_traffic_object(week_json):
     t = week_json["traffic"]
-    assert week_json["schema_version"] == 2 and t["hours"] == 168 and len(t["units_per_hour"]) == 168
+    assert week_json["schema_version"] == SCHEMA_VERSION and t["hours"] == 168 and len(t["units_per_hour"]) == 168
     rec = week_json["recommended"]
     static = next(o for o in t["options"] if o["name"] == "static")
     # the static fleet on pay-as-you-go for a whole month costs what the plan's pick costs a month at payg

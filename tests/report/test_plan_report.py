@@ -195,7 +195,7 @@ def test_without_validation_no_section_but_how_to_add_one(plan_doc):
         (lambda d: d["recommended"].pop("sku"), "recommended.sku"),
         (lambda d: d["alternatives"][1].update(usd_per_month="cheap"), "alternatives[1].usd_per_month"),
         (lambda d: d["feasible"].__setitem__(2, 7), "feasible[2]"),
-        (lambda d: d.update(rejected=[{"sku": "x"}]), "rejected[0]"),
+        (lambda d: d.update(rejected=[{"sku": "x"}]), "rejected[0].tp"),  # the first missing field
         (lambda d: d.pop("recommended"), "recommended"),
     ],
 )

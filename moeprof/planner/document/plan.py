@@ -14,10 +14,12 @@ refused with one line naming its version.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, fields
 
+from ...catalog.bounds import MAX_USD_PER_HOUR
 from ...errors import ConfigError
 from . import bounds
+from .codec import decode, encode, field
 from .procurement import BuildOrBuy, BuildOrBuySku, PriceSensitivity  # noqa: F401 - part of the document's interface
 from .rows import (  # noqa: F401 - the row types are part of the document's interface
     EXTRA_UNIT_COLUMNS,
@@ -36,7 +38,8 @@ from .targets import MAX_HEADROOM
 from .traffic import TrafficOption, TrafficPlan  # noqa: F401 - part of the document's interface
 
 SCHEMA = "moeprof.plan"
-SCHEMA_VERSION = 2  # 1: the untyped plan JSON of moeprof 0.1 (no "schema" key)
+SCHEMA_VERSION = 3  # 1: the untyped plan JSON of moeprof 0.1 (no "schema" key); 2: as 3, chart records unchecked
+READABLE_VERSIONS = (2, 3)  # version 2 holds the same fields: read with version 3's checks
 
 
 # ---------------------------------------------------------------------------------------
@@ -117,36 +120,36 @@ class MemoryBar:
 
     label: list[str]  # lines of the axis label
     row_key: list  # PlanRow.key() of the configuration
-    parts_gib: dict[str, float]
-    capacity_gib: float
+    parts_gib: dict[str, float] = field(lo=0.0)
+    capacity_gib: float = field(lo=0.0)
 
 
 @dataclass
 class KvCurve:
     """KV cache one sequence holds on one GPU, and how many sequences fit, vs context (tokens)."""
 
-    sku: str
-    label: str
-    context_tokens: list[int]
-    kv_gib_per_seq: list[float]
-    max_seqs: list[float]
-    kv_budget_gib: float
-    max_context_tokens: int
+    sku: str = field(nonempty=True, name=True)
+    label: str = field()
+    context_tokens: list[int] = field(default_factory=list, lo=0)
+    kv_gib_per_seq: list[float] = field(default_factory=list, lo=0.0)
+    max_seqs: list[float] = field(default_factory=list, lo=0.0)
+    kv_budget_gib: float = field(0.0)
+    max_context_tokens: int = field(0, lo=0)
 
 
 @dataclass
 class LatencySweep:
     """One configuration as its load rises from idle to saturation (the serving model)."""
 
-    running_batch: list[float]  # sequences per replica
-    ttft_ms: list[float]  # at the plan's percentile
-    tpot_ms: list[float]
-    output_tokens_per_s: list[float]  # whole deployment
-    qps: list[float]  # whole deployment (req/s)
-    decode_batch: list[float]  # batch grid up to max batch (sequences)
-    decode_step_ms: list[float]  # decode step at that batch
-    prefill_ms: float
-    calibration: str
+    running_batch: list[float] = field(lo=0.0)  # sequences per replica
+    ttft_ms: list[float] = field(lo=0.0)  # at the plan's percentile
+    tpot_ms: list[float] = field(lo=0.0)
+    output_tokens_per_s: list[float] = field(lo=0.0)  # whole deployment
+    qps: list[float] = field(lo=0.0)  # whole deployment (req/s)
+    decode_batch: list[float] = field(lo=0.0)  # batch grid up to max batch (sequences)
+    decode_step_ms: list[float] = field(lo=0.0)  # decode step at that batch
+    prefill_ms: float = field(lo=0.0)
+    calibration: str = field()
 
 
 @dataclass
@@ -154,30 +157,30 @@ class ThroughputCurve:
     """One SKU's best configuration as concurrent users per replica double from 1 to the sequences
     its KV cache holds (deployment.evaluate, closed loop): the InferenceX / aiconfigurator chart."""
 
-    sku: str
-    label: str
-    row_key: list  # PlanRow.key() of the configuration
-    recommended: bool  # the plan's recommendation
-    usd_per_hour: float  # the whole deployment (row's VMs)
-    concurrency_per_replica: list[float]  # users (requests in the replica)
-    tokens_per_s_per_user: list[float]  # 1000 / TPOT
-    output_tokens_per_s_per_gpu: list[float]
-    usd_per_million_tokens: list[float]  # blended: $/h / (input + output tokens per hour at that point)
-    ttft_ms: list[float]  # at the plan's percentile
+    sku: str = field(nonempty=True, name=True)
+    label: str = field()
+    row_key: list = field()  # PlanRow.key() of the configuration
+    recommended: bool = field()  # the plan's recommendation
+    usd_per_hour: float = field(lo=0.0)  # the whole deployment (row's VMs)
+    concurrency_per_replica: list[float] = field(lo=0.0)  # users (requests in the replica)
+    tokens_per_s_per_user: list[float] = field(lo=0.0)  # 1000 / TPOT
+    output_tokens_per_s_per_gpu: list[float] = field(lo=0.0)
+    usd_per_million_tokens: list[float] = field(lo=0.0)  # blended: $/h / (input + output tokens per hour at that point)
+    ttft_ms: list[float] = field(lo=0.0)  # at the plan's percentile
+
+
+PRICE_STATUSES = ("verified", "estimate", "stale", "user")  # verified: a dated, sourced list price within STALE_DAYS
 
 
 @dataclass
 class PriceTag:
     """A SKU's price per VM-hour in a few words: where and when it was read, and how far to trust it."""
 
-    sku: str
-    usd_per_vm_hour: float
-    label: str  # short: pricing kind, region, read date
-    date: str  # ISO date the price was read; "user" for --price-per-hour
-    status: str  # one of PRICE_STATUSES
-
-
-PRICE_STATUSES = ("verified", "estimate", "stale", "user")  # verified: a dated, sourced list price within STALE_DAYS
+    sku: str = field(nonempty=True, name=True)
+    usd_per_vm_hour: float = field(lo=0.0, hi=MAX_USD_PER_HOUR, why="VM prices are at most $1e6/h")
+    label: str = field(name=True)  # short: pricing kind, region, read date
+    date: str = field(name=True)  # ISO date the price was read; "user" for --price-per-hour
+    status: str = field(choices=PRICE_STATUSES)
 
 
 @dataclass
@@ -187,7 +190,7 @@ class Charts:
     memory: list[MemoryBar] = field(default_factory=list)
     engine: dict = field(default_factory=dict)  # engine settings behind the memory bars
     kv: list[KvCurve] = field(default_factory=list)
-    model_max_context_tokens: int = 0
+    model_max_context_tokens: int = field(0, lo=0)
     latency: LatencySweep | None = None
     unavailable: dict[str, str] = field(default_factory=dict)
     throughput: list[ThroughputCurve] = field(default_factory=list)
@@ -196,48 +199,13 @@ class Charts:
     build_or_buy: BuildOrBuy | None = None  # planner.analyses.build_or_buy; None when no per-token price is known
 
     def to_json(self) -> dict:
-        return {
-            "memory": [asdict(b) for b in self.memory],
-            "engine": self.engine,
-            "kv": [asdict(c) for c in self.kv],
-            "model_max_context_tokens": self.model_max_context_tokens,
-            "latency": asdict(self.latency) if self.latency else None,
-            "unavailable": dict(self.unavailable),
-            "throughput": [asdict(c) for c in self.throughput],
-            "prices": [asdict(p) for p in self.prices],
-            "price_sensitivity": [asdict(p) for p in self.price_sensitivity],
-            "build_or_buy": self.build_or_buy.to_json() if self.build_or_buy else None,
-        }
+        return encode(self)
 
     @classmethod
     def from_json(cls, d, path) -> Charts:
         if d is None:
             return cls(unavailable={"all": "the plan stores no chart data"})
-        if not isinstance(d, dict):
-            raise ConfigError(path, "charts", "must be an object")
-        try:
-            return cls(
-                memory=[MemoryBar(**b) for b in d.get("memory") or []],
-                engine=dict(d.get("engine") or {}),
-                kv=[KvCurve(**c) for c in d.get("kv") or []],
-                model_max_context_tokens=int(d.get("model_max_context_tokens") or 0),
-                latency=LatencySweep(**d["latency"]) if d.get("latency") else None,
-                unavailable={str(k): str(v) for k, v in (d.get("unavailable") or {}).items()},
-                throughput=[ThroughputCurve(**c) for c in d.get("throughput") or []],
-                prices=[_price_tag(p, path) for p in d.get("prices") or []],
-                price_sensitivity=[PriceSensitivity.from_json(p, path, f"charts.price_sensitivity[{i}]")
-                                   for i, p in enumerate(d.get("price_sensitivity") or [])],
-                build_or_buy=BuildOrBuy.from_json(d["build_or_buy"], path) if d.get("build_or_buy") else None,
-            )
-        except (TypeError, ValueError) as e:
-            raise ConfigError(path, "charts", f"malformed chart data ({e})") from None
-
-
-def _price_tag(d, path) -> PriceTag:
-    p = PriceTag(**d)
-    if p.status not in PRICE_STATUSES:
-        raise ConfigError(path, "charts.prices", f"status {p.status!r} is not one of {', '.join(PRICE_STATUSES)}")
-    return p
+        return decode(cls, d, path, "charts")
 
 
 # ---------------------------------------------------------------------------------------
@@ -295,7 +263,7 @@ class PlanDocument:
                                   f"version {SCHEMA_VERSION}: run `moeprof plan ... --json` again")
             raise ConfigError(path, "schema", "not a moeprof plan (expected `moeprof plan --json` output)")
         ver = doc.get("schema_version")
-        if ver != SCHEMA_VERSION:
+        if ver not in READABLE_VERSIONS:
             raise ConfigError(path, "schema_version", f"a plan of schema version {ver!r}; this moeprof reads version "
                               f"{SCHEMA_VERSION}: run `moeprof plan ... --json` again")
         inputs = PlanInputs.from_json(doc.get("inputs"), path)

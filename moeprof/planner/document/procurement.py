@@ -11,102 +11,65 @@ planner.analyses.build_or_buy) so the report and `compare` read it rather than w
 
 from __future__ import annotations
 
-import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 
 from ...errors import ConfigError
-
-
-def _number(v, path, where: str, allow_none: bool = True) -> float | None:
-    if v is None and allow_none:
-        return None
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
-        raise ConfigError(path, where, f"must be a non-negative number{' or null' if allow_none else ''}, got {v!r}")
-    return float(v)
+from .bounds import MAX_VMS
+from .codec import decode, encode, field
 
 
 @dataclass
 class PriceSensitivity:
     """$/month of one SKU's best configuration (VMs x price x 730 h) over a range of its VM price."""
 
-    sku: str
-    is_pick: bool
-    vms: int
-    usd_per_vm_hour: float  # the price the plan used
-    usd_per_month: float  # at that price
-    rival: str | None  # the SKU whose $/month it must beat: the pick, or for the pick the cheapest other
-    rival_usd_per_month: float | None
-    break_even_usd_per_vm_hour: float | None  # where the two meet: stays (pick) / becomes (others) the pick below it
-    price_usd_per_vm_hour: list[float] = field(default_factory=list)  # the chart's x
-    cost_usd_per_month: list[float] = field(default_factory=list)  # the chart's y
+    sku: str = field(nonempty=True, name=True)
+    is_pick: bool = field()
+    vms: int = field(lo=1, hi=MAX_VMS, why="a plan uses at most 64 VMs")
+    usd_per_vm_hour: float = field(lo=0.0)  # the price the plan used
+    usd_per_month: float = field(lo=0.0)  # at that price
+    rival: str | None = field(name=True)  # the SKU whose $/month it must beat: the pick, or for the pick the cheapest other
+    rival_usd_per_month: float | None = field(lo=0.0)
+    break_even_usd_per_vm_hour: float | None = field(lo=0.0)  # where the two meet: stays (pick) / becomes (others) the pick below it
+    price_usd_per_vm_hour: list[float] = field(default_factory=list, lo=0.0)  # the chart's x
+    cost_usd_per_month: list[float] = field(default_factory=list, lo=0.0)  # the chart's y
 
     @classmethod
     def from_json(cls, d, path, where: str) -> PriceSensitivity:
-        if not isinstance(d, dict) or not isinstance(d.get("sku"), str):
-            raise ConfigError(path, where, "expected an object with a 'sku' string")
-        xs, ys = d.get("price_usd_per_vm_hour") or [], d.get("cost_usd_per_month") or []
-        if not isinstance(xs, list) or not isinstance(ys, list) or len(xs) != len(ys):
+        return decode(cls, d, path, where)
+
+    def check_decoded(self, path, where: str) -> None:
+        if len(self.price_usd_per_vm_hour) != len(self.cost_usd_per_month):
             raise ConfigError(path, where, "price_usd_per_vm_hour and cost_usd_per_month must be lists of one length")
-        vms = d.get("vms")
-        if isinstance(vms, bool) or not isinstance(vms, int) or vms < 1:
-            raise ConfigError(path, f"{where}.vms", f"must be a positive integer, got {vms!r}")
-        return cls(
-            sku=d["sku"], is_pick=bool(d.get("is_pick")), vms=vms,
-            usd_per_vm_hour=_number(d.get("usd_per_vm_hour"), path, f"{where}.usd_per_vm_hour", False),
-            usd_per_month=_number(d.get("usd_per_month"), path, f"{where}.usd_per_month", False),
-            rival=str(d["rival"]) if d.get("rival") is not None else None,
-            rival_usd_per_month=_number(d.get("rival_usd_per_month"), path, f"{where}.rival_usd_per_month"),
-            break_even_usd_per_vm_hour=_number(d.get("break_even_usd_per_vm_hour"), path,
-                                               f"{where}.break_even_usd_per_vm_hour"),
-            price_usd_per_vm_hour=[_number(x, path, f"{where}.price_usd_per_vm_hour", False) for x in xs],
-            cost_usd_per_month=[_number(y, path, f"{where}.cost_usd_per_month", False) for y in ys],
-        )
 
 
 @dataclass
 class BuildOrBuySku:
     """Self-hosting one SKU's best configuration against the per-token price."""
 
-    sku: str
-    usd_per_month: float
-    break_even_tokens_per_month: float  # input + output tokens; above it self-hosting costs less
-    break_even_qps: float  # the same volume as req/s at the plan's token mix
-    capacity_tokens_per_month: float | None  # what the configuration carries within the targets
-    capacity_qps: float | None
+    sku: str = field(nonempty=True, name=True)
+    usd_per_month: float = field(lo=0.0)
+    break_even_tokens_per_month: float = field(lo=0.0)  # input + output tokens; above it self-hosting costs less
+    break_even_qps: float = field(lo=0.0)  # the same volume as req/s at the plan's token mix
+    capacity_tokens_per_month: float | None = field(lo=0.0)  # what the configuration carries within the targets
+    capacity_qps: float | None = field(lo=0.0)
 
 
 @dataclass
 class BuildOrBuy:
-    provider: str
-    model: str
-    tier: str
-    usd_per_million_input_tokens: float
-    usd_per_million_output_tokens: float
-    date: str  # when the price was read
-    source: str
-    blended_usd_per_million_tokens: float  # at the plan's input / output mix
-    plan_tokens_per_month: float  # the plan's own volume (its QPS, 730 h)
+    provider: str = field(name=True)
+    model: str = field(name=True)
+    tier: str = field(name=True)
+    usd_per_million_input_tokens: float = field(lo=0.0)
+    usd_per_million_output_tokens: float = field(lo=0.0)
+    date: str = field(name=True)  # when the price was read
+    source: str = field()
+    blended_usd_per_million_tokens: float = field(lo=0.0)  # at the plan's input / output mix
+    plan_tokens_per_month: float = field(lo=0.0)  # the plan's own volume (its QPS, 730 h)
     skus: list[BuildOrBuySku] = field(default_factory=list)
 
     def to_json(self) -> dict:
-        return asdict(self)
+        return encode(self)
 
     @classmethod
     def from_json(cls, d, path) -> BuildOrBuy:
-        where = "charts.build_or_buy"
-        if not isinstance(d, dict):
-            raise ConfigError(path, where, "must be an object")
-        try:
-            skus = [BuildOrBuySku(**s) for s in d.get("skus") or []]
-            out = cls(**{**d, "skus": skus})
-        except TypeError as e:
-            raise ConfigError(path, where, f"malformed ({e})") from None
-        for k in ("usd_per_million_input_tokens", "usd_per_million_output_tokens", "blended_usd_per_million_tokens",
-                  "plan_tokens_per_month"):
-            _number(getattr(out, k), path, f"{where}.{k}", False)
-        for i, s in enumerate(skus):
-            for k in ("usd_per_month", "break_even_tokens_per_month", "break_even_qps"):
-                _number(getattr(s, k), path, f"{where}.skus[{i}].{k}", False)
-            for k in ("capacity_tokens_per_month", "capacity_qps"):
-                _number(getattr(s, k), path, f"{where}.skus[{i}].{k}")
-        return out
+        return decode(cls, d, path, "charts.build_or_buy")

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from ...errors import ConfigError
 from . import bounds
+from .codec import decode, field
 
 
 @dataclass(frozen=True)
@@ -187,6 +188,8 @@ class PlanRow:
         bounds.check_row(d, path, where)
         return cls(**vals, misses=misses, sources=sources, notes=notes)
 
+    decode_at = from_json  # the codec reads a nested row by ROW_SCHEMA
+
 
 _REQUIRED_NUMBERS = ("usd_per_hour", "usd_per_month")
 
@@ -224,46 +227,31 @@ def _check_value(v, f: FieldSpec, path, where: str):
 class Rejection:
     """A parallel layout none of whose rows met the targets, with its most promising row's reason."""
 
-    sku: str
-    tp: int
-    ep: int
-    pp: int
-    quant: str
-    kv_dtype: str
-    kind: str  # a RejectKind value: memory | TTFT | TPOT | QPS | headroom
-    reason: str
+    sku: str = field(nonempty=True, name=True)
+    tp: int = field(lo=1, hi=bounds.MAX_GPUS, why="GPUs of the largest plan")
+    ep: int = field(lo=1, hi=bounds.MAX_GPUS, why="GPUs of the largest plan")
+    pp: int = field(lo=1, hi=bounds.MAX_GPUS, why="GPUs of the largest plan")
+    quant: str = field(nonempty=True, name=True)
+    kv_dtype: str = field(nonempty=True, name=True)
+    kind: str = field(nonempty=True, name=True)  # a RejectKind value: memory | TTFT | TPOT | QPS | headroom
+    reason: str = field()
 
     def to_json(self) -> dict:
         return {k: getattr(self, k) for k in LAYOUT_KEYS} | {"reason": self.reason, "kind": self.kind}
 
     @classmethod
     def from_json(cls, d, path, where: str) -> Rejection:
-        if not isinstance(d, dict) or not isinstance(d.get("reason"), str) or not isinstance(d.get("sku"), str):
-            raise ConfigError(path, where, "expected an object with 'sku' and 'reason' strings")
-        kind = d.get("kind")
-        if not isinstance(kind, str):
-            raise ConfigError(path, f"{where}.kind", "missing or not a string")
-        vals = {}
-        for k in ("tp", "ep", "pp"):
-            v = d.get(k)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise ConfigError(path, f"{where}.{k}", f"must be a positive integer, got {v!r}")
-            vals[k] = v
-        for k in ("quant", "kv_dtype"):
-            if not isinstance(d.get(k), str):
-                raise ConfigError(path, f"{where}.{k}", "missing or not a string")
-            vals[k] = d[k]
-        return cls(sku=d["sku"], kind=kind, reason=d["reason"], **vals)
+        return decode(cls, d, path, where)
 
 
 @dataclass
 class SkuBest:
     """The best row of one SKU (its first in the plan's ranking), or why it has none."""
 
-    sku: str
-    row: PlanRow | None
-    reason: str = ""
-    break_even_usd_per_vm_hour: float | None = None  # planner.analyses.breakeven
+    sku: str = field(nonempty=True, name=True)
+    row: PlanRow | None = None
+    reason: str = field("")
+    break_even_usd_per_vm_hour: float | None = field(None, lo=0.0, lo_open=True)  # planner.analyses.breakeven
 
     def to_json(self) -> dict:
         return {"sku": self.sku, "row": self.row.to_json() if self.row else None, "reason": self.reason,
@@ -271,15 +259,7 @@ class SkuBest:
 
     @classmethod
     def from_json(cls, d, path, where: str) -> SkuBest:
-        if not isinstance(d, dict) or not isinstance(d.get("sku"), str):
-            raise ConfigError(path, where, "expected an object with a 'sku' string")
-        row = PlanRow.from_json(d["row"], path, f"{where}.row") if d.get("row") is not None else None
-        be = d.get("break_even_usd_per_vm_hour")
-        if be is not None and (isinstance(be, bool) or not isinstance(be, (int, float)) or not math.isfinite(be) or be <= 0):
-            raise ConfigError(path, f"{where}.break_even_usd_per_vm_hour", f"must be a positive number or null, got {be!r}")
-        return cls(d["sku"], row, str(d.get("reason") or ""), float(be) if be is not None else None)
-
-
+        return decode(cls, d, path, where)
 
 
 RELAXABLE = ("ttft_ms", "tpot_ms", "qps", "context_tokens")
@@ -291,10 +271,10 @@ class Relaxation:
     admits a plan, and the cheapest plan it admits; `relaxed_to` None when no value of that target
     alone admits one within the search."""
 
-    target: str  # one of RELAXABLE (the PlanInputs field)
-    asked: float
-    relaxed_to: float | None
-    text: str  # the advice in one line
+    target: str = field(choices=RELAXABLE)  # one of RELAXABLE (the PlanInputs field)
+    asked: float = field(lo=0.0, lo_open=True)
+    relaxed_to: float | None = field(lo=0.0, lo_open=True)
+    text: str = field()  # the advice in one line
     row: PlanRow | None = None
 
     def to_json(self) -> dict:
@@ -303,18 +283,4 @@ class Relaxation:
 
     @classmethod
     def from_json(cls, d, path, where: str) -> Relaxation:
-        if not isinstance(d, dict) or d.get("target") not in RELAXABLE:
-            raise ConfigError(path, f"{where}.target", f"must be one of {', '.join(RELAXABLE)}")
-        vals = {}
-        for k in ("asked", "relaxed_to"):
-            v = d.get(k)
-            if v is None and k == "relaxed_to":
-                vals[k] = None
-                continue
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
-                raise ConfigError(path, f"{where}.{k}", f"must be a positive number, got {v!r}")
-            vals[k] = float(v)
-        if not isinstance(d.get("text"), str):
-            raise ConfigError(path, f"{where}.text", "missing or not a string")
-        row = PlanRow.from_json(d["row"], path, f"{where}.row") if d.get("row") is not None else None
-        return cls(d["target"], vals["asked"], vals["relaxed_to"], d["text"], row)
+        return decode(cls, d, path, where)
