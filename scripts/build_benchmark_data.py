@@ -20,7 +20,7 @@ from moeprof.calibrate.bench_record import split_of
 
 RETRIEVED = "2026-11-30"
 TIME_METRICS = ("ttft", "tpot", "itl", "e2el")
-STATS = ("mean", "median", "std", "p90", "p99", "p99.9")
+STATS = ("mean", "median", "std", "p90", "p95", "p99", "p99.9")
 
 # file name -> (substring of the record's source url, file-level source entry)
 SOURCES = {
@@ -95,6 +95,42 @@ SOURCES = {
         "url": "https://github.com/EmbeddedLLM/vllm/issues/47",
         "license": "not checked; issue text cited with attribution",
         "notes": "GPU assumed MI300X; concurrency / request rate not stated.",
+    }),
+    "dstack_deepseek_r1_2025-03.json": ("dstackai/benchmarks", {
+        "title": "dstack: DeepSeek R1 inference performance, MI300X vs. H200 (blog 2025-03-18); raw results in dstackai/benchmarks @7f37e669 Deepseek-R1/raw_data",
+        "url": "https://github.com/dstackai/benchmarks/tree/7f37e6697725e58dd09b9ef190b62ce19f01d45e/Deepseek-R1",
+        "license": "not checked; measurements cited with attribution",
+        "notes": "Blog: https://dstack.ai/blog/h200-mi300x-deepskeek-benchmark (numbers only in charts there; the records come from the CSV files of the linked repository). Engine versions and launch commands from Deepseek-R1/README.md at the same commit. Online: SGLang bench_serving (dstack copy), random 3200 in / 800-6400 out, range ratio 1 (fixed lengths), 500 prompts, max concurrency 4-128. Offline: vLLM benchmark_throughput (dstack copy) with N prompts submitted at once. Prefix-cache runs (generated-shared-prefix dataset) left out. Times published in seconds where noted.",
+    }),
+    "sgl_cookbook_mi300x.json": ("sgl-project/sgl-cookbook", {
+        "title": "SGLang cookbook (sgl-project/sgl-cookbook): Llama 4 and DeepSeek-V3 speed benchmarks on 8x MI300X",
+        "url": "https://github.com/sgl-project/sgl-cookbook",
+        "license": "repository licence not checked; benchmark output cited with attribution",
+        "notes": "Raw sglang.bench_serving output blocks from docs/autoregressive/Llama/Llama4-Scout.md @c4a9b664 (SGLang 0.5.7) and docs/autoregressive/DeepSeek/DeepSeek-V3.md @0e5d0fee (SGLang 0.5.7).",
+    }),
+    "inferencex_pr3318_mi325x.json": ("InferenceX/pull/3318", {
+        "title": "SemiAnalysisAI/InferenceX PR #3318: baseline table of dsr1-fp8-mi325x-sglang (lmsysorg/sglang:v0.5.19-rocm700-mi30x, published 2026-09-10)",
+        "url": "https://github.com/SemiAnalysisAI/InferenceX/pull/3318",
+        "license": "repository licence (Apache-2.0) not checked for PR text; measurements cited with attribution",
+        "notes": "PR description table frozen from the public InferenceX API (benchmarks?model=DeepSeek-R1-0528&date=2026-09-10). Mean latencies only. Same benchmark harness as the other InferenceX files, newer image.",
+    }),
+    "vllm_recipes_deepseek_amd_2025-08.json": ("vllm-project/recipes", {
+        "title": "vllm-project/recipes: DeepSeek/AMD_GPU/README.md @cbb075bc (2025-08-07), DeepSeek-R1 on 8x MI300X",
+        "url": "https://github.com/vllm-project/recipes/blob/cbb075bc97ee792159824303c4eaa36d34375b49/DeepSeek/AMD_GPU/README.md",
+        "license": "Apache-2.0 (repository licence)",
+        "notes": "One benchmark_serving.py output block; image rocm/vllm:latest (tag not pinned).",
+    }),
+    "amd_rocm_performance_results_mi300x.json": ("rocm-hub/dev-ai/performance-results", {
+        "title": "AMD ROCm AI developer hub: Performance results (vLLM throughput tables on 8x MI300X), three snapshots (rocm/vllm images of 2025-09-09, 2025-10-06, 2025-11-03)",
+        "url": "https://www.amd.com/en/developer/resources/rocm-hub/dev-ai/performance-results.html",
+        "license": "not checked; measurements cited with attribution",
+        "notes": "Stored copies of the page under several locale paths (fr, zh-cn, ja) show different snapshots; each record cites the copy its numbers come from. 'Throughput (tokens/s)' at an infinite request rate with num_prompts == max_num_seqs: a single-wave max-load run; whether input tokens are counted is not stated.",
+    }),
+    "gpustack_performance_lab.json": ("gpustack/gpustack", {
+        "title": "GPUStack performance lab (gpustack/gpustack docs/performance-lab @1f37f1b8): DeepSeek-R1-0528 on 8x H200, gpt-oss-120b on H100",
+        "url": "https://github.com/gpustack/gpustack/tree/1f37f1b8bd79c6b424a0cb55c7abd08a5c2132dc/docs/performance-lab",
+        "license": "Apache-2.0 (repository licence)",
+        "notes": "Published at https://docs.gpustack.ai/latest/performance-lab/. vllm bench serve output blocks of the 'Other Benchmark Cases' sections: random dataset, all prompts sent at once (request rate inf, no max concurrency), no --ignore-eos; plus ShareGPT runs at max concurrency 4.",
     }),
 }
 
@@ -171,7 +207,7 @@ def _metric_name(key: str) -> tuple[str, float]:
                 return f"{new_stat}_{m}_ms", 1000.0
             if key == f"{stat}_{m}_ms":
                 return f"{new_stat}_{m}_ms", 1.0
-    if key.endswith(("_tok_s", "_rps")):
+    if key.endswith(("_tok_s", "_rps", "_requests")):
         return key, 1.0
     raise SystemExit(f"unknown metric {key}")
 

@@ -160,8 +160,8 @@ def record_from_dict(d, path, where: str, notes_prefix: str = "") -> BenchRecord
     if not isinstance(d.get("spec_decode"), bool):
         raise ConfigError(path, f"{where}.spec_decode", f"expected true or false, got {d.get('spec_decode')!r}")
     rr = d.get("range_ratio")
-    if rr is not None and not (_number(rr) and 0 < rr <= 1):
-        raise ConfigError(path, f"{where}.range_ratio", f"expected a number in (0, 1], got {rr!r}")
+    if rr is not None and not (_number(rr) and 0 <= rr <= 1):  # 0: SGLang bench_serving's default
+        raise ConfigError(path, f"{where}.range_ratio", f"expected a number in [0, 1], got {rr!r}")
     own = d.get("notes") or ""
     if not isinstance(own, str):
         raise ConfigError(path, f"{where}.notes", "expected a string")

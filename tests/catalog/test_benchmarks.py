@@ -189,6 +189,24 @@ def test_sglang_jsonl_parses_to_the_right_metrics(tmp_path):
     assert r.split == "validation"
 
 
+def test_sglang_default_range_ratio_zero_loads(tmp_path):
+    # bench_serving's default --random-range-ratio is 0.0: lengths uniform in [1, L]
+    path = tmp_path / "r0.jsonl"
+    path.write_text(json.dumps(_sglang_line(random_range_ratio=0.0)) + "\n")
+    (r,) = load_bench_file(path, gpu="mi300x-192gb", tp=8, model="meta-llama/Llama-4-Scout-17B-16E-Instruct")
+    assert r.range_ratio == 0.0
+
+
+@pytest.mark.parametrize("rr", [-0.1, 1.5])
+def test_range_ratio_outside_zero_one_is_refused(tmp_path, rr):
+    rec = dict(_good_record(), range_ratio=rr)
+    path = tmp_path / "ds.json"
+    path.write_text(json.dumps(_dataset([rec])))
+    with pytest.raises(ConfigError) as excinfo:
+        load_records([path])
+    _one_line_error(excinfo, "ds.json", "records[0].range_ratio")
+
+
 def test_single_line_sglang_file_is_detected(tmp_path):
     path = tmp_path / "one.jsonl"
     path.write_text(json.dumps(_sglang_line()) + "\n")
