@@ -2,7 +2,7 @@
 
     errors, units, tempfiles,        the foundation: errors, units, file reading and writing with
     inputs, fileio, yaml_out         their limits, YAML output
-    checkpoint_catalog               the published checkpoints of the built-in models (data only)
+    engine_args, checkpoint_catalog  shipped engine flag lists and published checkpoints (data only)
     catalog                          data files, model specs
     kernel_tables                    measured kernel latency grids (and their import)
     profile, telemetry               GPU profiles, device readings
@@ -33,6 +33,7 @@ ALLOWED = {
     "tempfiles": {"errors"},
     "inputs": {"errors"},
     "yaml_out": {"errors"},
+    "engine_args": BASE,
     "checkpoint_catalog": BASE,
     "catalog": BASE | {"catalog"},
     "kernel_tables": BASE | {"kernel_tables"},
