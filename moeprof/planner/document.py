@@ -177,7 +177,9 @@ class PriceTag:
     status: str  # one of PRICE_STATUSES
 
 
-PRICE_STATUSES = ("verified", "estimate", "stale", "user")  # verified: a dated, sourced list price within STALE_DAYS
+# api: imported from the Azure Retail Prices API by `moeprof prices import` (meter id known), read within
+# STALE_DAYS; reported: a third party's file quoting the API, read within STALE_DAYS
+PRICE_STATUSES = ("api", "reported", "estimate", "stale", "user")
 
 
 @dataclass
@@ -235,6 +237,8 @@ class Charts:
 
 def _price_tag(d, path) -> PriceTag:
     p = PriceTag(**d)
+    if p.status == "verified":  # plans written before the api / reported statuses: a third party's price
+        p.status = "reported"
     if p.status not in PRICE_STATUSES:
         raise ConfigError(path, "charts.prices", f"status {p.status!r} is not one of {', '.join(PRICE_STATUSES)}")
     return p
