@@ -98,7 +98,7 @@ def api_url(sku: str, region: str | None = None, currency: str = "USD") -> str:
     filt = f"serviceName eq 'Virtual Machines' and armSkuName eq '{sku}'"
     if region is not None:
         filt += f" and armRegionName eq '{region}'"
-    enc = lambda s: quote(s, safe="")  # noqa: E731
+    enc = lambda s: quote(s, safe="")
     return f"{API}?api-version={API_VERSION}&currencyCode={enc(repr(currency))}&$filter={enc(filt)}"
 
 
@@ -212,9 +212,9 @@ def _item(item, i: int, path: str, read_date: str, left_out: list[str]) -> list[
     if price == 0:
         left_out.append(f"{tag}: price 0")
         return []
-    base = dict(sku=sku, region=region, os="linux", meter_id=meter_id, meter_name=meter, product_name=product,
-                effective_start=start, read_date=read_date, source=api_url(sku, region), unit_of_measure=uom,
-                primary_meter_region=primary, quote=json.dumps(item, sort_keys=True, separators=(",", ":")), file=path)
+    base = {"sku": sku, "region": region, "os": "linux", "meter_id": meter_id, "meter_name": meter, "product_name": product,
+            "effective_start": start, "read_date": read_date, "source": api_url(sku, region), "unit_of_measure": uom,
+            "primary_meter_region": primary, "quote": json.dumps(item, sort_keys=True, separators=(",", ":")), "file": path}
     kind = _kind_of(typ, meter)
     if kind != "reserved":
         if uom != "1 Hour":

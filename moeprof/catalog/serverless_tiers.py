@@ -15,7 +15,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .serverless import PROVIDER, TokenPrice, _key, azure_serverless_price, serverless_rows
+from .serverless import (
+    PROVIDER,
+    TokenPrice,
+    _key,
+    azure_serverless_price,
+    serverless_rows,
+)
 
 # Azure regions in EU member states (the EU data zone). The UK, Norway and Switzerland are not in it.
 EU_REGIONS = frozenset({
@@ -55,19 +61,19 @@ def serverless_price_for_region(hf_id: str | None, region: str | None, rows: lis
     found = _azure_rows(hf_id, rows)
     if not found:
         return None
-    tier_of = lambda r: str(r.get("deployment_tier") or "")  # noqa: E731
+    tier_of = lambda r: str(r.get("deployment_tier") or "")
     glob = next((r for r in found if tier_of(r) == "Global Standard"), None)
     region = region.strip().lower()
     if is_eu(region):
         zone = next((r for r in found if tier_of(r).startswith("Data Zone")), None)
         if zone is not None:
-            return _price(zone, f"Data Zone (EU), for {region}: processing stays in the EU")
+            return _price(zone, f"Data Zone EU (for {region})")
         regional = next((r for r in found if tier_of(r).startswith("Regional") and _lists(r, region)), None)
         if regional is not None:
-            return _price(regional, f"Regional, {region}: no EU Data Zone price listed")
+            return _price(regional, f"Regional ({region}; no EU Data Zone price listed)")
         if glob is not None:
-            return _price(glob, f"Global Standard: no EU Data Zone or {region} Regional price listed; data may be processed outside the EU")
+            return _price(glob, f"Global Standard (no EU Data Zone or {region} price listed: data may leave the EU)")
     elif glob is not None:
-        return _price(glob, f"Global Standard, for {region}: data may be processed in any Azure region")
+        return _price(glob, f"Global Standard (for {region})")
     p = azure_serverless_price(hf_id, rows)
-    return replace(p, tier=f"{p.tier or 'tier not stated'}: the only tier listed") if p is not None else None
+    return replace(p, tier=f"{p.tier or 'tier not stated'} (the only tier listed)") if p is not None else None

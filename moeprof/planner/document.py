@@ -175,6 +175,7 @@ class PriceTag:
     label: str  # short: pricing kind, region, read date
     date: str  # ISO date the price was read; "user" for --price-per-hour
     status: str  # one of PRICE_STATUSES
+    reported_by: str = ""  # who quoted the price (status reported); "" when moeprof read it or it is the user's
 
 
 # api: imported from the Azure Retail Prices API by `moeprof prices import` (meter id known), read within

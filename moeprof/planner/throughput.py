@@ -90,8 +90,8 @@ def price_tags(vms, pricing: str) -> list[PriceTag]:
             label = "--price-per-hour (user)"
         else:
             kind = f"{pricing} " if p.source.startswith(f"{pricing} ") else ""
-            status = getattr(p, "status", "")
-            who = ", Retail Prices API" if status == "api" else f", {status}" if status.startswith("reported") else ""
-            label = f"{kind}{p.region}, read {p.date}{who}"
-        out.append(PriceTag(k, float(p.usd_per_hour), label, str(p.date), price_status(p)))
+            label = f"{kind}{p.region}, read {p.date}"
+        status = getattr(p, "status", "")
+        who = status[len("reported by "):] if status.startswith("reported by ") else ""
+        out.append(PriceTag(k, float(p.usd_per_hour), label, str(p.date), price_status(p), who))
     return out
