@@ -137,8 +137,9 @@ def hardware(as_json, vm_file):
         click.echo(
             f"  {k:<14}{v.azure_name:<28}{v.gpus_per_vm} x {v.gpu.key:<16}${p.usd_per_hour:>8.2f}/h ({flag})"
         )
-        click.echo(f"  {'':<14}price source: {p.source}")
+        click.echo(f"  {'':<14}price source: {p.source}" + (f" [{p.status}]" if p.status else ""))
     click.echo("\nQuantization recipes:")
     for k, r in recipes.items():
         click.echo(f"  {k:<14}{r.description}")
-    click.echo("\nOverride a price with --price-per-hour SKU=USD (plan, compare) or add VMs with --vm-file.")
+    click.echo("\nOverride a price with --price-per-hour SKU=USD (plan, compare) or add VMs with --vm-file; every price "
+               "by kind and region: moeprof prices list.")

@@ -11,7 +11,7 @@ from ..catalog.models.checkpoints import released_note
 from ..planner import PlanDocument, PlanRow
 from ..report.tables import rows_to_csv
 from .common import emit_json
-from .plan_cmd import _read, _run, band_text, target_options
+from .plan_cmd import _read, _run, band_text, price_text, target_options
 
 
 @click.command()
@@ -65,6 +65,9 @@ def compare(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot
                    f"less than {b.provider.split(' (')[0]}{tier} {b.model} at ${b.usd_per_million_input_tokens:g} in / "
                    f"${b.usd_per_million_output_tokens:g} out per M tokens (${b.blended_usd_per_million_tokens:.3f}/M "
                    f"blended; {_read(b.date)}); this plan serves {b.plan_tokens_per_month / 1e9:,.1f} B tokens/month")
+    for s in doc.per_sku:
+        if s.row is not None:
+            click.echo(f"price {s.sku}: {price_text(doc, s.sku)}")
     for w in doc.warnings:
         click.echo(f"note: {w}")
 
@@ -86,6 +89,7 @@ def compare_rows(doc: PlanDocument) -> list[dict]:
     weights no released checkpoint ships), its break-even VM price and build-or-buy volume; or why
     it has none."""
     sens = {p.sku: p for p in doc.charts.price_sensitivity}
+    tags = {p.sku: p for p in doc.charts.prices}
     bob = {x.sku: x for x in doc.charts.build_or_buy.skus} if doc.charts.build_or_buy is not None else {}
     out = []
     for s in doc.per_sku:
@@ -97,6 +101,7 @@ def compare_rows(doc: PlanDocument) -> list[dict]:
         out.append({
             **s.row.to_json(),
             "price_usd_per_vm_hour": s.row.usd_per_hour / s.row.vms,
+            **{f"price_{k}": getattr(tags[s.sku], k) for k in ("label", "status", "reported_by") if s.sku in tags},
             "is_pick": bool(p is not None and p.is_pick),
             "break_even_usd_per_vm_hour": p.break_even_usd_per_vm_hour if p is not None else None,
             "self_hosting_cheaper_above_tokens_per_month": b.break_even_tokens_per_month if b is not None else None,

@@ -226,6 +226,14 @@ def _print_build_or_buy(r: PlanRow, doc: PlanDocument):
                    "costs less for any traffic it carries")
 
 
+def price_text(doc: PlanDocument, sku: str) -> str:
+    """A SKU's price in the plan: $/VM-h, kind, region, read date, status (and who reported it)."""
+    t = next((p for p in doc.charts.prices if p.sku == sku), None)
+    if t is None:
+        return "not stated in the plan"
+    return f"${t.usd_per_vm_hour:,.2f}/VM-h, {t.label}, {t.status}" + (f" by {t.reported_by}" if t.reported_by else "")
+
+
 def _read(date: str) -> str:
     return "given with --token-price" if date == "user" else f"read {date}"
 
@@ -244,6 +252,7 @@ def _print_plan(model, doc: PlanDocument, wall_s: float):
             f"  cost        ${r.usd_per_hour:,.2f}/h, ${r.usd_per_month:,.0f}/month ({HOURS_PER_MONTH:g} h)"
             + ("  [price is an ESTIMATE]" if r.price_estimate else "")
         )
+        echo(f"  price       {price_text(doc, r.sku)}")
         echo(
             f"  per token   ${r.usd_per_million_tokens:.3f}/M tokens blended ($/h over input + output tokens served); "
             f"split by GPU-time share (a convention): ${r.usd_per_million_input_tokens:.3f}/M input, "

@@ -56,7 +56,8 @@ code{background:#f0f3f7;padding:1px 4px;border-radius:3px}
 small{color:#667}
 .swatch{display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:6px;-webkit-print-color-adjust:exact;print-color-adjust:exact}
 .pick{font-size:.78em;border:1.5px solid #000;border-radius:9px;padding:0 5px;margin-left:6px}
-.status.verified{color:#2a6b2a}
+.status.api{color:#2a6b2a}
+.status.reported{color:#8a6300}
 .status.estimate,.status.stale{color:#b33;font-weight:600}
 .src{border-bottom:1px dotted #889;cursor:help}
 a.csv{display:inline-block;margin:4px 0 6px;padding:3px 10px;border:1px solid #1f3a5f;border-radius:4px;color:#1f3a5f;text-decoration:none;font-size:.88em}

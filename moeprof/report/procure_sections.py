@@ -104,8 +104,8 @@ def price_section(page: Page, doc: PlanDocument, colors: dict[str, str]) -> str:
     heads = ["VM SKU", "VMs", "price used ($/VM-h)", "price status", "$/month", "break-even ($/VM-h)", "what it means"]
     table = ('<table class="breakeven"><thead><tr>' + "".join(f"<th>{esc(h)}</th>" for h in heads)
              + f'</tr></thead><tbody>{"".join(body)}</tbody></table>')
-    est = [s.sku for s in sens if tags.get(s.sku) is not None and tags[s.sku].status != "verified"]
-    warn = (f"<p><b>Prices to check</b>: {esc(', '.join(est))} (not a verified list price: see the status). "
+    est = [s.sku for s in sens if tags.get(s.sku) is not None and tags[s.sku].status != "api"]
+    warn = (f"<p><b>Prices to check</b>: {esc(', '.join(est))} (not read from the Azure Retail Prices API by moeprof: see the status; <code>moeprof prices url</code> gives the query). "
             "The break-even price is what a quote has to beat.</p>" if est else "")
     cap = (
         "A panel per SKU, x its own VM price. Its best configuration costs VMs x that price x 730 h a month (a line; "
@@ -132,7 +132,7 @@ def build_or_buy_section(doc: PlanDocument, colors: dict[str, str]) -> str:
                 "<code>moeprof plan ... --token-price IN,OUT</code> (USD per million input, output tokens).</p>")
     user = b.date == "user"
     old = not user and stale(b.date)
-    status = "user" if user else "stale" if old else "verified"
+    status = "user" if user else "stale" if old else "reported"  # serverless prices: third-party files quoting the API
     words = "given with --token-price" if user else STATUS_WORDS[status]
     when = "given on the command line" if user else f"read {b.date}"
     tier = f" {b.tier}" if b.tier else ""

@@ -14,7 +14,8 @@ from .plan_data import best_per_sku, skus_of
 from .tables import fmt, rows_to_csv
 
 STATUS_WORDS = {
-    "verified": "a dated list price, not an estimate, read within a year",
+    "api": "imported from the Azure Retail Prices API with moeprof prices import (meter id known), read within a year",
+    "reported": "a list price a third party quoted from the Azure Retail Prices API, read within a year: check it",
     "estimate": "an estimate, not a list price",
     "stale": "read over a year ago, or undated: check it",
     "user": "given with --price-per-hour",

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from moeprof.catalog.hardware.prices import PRICINGS, price_table, stale, vm_price
-from moeprof.catalog.hardware.vms import load_vms
+from moeprof.catalog.hardware.vms import load_priced_vms, load_vms
 from moeprof.errors import MoeprofError
 
 H100, H200, MI300X = "Standard_ND96isr_H100_v5", "Standard_ND96isr_H200_v5", "Standard_ND96isr_MI300X_v5"
@@ -75,8 +75,10 @@ def test_load_vms_prices_builtins_and_overrides_win(tmp_path):
     f = tmp_path / "vms.json"
     f.write_text(json.dumps({"nd-mi300x-v5": {"price": {"usd_per_hour": 40, "source": "quote"}}}))
     assert load_vms(str(f), pricing="reserved-1y")["nd-mi300x-v5"].price.usd_per_hour == 40
-    with pytest.raises(MoeprofError, match="nd-h200-v5: .*no spot price.*--sku"):
-        load_vms(pricing="spot")
+    spot, choice = load_priced_vms(pricing="spot")  # no region sells all three: the one selling the most, the cheapest
+    assert set(spot) == {"nd-mi300x-v5"} and spot["nd-mi300x-v5"].price.region == "eastus2"
+    assert "no spot price in eastus2" in choice.unpriced["nd-h100-v5"] and "--region eastus" in choice.unpriced["nd-h100-v5"]
+    assert "listed nowhere" in choice.unpriced["nd-h200-v5"]
     assert load_vms(pricing="spot", skus=("nd-mi300x-v5",))["nd-mi300x-v5"].price.usd_per_hour == 8.8704
 
 
@@ -95,7 +97,11 @@ def test_plan_pricing_and_region_options(cli):
     r = cli("compare", "--model", "maverick", "--sku", "nd-h100-v5", "--region", "uksouth", "--json", check_rc=0)
     row = json.loads(r.stdout)["rows"][0]
     assert row["usd_per_hour"] == pytest.approx(122.9 * row["vm_count" if "vm_count" in row else "vms"])
-    r = cli("plan", "--model", "maverick", "--pricing", "spot")
+    r = cli("plan", "--model", "maverick", "--pricing", "spot", "--json", check_rc=0)  # SKUs with no spot price there: left out
+    d = json.loads(r.stdout)
+    assert d["recommended"]["sku"] == "nd-mi300x-v5"
+    assert {s["sku"] for s in d["per_sku"] if s["reason"].startswith("no spot price in eastus2")} == {"nd-h100-v5", "nd-h200-v5"}
+    r = cli("plan", "--model", "maverick", "--pricing", "spot", "--sku", "nd-h200-v5")
     assert r.returncode == 1 and "no spot price" in r.stderr and len(r.stderr.strip().splitlines()) == 1
 
 

@@ -64,13 +64,17 @@ def test_price_tags_are_short_and_dated(doc):
     for sku, p in tags.items():
         full = doc.sources[sku]["price"]
         assert len(p.label) < 40 < len(full) and p.date in p.label and p.date in full
-        assert p.status in ("verified", "stale", "estimate")
+        assert p.status in ("api", "reported", "stale", "estimate")
+        assert p.status != "reported" or p.reported_by  # who quoted it
 
 
 def test_price_status():
     today = dt.date.today()
     fresh, old = (today - dt.timedelta(days=10)).isoformat(), (today - dt.timedelta(days=400)).isoformat()
-    assert price_status(Price(1.0, "eastus", fresh, False, "x")) == "verified"
+    assert price_status(Price(1.0, "eastus", fresh, False, "x")) == "reported"  # not read from the API by moeprof
+    assert price_status(Price(1.0, "eastus", fresh, False, "x", "reported by someone")) == "reported"
+    assert price_status(Price(1.0, "eastus", fresh, False, "x", "api")) == "api"
+    assert price_status(Price(1.0, "eastus", old, False, "x", "api")) == "stale"
     assert price_status(Price(1.0, "eastus", old, False, "x")) == "stale"
     assert price_status(Price(1.0, "eastus", fresh, True, "x")) == "estimate"
     assert price_status(Price(1.0, "user", "user", False, "x")) == "user"

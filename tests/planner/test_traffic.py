@@ -108,7 +108,7 @@ def test_vm_rates_from_the_price_list():
     r = vm_rates(vm, "payg")
     assert r.usd_per_vm_hour == {"payg": 48.0, "reserved-1y": 30.72, "reserved-3y": 21.072} and not r.unpriced
     assert all("eastus2" in s for s in r.sources.values())
-    h100 = load_vms()["nd-h100-v5"]  # eastus: no reservation listed there
+    h100 = load_vms(region="eastus")["nd-h100-v5"]  # eastus: no reservation listed there
     r = vm_rates(h100, "payg")
     assert set(r.usd_per_vm_hour) == {"payg"} and "region 'eastus'" in r.unpriced["reserved-1y"]
     r = vm_rates(load_vms(region="eastus2")["nd-h100-v5"], "payg")

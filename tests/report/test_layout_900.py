@@ -147,7 +147,7 @@ def test_csv_link_carries_the_procurement_table(tmp_path, plan_doc):
         # at the pessimistic edge of the error band, as the plan states it
         assert float(r["headroom_fraction"]) == pytest.approx(b["qps_capacity_low"] / plan_doc["inputs"]["qps"] - 1)
         assert b["qps_capacity_low"] < b["qps_capacity"]
-        assert int(r["gpu_count"]) == b["gpus"] and r["price_status"] in ("verified", "estimate", "stale")
+        assert int(r["gpu_count"]) == b["gpus"] and r["price_status"] in ("api", "reported", "estimate", "stale")
         assert r["price_date"] in r["price_source"]  # the short label's date is the full source's
 
 
@@ -199,7 +199,7 @@ def test_break_even_and_build_or_buy_sections_lay_out(tmp_path, plan_doc, width_
     sec = dom.split('<section id="breakeven">', 1)[1].split("</section>", 1)[0]
     for s in plan_doc["charts"]["price_sensitivity"]:  # a panel per SKU, titled, and the price status in the table
         assert f">{s['sku']}{' (pick)' if s['is_pick'] else ''}: {s['vms']} VM</text>" in sec
-    assert sec.count('<span class="status verified"') == len(plan_doc["charts"]["price_sensitivity"])
+    assert sec.count('<span class="status reported"') == len(plan_doc["charts"]["price_sensitivity"])
     assert ">break-even (crossing)</text>" in sec
     buy = dom.split('<section id="buildbuy">', 1)[1].split("</section>", 1)[0]
-    assert '<span class="status verified"' in buy and "self-hosting cheaper above" in buy
+    assert '<span class="status reported"' in buy and "self-hosting cheaper above" in buy

@@ -12,3 +12,4 @@ class Price:
     date: str
     estimate: bool
     source: str
+    status: str = ""  # "api" | "reported by <who>" | "estimate" (catalog.hardware.price_file.entry_status); "": not said

@@ -14,6 +14,7 @@ from importlib import resources
 from ...errors import MoeprofError
 from ...inputs import parse_json_text
 from .price import Price
+from .price_file import entry_status
 
 PRICINGS = ("payg", "reserved-1y", "reserved-3y", "spot")
 DEFAULT_REGION = "eastus"  # the region of moeprof/data/vms.json's prices
@@ -51,7 +52,7 @@ def vm_price(sku: str, pricing: str = "payg", region: str | None = None, table: 
         note = f"; no {pricing} price listed for {DEFAULT_REGION}, so the cheapest listed region, {row['region']}"
     return Price(
         float(row["usd_per_hour"]), row["region"], row["date"], bool(row["estimate"]),
-        f"{pricing} {row['region']} read {row['date']}: {row['source']}{note}",
+        f"{pricing} {row['region']} read {row['date']}: {row['source']}{note}", entry_status(row),
     )
 
 

@@ -17,7 +17,8 @@ from ...errors import ConfigError, MoeprofError, UnknownNameError
 from ...inputs import parse_json_text, read_json_file, require_ident
 from .. import bounds
 from .price import Price
-from .prices import price_table, vm_price
+from .prices import price_table
+from .vm_regions import price_builtins
 
 
 @dataclass(frozen=True)
@@ -198,18 +199,21 @@ def load_gpus() -> dict[str, GpuSpec]:
 
 def load_vms(vm_file: str | None = None, prices: dict[str, float] | None = None, pricing: str = "payg",
              region: str | None = None, skus=None) -> dict[str, VmSpec]:
-    """Built-in VMs priced from the dated price list (catalog.hardware.prices: `pricing`, `region`; only the SKUs
-    in `skus` when given), then `vm_file` merged over them, then `prices` ({sku: usd_per_hour}) applied."""
+    """The VMs of load_priced_vms; a built-in VM with no price in the region is left out."""
+    return load_priced_vms(vm_file, prices, pricing, region, skus)[0]
+
+
+def load_priced_vms(vm_file: str | None = None, prices: dict[str, float] | None = None, pricing: str = "payg",
+                    region: str | None = None, skus=None):
+    """Built-in VMs priced from the dated price list in one region (catalog.vm_regions: `region`, else
+    the cheapest region selling the most of them; only the SKUs in `skus` when given), then
+    `vm_file` merged over them, then `prices` ({sku: usd_per_hour}) applied. Returns (VMs, the
+    RegionChoice): a built-in VM no price covers is left out and named in RegionChoice.unpriced."""
     gpus = load_gpus()
     vms = parse_vms(_read_json(_data("vms.json"), "moeprof/data/vms.json"), gpus, "moeprof/data/vms.json")
-    table = price_table()
     overridden = {k.strip().lower() for k in (prices or {})}
-    for key, vm in vms.items():
-        if vm.azure_name in table and key not in overridden and (skus is None or key in skus):
-            try:
-                vms[key] = replace(vm, price=vm_price(vm.azure_name, pricing, region, table))
-            except MoeprofError as e:
-                raise MoeprofError(f"{key}: {e}; leave it out with --sku or price it with --price-per-hour {key}=USD") from None
+    keys = [k for k in vms if k not in overridden and (skus is None or k in skus)]
+    vms, choice = price_builtins(vms, price_table(), pricing, region, keys)
     if vm_file:
         user = _read_json(Path(vm_file), vm_file)
         if isinstance(user.get("gpus"), dict):
@@ -218,6 +222,7 @@ def load_vms(vm_file: str | None = None, prices: dict[str, float] | None = None,
         if not isinstance(vm_entries, dict):
             raise ConfigError(vm_file, "vms", "expected an object of VM entries")
         vms = parse_vms(vm_entries, gpus, vm_file, base=vms)
+        overridden |= {k.strip().lower() for k, e in vm_entries.items() if isinstance(e, dict) and "price" in e}
     for sku, usd in (prices or {}).items():
         sku = sku.strip().lower()
         if sku not in vms:
@@ -227,7 +232,10 @@ def load_vms(vm_file: str | None = None, prices: dict[str, float] | None = None,
         vms[sku] = replace(
             vms[sku], price=Price(float(usd), "user", "user", False, "user-supplied --price-per-hour")
         )
-    return vms
+    unpriced = {k: why for k, why in choice.unpriced.items() if k not in overridden}
+    for k in unpriced:
+        del vms[k]
+    return vms, replace(choice, unpriced=unpriced)
 
 
 def get_vm(key: str, vms: dict[str, VmSpec] | None = None) -> VmSpec:

@@ -69,11 +69,15 @@ def throughput_curves(model, vms, per_sku: list[SkuBest], recommended, targets: 
 
 
 def price_status(price) -> str:
+    """user, estimate, stale (read over STALE_DAYS ago), api (imported from the Retail Prices API by
+    moeprof) or reported (a third party quoting the API): one of PRICE_STATUSES."""
     if price.date == "user":
         return "user"
     if price.estimate:
         return "estimate"
-    return "stale" if stale(price.date) else "verified"
+    if stale(price.date):
+        return "stale"
+    return "api" if getattr(price, "status", "") == "api" else "reported"
 
 
 def price_tags(vms, pricing: str) -> list[PriceTag]:
@@ -87,5 +91,7 @@ def price_tags(vms, pricing: str) -> list[PriceTag]:
         else:
             kind = f"{pricing} " if p.source.startswith(f"{pricing} ") else ""
             label = f"{kind}{p.region}, read {p.date}"
-        out.append(PriceTag(k, float(p.usd_per_hour), label, str(p.date), price_status(p)))
+        status = getattr(p, "status", "")
+        who = status[len("reported by "):] if status.startswith("reported by ") else ""
+        out.append(PriceTag(k, float(p.usd_per_hour), label, str(p.date), price_status(p), who))
     return out

@@ -169,7 +169,9 @@ class ThroughputCurve:
     ttft_ms: list[float] = field(lo=0.0)  # at the plan's percentile
 
 
-PRICE_STATUSES = ("verified", "estimate", "stale", "user")  # verified: a dated, sourced list price within STALE_DAYS
+# api: imported from the Azure Retail Prices API by `moeprof prices import` (meter id known), read within
+# STALE_DAYS; reported: a third party's file quoting the API, read within STALE_DAYS
+PRICE_STATUSES = ("api", "reported", "estimate", "stale", "user")
 
 
 @dataclass
@@ -181,6 +183,7 @@ class PriceTag:
     label: str = field(name=True)  # short: pricing kind, region, read date
     date: str = field(name=True)  # ISO date the price was read; "user" for --price-per-hour
     status: str = field(choices=PRICE_STATUSES)
+    reported_by: str = field("", name=True)  # who quoted the price (status reported); "" when moeprof read it or it is the user's
 
 
 @dataclass
@@ -205,6 +208,9 @@ class Charts:
     def from_json(cls, d, path) -> Charts:
         if d is None:
             return cls(unavailable={"all": "the plan stores no chart data"})
+        if isinstance(d, dict) and isinstance(d.get("prices"), list):  # plans written before the api / reported statuses
+            d = {**d, "prices": [{**p, "status": "reported"} if isinstance(p, dict) and p.get("status") == "verified" else p
+                                 for p in d["prices"]]}
         return decode(cls, d, path, "charts")
 
 

@@ -18,8 +18,8 @@ import pandas as pd
 
 from ...catalog.engine import load_engine
 from ...catalog.hardware.prices import STALE_DAYS, stale
-from ...catalog.hardware.serverless import azure_serverless_price
-from ...catalog.hardware.vms import load_vms
+from ...catalog.hardware.serverless_tiers import serverless_price_for_region
+from ...catalog.hardware.vms import load_priced_vms
 from ...catalog.models import ModelSpec
 from ...catalog.models.checkpoints import released_note
 from ...catalog.models.identity import model_ref
@@ -31,7 +31,7 @@ from ..analyses.breakeven import add_break_even, price_sensitivity
 from ..analyses.build_or_buy import build_or_buy
 from ..analyses.charts import plan_charts
 from ..analyses.throughput import price_tags
-from ..document.plan import LAYOUT_KEYS, PlanDocument, PlanInputs
+from ..document.plan import LAYOUT_KEYS, PlanDocument, PlanInputs, SkuBest
 from ..document.targets import SearchSpace, Targets
 from .bands import add_bands, band_sources, gpu_bands
 from .cost import add_costs
@@ -52,14 +52,18 @@ def default_profiles(vms) -> dict:
     return out
 
 
-def _select_vms(space: SearchSpace, vm_file, prices, pricing: str = "payg", region: str | None = None) -> dict:
-    all_vms = load_vms(vm_file, prices, pricing, region, space.skus)
-    if not space.skus:
-        return all_vms
-    unknown = [s for s in space.skus if s not in all_vms]
-    if unknown:
-        raise UnknownNameError("VM SKU", unknown[0], all_vms)
-    return {k: all_vms[k] for k in space.skus}
+def _select_vms(space: SearchSpace, vm_file, prices, pricing: str = "payg", region: str | None = None):
+    """(VMs of the search, the RegionChoice): a SKU with no price in the region is left out with
+    its reason; an error only when no SKU is left."""
+    all_vms, choice = load_priced_vms(vm_file, prices, pricing, region, space.skus)
+    if space.skus:
+        unknown = [s for s in space.skus if s not in all_vms and s not in choice.unpriced]
+        if unknown:
+            raise UnknownNameError("VM SKU", unknown[0], list(all_vms) + list(choice.unpriced))
+        all_vms = {k: all_vms[k] for k in space.skus if k in all_vms}
+    if not all_vms:
+        raise MoeprofError("no VM SKU has a price: " + "; ".join(choice.reasons()))
+    return all_vms, choice
 
 
 def layout_stage(model: ModelSpec, targets: Targets, space: SearchSpace, vms: dict, profiles: dict, engine):
@@ -99,7 +103,7 @@ def plan(model: ModelSpec, targets: Targets, space: SearchSpace | None = None, v
     None: Azure AI Foundry's price of the model, where the price list has one."""
     space = space or SearchSpace()
     engine = engine or load_engine()
-    vms = _select_vms(space, vm_file, prices, pricing, region)
+    vms, choice = _select_vms(space, vm_file, prices, pricing, region)
     if space.quants:
         recipes = load_recipes(model)
         for q in space.quants:
@@ -134,11 +138,12 @@ def plan(model: ModelSpec, targets: Targets, space: SearchSpace | None = None, v
             rows, targets, model, serve=lambda t: serve_stage(fits, lat, t, space, vms, profiles, engine, bands), search=search_fits,
         )
     per_sku = add_break_even(per_sku_best(rows, ranked, rejected), recommended)
+    per_sku += [SkuBest(k, None, why) for k, why in choice.unpriced.items()]
     charts = plan_charts(model, vms, targets, space.routing_skew, profiles, engine, recommended, alternatives,
                          closest, per_sku, lat)
     charts.prices = price_tags(vms, pricing)
     charts.price_sensitivity = price_sensitivity(recommended, per_sku)
-    charts.build_or_buy = build_or_buy(token_price or azure_serverless_price(model.hf_id), per_sku, targets.qps, targets.input_tokens,
+    charts.build_or_buy = build_or_buy(token_price or serverless_price_for_region(model.hf_id, region), per_sku, targets.qps, targets.input_tokens,
                                        targets.output_tokens)
     inputs = PlanInputs(
         model=model_ref(model), model_name=model.name, hf_id=model.hf_id, input_tokens=targets.input_tokens, output_tokens=targets.output_tokens,
@@ -157,7 +162,7 @@ def plan(model: ModelSpec, targets: Targets, space: SearchSpace | None = None, v
         closest=closest,
         feasible=plan_rows(ranked.drop_duplicates(list(LAYOUT_KEYS) + ["max_batch"])),
         configs_evaluated=len(rows),
-        warnings=_warnings(model, vms, profiles),
+        warnings=([choice.note] if choice.note else []) + _warnings(model, vms, profiles),
         sources=sources,
         per_sku=per_sku,
         charts=charts,
