@@ -21,6 +21,7 @@ from ..catalog.engine import EngineConfig
 from ..catalog.hardware.vms import Price, VmSpec
 from ..catalog.models import ModelSpec
 from ..catalog.models.quant import get_recipe
+from ..catalog.serving_path import serving_path
 from ..errors import MoeprofError
 from ..memory import Parallelism, check_parallelism, memory_per_gpu
 from .calibration import choose_calibration
@@ -205,7 +206,18 @@ def evaluate(dep: Deployment, load: str, values, input_tokens: int, output_token
     return out
 
 
-def engine_for(engine: EngineConfig, name: str, gpu_memory_bytes: float) -> EngineConfig:
+def engine_for(engine: EngineConfig, name: str, gpu_memory_bytes: float, version: str | None = None) -> EngineConfig:
+    """The engine's scheduler settings (_scheduler) at `version` (None: the newest the data covers)
+    with that version's serving path (catalog.serving_path: frontend, CPU per prompt token, output
+    one step late where the engine overlaps)."""
+    e = _scheduler(engine, name, gpu_memory_bytes)
+    path = serving_path(name, version)
+    return replace(e, engine_version=path.version, frontend_s=path.frontend_s, cpu_s_per_input_token=path.cpu_s_per_input_token,
+                   output_delay_steps=path.output_delay_steps,
+                   sources={**e.sources, **{f"serving_path.{k}": v for k, v in path.sources.items()}})
+
+
+def _scheduler(engine: EngineConfig, name: str, gpu_memory_bytes: float) -> EngineConfig:
     """The engine's scheduler settings: vLLM as in moeprof/data/engine.json; SGLang's chunked
     prefill size and CUDA-graph batch sizes by its GPU-memory tiers (python/sglang/srt/server_args.py,
     0.4.9-0.5: 8192 tokens below 160 GB, 16384 above; cuda_graph_max_bs 512 at TP >= 4); no host
