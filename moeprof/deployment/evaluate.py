@@ -141,6 +141,18 @@ def deployment_costs(dep: Deployment, input_tokens: int, output_tokens: int, cos
     return c1, slots, mem
 
 
+def _ttft_parts(c: serving.StepCosts, engine: EngineConfig, input_tokens: int, step_s: float, ttft_ms: float) -> dict:
+    """The median TTFT split: the serving path's terms (serving.StepCosts.path_s) and the engine's rest."""
+    parts = {"output_delay_ms": engine.output_delay_steps * step_s * 1e3, "frontend_ms": engine.frontend_s * 1e3,
+             "cpu_input_ms": engine.cpu_s_per_input_token * input_tokens * 1e3}
+    return {"engine_ms": ttft_ms - sum(parts.values()), **parts}
+
+
+def tail_label(percentile: float) -> str:
+    """The name of a percentile as `vllm bench serve` and the benchmark records write it: p99, p90, p999 (99.9)."""
+    return "p" + f"{percentile:g}".replace(".", "")
+
+
 def evaluate(dep: Deployment, load: str, values, input_tokens: int, output_tokens: int, percentile: float = 99.0,
              breakdown: bool = True, costs: serving.StepCosts | None = None, num_prompts: float | None = None) -> list[dict]:
     """One metrics dict per load value (concurrency or QPS over the whole deployment); without
@@ -168,6 +180,7 @@ def evaluate(dep: Deployment, load: str, values, input_tokens: int, output_token
     per_group = vals / dep.groups
     pt = serving.closed_loop(c, w, per_group, percentile) if load == "concurrency" else serving.open_loop(c, w, per_group, percentile)
     out = []
+    tail = tail_label(percentile)
     od = max(output_tokens - 1, 1)
     for i in range(n):
         X = float(pt.lam[i]) * dep.groups
@@ -185,11 +198,12 @@ def evaluate(dep: Deployment, load: str, values, input_tokens: int, output_token
             "output_throughput_per_gpu": X * output_tokens / dep.gpus if ok else None,
             "total_token_throughput_per_gpu": X * seq / dep.gpus if ok else None,
             "tokens_per_s_per_user": 1000.0 / tpot if ok else None,
-            "mean_ttft_ms": ttft[0], "median_ttft_ms": ttft[1], "p99_ttft_ms": ttft[2],
-            "mean_tpot_ms": tpot, "median_tpot_ms": tpot, "p99_tpot_ms": tpot,
+            "mean_ttft_ms": ttft[0], "median_ttft_ms": ttft[1], f"{tail}_ttft_ms": ttft[2],
+            "mean_tpot_ms": tpot, "median_tpot_ms": tpot, f"{tail}_tpot_ms": tpot,
             "mean_itl_ms": tpot, "median_itl_ms": float(pt.itl_median_s[i]) * 1e3,
-            "p99_itl_ms": float(serving.steps_at(c1, w.take([i]), np.array([max(b, 1e-9)]))[2][0]) * 1e3,
-            "mean_e2el_ms": ttft[0] + od * tpot, "median_e2el_ms": ttft[1] + od * tpot, "p99_e2el_ms": ttft[2] + od * tpot,
+            f"{tail}_itl_ms": float(serving.steps_at(c1, w.take([i]), np.array([max(b, 1e-9)]))[2][0]) * 1e3,
+            "mean_e2el_ms": ttft[0] + od * tpot, "median_e2el_ms": ttft[1] + od * tpot, f"{tail}_e2el_ms": ttft[2] + od * tpot,
+            "ttft_parts_ms": _ttft_parts(c1, dep.engine, input_tokens, float(pt.step_s[i]), ttft[1]),
             "running_batch": b,
             "slots": slots,
             "kv_use_fraction": min(1.0, b * mean_len / max(mem.kv_capacity_tokens, 1)),

@@ -17,6 +17,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ...catalog.engine import load_engine
+from ...deployment.evaluate import engine_for
 from ...catalog.hardware.prices import STALE_DAYS, stale
 from ...catalog.hardware.serverless import azure_serverless_price
 from ...catalog.hardware.vms import load_vms
@@ -33,7 +34,7 @@ from ..analyses.charts import plan_charts
 from ..analyses.throughput import price_tags
 from ..document.plan import LAYOUT_KEYS, PlanDocument, PlanInputs
 from ..document.targets import SearchSpace, Targets
-from .bands import add_bands, band_sources, gpu_bands
+from .bands import add_bands, band_sources, gpu_bands, latency_edges
 from .cost import add_costs
 from .layouts import memory_rows
 from .rank import RANKING_RULE, closest_misses, per_sku_best, plan_rows, rank_feasible, rejections
@@ -79,8 +80,9 @@ def layout_stage(model: ModelSpec, targets: Targets, space: SearchSpace, vms: di
 def serve_stage(mem, lat, targets: Targets, space: SearchSpace, vms: dict, profiles: dict, engine,
                 bands: dict | None = None) -> pd.DataFrame:
     """The layouts at the TTFT, TPOT and QPS targets: serving, costs, verdicts."""
-    rows = serve_rows(mem, lat, vms, targets, space.max_vms, engine)
-    rows = add_bands(rows, vms, bands if bands is not None else gpu_bands(vms, profiles), targets)
+    bands = bands if bands is not None else gpu_bands(vms, profiles)
+    rows = serve_rows(mem, lat, vms, targets, space.max_vms, engine, latency_edges(bands))
+    rows = add_bands(rows, vms, bands, targets)
     rows = add_costs(rows, vms, targets, profiles)
     return add_verdicts(rows, targets)
 
@@ -98,7 +100,7 @@ def plan(model: ModelSpec, targets: Targets, space: SearchSpace | None = None, v
     """`token_price`: the serverless per-token price build-or-buy compares with (catalog.hardware.serverless.TokenPrice);
     None: Azure AI Foundry's price of the model, where the price list has one."""
     space = space or SearchSpace()
-    engine = engine or load_engine()
+    engine = engine or engine_for(load_engine(), "vllm", 0.0)
     vms = _select_vms(space, vm_file, prices, pricing, region)
     if space.quants:
         recipes = load_recipes(model)
@@ -145,7 +147,7 @@ def plan(model: ModelSpec, targets: Targets, space: SearchSpace | None = None, v
         context_tokens=targets.context_tokens, qps=targets.qps, ttft_ms=targets.ttft_ms, tpot_ms=targets.tpot_ms,
         percentile=targets.percentile, skus=list(space.skus) if space.skus else None,
         quants=list(space.quants) if space.quants else None, kv_dtypes=list(space.kv_dtypes), max_vms=space.max_vms,
-        routing_skew=space.routing_skew, headroom=targets.headroom,
+        routing_skew=space.routing_skew, headroom=targets.headroom, engine=f"{engine.engine} {engine.engine_version}",
         profiles={g: {"path": p.path, "source": p.source, "label": p.label} for g, p in profiles.items()},
     )
     return PlanDocument(
