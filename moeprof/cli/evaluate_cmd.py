@@ -17,6 +17,7 @@ from ..planner.search.bands import evaluate_bands
 from ..report.tables import rows_to_csv
 from .common import BoundedFloat, BoundedInt, emit_json
 
+
 def shown(tail: str) -> tuple:
     """(key, label, format) of the table's columns; `tail`: the percentile's name (p99, p90)."""
     return (
@@ -78,8 +79,10 @@ def _sweep(text: str) -> tuple[str, list[float]]:
 @click.option("--input-tokens", type=BoundedInt(1, 2**24), required=True, help="Prompt tokens per request.")
 @click.option("--output-tokens", type=BoundedInt(1, 2**24), required=True, help="Generated tokens per request.")
 @click.option("--engine", "engine_name", type=click.Choice(("vllm", "sglang")), default="vllm", show_default=True, help="Serving engine whose scheduler settings apply.")
-@click.option("--engine-version", default=None, help="Engine version (0.13.0, v0.5.5.post3): its serving path and calibration [default: the newest the data covers, printed].")
-@click.option("--percentile", type=BoundedFloat(50, 99.99, lo_open=False), default=99.0, show_default=True, help="Tail percentile, reported under its own name (p90_ttft_ms for 90).")
+@click.option("--engine-version", default=None,
+              help="Engine version (0.13.0, v0.5.5.post3): its serving path and calibration [default: the newest the data covers, printed].")
+@click.option("--percentile", type=BoundedFloat(50, 99.99, lo_open=False), default=99.0, show_default=True,
+              help="Tail percentile, reported under its own name (p90_ttft_ms for 90).")
 @click.option("--profile", "profile_path", default=None, help="GPU profile JSON or a shipped profile's name (h100-sxm-80gb.aic-vllm) [default: the shipped one for the GPU].")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (a list under 'sweep' with --sweep).")
 @click.option("--csv", "as_csv", is_flag=True, help="Print CSV, one row per load value.")

@@ -6,13 +6,13 @@ import time
 
 import click
 
+from ..catalog.engine import load_engine
 from ..catalog.hardware.prices import PRICINGS
 from ..catalog.hardware.serverless import TokenPrice, user_token_price
 from ..catalog.hardware.vms import load_vms
 from ..catalog.models import load_model
 from ..catalog.models.checkpoints import released_note
 from ..catalog.models.quant import KV_DTYPES
-from ..catalog.engine import load_engine
 from ..catalog.targets import target_defaults
 from ..deployment.evaluate import engine_for
 from ..fileio import check_output_target
@@ -51,7 +51,8 @@ def target_options(f):
                           "(10th percentile of the calibration's throughput residuals on published runs) is >= (1 + F) x --qps. "
                           "Default 0: that edge already holds the model's error; add a margin for traffic peaks above --qps or "
                           "autoscaling lag, which moeprof has no data on."),
-        click.option("--engine-version", default=None, help="vLLM version (0.13.0): its serving path [default: the newest the data covers, printed]."),
+        click.option("--engine-version", default=None,
+                     help="vLLM version (0.13.0): its serving path and calibration [default: the newest the data covers, printed]."),
         click.option("--sku", "skus", default=None, help="Comma-separated VM SKUs to consider [default: all]."),
         click.option("--quant", "quants", default=None, help="Comma-separated quantization recipes [default: all]."),
         click.option("--kv-dtype", "kv_dtypes", default=None, help=f"Comma-separated KV dtypes [default: {','.join(KV_DTYPES)}]."),

@@ -136,7 +136,7 @@ def deployment_costs(dep: Deployment, input_tokens: int, output_tokens: int, cos
     if costs is not None:
         return costs, slots, mem
     steps = layout_steps(m, dep.vm, dep.quant, dep.kv_dtype, dep.profile, dep.routing_skew, [dep.tp], [dep.ep], [dep.pp],
-                         [dep.vms_per_replica], input_tokens, output_tokens, dep.calibration, dep.engine.engine)
+                         [dep.vms_per_replica], input_tokens, output_tokens, dep.calibration, dep.engine.engine, dep.engine.engine_version)
     c1 = step_costs(pd.DataFrame({k: v for k, v in steps.items() if k != "calibration"}), dep.engine)
     return c1, slots, mem
 
@@ -168,7 +168,8 @@ def evaluate(dep: Deployment, load: str, values, input_tokens: int, output_token
     if seq > m.max_position_embeddings:
         raise MoeprofError(f"input + output = {seq:,} tokens exceeds {m.name}'s maximum context {m.max_position_embeddings:,}")
     c1, slots, mem = deployment_costs(dep, input_tokens, output_tokens, costs)
-    scale = choose_calibration(dep.vm.gpu.key, dep.engine.engine, dep.profile, dep.calibration).step_time_scale
+    cal = choose_calibration(dep.vm.gpu.key, dep.engine.engine, dep.profile, dep.calibration, dep.engine.engine_version)
+    scale = cal.step_time_scale
     mean_len = input_tokens + output_tokens / 2.0
     vals = np.asarray(values, dtype=float)
     n = len(vals)
@@ -212,6 +213,7 @@ def evaluate(dep: Deployment, load: str, values, input_tokens: int, output_token
             "prefill_share": float(pt.prefill_share[i]),
             "host_ms": float(c1.host_s[0]) * 1e3,
             "step_time_scale": scale,
+            "calibration_source": cal.source,
             "stable": ok,
         }
         if breakdown:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import pandas as pd
 
 from ...catalog.engine import load_engine
-from ...deployment.evaluate import engine_for
 from ...catalog.hardware.prices import STALE_DAYS, stale
 from ...catalog.hardware.serverless import azure_serverless_price
 from ...catalog.hardware.vms import load_vms
@@ -25,6 +24,7 @@ from ...catalog.models import ModelSpec
 from ...catalog.models.checkpoints import released_note
 from ...catalog.models.identity import model_ref
 from ...catalog.models.quant import load_recipes
+from ...deployment.evaluate import engine_for
 from ...deployment.steps import LAYOUT_COLUMNS, layout_latency
 from ...errors import MoeprofError, UnknownNameError
 from ...profile import default_profile_for
@@ -73,7 +73,7 @@ def layout_stage(model: ModelSpec, targets: Targets, space: SearchSpace, vms: di
         mem[col] = pd.Categorical(mem[col])
     fits = mem[mem.memory_kind == ""]
     layouts = fits.drop_duplicates(list(LAYOUT_KEYS))[LAYOUT_COLUMNS]
-    lat = layout_latency(model, vms, layouts, targets, space.routing_skew, profiles) if len(layouts) else None
+    lat = layout_latency(model, vms, layouts, targets, space.routing_skew, profiles, engine) if len(layouts) else None
     return mem, lat
 
 
