@@ -1,7 +1,8 @@
 """Why a row is not feasible, as a typed kind (never parsed back from text) and one line.
 
 A row gets the first reason it fails, in the order the search evaluates (latencies at the
-error band's pessimistic edge, planner.search.bands): memory, then TTFT or TPOT even when idle, then QPS capacity at the latency targets, or the latency at the target QPS
+error band's pessimistic edge, planner.search.bands): memory, then TTFT or TPOT even when idle,
+then QPS capacity at the latency targets, or the latency at the target QPS
 (the capacity search and the latency at the load are two solutions of the serving model; where
 they disagree near the capacity, the latency at the load decides, filed as QPS), then the
 headroom: capacity at the pessimistic edge of the error band (planner.search.bands) >= (1 + headroom) x
