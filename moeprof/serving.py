@@ -35,6 +35,15 @@ the engine's queue (Little: TTFT = (C - B) / X + the prompt's own steps).
 A finite benchmark run (C clients, N prompts in all: `vllm bench serve --max-concurrency C --num-prompts N`)
 starts with all C prompts at once: the k-th finishes prefill after ceil(k I / P) full steps (burst_ttft_s);
 the run's TTFT mean / median / percentile are those of the burst and N - C steady-state TTFTs together.
+Serving path (per request, off the engine's steps; StepCosts.frontend_s, cpu_s_per_input_token,
+output_delay_steps): every TTFT adds the frontend (HTTP, IPC, detokenising, SSE), the CPU time per
+prompt token (tokenising), and, where the engine overlaps or outputs asynchronously, one mean step
+tau: the first token leaves after the step that follows the one computing it.
+Closed-loop TTFT tail: the other clients' prompts that reach the engine at the same step are
+k ~ Poisson(b / Od) (b sequences, each ending in a step with probability 1 / Od); the prompt is at
+position j (uniform in 0..k) of the k + 1 that share the budget FCFS: ceil((j + 1) I / room) steps
+of t_d + g(b + p_k) - g(b) + A p_k / I, p_k = min(room, (k + 1) I). Mean, median and the percentile
+are those of that distribution (the percentile asked, not the median).
 Capacity at latency targets: the largest b (then lam(b)) whose TPOT and TTFT meet them.
 tests/test_serving.py checks all of this against a step-by-step simulation of the scheduler.
 """
@@ -91,9 +100,19 @@ class StepCosts:
     attn_prompt_s: np.ndarray
     host_s: np.ndarray
     capture_sizes: np.ndarray | None = None
+    frontend_s: np.ndarray | float = 0.0  # per request: HTTP, IPC, detokenising, SSE
+    cpu_s_per_input_token: np.ndarray | float = 0.0  # per prompt token: tokenising
+    output_delay_steps: np.ndarray | float = 0.0  # 1: the first token leaves one step after its own
 
     def take(self, idx) -> StepCosts:
-        return StepCosts(self.s_dec[idx], self.g_tok[idx], self.attn_prompt_s[idx], self.host_s[idx], self.capture_sizes)
+        pick = lambda v: v if np.ndim(v) == 0 else np.asarray(v)[idx]  # noqa: E731
+        return StepCosts(self.s_dec[idx], self.g_tok[idx], self.attn_prompt_s[idx], self.host_s[idx], self.capture_sizes,
+                         pick(self.frontend_s), pick(self.cpu_s_per_input_token), pick(self.output_delay_steps))
+
+    def path_s(self, input_tokens, step_s) -> np.ndarray:
+        """The serving path a TTFT adds to the engine's time: frontend + CPU per prompt token +
+        output_delay_steps x the step after the prompt's (s)."""
+        return self.frontend_s + self.cpu_s_per_input_token * np.asarray(input_tokens, dtype=float) + self.output_delay_steps * step_s
 
     def g(self, tokens) -> np.ndarray:
         t = np.asarray(tokens, dtype=float)
@@ -179,10 +198,42 @@ def _slot_wait(rho, slots, service_s, q):
     return np.where(bad, np.inf, mean), np.where(bad, np.inf, tail)
 
 
+def _quantile_of(values: np.ndarray, probs: np.ndarray, q: float) -> np.ndarray:
+    """Per row of [N, M] values with probabilities: the smallest value whose cumulative probability is >= q."""
+    order = np.argsort(values, axis=1)
+    v = np.take_along_axis(values, order, axis=1)
+    cdf = np.cumsum(np.take_along_axis(probs, order, axis=1), axis=1)
+    i = np.minimum(np.sum(cdf < q * cdf[:, -1:] - 1e-12, axis=1), v.shape[1] - 1)
+    return v[np.arange(len(v)), i]
+
+
+def _shared_prefill(c: StepCosts, w: Workload, b, t_d, percentile: float):
+    """Closed loop: (mean, median, percentile) of a prompt's own prefill steps when k ~ Poisson(b / Od)
+    other prompts reach the engine at the same step and it is at position j (uniform 0..k) of them."""
+    m = np.asarray(b, dtype=float) / _od(w)
+    room = np.maximum(w.budget_tokens - b, 1.0)
+    k_max = int(min(64, np.max(np.ceil(m + 6.0 * np.sqrt(m) + 2.0))))
+    vals, probs = [], []
+    pk, below = np.exp(-m), np.zeros_like(m)  # P(k), P(< k)
+    for k in range(k_max + 1):
+        p_tok = np.minimum(room, (k + 1) * w.input_tokens)
+        step = t_d + c.g(b + p_tok) - c.g(b) + c.attn_prompt_s * p_tok / w.input_tokens
+        weight = pk if k < k_max else np.maximum(1.0 - below, 0.0)  # the last carries the tail
+        below = below + pk
+        for j in range(k + 1):
+            vals.append(np.ceil((j + 1) * w.input_tokens / room - 1e-9) * step)
+            probs.append(weight / (k + 1))
+        pk = pk * m / (k + 1)
+    v, p = np.stack(vals, axis=1), np.stack(probs, axis=1)
+    mean = np.sum(v * p, axis=1) / np.sum(p, axis=1)
+    return mean, _quantile_of(v, p, 0.5), _quantile_of(v, p, percentile / 100.0)
+
+
 def _point(c: StepCosts, w: Workload, b, percentile: float, open_loop: bool, queued=None, busy=None) -> OperatingPoint:
     t_d, tau, t_m, n, E, lam = steps_at(c, w, b)
     q = percentile / 100.0
     od = _od(w)
+    path = c.path_s(w.input_tokens, tau)
     room = np.maximum(w.budget_tokens - b, 1.0)
     s_p = tau * w.input_tokens / room  # a prompt's share of the steps' budget
     wp_mean, wp_q = _mdl_wait(lam * s_p, s_p, q)
@@ -194,14 +245,16 @@ def _point(c: StepCosts, w: Workload, b, percentile: float, open_loop: bool, que
         hold = od * tau + base
         wa_mean, wa_q = _slot_wait(rho_slots, np.maximum(w.max_seqs, 1.0), hold, q)
         _, wa_med = _slot_wait(rho_slots, np.maximum(w.max_seqs, 1.0), hold, 0.5)
-        ttft_mean = base + 0.5 * tau + wp_mean + wa_mean
-        ttft_med = base + 0.5 * tau + wp_med + wa_med
-        ttft_q = base + q * tau + wp_q + wa_q
+        ttft_mean = base + 0.5 * tau + wp_mean + wa_mean + path
+        ttft_med = base + 0.5 * tau + wp_med + wa_med + path
+        ttft_q = base + q * tau + wp_q + wa_q + path
     else:  # clients send a request when one ends, at a step's end: regular arrivals, no prefill queue (Kingman);
         # the request reaches the engine after its next step has started, so it waits that step out
-        # (busy: 1 when other clients' sequences keep the engine stepping, 0 for a lone client)
-        extra = np.zeros_like(tau) if queued is None else queued
-        ttft_mean = ttft_med = ttft_q = base + (1.0 if busy is None else busy) * tau + extra
+        # (busy: 1 when other clients' sequences keep the engine stepping, 0 for a lone client); it
+        # shares its prefill steps with the prompts that arrive at the same step (_shared_prefill)
+        extra = (np.zeros_like(tau) if queued is None else queued) + (1.0 if busy is None else busy) * tau + path
+        own_mean, own_med, own_q = _shared_prefill(c, w, b, t_d, percentile)
+        ttft_mean, ttft_med, ttft_q = own_mean + extra, own_med + extra, own_q + extra
     mixed_share = np.minimum(1.0, b * n / od)
     itl_med = np.where(mixed_share < 0.5, t_d, t_m)
     unstable = ~stable
@@ -300,7 +353,8 @@ def burst_ttft_s(c: StepCosts, w: Workload, clients) -> np.ndarray:
     step = t_d + c.g(b_bar + p) - c.g(b_bar) + c.attn_prompt_s * p / w.input_tokens
     k = np.arange(1, int(k_max.max()) + 1, dtype=float)[None, :]
     steps = np.ceil(k * w.input_tokens[:, None] / room[:, None] - 1e-9)
-    return np.where(k <= k_max[:, None], steps * step[:, None], np.nan)
+    path = c.path_s(w.input_tokens, step) * np.ones(len(step))
+    return np.where(k <= k_max[:, None], steps * step[:, None] + path[:, None], np.nan)
 
 
 def _finite_run(c: StepCosts, w: Workload, clients, pt: OperatingPoint, percentile: float) -> None:

@@ -12,7 +12,14 @@ Prints each record's error, then the median and worst |error| by split (fit / va
 vendor. Records of other engines (TensorRT-LLM), offline runs and models that do not load are
 counted as skipped, with the reason.
 
-    python scripts/bench_accuracy.py [--split fit|validation|all] [--rows] [--uncalibrated] [--kernel-tables]
+    python scripts/bench_accuracy.py [--split fit|validation|all] [--rows] [--uncalibrated] [--kernel-tables] [--loso]
+
+A second table splits the errors by vendor and engine version (the version each record names;
+"?" where it names none). --loso adds the leave-one-source-out table: for each source file of
+moeprof/data/benchmarks, the calibration refitted without its records (scripts/fit_serving.py's
+fit: one host time per engine, one scale per GPU; a GPU left without fit runs uncalibrated), then
+its records scored; a source with no fit records is scored with the shipped calibration, which
+never saw it.
 
 --uncalibrated leaves out the per-GPU serving calibration (fitted on the fit split only by
 scripts/fit_serving.py): the figures before that fit. --kernel-tables evaluates NVIDIA runs with
@@ -28,7 +35,7 @@ import sys
 from collections import Counter, defaultdict
 
 from moeprof.calibrate.benchmarks import load_records
-from moeprof.calibrate.records import MODELS, VENDOR, deployment, mean_length, skip_reason  # noqa: F401 (fit_serving imports them here)
+from moeprof.calibrate.records import MODELS, VENDOR, deployment, mean_length, record_version, skip_reason  # noqa: F401 (fit_serving imports them here)
 from moeprof.calibrate.records import measured as records_measured
 from moeprof.catalog.calibration.serving import ServingCalibration
 from moeprof.deployment.evaluate import evaluate
@@ -74,17 +81,23 @@ def measured_ttft(rec) -> tuple[str, float] | None:
     return None
 
 
-def run(split: str, show_rows: bool, uncalibrated: bool = False, out=sys.stdout) -> dict:
-    recs = load_records(split=None if split == "all" else split)
+def version_key(rec) -> str:
+    return f"{rec.engine} {record_version(rec) or '?'}"
+
+
+def score(recs, calibration_of=None, uncalibrated: bool = False):
+    """(errors {(split, vendor, version, metric): [error %]}, skipped Counter, lines) of records;
+    `calibration_of(rec)`: the ServingCalibration to use (None: the shipped one)."""
     skipped: Counter = Counter()
-    errs: dict = defaultdict(list)  # (split, vendor, metric) -> [error %]
+    errs: dict = defaultdict(list)
     lines = []
     for rec in recs:
         got = measured(rec)
         if not got:
             skipped["no throughput or TPOT published"] += 1
             continue
-        cal = ServingCalibration(rec.gpu, 1.0, None, "uncalibrated") if uncalibrated else None
+        cal = ServingCalibration(rec.gpu, 1.0, None, "uncalibrated") if uncalibrated else (
+            calibration_of(rec) if calibration_of else None)
         row, why = predict(rec, cal)
         if row is None:
             skipped[why] += 1
@@ -95,16 +108,28 @@ def run(split: str, show_rows: bool, uncalibrated: bool = False, out=sys.stdout)
         for k in ("tput", "tput_total", "user"):
             if k in got and pred[k]:
                 e = 100.0 * (pred[k] - got[k]) / got[k]
-                errs[(rec.split, VENDOR[rec.gpu], "user" if k == "user" else "tput")].append(e)
+                errs[(rec.split, VENDOR[rec.gpu], version_key(rec), "user" if k == "user" else "tput")].append(e)
                 cells.append(f"{k} {pred[k]:9.1f} vs {got[k]:9.1f} ({e:+6.1f}%)")
         ttft = measured_ttft(rec)
         if ttft and row[ttft[0]]:
             e = 100.0 * (row[ttft[0]] - ttft[1]) / ttft[1]
-            errs[(rec.split, VENDOR[rec.gpu], "ttft")].append(e)
+            errs[(rec.split, VENDOR[rec.gpu], version_key(rec), "ttft")].append(e)
             cells.append(f"ttft {row[ttft[0]]:9.1f} vs {ttft[1]:9.1f} ({e:+6.1f}%)")
         lines.append(f"{rec.split:<10} {rec.gpu:<15} {rec.engine:<6} {rec.model[-28:]:<28} tp{rec.tp} "
                      f"c={rec.load.get('concurrency', rec.load.get('request_rate_rps'))!s:<5} "
                      f"{rec.input_tokens}/{rec.output_tokens}  " + "  ".join(cells))
+    return errs, skipped, lines
+
+
+LABEL = {"tput": "throughput per GPU", "user": "tokens/s per user", "ttft": "TTFT (median, else mean)"}
+
+
+def run(split: str, show_rows: bool, uncalibrated: bool = False, out=sys.stdout) -> dict:
+    recs = load_records(split=None if split == "all" else split)
+    by_version, skipped, lines = score(recs, uncalibrated=uncalibrated)
+    errs: dict = defaultdict(list)  # (split, vendor, metric) -> [error %]
+    for (sp, vendor, _, k), v in by_version.items():
+        errs[(sp, vendor, k)] += v
     if show_rows:
         print("\n".join(lines), file=out)
     print(f"{'split':<11}{'vendor':<8}{'metric':<26}{'records':>8}{'median |err| %':>16}{'worst |err| %':>15}"
@@ -112,12 +137,52 @@ def run(split: str, show_rows: bool, uncalibrated: bool = False, out=sys.stdout)
     summary = {}
     for (sp, vendor, k), v in sorted(errs.items()):
         a = [abs(x) for x in v]
-        label = {"tput": "throughput per GPU", "user": "tokens/s per user", "ttft": "TTFT (median, else mean)"}[k]
         summary[(sp, vendor, k)] = statistics.median(a)
-        print(f"{sp:<11}{vendor:<8}{label:<26}{len(v):>8}{statistics.median(a):>16.1f}{max(a):>15.1f}"
+        print(f"{sp:<11}{vendor:<8}{LABEL[k]:<26}{len(v):>8}{statistics.median(a):>16.1f}{max(a):>15.1f}"
               f"{statistics.median(v):>+14.1f}", file=out)
     print("skipped: " + "; ".join(f"{why} ({n})" for why, n in skipped.most_common()), file=out)
+    print(f"\nby engine version: median |err| % (records)\n{'split':<11}{'vendor':<8}{'engine version':<20}"
+          f"{'throughput':>16}{'tok/s/user':>16}{'TTFT':>16}", file=out)
+    for sp, vendor, ver in sorted({k[:3] for k in by_version}):
+        cells = []
+        for k in ("tput", "user", "ttft"):
+            v = by_version.get((sp, vendor, ver, k), [])
+            cells.append(f"{statistics.median(abs(x) for x in v):.1f} ({len(v)})" if v else "-")
+        print(f"{sp:<11}{vendor:<8}{ver:<20}" + "".join(f"{c:>16}" for c in cells), file=out)
     return summary
+
+
+def loso(out=sys.stdout) -> None:
+    """The leave-one-source-out table (module docstring)."""
+    import fit_serving
+
+    recs = [r for r in load_records() if r.split in ("fit", "validation")]
+    by_source = defaultdict(list)
+    for r in recs:
+        by_source[r.path.replace("\\", "/").split("/")[-1]].append(r)
+    print(f"\nleave one source out: median |err| % (records) of a source's runs, fitted without them\n{'source':<38}"
+          f"{'fit':>5}{'vendor':>8}{'throughput':>16}{'tok/s/user':>16}{'TTFT':>16}", file=out)
+    for src, mine in sorted(by_source.items()):
+        held = [r for r in recs if r not in mine and r.split == "fit"]
+        own_fit = any(r.split == "fit" for r in mine)
+        calib = None
+        if own_fit:
+            items, gpus = [], []
+            for r in held:
+                p = fit_serving.prepared(r)
+                if p is not None and r.engine == "vllm":
+                    items.append(p)
+                    gpus.append(r.gpu)
+            host_ms, scales = fit_serving.fit_engine(fit_serving.Runs(items, gpus)) if items else (None, {})
+            cals = {g: ServingCalibration(g, float(s), host_ms / 1e3, f"fitted without {src}") for g, s in scales.items()}
+            calib = lambda r, cals=cals, src=src: cals.get(r.gpu) or ServingCalibration(r.gpu, 1.0, None, f"no fit runs without {src}")  # noqa: E731
+        errs, _, _ = score(mine, calib)
+        for vendor in sorted({k[1] for k in errs}):
+            cells = []
+            for k in ("tput", "user", "ttft"):
+                v = [x for key, xs in errs.items() if key[1] == vendor and key[3] == k for x in xs]
+                cells.append(f"{statistics.median(abs(x) for x in v):.1f} ({len(v)})" if v else "-")
+            print(f"{src[:37]:<38}{'yes' if own_fit else 'no':>5}{vendor:>8}" + "".join(f"{c:>16}" for c in cells), file=out)
 
 
 def main(argv=None) -> int:
@@ -126,11 +191,14 @@ def main(argv=None) -> int:
     ap.add_argument("--rows", action="store_true", help="print every record")
     ap.add_argument("--uncalibrated", action="store_true",
                     help="without moeprof/data/serving_calibration.json: the performance model's step times, the engine's host time")
+    ap.add_argument("--loso", action="store_true", help="also the leave-one-source-out table (refits; about a minute)")
     ap.add_argument("--kernel-tables", action="store_true",
                     help="NVIDIA runs use the shipped kernel-table profile of their GPU and engine")
     a = ap.parse_args(argv)
     KERNEL_TABLES["on"] = a.kernel_tables
     run(a.split, a.rows, a.uncalibrated)
+    if a.loso:
+        loso()
     return 0
 
 

@@ -7,15 +7,22 @@ published serving runs (moeprof/data/benchmarks: the Llama family):
     engines.<engine>.host_overhead_s_per_step  host time per step the GPU waits for (grid 0 .. 8 ms),
                                                one per engine, shared by every GPU's runs (the
                                                scheduler is the engine's, not the GPU's)
+    gpus.<gpu>.versions.<engine> <version>     step = step_floor_s + step_time_scale x the model's step,
+                                               per (GPU, engine version) with at least MIN_VERSION_RUNS
+                                               runs of two or more layouts (floor grid 0 .. 20 ms): a
+                                               floor plus a slope where one scale cannot hold small
+                                               and large steps at once
 
 minimising the mean |log(predicted / measured)| over throughput per GPU and tokens/s per user
 (the median, which the bench reports, is flat in the host time over 0.5-3 ms on these runs, so it
 leaves the host time and the scales undetermined; the mean is not): for each engine's host time on
 the grid, each GPU's scale is its best; the host time is the one with the least mean over all of the
-engine's runs. Validation records (other families) are never
-read. Keys of the file this script does not own (e.g. gpus.<gpu>.error_band) are kept. Prints the
-fit and writes the file with the residuals; then `python scripts/bench_accuracy.py` reports the
-error on both splits.
+engine's runs. Every run is evaluated at its own engine version (serving path of
+moeprof/data/serving_path.json). Validation records (other families) are never read. The fit split
+publishes no TTFT (InferenceMAX chart data: end-to-end latency and interactivity only), so the
+serving path's TTFT terms are not fitted here: they come from their sources. Keys of the file
+this script does not own (e.g. gpus.<gpu>.error_band) are kept. Prints the fit and writes the file
+with the residuals; then `python scripts/bench_accuracy.py` reports the error on both splits.
 
     python scripts/fit_serving.py [--dry-run]
 """
@@ -45,12 +52,14 @@ from moeprof.fileio import write_atomic  # noqa: E402
 OUT = Path(__file__).resolve().parent.parent / "moeprof" / "data" / "serving_calibration.json"
 SCALES = np.round(np.arange(0.70, 2.501, 0.05), 2)
 HOSTS_MS = (0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0)
-OWNED_GPU_KEYS = ("step_time_scale", "host_overhead_s_per_step", "fit_records", "fit_median_abs_error_pct")
+OWNED_GPU_KEYS = ("step_time_scale", "host_overhead_s_per_step", "fit_records", "fit_median_abs_error_pct", "versions")
+FLOORS_MS = tuple(float(x) for x in range(0, 21))
+MIN_VERSION_RUNS = 20
 
 
 def prepared(rec):
     """(unscaled StepCosts, Workload, concurrency per replica, replicas, gpus, I, O, measured, engine
-    default host s) or None."""
+    default host s, "<engine> <version>", TP) or None."""
     if skip_reason(rec) or "concurrency" not in rec.load:
         return None
     got = measured(rec)
@@ -63,7 +72,8 @@ def prepared(rec):
         return None
     w = serving.Workload(np.array([float(I)]), np.array([float(O)]), np.array([float(dep.engine.max_num_batched_tokens)]),
                          np.array([slots]))
-    return c, w, rec.load["concurrency"] / dep.replicas, dep.replicas, dep.gpus, I, O, got, dep.engine.host_overhead_s_per_step
+    return (c, w, rec.load["concurrency"] / dep.replicas, dep.replicas, dep.gpus, I, O, got, dep.engine.host_overhead_s_per_step,
+            f"{rec.engine} {dep.engine.engine_version}", rec.tp)
 
 
 class Runs:
@@ -72,8 +82,11 @@ class Runs:
 
     def __init__(self, items: list, gpus: list[str]):
         cs = [it[0] for it in items]
+        path = {k: np.array([float(getattr(c, k)) for c in cs]) for k in ("frontend_s", "cpu_s_per_input_token", "output_delay_steps")}
         self.c = serving.StepCosts(np.concatenate([c.s_dec for c in cs]), np.concatenate([c.g_tok for c in cs]),
-                                   np.concatenate([c.attn_prompt_s for c in cs]), np.zeros(len(items)), cs[0].capture_sizes)
+                                   np.concatenate([c.attn_prompt_s for c in cs]), np.zeros(len(items)), cs[0].capture_sizes, **path)
+        self.version = np.array([it[9] for it in items])
+        self.tp = np.array([it[10] for it in items])
         self.w = serving.Workload(*(np.concatenate([getattr(it[1], f) for it in items])
                                     for f in ("input_tokens", "output_tokens", "budget_tokens", "max_seqs")))
         self.conc = np.array([it[2] for it in items], dtype=float)
@@ -88,7 +101,7 @@ class Runs:
         k = np.broadcast_to(np.asarray(scale, dtype=float), self.conc.shape)
         h = self.default_host_s if host_s is None else np.broadcast_to(np.asarray(host_s, dtype=float), self.conc.shape)
         c = serving.StepCosts(self.c.s_dec * k[:, None], self.c.g_tok * k[:, None], self.c.attn_prompt_s * k, h.copy(),
-                              self.c.capture_sizes)
+                              self.c.capture_sizes, self.c.frontend_s, self.c.cpu_s_per_input_token, self.c.output_delay_steps)
         pt = serving.closed_loop(c, self.w, self.conc)
         X = pt.lam * self.reps
         out = []
@@ -124,6 +137,31 @@ def fit_engine(runs: Runs) -> tuple[float, dict]:
         if best is None or cand[0] < best[0]:
             best = cand
     return best[1], best[2]
+
+
+def fit_versions(runs: Runs, names: dict) -> dict:
+    """{gpu: {"<engine> <version>": entry}}: floor + slope of each (GPU, engine version) with enough runs
+    over two or more TP sizes (one layout cannot tell a floor from a slope)."""
+    groups = {}
+    for i, (g, v) in enumerate(zip(runs.gpu, runs.version)):
+        groups.setdefault((g, v), []).append(i)
+    groups = {k: np.isin(np.arange(len(runs.gpu)), ix) for k, ix in groups.items()
+              if len(ix) >= MIN_VERSION_RUNS and len(set(runs.tp[ix])) >= 2}
+    if not groups:
+        return {}
+    grid = {(s, f): runs.errors(s, f / 1e3) for s in SCALES for f in FLOORS_MS}
+    out: dict = {}
+    for (gpu, ver), mask in sorted(groups.items()):
+        (s, f), errs = min(grid.items(), key=lambda kv: mean_of(kv[1], mask))
+        err, n = median_of(errs, mask), int(mask.sum())
+        src = (f"fitted by scripts/fit_serving.py on {n} published {ver} serving runs on {gpu} (split 'fit': "
+               f"{', '.join(sorted(names.get(gpu, [])))}; TP {', '.join(str(t) for t in sorted(set(runs.tp[mask])))}): "
+               f"step = {f:g} ms + {s:g} x the performance model's step, median |error| {pct(err):.1f} % on them")
+        out.setdefault(gpu, {})[ver] = {"step_time_scale": {"value": float(s), "source": src},
+                                        "step_floor_s": {"value": f / 1e3, "source": src},
+                                        "fit_records": n, "fit_median_abs_error_pct": round(pct(err), 2)}
+        print(f"{gpu:<16}{ver:<14}{n:>5} runs: floor {f:4.1f} ms + {s:.2f} x step, median |err| {pct(err):.1f} %")
+    return out
 
 
 def merged(old: dict, gpus: dict, engines: dict, about: str, fitted: str) -> dict:
@@ -192,6 +230,9 @@ def main(argv=None) -> int:
         }}
         print(f"engine {eng}: host {h:.1f} ms per step ({n} runs)")
     print(f"all fit runs: median |err| {pct(statistics.median(all_errs)):.1f} %")
+    for r in runs.values():
+        for gpu, vers in fit_versions(r, names).items():
+            gpus_doc.setdefault(gpu, {}).setdefault("versions", {}).update(vers)
     old = json.loads(OUT.read_text()) if OUT.exists() else {}
     doc = merged(old, gpus_doc, eng_doc, (__doc__ or "").split("\n\n")[0], str(date.today()))
     if not a.dry_run:

@@ -31,7 +31,7 @@ import pytest
 PKG = Path(__file__).resolve().parent.parent / "moeprof"
 BASE = {"errors", "units", "tempfiles", "inputs", "fileio", "yaml_out", "__init__", "__version__"}
 # the catalog's own foundation, which its rooms share
-CATALOG_ROOT = {"catalog.values", "catalog.bounds", "catalog.engine", "catalog.targets"}
+CATALOG_ROOT = {"catalog.values", "catalog.bounds", "catalog.engine", "catalog.targets", "catalog.serving_path"}
 
 ALLOWED = {
     "errors": set(),

@@ -81,6 +81,8 @@ class Batch:
                 "idx": np.array(idx), "load": load, "caps": np.array(caps, dtype=float) if caps else None,
                 "s_dec": np.vstack([p.costs.s_dec for p in ps]), "g_tok": np.vstack([p.costs.g_tok for p in ps]),
                 "attn": stack(lambda p: p.costs.attn_prompt_s),
+                "path": {k: np.array([float(getattr(p.costs, k)) for p in ps])  # the serving path (catalog.serving_path)
+                         for k in ("frontend_s", "cpu_s_per_input_token", "output_delay_steps")},
                 "w": serving.Workload(stack(lambda p: p.workload.input_tokens), stack(lambda p: p.workload.output_tokens),
                                       stack(lambda p: p.workload.budget_tokens), stack(lambda p: p.workload.max_seqs),
                                       stack(lambda p: p.workload.num_prompts)),
@@ -104,7 +106,7 @@ class Batch:
         kp = scale * prefill_scale
         for g in self.groups:
             m = len(g["idx"])
-            c = serving.StepCosts(g["s_dec"] * scale, g["g_tok"] * kp, g["attn"] * kp, np.full(m, host_s), g["caps"])
+            c = serving.StepCosts(g["s_dec"] * scale, g["g_tok"] * kp, g["attn"] * kp, np.full(m, host_s), g["caps"], **g["path"])
             run = serving.closed_loop if g["load"] == "concurrency" else serving.open_loop
             pt = run(c, g["w"], g["value"])
             ok = pt.stable & np.isfinite(pt.tpot_s)

@@ -18,6 +18,7 @@ from pathlib import Path
 from ..catalog.engine import load_engine
 from ..catalog.hardware.vms import get_gpu
 from ..catalog.models import load_model
+from ..catalog.serving_path import parse_version, version_text
 from ..deployment.evaluate import Deployment, bare_host, engine_for
 from ..perf import resolve_profile
 
@@ -75,6 +76,13 @@ def skip_reason(rec, known_models_only: bool = True) -> str | None:
     return None
 
 
+def record_version(rec) -> str | None:
+    """The engine version a record names (normalised), or None where it names none ('gpt-oss-dev',
+    'main @ 2025-04-15': the model then takes the newest the data covers)."""
+    v = parse_version(rec.engine_version)
+    return None if v is None else version_text(v)
+
+
 def load_of(rec) -> tuple[str, float]:
     """(evaluate's load kind, its value over the whole deployment)."""
     if "concurrency" in rec.load:
@@ -89,7 +97,7 @@ def deployment(rec, calibration=None, profile=None):
     model = load_model(name)
     gpu = get_gpu(rec.gpu)
     vm, hosts = bare_host(gpu, rec.num_gpus)
-    engine = engine_for(load_engine(), rec.engine, gpu.usable_memory_bytes)
+    engine = engine_for(load_engine(), rec.engine, gpu.usable_memory_bytes, record_version(rec))
     ep = rec.tp if (rec.ep or 1) > 1 else 1
     kv = "fp8" if str(rec.kv_cache_dtype or "").startswith("fp8") else "bf16"
     prof = profile if profile is not None and profile.gpu == gpu.key else resolve_profile(gpu, None)

@@ -30,6 +30,10 @@ class EngineConfig:
     cuda_graph_capture_sizes: tuple[int, ...] = ()
     host_overhead_s_per_step: float = 0.0
     kv_capped_kinds: tuple[str, ...] = ("sliding",)  # attention kinds whose KV stops at the span
+    # the serving path of catalog.serving_path (0: none; deployment.evaluate.engine_for sets them)
+    frontend_s: float = 0.0
+    cpu_s_per_input_token: float = 0.0
+    output_delay_steps: float = 0.0
 
 
 def capped_kinds_from(h: dict) -> tuple[str, ...]:

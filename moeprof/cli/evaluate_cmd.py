@@ -9,7 +9,7 @@ from ..catalog.engine import load_engine
 from ..catalog.hardware.vms import get_gpu, load_vms
 from ..catalog.models import load_model
 from ..catalog.models.quant import KV_DTYPES
-from ..deployment.evaluate import Deployment, bare_host, engine_for
+from ..deployment.evaluate import Deployment, bare_host, engine_for, tail_label
 from ..deployment.evaluate import evaluate as run_evaluate
 from ..errors import MoeprofError, UnknownNameError
 from ..perf import resolve_profile
@@ -17,11 +17,15 @@ from ..planner.search.bands import evaluate_bands
 from ..report.tables import rows_to_csv
 from .common import BoundedFloat, BoundedInt, emit_json
 
-SHOWN = (
-    ("request_throughput", "req/s", "{:.3f}"), ("output_throughput_per_gpu", "out tok/s/GPU", "{:,.0f}"),
-    ("tokens_per_s_per_user", "tok/s/user", "{:,.1f}"), ("median_ttft_ms", "TTFT p50 ms", "{:,.0f}"),
-    ("p99_ttft_ms", "TTFT p99 ms", "{:,.0f}"), ("median_tpot_ms", "TPOT ms", "{:,.2f}"), ("running_batch", "batch", "{:,.1f}"),
-)
+
+def shown(tail: str) -> tuple:
+    """(key, label, format) of the table's columns; `tail`: the percentile's name (p99, p90)."""
+    return (
+        ("request_throughput", "req/s", "{:.3f}"), ("output_throughput_per_gpu", "out tok/s/GPU", "{:,.0f}"),
+        ("tokens_per_s_per_user", "tok/s/user", "{:,.1f}"), ("median_ttft_ms", "TTFT p50 ms", "{:,.0f}"),
+        (f"{tail}_ttft_ms", f"TTFT {tail} ms", "{:,.0f}"), ("median_tpot_ms", "TPOT ms", "{:,.2f}"),
+        ("running_batch", "batch", "{:,.1f}"),
+    )
 
 
 def _cell(r: dict, key: str, fmt: str) -> str:
@@ -75,12 +79,15 @@ def _sweep(text: str) -> tuple[str, list[float]]:
 @click.option("--input-tokens", type=BoundedInt(1, 2**24), required=True, help="Prompt tokens per request.")
 @click.option("--output-tokens", type=BoundedInt(1, 2**24), required=True, help="Generated tokens per request.")
 @click.option("--engine", "engine_name", type=click.Choice(("vllm", "sglang")), default="vllm", show_default=True, help="Serving engine whose scheduler settings apply.")
-@click.option("--percentile", type=BoundedFloat(50, 99.99, lo_open=False), default=99.0, show_default=True, help="Tail percentile reported as p99_* (TTFT).")
+@click.option("--engine-version", default=None,
+              help="Engine version (0.13.0, v0.5.5.post3): its serving path and calibration [default: the newest the data covers, printed].")
+@click.option("--percentile", type=BoundedFloat(50, 99.99, lo_open=False), default=99.0, show_default=True,
+              help="Tail percentile, reported under its own name (p90_ttft_ms for 90).")
 @click.option("--profile", "profile_path", default=None, help="GPU profile JSON or a shipped profile's name (h100-sxm-80gb.aic-vllm) [default: the shipped one for the GPU].")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (a list under 'sweep' with --sweep).")
 @click.option("--csv", "as_csv", is_flag=True, help="Print CSV, one row per load value.")
 def evaluate(model_name, sku, vms, gpu_name, gpus, tp, ep, pp, quant, kv_dtype, concurrency, qps, num_prompts, sweep, input_tokens,
-             output_tokens, engine_name, percentile, profile_path, as_json, as_csv):
+             output_tokens, engine_name, engine_version, percentile, profile_path, as_json, as_csv):
     """What one fixed deployment does under the serving engine's scheduler: throughput per GPU,
     tokens/s per user, TTFT / TPOT / ITL / end-to-end latency (vLLM `bench serve` names), the
     running batch, KV use and the decode step split by kind."""
@@ -106,7 +113,7 @@ def evaluate(model_name, sku, vms, gpu_name, gpus, tp, ep, pp, quant, kv_dtype, 
         load, values = ("concurrency", [concurrency]) if concurrency is not None else ("qps", [qps])
     if ep not in (1, tp) and (ep < tp or ep % tp):
         raise MoeprofError(f"--ep must be 1, equal to --tp ({tp}) or a multiple of it (wide EP across VMs)")
-    engine = engine_for(load_engine(), engine_name, vm.gpu.usable_memory_bytes)
+    engine = engine_for(load_engine(), engine_name, vm.gpu.usable_memory_bytes, engine_version)
     dep = Deployment(model, vm, n_vms, tp, ep, pp, quant or model.default_quant, kv_dtype, engine,
                      resolve_profile(vm.gpu, profile_path))
     if num_prompts is not None and load != "concurrency":
@@ -131,18 +138,26 @@ def evaluate(model_name, sku, vms, gpu_name, gpus, tp, ep, pp, quant, kv_dtype, 
     dp = dep.parallelism.dp
     groups = f" of {dp} attention groups each (wide EP; figures per group: batch, KV)" if dp > 1 else ""
     click.echo(f"{model.name} on {dep.gpus} x {vm.gpu.key} ({sku or 'no VM'}): TP {tp} EP {ep} PP {pp} x {dep.replicas} "
-               f"replica(s){groups}, {dep.quant} / KV {kv_dtype}, {engine.engine} {engine.engine_version}; "
+               f"replica(s){groups}, {dep.quant} / KV {kv_dtype}, {engine.engine} {engine.engine_version}"
+               f"{' (the newest the data covers; --engine-version)' if engine_version is None else ''}; "
                f"{input_tokens:,} in + {output_tokens:,} out tokens")
     banded = rows[0]["bands"]
-    width = [24 if k in banded else 12 for k, _, _ in SHOWN]
-    click.echo(f"{load:>12}" + "".join(f"{label:>{w}}" for (_, label, _), w in zip(SHOWN, width)))
+    cols = shown(tail_label(percentile))
+    width = [24 if k in banded else 12 for k, _, _ in cols]
+    click.echo(f"{load:>12}" + "".join(f"{label:>{w}}" for (_, label, _), w in zip(cols, width)))
     for r in rows:
-        cells = [_cell(r, k, fmt) for k, _, fmt in SHOWN]
+        cells = [_cell(r, k, fmt) for k, _, fmt in cols]
         click.echo(f"{r[load]:>12g}" + "".join(f"{c:>{w}}" for c, w in zip(cells, width)) + ("" if r["stable"] else "  saturated"))
     r = rows[-1]
     click.echo(f"decode step at batch {r['running_batch']:.1f}: {r['decode_step_ms']:.2f} ms = (attention {r['attention_ms']:.2f} + "
                f"MoE {r['moe_ms']:.2f} + dense {r['dense_ms']:.2f} + collectives {r['collectives_ms']:.2f} + head "
                f"{r['head_ms']:.2f}) x step scale {r['step_time_scale']:.2f} + host {r['host_ms']:.2f} ms (+ CUDA-graph padding); "
                f"prompts add {r['prefill_share']:.0%} of step time")
+    if r["stable"]:
+        t = r["ttft_parts_ms"]
+        click.echo(f"TTFT p50 {r['median_ttft_ms']:.1f} ms = engine {t['engine_ms']:.1f} (wait for the step in flight, the prompt's "
+                   f"own steps, queues) + output one step late {t['output_delay_ms']:.1f} + frontend {t['frontend_ms']:.1f} + CPU "
+                   f"per prompt token {t['cpu_input_ms']:.1f} ({engine.engine} {engine.engine_version}: "
+                   f"{engine.output_delay_steps:g} step late, {engine.cpu_s_per_input_token * 1e6:g} us a token)")
     click.echo(f"rates: {head['calibration']}")
     click.echo(f"(low-high): error band, {band.source}")

@@ -6,6 +6,7 @@ import time
 
 import click
 
+from ..catalog.engine import load_engine
 from ..catalog.hardware.prices import PRICINGS
 from ..catalog.hardware.serverless import TokenPrice, user_token_price
 from ..catalog.hardware.vms import load_vms
@@ -13,6 +14,7 @@ from ..catalog.models import load_model
 from ..catalog.models.checkpoints import released_note
 from ..catalog.models.quant import KV_DTYPES
 from ..catalog.targets import target_defaults
+from ..deployment.evaluate import engine_for
 from ..fileio import check_output_target
 from ..planner import PlanDocument, PlanRow, SearchSpace, Targets, default_profiles
 from ..planner import plan as run_plan
@@ -49,6 +51,8 @@ def target_options(f):
                           "(10th percentile of the calibration's throughput residuals on published runs) is >= (1 + F) x --qps. "
                           "Default 0: that edge already holds the model's error; add a margin for traffic peaks above --qps or "
                           "autoscaling lag, which moeprof has no data on."),
+        click.option("--engine-version", default=None,
+                     help="vLLM version (0.13.0): its serving path and calibration [default: the newest the data covers, printed]."),
         click.option("--sku", "skus", default=None, help="Comma-separated VM SKUs to consider [default: all]."),
         click.option("--quant", "quants", default=None, help="Comma-separated quantization recipes [default: all]."),
         click.option("--kv-dtype", "kv_dtypes", default=None, help=f"Comma-separated KV dtypes [default: {','.join(KV_DTYPES)}]."),
@@ -85,7 +89,7 @@ def parse_token_price(value: str | None, model) -> TokenPrice | None:
 
 
 def _run(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms, percentile, headroom, skus, quants,
-         kv_dtypes, max_vms, routing_skew, prices, vm_file, pricing, region, profile_paths, token_price=None):
+         kv_dtypes, max_vms, routing_skew, prices, vm_file, pricing, region, profile_paths, token_price=None, engine_version=None):
     model = load_model(model_name)
     user_price = parse_token_price(token_price, model)
     notes = []
@@ -120,8 +124,11 @@ def _run(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms
                 )
             profiles[prof.gpu] = prof
     t0 = time.perf_counter()
-    doc = run_plan(model, targets, space, vm_file, parse_prices(prices), profiles, pricing=pricing, region=region,
+    engine = engine_for(load_engine(), "vllm", 0.0, engine_version)
+    doc = run_plan(model, targets, space, vm_file, parse_prices(prices), profiles, engine=engine, pricing=pricing, region=region,
                    token_price=user_price)
+    if engine_version is None:
+        notes.append(f"engine {engine.engine} {engine.engine_version}: the newest version the data covers (--engine-version)")
     doc.warnings[:0] = notes
     return model, doc, time.perf_counter() - t0
 
@@ -154,8 +161,8 @@ def _fmt_row(r: PlanRow) -> str:
 @click.option("--report", "report_path", type=click.Path(dir_okay=False), default=None, help="Also write a self-contained HTML report here.")
 @click.option("--traffic", "traffic_path", type=click.Path(dir_okay=False), default=None, help="QPS per hour over a day or week (CSV `hour,qps` or JSON {\"qps_per_hour\": [...]}): units per hour of the pick, static vs autoscaled vs reserved + pay-as-you-go cost.")
 @click.option("--min-units", type=BoundedInt(0, 10**6), default=1, show_default=True, help="Fewest autoscaling units running in any hour (with --traffic).")
-def plan(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms, percentile, headroom, skus, quants,
-         kv_dtypes, max_vms, routing_skew, prices, vm_file, pricing, region, profile_paths, token_price, as_json, as_csv,
+def plan(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms, percentile, headroom, engine_version, skus,
+         quants, kv_dtypes, max_vms, routing_skew, prices, vm_file, pricing, region, profile_paths, token_price, as_json, as_csv,
          report_path, traffic_path, min_units):
     """Recommend the cheapest deployment meeting the context, QPS and latency targets.
 
@@ -167,7 +174,7 @@ def plan(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms
     traffic = read_traffic(traffic_path) if traffic_path else None  # a bad file fails before the search
     model, doc, wall_s = _run(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms, percentile, headroom,
                               skus, quants, kv_dtypes, max_vms, routing_skew, prices, vm_file, pricing, region, profile_paths,
-                              token_price)
+                              token_price, engine_version)
     if traffic is not None:
         add_traffic(doc, traffic, min_units, vm_file, prices, pricing, region, _csv(skus))
     if report_path:
@@ -272,12 +279,10 @@ def _print_plan(model, doc: PlanDocument, wall_s: float):
         band = (doc.sources.get("error_band") or {}).get(r.gpu)
         if band:
             echo(f"  error band  {band.get('source', '')}")
-        over = [f"{n} {v:.{d}f} ms > {goal:g} ms" for n, v, goal, d in (("TTFT", r.ttft_high_ms, t.ttft_ms, 0),
-                                                                       ("TPOT", r.tpot_high_ms, t.tpot_ms, 1))
-                if v is not None and v > goal]
-        if over:
-            echo(f"              at the band's high edge {', '.join(over)}: the latency targets are checked at the "
-                 "predicted values, the capacity at the pessimistic edge")
+        edge = [f"{n} {v:.{d}f} <= {goal:g} ms" for n, v, goal, d in (("TTFT", r.ttft_high_ms, t.ttft_ms, 0),
+                                                                     ("TPOT", r.tpot_high_ms, t.tpot_ms, 1)) if v is not None]
+        if edge:
+            echo(f"              the latency targets are checked at the band's pessimistic (high) edge: {', '.join(edge)}")
         echo(
             f"  memory      {r.weights_bytes_per_gpu / GiB:.1f} GiB weights + {r.overhead_bytes_per_gpu / GiB:.1f} GiB engine "
             f"+ {r.kv_budget_bytes_per_gpu / GiB:.1f} GiB KV per GPU; max context {r.max_context_tokens:,} tokens"

@@ -7,5 +7,7 @@ from __future__ import annotations
 from ..catalog.calibration.serving import ServingCalibration, serving_calibration
 
 
-def choose_calibration(gpu_key: str, engine: str, profile=None, calibration: ServingCalibration | None = None) -> ServingCalibration:
-    return calibration or getattr(profile, "serving_calibration", None) or serving_calibration(gpu_key, engine)
+def choose_calibration(gpu_key: str, engine: str, profile=None, calibration: ServingCalibration | None = None,
+                       engine_version: str | None = None) -> ServingCalibration:
+    """`engine_version`: the shipped calibration's entry of that version of the engine on the GPU, else the nearest it has."""
+    return calibration or getattr(profile, "serving_calibration", None) or serving_calibration(gpu_key, engine, engine_version)

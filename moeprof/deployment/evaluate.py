@@ -21,6 +21,7 @@ from ..catalog.engine import EngineConfig
 from ..catalog.hardware.vms import Price, VmSpec
 from ..catalog.models import ModelSpec
 from ..catalog.models.quant import get_recipe
+from ..catalog.serving_path import serving_path
 from ..errors import MoeprofError
 from ..memory import Parallelism, check_parallelism, memory_per_gpu
 from .calibration import choose_calibration
@@ -135,9 +136,21 @@ def deployment_costs(dep: Deployment, input_tokens: int, output_tokens: int, cos
     if costs is not None:
         return costs, slots, mem
     steps = layout_steps(m, dep.vm, dep.quant, dep.kv_dtype, dep.profile, dep.routing_skew, [dep.tp], [dep.ep], [dep.pp],
-                         [dep.vms_per_replica], input_tokens, output_tokens, dep.calibration, dep.engine.engine)
+                         [dep.vms_per_replica], input_tokens, output_tokens, dep.calibration, dep.engine.engine, dep.engine.engine_version)
     c1 = step_costs(pd.DataFrame({k: v for k, v in steps.items() if k != "calibration"}), dep.engine)
     return c1, slots, mem
+
+
+def _ttft_parts(c: serving.StepCosts, engine: EngineConfig, input_tokens: int, step_s: float, ttft_ms: float) -> dict:
+    """The median TTFT split: the serving path's terms (serving.StepCosts.path_s) and the engine's rest."""
+    parts = {"output_delay_ms": engine.output_delay_steps * step_s * 1e3, "frontend_ms": engine.frontend_s * 1e3,
+             "cpu_input_ms": engine.cpu_s_per_input_token * input_tokens * 1e3}
+    return {"engine_ms": ttft_ms - sum(parts.values()), **parts}
+
+
+def tail_label(percentile: float) -> str:
+    """The name of a percentile as `vllm bench serve` and the benchmark records write it: p99, p90, p999 (99.9)."""
+    return "p" + f"{percentile:g}".replace(".", "")
 
 
 def evaluate(dep: Deployment, load: str, values, input_tokens: int, output_tokens: int, percentile: float = 99.0,
@@ -155,7 +168,8 @@ def evaluate(dep: Deployment, load: str, values, input_tokens: int, output_token
     if seq > m.max_position_embeddings:
         raise MoeprofError(f"input + output = {seq:,} tokens exceeds {m.name}'s maximum context {m.max_position_embeddings:,}")
     c1, slots, mem = deployment_costs(dep, input_tokens, output_tokens, costs)
-    scale = choose_calibration(dep.vm.gpu.key, dep.engine.engine, dep.profile, dep.calibration).step_time_scale
+    cal = choose_calibration(dep.vm.gpu.key, dep.engine.engine, dep.profile, dep.calibration, dep.engine.engine_version)
+    scale = cal.step_time_scale
     mean_len = input_tokens + output_tokens / 2.0
     vals = np.asarray(values, dtype=float)
     n = len(vals)
@@ -167,6 +181,7 @@ def evaluate(dep: Deployment, load: str, values, input_tokens: int, output_token
     per_group = vals / dep.groups
     pt = serving.closed_loop(c, w, per_group, percentile) if load == "concurrency" else serving.open_loop(c, w, per_group, percentile)
     out = []
+    tail = tail_label(percentile)
     od = max(output_tokens - 1, 1)
     for i in range(n):
         X = float(pt.lam[i]) * dep.groups
@@ -184,11 +199,12 @@ def evaluate(dep: Deployment, load: str, values, input_tokens: int, output_token
             "output_throughput_per_gpu": X * output_tokens / dep.gpus if ok else None,
             "total_token_throughput_per_gpu": X * seq / dep.gpus if ok else None,
             "tokens_per_s_per_user": 1000.0 / tpot if ok else None,
-            "mean_ttft_ms": ttft[0], "median_ttft_ms": ttft[1], "p99_ttft_ms": ttft[2],
-            "mean_tpot_ms": tpot, "median_tpot_ms": tpot, "p99_tpot_ms": tpot,
+            "mean_ttft_ms": ttft[0], "median_ttft_ms": ttft[1], f"{tail}_ttft_ms": ttft[2],
+            "mean_tpot_ms": tpot, "median_tpot_ms": tpot, f"{tail}_tpot_ms": tpot,
             "mean_itl_ms": tpot, "median_itl_ms": float(pt.itl_median_s[i]) * 1e3,
-            "p99_itl_ms": float(serving.steps_at(c1, w.take([i]), np.array([max(b, 1e-9)]))[2][0]) * 1e3,
-            "mean_e2el_ms": ttft[0] + od * tpot, "median_e2el_ms": ttft[1] + od * tpot, "p99_e2el_ms": ttft[2] + od * tpot,
+            f"{tail}_itl_ms": float(serving.steps_at(c1, w.take([i]), np.array([max(b, 1e-9)]))[2][0]) * 1e3,
+            "mean_e2el_ms": ttft[0] + od * tpot, "median_e2el_ms": ttft[1] + od * tpot, f"{tail}_e2el_ms": ttft[2] + od * tpot,
+            "ttft_parts_ms": _ttft_parts(c1, dep.engine, input_tokens, float(pt.step_s[i]), ttft[1]),
             "running_batch": b,
             "slots": slots,
             "kv_use_fraction": min(1.0, b * mean_len / max(mem.kv_capacity_tokens, 1)),
@@ -197,6 +213,7 @@ def evaluate(dep: Deployment, load: str, values, input_tokens: int, output_token
             "prefill_share": float(pt.prefill_share[i]),
             "host_ms": float(c1.host_s[0]) * 1e3,
             "step_time_scale": scale,
+            "calibration_source": cal.source,
             "stable": ok,
         }
         if breakdown:
@@ -205,7 +222,18 @@ def evaluate(dep: Deployment, load: str, values, input_tokens: int, output_token
     return out
 
 
-def engine_for(engine: EngineConfig, name: str, gpu_memory_bytes: float) -> EngineConfig:
+def engine_for(engine: EngineConfig, name: str, gpu_memory_bytes: float, version: str | None = None) -> EngineConfig:
+    """The engine's scheduler settings (_scheduler) at `version` (None: the newest the data covers)
+    with that version's serving path (catalog.serving_path: frontend, CPU per prompt token, output
+    one step late where the engine overlaps)."""
+    e = _scheduler(engine, name, gpu_memory_bytes)
+    path = serving_path(name, version)
+    return replace(e, engine_version=path.version, frontend_s=path.frontend_s, cpu_s_per_input_token=path.cpu_s_per_input_token,
+                   output_delay_steps=path.output_delay_steps,
+                   sources={**e.sources, **{f"serving_path.{k}": v for k, v in path.sources.items()}})
+
+
+def _scheduler(engine: EngineConfig, name: str, gpu_memory_bytes: float) -> EngineConfig:
     """The engine's scheduler settings: vLLM as in moeprof/data/engine.json; SGLang's chunked
     prefill size and CUDA-graph batch sizes by its GPU-memory tiers (python/sglang/srt/server_args.py,
     0.4.9-0.5: 8192 tokens below 160 GB, 16384 above; cuda_graph_max_bs 512 at TP >= 4); no host

@@ -39,11 +39,11 @@ def _attention_s(res) -> np.ndarray:
 
 def layout_steps(model, vm, quant: str, kv_dtype: str, profile, routing_skew: float, tp, ep, pp, nv,
                  input_tokens: float, output_tokens: float, calibration: ServingCalibration | None = None,
-                 engine: str = "vllm") -> dict:
+                 engine: str = "vllm", engine_version: str | None = None) -> dict:
     """Step costs of n layouts (arrays tp, ep, pp, nv of length n) of one (SKU, quant, KV dtype),
     the GPU times scaled by the GPU's serving calibration and the host time the engine's
     (catalog.calibration; a profile's own section first)."""
-    cal = choose_calibration(vm.gpu.key, engine, profile, calibration)
+    cal = choose_calibration(vm.gpu.key, engine, profile, calibration, engine_version)
     k = cal.step_time_scale
     kp = k * cal.prefill_time_scale
     ctx = perf.make_context(model, vm.gpu, get_recipe(quant, model), kv_dtype, profile, vm, routing_skew)
@@ -75,13 +75,14 @@ def layout_steps(model, vm, quant: str, kv_dtype: str, profile, routing_skew: fl
     }
 
 
-def layout_latency(model, vms, layouts: pd.DataFrame, targets, routing_skew: float, profiles) -> pd.DataFrame:
+def layout_latency(model, vms, layouts: pd.DataFrame, targets, routing_skew: float, profiles, engine=None) -> pd.DataFrame:
     """`layouts` (LAYOUT_COLUMNS) with the step costs of layout_steps as columns."""
     out = []
     for (sku, qn, kv), g in layouts.groupby(["sku", "quant", "kv_dtype"], sort=False):
         vm = vms[sku]
         steps = layout_steps(model, vm, qn, kv, profiles.get(vm.gpu.key), routing_skew, g.tp.to_numpy(), g.ep.to_numpy(),
-                             g.pp.to_numpy(), g.vms_per_replica.to_numpy(), targets.input_tokens, targets.output_tokens)
+                             g.pp.to_numpy(), g.vms_per_replica.to_numpy(), targets.input_tokens, targets.output_tokens,
+                             engine=getattr(engine, "engine", "vllm"), engine_version=getattr(engine, "engine_version", None))
         h = g.copy()
         for k, v in steps.items():
             h[k] = v
@@ -109,4 +110,6 @@ def step_costs(rows: pd.DataFrame, engine) -> serving.StepCosts:
         host_s=(np.where(np.isnan(rows.host_s.to_numpy(dtype=float)), engine.host_overhead_s_per_step, rows.host_s.to_numpy(dtype=float))
                 if "host_s" in rows and n else np.full(n, engine.host_overhead_s_per_step)),
         capture_sizes=np.asarray(engine.cuda_graph_capture_sizes, dtype=float),
+        frontend_s=engine.frontend_s, cpu_s_per_input_token=engine.cpu_s_per_input_token,
+        output_delay_steps=engine.output_delay_steps,
     )

@@ -16,10 +16,12 @@ def test_quantiles_and_edges():
     assert band.pessimistic("ttft_ms", 100.0) == 100.0  # no residuals for TTFT: no band
 
 
-def test_band_contains_the_prediction():
+def test_a_biased_band_does_not_contain_its_prediction():
+    """Residuals as they are: every run slower than predicted puts the whole band above the point."""
     band = from_residuals({"tpot_ms": [0.1, 0.2, 0.3]}, "all slow")
     lo, hi = band.bounds("tpot_ms", 10.0)
-    assert lo == 10.0 and hi > 10.0
+    assert lo == pytest.approx(11.2) and hi == pytest.approx(12.8)
+    assert from_json(band.to_json()) == band
 
 
 def test_round_trip_and_bad_input():
@@ -28,7 +30,7 @@ def test_round_trip_and_bad_input():
     assert again == band
     assert from_json(None) is NOT_QUANTIFIED and not NOT_QUANTIFIED.quantified
     with pytest.raises(ValueError):
-        from_json({"metrics": {"tpot_ms": {"lo": 0.1, "hi": 0.2}}})
+        from_json({"metrics": {"tpot_ms": {"lo": 0.3, "hi": 0.2}}})  # lo above hi
     with pytest.raises(ValueError):
         from_json({"metrics": {"bogus": {"lo": -0.1, "hi": 0.2}}})
     with pytest.raises(ValueError):

@@ -98,8 +98,10 @@ def test_reusing_the_search_step_costs_changes_nothing(doc):
     from moeprof.planner.search.plan import default_profiles
 
     vms = load_vms()
+    from moeprof.deployment.evaluate import engine_for
+
     fresh = throughput_curves(load_model("maverick"), vms, doc.per_sku, doc.recommended, Targets.defaults(), 0.0,
-                              default_profiles(vms), load_engine())
+                              default_profiles(vms), engine_for(load_engine(), "vllm", 0.0))
     assert len(fresh) == len(doc.charts.throughput)
     for a, b in zip(fresh, doc.charts.throughput):
         assert a.usd_per_million_tokens == pytest.approx(b.usd_per_million_tokens, rel=1e-12)

@@ -9,7 +9,9 @@ from moeprof.planner import PlanDocument
 from moeprof.planner.document.plan import SCHEMA_VERSION
 
 WEEK = str(resources.files("moeprof") / "data" / "traffic" / "diurnal_week.csv")
-FAST = ("--model", "maverick", "--sku", "nd-mi300x-v5", "--quant", "int4-experts")  # the default pick's layout, quickly
+# the default pick's layout, quickly; a TTFT target the MI300X band's high edge (TTFT residuals up to
+# +557 % on its held-out runs) can meet: these tests are about traffic, not latency
+FAST = ("--model", "maverick", "--sku", "nd-mi300x-v5", "--quant", "int4-experts", "--ttft-ms", "2000")
 
 
 @pytest.fixture(scope="module")

@@ -59,5 +59,5 @@ def test_numpy_scalars_are_plain_numbers_in_csv():
 
 def test_plan_and_compare_csv_write_no_numpy_reprs(cli):
     for cmd in ("plan", "compare"):
-        out = cli(cmd, "--model", "maverick", "--sku", "nd-mi300x-v5", "--csv", check_rc=0).stdout
+        out = cli(cmd, "--model", "maverick", "--sku", "nd-mi300x-v5", "--ttft-ms", "2000", "--csv", check_rc=0).stdout
         assert "np." not in out and "float64" not in out and len(out.splitlines()) > 1

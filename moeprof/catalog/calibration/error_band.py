@@ -82,8 +82,8 @@ def _quantile(sorted_values: list[float], q: float) -> float:
 
 def from_residuals(residuals: dict[str, list[float]], source: str,
                    quantiles: tuple[float, float] = DEFAULT_QUANTILES) -> ErrorBand:
-    """A band from relative residuals (measured / predicted - 1) per metric; the band always
-    contains 0 (a prediction is never outside its own band)."""
+    """A band from relative residuals (measured / predicted - 1) per metric, the quantiles as they
+    are: a biased model's band need not contain 0 (its prediction), and says so."""
     q_lo, q_hi = quantiles
     if not 0.0 <= q_lo < q_hi <= 1.0:
         raise ValueError(f"quantiles must satisfy 0 <= lo < hi <= 1, got {quantiles}")
@@ -96,7 +96,7 @@ def from_residuals(residuals: dict[str, list[float]], source: str,
         if not vals:
             continue
         lo, hi = _quantile(vals, q_lo), _quantile(vals, q_hi)
-        metrics[name] = MetricBand(min(lo, 0.0), max(hi, 0.0), len(vals))
+        metrics[name] = MetricBand(lo, hi, len(vals))
         n_records = max(n_records, len(vals))
     return ErrorBand(metrics, (q_lo, q_hi), n_records, source)
 
@@ -119,7 +119,7 @@ def from_json(d: dict | None) -> ErrorBand:
             lo, hi, n = float(m["lo"]), float(m["hi"]), int(m.get("n", 0))
         except (KeyError, TypeError, ValueError):
             raise ValueError(f"error_band.metrics.{name} needs numbers lo and hi") from None
-        if not (math.isfinite(lo) and math.isfinite(hi) and -1.0 < lo <= 0.0 <= hi <= 100.0):
-            raise ValueError(f"error_band.metrics.{name}: need -1 < lo <= 0 <= hi <= 100, got {lo}, {hi}")
+        if not (math.isfinite(lo) and math.isfinite(hi) and -1.0 < lo <= hi <= 100.0):
+            raise ValueError(f"error_band.metrics.{name}: need -1 < lo <= hi <= 100, got {lo}, {hi}")
         metrics[name] = MetricBand(lo, hi, n)
     return ErrorBand(metrics, (float(q[0]), float(q[1])), int(d.get("n_records", 0)), str(d.get("source", "")))

@@ -1,6 +1,9 @@
 """Serving calibration (moeprof/data/serving_calibration.json): how the engine's steps compare with
 the performance model's kernels, fitted on published serving runs.
 
+    gpus.<gpu>.versions.<engine> <version>  a floor + slope per (engine version, GPU) where the fit split
+                                            pins both: step = step_floor_s + step_time_scale x the
+                                            model's step (the floor takes the host time's place)
     gpus.<gpu>.step_time_scale              the engine's step GPU time / the model's (kernels at the
                                             engine's rates: fusion, launch gaps, library maturity)
     engines.<engine>.host_overhead_s_per_step
@@ -29,6 +32,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from ...errors import ConfigError
+from ..serving_path import parse_version
 from ..values import data_path, read_data_json, sourced
 from . import error_band as eb
 
@@ -44,6 +48,7 @@ class ServingCalibration:
     prefill_time_scale: float = 1.0
     error_band: object = field(default=None, compare=False)  # catalog.calibration.error_band.ErrorBand or None
     section: dict | None = field(default=None, compare=False)  # the profile section it was read from
+    version: str = ""  # "vllm 0.10.1": the engine version of a per-version floor + slope; "" for the GPU's one scale
 
 
 @lru_cache(maxsize=1)
@@ -64,11 +69,39 @@ def engine_host_s(engine: str) -> tuple[float | None, str]:
     return float(host), src
 
 
-def serving_calibration(gpu_key: str, engine: str = "vllm") -> ServingCalibration:
+def _version_entry(d: dict, gpu_key: str, engine: str, version: str | None):
+    """(key, entry) of the GPU's per-version calibration of `engine` closest to `version` (the
+    same version, else the nearest release), or None where the GPU has none for the engine."""
+    vers = {k: v for k, v in (d.get("versions") or {}).items() if k.split(" ")[0] == engine}
+    if not vers:
+        return None
+    want = parse_version(version) if version else None
+
+    def distance(key: str):
+        v = parse_version(key.split(" ", 1)[-1]) or (0,)
+        return (0,) if want is None else tuple(abs(a - b) for a, b in zip(v + (0,) * 4, want + (0,) * 4))
+
+    key = min(vers, key=lambda k: (distance(k), [-x for x in (parse_version(k.split(" ", 1)[-1]) or (0,))]))
+    return key, vers[key]
+
+
+def serving_calibration(gpu_key: str, engine: str = "vllm", version: str | None = None) -> ServingCalibration:
+    """The GPU's calibration for `engine`: its per-version floor + slope (gpus.<gpu>.versions, the
+    entry of `version` or the nearest one) where the fit split pins one, else the GPU's step_time_scale
+    with the engine's host time."""
     host, _ = engine_host_s(engine)
     d = _load().get("gpus", {}).get(gpu_key)
     if not d:
         return ServingCalibration(gpu_key, 1.0, host, "not calibrated: the performance model's step times as they are")
+    picked = _version_entry(d, gpu_key, engine, version)
+    if picked is not None:
+        key, e = picked
+        where = f"gpus.{gpu_key}.versions.{key}"
+        scale, src, _ = sourced(e.get("step_time_scale"), data_path(NAME), f"{where}.step_time_scale")
+        floor, _, _ = sourced(e.get("step_floor_s"), data_path(NAME), f"{where}.step_floor_s", positive=False)
+        asked = f"{engine} {version}" if version else f"{engine} (no version given)"
+        note = "" if key == asked else f" (for {asked}: the nearest calibrated version)"
+        return ServingCalibration(gpu_key, float(scale), float(floor), f"{key}{note}: {src}", version=key)
     scale, src, _ = sourced(d.get("step_time_scale"), data_path(NAME), f"gpus.{gpu_key}.step_time_scale")
     return ServingCalibration(gpu_key, float(scale), host, src)
 

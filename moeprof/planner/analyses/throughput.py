@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ...catalog.hardware.prices import stale
-from ...deployment.evaluate import Deployment, deployment_slots, evaluate
+from ...deployment.evaluate import Deployment, deployment_slots, evaluate, tail_label
 from ...deployment.steps import step_costs
 from ...errors import MoeprofError
 from ..document.plan import PriceTag, SkuBest, ThroughputCurve
@@ -44,7 +44,7 @@ def throughput_curve(model, vm, r, targets: Targets, routing_skew: float, profil
         tokens_per_s_per_user=[p["tokens_per_s_per_user"] for _, p in keep],
         output_tokens_per_s_per_gpu=[p["output_throughput_per_gpu"] for _, p in keep],
         usd_per_million_tokens=[r.usd_per_hour / (p["total_token_throughput"] * 3600.0) * 1e6 for _, p in keep],
-        ttft_ms=[p["p99_ttft_ms"] for _, p in keep],
+        ttft_ms=[p[f"{tail_label(targets.percentile)}_ttft_ms"] for _, p in keep],
     )
 
 

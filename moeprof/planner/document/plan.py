@@ -67,6 +67,7 @@ class PlanInputs:
     model_name: str = ""  # the name it is shown by
     hf_id: str | None = None  # the checkpoint's Hugging Face repository, when known
     headroom: float = 0.0  # required capacity margin at the error band's pessimistic edge (planner.search.bands)
+    engine: str = ""  # the serving engine and version modelled ("vllm 0.23.0"); "" in a plan made before it was recorded
 
     def to_json(self) -> dict:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -108,6 +109,7 @@ class PlanInputs:
         bounds.check_inputs(d, path)
         vals["model_name"] = str(d.get("model_name") or d["model"])
         vals["hf_id"] = d.get("hf_id")
+        vals["engine"] = str(d.get("engine") or "")
         return cls(**vals)
 
 

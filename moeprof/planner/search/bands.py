@@ -13,13 +13,20 @@ calibration on published runs, per metric. Per row:
                                          pessimistic capacity of one replica
     headroom                             qps_capacity_low / QPS - 1
 
-The headroom target (Targets.headroom) is checked against qps_capacity_low (planner.search.verdicts).
-The latency targets are checked at the predicted TTFT / TPOT, not at the band's edge: the band
-of a layout's speed is already in its capacity at the targets (a slower deployment reaches the
-latency targets at fewer req/s), and requiring both would count the same error twice.
+    ttft_idle_high_ms, tpot_idle_high_ms the unloaded latencies at the band's high edge
+
+The latency targets are checked at the band's pessimistic (high) edge: TTFT x (1 + hi) and TPOT
+x (1 + hi) must meet them, unloaded, at the target QPS, and in the capacity search (serve_rows with
+latency_edges). The band is the residuals as they are: a model that predicts too slow has hi < 0
+and the check is then looser than the point. The headroom target (Targets.headroom) is checked
+against qps_capacity_low (planner.search.verdicts), the throughput band on top of a capacity
+already found at the latency band's edge: where both bands hold the same error of the model's
+speed, that counts it twice (on the safe side).
 """
 
 from __future__ import annotations
+
+import re
 
 import numpy as np
 import pandas as pd
@@ -55,6 +62,11 @@ def _per_row(col: pd.Series, values: dict, missing) -> np.ndarray:
     return table[np.where(np.asarray(codes) < 0, len(keys), codes)]
 
 
+def latency_edges(bands: dict[str, ErrorBand]) -> dict[str, tuple[float, float]]:
+    """GPU -> (1 + hi of TTFT, 1 + hi of TPOT): the factor from a predicted latency to the band's pessimistic edge."""
+    return {g: tuple(1.0 + (b.band(m).hi if b.band(m) else 0.0) for m in ("ttft_ms", "tpot_ms")) for g, b in bands.items()}
+
+
 def replicas_for(qps: float, capacity_per_replica: np.ndarray) -> np.ndarray:
     """Replicas that serve `qps` at a capacity per replica (NaN where it is 0 or not finite)."""
     cap = np.asarray(capacity_per_replica, dtype=float)
@@ -72,6 +84,7 @@ def add_bands(rows: pd.DataFrame, vms: dict, bands: dict[str, ErrorBand], target
         lo, hi = _edges(gpus, bands, metric)
         v = rows[metric].to_numpy(dtype=float)
         rows[f"{col}_low_ms"], rows[f"{col}_high_ms"] = v * lo, v * hi
+        rows[f"{col}_idle_high_ms"] = rows[f"{col}_idle_ms"].to_numpy(dtype=float) * hi
     lo, hi = _edges(gpus, bands, "throughput")
     cap = rows.qps_capacity.to_numpy(dtype=float)
     rows["qps_capacity_low"], rows["qps_capacity_high"] = cap * lo, cap * hi
@@ -96,20 +109,23 @@ def band_sources(bands: dict[str, ErrorBand]) -> dict:
     return {g: b.to_json() for g, b in bands.items()}
 
 
-# `moeprof evaluate`'s figures (deployment.evaluate) and the band metric of each.
+# `moeprof evaluate`'s figures (deployment.evaluate) and the band metric of each; the tail
+# percentile's keys are named by the percentile asked (p99, p90, p999: deployment.evaluate.tail_label).
 EVALUATE_METRICS = {
-    **{f"{s}_ttft_ms": "ttft_ms" for s in ("mean", "median", "p99")},
-    **{f"{s}_{m}_ms": "tpot_ms" for s in ("mean", "median", "p99") for m in ("tpot", "itl")},
+    **{f"{s}_ttft_ms": "ttft_ms" for s in ("mean", "median")},
+    **{f"{s}_{m}_ms": "tpot_ms" for s in ("mean", "median") for m in ("tpot", "itl")},
     **{k: "throughput" for k in ("request_throughput", "output_throughput", "total_token_throughput",
                                  "output_throughput_per_gpu", "total_token_throughput_per_gpu")},
 }
+_TAIL = re.compile(r"^p\d+_(ttft|tpot|itl)_ms$")
 
 
 def evaluate_bands(row: dict, band: ErrorBand) -> dict[str, list[float] | None]:
     """{figure: [low, high]} of one `evaluate` row; tokens/s per user is 1000 / TPOT, so its band is
     the TPOT band inverted. None where the figure is not (saturated)."""
     out: dict[str, list[float] | None] = {}
-    for key, metric in EVALUATE_METRICS.items():
+    tails = {k: "ttft_ms" if m.group(1) == "ttft" else "tpot_ms" for k in row if (m := _TAIL.match(k))}
+    for key, metric in {**EVALUATE_METRICS, **tails}.items():
         v = row.get(key)
         out[key] = list(band.bounds(metric, v)) if v is not None and np.isfinite(v) else None
     t = out.get("median_tpot_ms")

@@ -24,6 +24,7 @@ from ...catalog.models import ModelSpec
 from ...catalog.models.checkpoints import released_note
 from ...catalog.models.identity import model_ref
 from ...catalog.models.quant import load_recipes
+from ...deployment.evaluate import engine_for
 from ...deployment.steps import LAYOUT_COLUMNS, layout_latency
 from ...errors import MoeprofError, UnknownNameError
 from ...profile import default_profile_for
@@ -33,7 +34,7 @@ from ..analyses.charts import plan_charts
 from ..analyses.throughput import price_tags
 from ..document.plan import LAYOUT_KEYS, PlanDocument, PlanInputs, SkuBest
 from ..document.targets import SearchSpace, Targets
-from .bands import add_bands, band_sources, gpu_bands
+from .bands import add_bands, band_sources, gpu_bands, latency_edges
 from .cost import add_costs
 from .layouts import memory_rows
 from .rank import RANKING_RULE, closest_misses, per_sku_best, plan_rows, rank_feasible, rejections
@@ -76,15 +77,16 @@ def layout_stage(model: ModelSpec, targets: Targets, space: SearchSpace, vms: di
         mem[col] = pd.Categorical(mem[col])
     fits = mem[mem.memory_kind == ""]
     layouts = fits.drop_duplicates(list(LAYOUT_KEYS))[LAYOUT_COLUMNS]
-    lat = layout_latency(model, vms, layouts, targets, space.routing_skew, profiles) if len(layouts) else None
+    lat = layout_latency(model, vms, layouts, targets, space.routing_skew, profiles, engine) if len(layouts) else None
     return mem, lat
 
 
 def serve_stage(mem, lat, targets: Targets, space: SearchSpace, vms: dict, profiles: dict, engine,
                 bands: dict | None = None) -> pd.DataFrame:
     """The layouts at the TTFT, TPOT and QPS targets: serving, costs, verdicts."""
-    rows = serve_rows(mem, lat, vms, targets, space.max_vms, engine)
-    rows = add_bands(rows, vms, bands if bands is not None else gpu_bands(vms, profiles), targets)
+    bands = bands if bands is not None else gpu_bands(vms, profiles)
+    rows = serve_rows(mem, lat, vms, targets, space.max_vms, engine, latency_edges(bands))
+    rows = add_bands(rows, vms, bands, targets)
     rows = add_costs(rows, vms, targets, profiles)
     return add_verdicts(rows, targets)
 
@@ -102,7 +104,7 @@ def plan(model: ModelSpec, targets: Targets, space: SearchSpace | None = None, v
     """`token_price`: the serverless per-token price build-or-buy compares with (catalog.hardware.serverless.TokenPrice);
     None: Azure AI Foundry's price of the model, where the price list has one."""
     space = space or SearchSpace()
-    engine = engine or load_engine()
+    engine = engine or engine_for(load_engine(), "vllm", 0.0)
     vms, choice = _select_vms(space, vm_file, prices, pricing, region)
     if space.quants:
         recipes = load_recipes(model)
@@ -150,7 +152,7 @@ def plan(model: ModelSpec, targets: Targets, space: SearchSpace | None = None, v
         context_tokens=targets.context_tokens, qps=targets.qps, ttft_ms=targets.ttft_ms, tpot_ms=targets.tpot_ms,
         percentile=targets.percentile, skus=list(space.skus) if space.skus else None,
         quants=list(space.quants) if space.quants else None, kv_dtypes=list(space.kv_dtypes), max_vms=space.max_vms,
-        routing_skew=space.routing_skew, headroom=targets.headroom,
+        routing_skew=space.routing_skew, headroom=targets.headroom, engine=f"{engine.engine} {engine.engine_version}",
         profiles={g: {"path": p.path, "source": p.source, "label": p.label} for g, p in profiles.items()},
     )
     return PlanDocument(

@@ -49,7 +49,8 @@ def _latency(rows, targets: Targets, model, serve, key: str, step: float, name: 
     feas = lifted[lifted.feasible]
     if not len(feas):
         return Relaxation(key, asked, None, f"no {name} target alone admits a plan: the other targets stay unmet")
-    least = max(float(feas[key].min()), asked)  # never a "relaxation" tighter than asked
+    # the targets are checked at the error band's high edge (planner.search.bands); never tighter than asked
+    least = max(float(feas[key.replace("_ms", "_high_ms")].min()), asked)
     for i in range(RETRIES + 1):
         value = round(math.ceil(least * (1 + RETRY_STEP) ** i / step - 1e-9) * step, 6)
         best = _best(serve(replace(targets, **{key: value})), model)

@@ -30,9 +30,12 @@ def _with_latency(mem: pd.DataFrame, lat: pd.DataFrame | None) -> pd.DataFrame:
     return mem.assign(**{k: None for k in STEP_COLUMNS})
 
 
-def serve_rows(mem: pd.DataFrame, lat: pd.DataFrame | None, vms, targets: Targets, max_vms: int, engine) -> pd.DataFrame:
+def serve_rows(mem: pd.DataFrame, lat: pd.DataFrame | None, vms, targets: Targets, max_vms: int, engine,
+               edges: dict | None = None) -> pd.DataFrame:
     """One row per (memory row, replica count) with the serving columns; rows that do not fit
-    in memory keep infinite latency. Keeps `_j_step`, `_lam` and `_prefill_share` for the cost stage."""
+    in memory keep infinite latency. Keeps `_j_step`, `_lam` and `_prefill_share` for the cost stage.
+    `edges`: GPU -> (1 + hi of TTFT, 1 + hi of TPOT) of its error band (planner.search.bands.latency_edges):
+    the capacity is the most QPS whose TTFT and TPOT at the band's pessimistic edge meet the targets."""
     df = _with_latency(mem, lat)
     ok = (df.memory_kind == "").to_numpy()
     n = len(df)
@@ -44,7 +47,9 @@ def serve_rows(mem: pd.DataFrame, lat: pd.DataFrame | None, vms, targets: Target
     if len(okdf):
         c = step_costs(okdf, engine)
         w = workload(len(okdf), targets.input_tokens, targets.output_tokens, engine, okdf.max_batch.to_numpy())
-        cap_r[ok] = serving.capacity_qps(c, w, targets.ttft_ms / 1e3, targets.tpot_ms / 1e3, q) * dp[ok]
+        e_ttft, e_tpot = (okdf.gpu.astype(str).map({g: e[i] for g, e in (edges or {}).items()}).fillna(1.0).to_numpy(dtype=float)
+                          for i in (0, 1))
+        cap_r[ok] = serving.capacity_qps(c, w, targets.ttft_ms / 1e3 / e_ttft, targets.tpot_ms / 1e3 / e_tpot, q) * dp[ok]
         idle = serving.open_loop(c, w, 1e-9, q)
         ttft0[ok], tpot0[ok] = idle.ttft_q_s, idle.tpot_s
 

@@ -1,7 +1,8 @@
 """Why a row is not feasible, as a typed kind (never parsed back from text) and one line.
 
-A row gets the first reason it fails, in the order the search evaluates: memory, then TTFT or
-TPOT even when idle, then QPS capacity at the latency targets, or the latency at the target QPS
+A row gets the first reason it fails, in the order the search evaluates (latencies at the
+error band's pessimistic edge, planner.search.bands): memory, then TTFT or TPOT even when idle,
+then QPS capacity at the latency targets, or the latency at the target QPS
 (the capacity search and the latency at the load are two solutions of the serving model; where
 they disagree near the capacity, the latency at the load decides, filed as QPS), then the
 headroom: capacity at the pessimistic edge of the error band (planner.search.bands) >= (1 + headroom) x
@@ -34,12 +35,13 @@ def add_verdicts(rows: pd.DataFrame, targets: Targets) -> pd.DataFrame:
     kind = np.where(mem_ok, "", RejectKind.MEMORY.value).astype(object)
     reason = np.where(mem_ok, "", "memory: " + rows.memory_reason.to_numpy(dtype=object)).astype(object)
     t_ttft, t_tpot = targets.ttft_ms, targets.tpot_ms
-    ttft0, tpot0 = rows.ttft_idle_ms.to_numpy(), rows.tpot_idle_ms.to_numpy()
+    # latencies at the error band's pessimistic edge (planner.search.bands)
+    ttft0, tpot0 = rows.ttft_idle_high_ms.to_numpy(), rows.tpot_idle_high_ms.to_numpy()
     miss_ttft0 = mem_ok & (ttft0 > t_ttft)
     miss_tpot0 = mem_ok & ~miss_ttft0 & (tpot0 > t_tpot)
     cap = rows.qps_capacity.to_numpy()
     short = mem_ok & ~miss_ttft0 & ~miss_tpot0 & (cap < targets.qps)
-    ttft, tpot = rows.ttft_ms.to_numpy(), rows.tpot_ms.to_numpy()
+    ttft, tpot = rows.ttft_high_ms.to_numpy(), rows.tpot_high_ms.to_numpy()
     slow = mem_ok & ~miss_ttft0 & ~miss_tpot0 & ~short & ((ttft > t_ttft) | (tpot > t_tpot))
     kind[miss_ttft0] = RejectKind.TTFT.value
     kind[miss_tpot0] = RejectKind.TPOT.value
@@ -50,10 +52,10 @@ def add_verdicts(rows: pd.DataFrame, targets: Targets) -> pd.DataFrame:
     kind[slow] = RejectKind.QPS.value
     thin = thin & ~slow
     kind[thin] = RejectKind.HEADROOM.value
-    reason[miss_ttft0] = [f"TTFT: {v:.0f} ms > {t_ttft:g} ms even unloaded" for v in ttft0[miss_ttft0]]
-    reason[miss_tpot0] = [f"TPOT: {v:.1f} ms > {t_tpot:g} ms even at batch 1" for v in tpot0[miss_tpot0]]
+    reason[miss_ttft0] = [f"TTFT: {v:.0f} ms (error band's high edge) > {t_ttft:g} ms even unloaded" for v in ttft0[miss_ttft0]]
+    reason[miss_tpot0] = [f"TPOT: {v:.1f} ms (error band's high edge) > {t_tpot:g} ms even at batch 1" for v in tpot0[miss_tpot0]]
     reason[short] = [f"QPS: capacity {c:.2f} < {targets.qps:g} req/s at the latency targets" for c in cap[short]]
-    reason[slow] = [f"QPS: at {targets.qps:g} req/s TTFT {a:.0f} ms / TPOT {b:.1f} ms exceed the targets "
+    reason[slow] = [f"QPS: at {targets.qps:g} req/s TTFT {a:.0f} ms / TPOT {b:.1f} ms (error band's high edge) exceed the targets "
                     f"({t_ttft:g} / {t_tpot:g} ms)" for a, b in zip(ttft[slow], tpot[slow])]
     reason[thin] = [headroom_reason(c, targets) for c in cap_lo[thin]]
     stage = np.where(mem_ok, 4, 0)
