@@ -43,7 +43,8 @@ def test_json_round_trip_and_validation():
         SkuBest.from_json({**d, "break_even_usd_per_vm_hour": -1}, "p", "w")
 
 
-def test_plan_prints_and_stores_break_even(cli):
+def test_plan_prints_and_stores_break_even(cli_once):
+    cli = cli_once
     d = json.loads(cli("plan", "--model", "maverick", "--json", check_rc=0).stdout)
     rec = d["recommended"]
     for s in d["per_sku"]:
@@ -106,7 +107,8 @@ def test_sensitivity_round_trips_through_the_document():
         Charts.from_json(bad, "p")
 
 
-def test_plan_document_carries_sensitivity_and_build_or_buy(cli):
+def test_plan_document_carries_sensitivity_and_build_or_buy(cli_once):
+    cli = cli_once
     from moeprof.planner.document.plan import PlanDocument
 
     d = json.loads(cli("plan", "--model", "maverick", "--json", check_rc=0).stdout)
