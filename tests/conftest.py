@@ -41,21 +41,47 @@ def run_cli(*args, check_rc=None):
 
 # Commands whose output depends only on their arguments and the shipped catalog: a test that checks
 # their text, CSV or JSON takes them from run_cli_once, which runs each argument list once per
-# test session (per xdist worker) instead of once per test.
+# test session (per xdist worker) instead of once per test; and `plan` / `compare` of the same
+# targets share one search (the CLI's _run), whatever their output format.
 _ONCE_COMMANDS = {"plan", "compare"}
-_WRITES = {"--report", "-o", "--out"}
+_NOT_ONCE = {"--report", "-o", "--out", "--traffic", "--min-units"}  # writes a file, or adds to the plan after the search
+
+
+@functools.cache
+def _search_once(*args):
+    """plan_cmd._run (the search, with the CLI's notes added to the plan's warnings) once per
+    argument list; plan and compare only read the document it returns."""
+    return _REAL_RUN[0](*args)
+
+
+_REAL_RUN: list = []
+
+
+@contextlib.contextmanager
+def _shared_searches():
+    from moeprof.cli import compare_cmd, plan_cmd
+
+    if not _REAL_RUN:
+        _REAL_RUN.append(plan_cmd._run)
+    saved = plan_cmd._run, compare_cmd._run
+    plan_cmd._run = compare_cmd._run = _search_once
+    try:
+        yield
+    finally:
+        plan_cmd._run, compare_cmd._run = saved
 
 
 @functools.cache
 def _run_once(argv: tuple[str, ...]) -> subprocess.CompletedProcess:
-    return run_cli(*argv)
+    with _shared_searches():
+        return run_cli(*argv)
 
 
 def run_cli_once(*args, check_rc=None):
     """run_cli of a read-only `plan` / `compare`, computed once per session for the same arguments
     (files it reads must not change during the session: the shipped data, files under tests/)."""
     argv = tuple(str(a) for a in args)
-    if argv[0] not in _ONCE_COMMANDS or _WRITES & set(argv):
+    if argv[0] not in _ONCE_COMMANDS or any(a.split("=")[0] in _NOT_ONCE for a in argv):
         raise ValueError(f"run_cli_once takes read-only plan / compare commands, not {argv}")
     p = _run_once(argv)
     if check_rc is not None:
