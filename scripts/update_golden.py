@@ -1,4 +1,6 @@
-"""Rewrite the golden plan files (tests/golden/plan_<model>.json.gz) from the current code.
+"""Rewrite the golden files from the current code: the decision files of each built-in model
+(tests/golden/decisions_<model>.json, small, reviewed in the diff) and the one whole-plan snapshot
+(tests/golden/plan_maverick.json.gz).
 
 Run after a deliberate change to the model, and say in the commit what changed and why:
     python scripts/update_golden.py
@@ -7,17 +9,24 @@ Run after a deliberate change to the model, and say in the commit what changed a
 from __future__ import annotations
 
 import gzip
+import importlib.util
 import json
 from pathlib import Path
 
 from moeprof.catalog.models import load_model
 from moeprof.planner import Targets, plan
 
-GOLDEN = Path(__file__).resolve().parent.parent / "tests" / "golden"
+ROOT = Path(__file__).resolve().parent.parent
+_spec = importlib.util.spec_from_file_location("golden", ROOT / "tests" / "planner" / "golden.py")
+golden = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(golden)
 
-for name in ("scout", "maverick", "behemoth"):
-    doc = plan(load_model(name), Targets.defaults()).to_json()
-    path = GOLDEN / f"plan_{name}.json.gz"
-    with gzip.GzipFile(path, "wb", mtime=0) as f:
-        f.write(json.dumps(doc, indent=1, sort_keys=False).encode("utf-8"))
-    print(f"{path.name}: {path.stat().st_size / 1e3:.0f} kB")
+for name in golden.MODELS:
+    doc = json.loads(json.dumps(plan(load_model(name), Targets.defaults()).to_json()))
+    p = golden.write(name, golden.decisions(doc))
+    print(f"{p.name}: {p.stat().st_size / 1e3:.1f} kB")
+    if name == "maverick":
+        snap = golden.GOLDEN / "plan_maverick.json.gz"
+        with gzip.GzipFile(snap, "wb", mtime=0) as f:
+            f.write(json.dumps(doc, indent=1, sort_keys=False).encode("utf-8"))
+        print(f"{snap.name}: {snap.stat().st_size / 1e3:.0f} kB")

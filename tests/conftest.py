@@ -1,4 +1,5 @@
 import contextlib
+import functools
 import io
 import os
 import subprocess
@@ -38,9 +39,89 @@ def run_cli(*args, check_rc=None):
     return p
 
 
+# Commands whose output depends only on their arguments and the shipped catalog: a test that checks
+# their text, CSV or JSON takes them from run_cli_once, which runs each argument list once per
+# test session (per xdist worker) instead of once per test; and `plan` / `compare` of the same
+# targets share one search (the CLI's _run), whatever their output format.
+_ONCE_COMMANDS = {"plan", "compare"}
+_NOT_ONCE = {"--report", "-o", "--out", "--traffic", "--min-units"}  # writes a file, or adds to the plan after the search
+
+
+@functools.cache
+def _search_once(*args):
+    """plan_cmd._run (the search, with the CLI's notes added to the plan's warnings) once per
+    argument list; plan and compare only read the document it returns."""
+    return _REAL_RUN[0](*args)
+
+
+_REAL_RUN: list = []
+
+
+@contextlib.contextmanager
+def _shared_searches():
+    from moeprof.cli import compare_cmd, plan_cmd
+
+    if not _REAL_RUN:
+        _REAL_RUN.append(plan_cmd._run)
+    saved = plan_cmd._run, compare_cmd._run
+    plan_cmd._run = compare_cmd._run = _search_once
+    try:
+        yield
+    finally:
+        plan_cmd._run, compare_cmd._run = saved
+
+
+@functools.cache
+def _run_once(argv: tuple[str, ...]) -> subprocess.CompletedProcess:
+    with _shared_searches():
+        return run_cli(*argv)
+
+
+def run_cli_once(*args, check_rc=None):
+    """run_cli of a read-only `plan` / `compare`, computed once per session for the same arguments
+    (files it reads must not change during the session: the shipped data, files under tests/)."""
+    argv = tuple(str(a) for a in args)
+    if argv[0] not in _ONCE_COMMANDS or any(a.split("=")[0] in _NOT_ONCE for a in argv):
+        raise ValueError(f"run_cli_once takes read-only plan / compare commands, not {argv}")
+    p = _run_once(argv)
+    if check_rc is not None:
+        assert p.returncode == check_rc, (p.returncode, p.stdout[-2000:], p.stderr[-2000:])
+    return p
+
+
+_SPACE = ("quants", "skus", "kv_dtypes", "max_vms")
+
+
+@functools.cache
+def _plan_once(model: str, space: tuple, targets: tuple):
+    from moeprof.catalog.models import load_model
+    from moeprof.planner import SearchSpace, Targets, plan
+
+    return plan(load_model(model), Targets.defaults(**dict(targets)), SearchSpace(**dict(space)))
+
+
+def planned(model: str = "maverick", **kw):
+    """plan() of a built-in model, computed once per session for the same arguments: SearchSpace
+    fields (quants, skus, kv_dtypes, max_vms) and Targets.defaults overrides (qps=..., headroom=...).
+    The document is shared by every test that asks for it: read it, do not change it."""
+    space = tuple(sorted((k, tuple(v) if isinstance(v, (list, tuple)) else v) for k, v in kw.items() if k in _SPACE))
+    targets = tuple(sorted((k, v) for k, v in kw.items() if k not in _SPACE))
+    return _plan_once(model, space, targets)
+
+
 @pytest.fixture
 def cli():
     return run_cli
+
+
+@pytest.fixture(scope="session")
+def cli_once():
+    return run_cli_once
+
+
+@pytest.fixture(scope="session")
+def plans():
+    return planned
 
 
 @pytest.fixture

@@ -62,7 +62,8 @@ def test_llama4_chunked_layers_keep_full_kv_by_default():
     # with the hybrid allocator on chunked layers: 8,192 tokens there, the rest on the 12 global ones
     g = r.kv_bytes_per_token_per_gpu_by_kind["global"]
     c = r.kv_bytes_per_token_per_gpu_by_kind["chunked"]
-    assert r.max_context_tokens_all_capped == min(int((r.kv_budget_bytes_per_gpu - c * 8192) // g), 10_485_760)
+    assert r.max_context_tokens_all_capped == min(int((r.kv_budget_bytes_per_gpu - c * m.attention_chunk_size) // g),
+                                                  m.max_position_embeddings)
     capped = memory_per_gpu(m, vm, quant=get_recipe("bf16"), engine=replace(load_engine(), kv_capped_kinds=("sliding", "chunked")))
     assert capped.max_context_tokens == r.max_context_tokens_all_capped
 

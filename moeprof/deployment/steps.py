@@ -59,18 +59,23 @@ def layout_steps(model, vm, quant: str, kv_dtype: str, profile, routing_skew: fl
                          num_vms=rep(nv, len(grid)))
     step_s = np.where(PP > 1, PP * np.asarray(d.stage_s, dtype=float), np.asarray(d.total_s, dtype=float))
     step_j = np.asarray(d.energy_j, dtype=float) * PP  # every stage's GPUs draw for each microbatch
-    T = np.tile(tok, n)
-    g = perf.prefill_step(ctx, T, T, tp=rep(tp, len(tok)), ep=rep(ep, len(tok)), pp=rep(pp, len(tok)), num_vms=rep(nv, len(tok)))
-    g_tok = (np.asarray(g.total_s, dtype=float) - _attention_s(g)).reshape(n, len(tok))
-    p = perf.prefill_step(ctx, np.full(n, float(input_tokens)), np.full(n, float(input_tokens)), tp=tp, ep=ep, pp=pp, num_vms=nv)
+    # One prefill evaluation for both the token grid (n x len(tok) chunks) and the n whole prompts
+    # of input_tokens (the last n entries): the step model is elementwise, so this is two calls' worth.
+    nt = n * len(tok)
+    T = np.concatenate([np.tile(tok, n), np.full(n, float(input_tokens))])
+    cat = lambda a: np.concatenate([rep(a, len(tok)), a])  # noqa: E731
+    g = perf.prefill_step(ctx, T, T, tp=cat(tp), ep=cat(ep), pp=cat(pp), num_vms=cat(nv))
+    g_total = np.asarray(g.total_s, dtype=float) * np.ones(nt + n)
+    g_attn = _attention_s(g) * np.ones(nt + n)
+    g_tok = (g_total[:nt] - g_attn[:nt]).reshape(n, len(tok))
     return {
         "decode_s_grid": list(k * step_s.reshape(n, len(grid))),
         "decode_j_grid": list((step_j * micro / b).reshape(n, len(grid))),  # per microbatch-step -> per step of b
         "token_s_grid": list(kp * np.maximum.accumulate(g_tok, axis=1)),  # more tokens never cost less
-        "prompt_attention_s": kp * _attention_s(p) * np.ones(n),
-        "prefill_s": kp * np.asarray(p.total_s, dtype=float) * np.ones(n),
+        "prompt_attention_s": kp * g_attn[nt:],
+        "prefill_s": kp * g_total[nt:],
         "host_s": np.full(n, np.nan if cal.host_overhead_s_per_step is None else cal.host_overhead_s_per_step),
-        "prefill_j": np.asarray(p.energy_j, dtype=float) * np.ones(n),
+        "prefill_j": np.asarray(g.energy_j, dtype=float)[nt:] * np.ones(n),
         "calibration": perf.calibration_label(ctx),
     }
 

@@ -25,7 +25,8 @@ def test_llama4_recipes(quant, released):
         assert f"no released {quant} checkpoint of maverick" in note
 
 
-def test_plan_flags_an_unreleased_recipe(cli):
+def test_plan_flags_an_unreleased_recipe(cli_once):
+    cli = cli_once
     out = cli("plan", "--model", "scout", "--quant", "int4-experts", check_rc=0).stdout
     assert "CHECKPOINT  no released int4-experts checkpoint of scout" in out
     rec = json.loads(cli("plan", "--model", "scout", "--quant", "int4-experts", "--json", check_rc=0).stdout)["recommended"]

@@ -105,10 +105,14 @@ def test_estimate_help(capsys):
 
 
 def test_predict_row(h100):
+    from moeprof.perf.efficiency import load_efficiencies
+
+    eff = load_efficiencies(h100.key)
+    hbm, kernel_s = h100.hbm_bytes_per_s * eff.memory_efficiency, eff.kernel_overhead_s  # the uncalibrated fallback
     gemm = {"probe": "gemm", "m_tokens": 1, "k": 5120, "n": 7168, "dtype": "bf16", "ms": 0.03}
     ms = predict_row(gemm, h100, None)
-    assert ms == pytest.approx(((5120 * 7168 * 2 + (5120 + 7168) * 2) / (3.35e12 * 0.8866) + 2e-6) * 1e3, rel=1e-9)
-    assert predict_row({"probe": "copy", "bytes": 1e9, "ms": 1}, h100, None) == pytest.approx(1e9 / (3.35e12 * 0.8866) * 1e3 + 2e-3)
+    assert ms == pytest.approx(((5120 * 7168 * 2 + (5120 + 7168) * 2) / hbm + kernel_s) * 1e3, rel=1e-9)
+    assert predict_row({"probe": "copy", "bytes": 1e9, "ms": 1}, h100, None) == pytest.approx(1e9 / hbm * 1e3 + kernel_s * 1e3)
     dec = {"probe": "attention_decode", "batch": 8, "kv_len": 4096, "num_heads": 40, "num_kv_heads": 8, "head_dim": 128}
     assert predict_row(dec, h100, None) > 0
     pre = {"probe": "attention_prefill", "seq_tokens": 4096, "num_heads": 40, "head_dim": 128}
@@ -118,7 +122,7 @@ def test_predict_row(h100):
     assert predict_row(moe, h100, None) > predict_row({**moe, "experts_touched": 2}, h100, None)
     # 2 touched experts: router + 2 experts + shared expert weights at HBM rate, 16 probe kernels;
     # the 64 tokens' activations (about 13 MB) add about 2 %
-    two = ((5120 * 16 + 3 * 3 * 5120 * 8192) * 2) / (3.35e12 * 0.8866) + 16 * 2e-6
+    two = ((5120 * 16 + 3 * 3 * 5120 * 8192) * 2) / hbm + 16 * kernel_s
     assert predict_row({**moe, "experts_touched": 2}, h100, None) == pytest.approx(two * 1e3, rel=0.03)
     ar = {"probe": "allreduce", "message_bytes": 1 << 20, "world_size": 8, "nodes": 1}
     # no profile curve: the VM's published curve, whose 1 MiB point is 43.7 GB/s busBW

@@ -5,15 +5,19 @@ import math
 import numpy as np
 import pytest
 
+from moeprof.catalog.hardware.vms import get_gpu
 from moeprof.perf import decode_step, prefill_step
 from moeprof.perf import ops as O
+from moeprof.perf.efficiency import load_efficiencies
 from moeprof.perf.moe import busiest_rank_load, inclusion_probabilities, total_touched, uniform_touched_per_shard
 from moeprof.perf.rates import tile_efficiency
 
-# Uncalibrated H100 fallback (moeprof/data/efficiency.json):
-MEM_BYTES_PER_S = 3.35e12 * 0.8866  # datasheet HBM x (2.97 / 3.35, Azure ND H100 v5 triad) = 2.970e12
-BF16_FLOP_PER_S = 989.4e12 * 0.8065  # datasheet x (798 / 989.4, stored as 0.8065) = 798.0e12
-KERNEL_S = 2e-6
+# Uncalibrated H100 fallback: datasheet peaks (moeprof/data/gpus.json) x achieved fractions
+# (moeprof/data/efficiency.json), read through their loaders, not copied.
+_H100, _EFF = get_gpu("h100-sxm-80gb"), load_efficiencies("h100-sxm-80gb")
+MEM_BYTES_PER_S = _H100.hbm_bytes_per_s * _EFF.memory_efficiency  # 3.35 TB/s x (2.97 / 3.35, Azure ND H100 v5 triad)
+BF16_FLOP_PER_S = _H100.bf16_flop_per_s * _EFF.gemm_bf16_efficiency  # 989.4 TFLOP/s x (798 / 989.4)
+KERNEL_S = _EFF.kernel_overhead_s
 LATENCY_S = 6e-6
 REL = 1e-9
 

@@ -22,9 +22,9 @@ SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"
 H200 = dict(skus=("nd-h200-v5",), quants=("fp8",), kv_dtypes=("fp8",))
 
 
-@pytest.fixture(scope="module")
-def h200_plan():
-    return plan(load_model("maverick"), Targets.defaults(), SearchSpace(**H200, max_vms=4))
+@pytest.fixture
+def h200_plan(plans):
+    return plans("maverick", **H200, max_vms=4)
 
 
 def _band(doc, gpu, metric):
@@ -68,9 +68,9 @@ def test_replicas_for():
     assert np.isnan(got[3:]).all()
 
 
-def test_headroom_rejects_what_passes_without_it():
+def test_headroom_rejects_what_passes_without_it(plans):
     model, space = load_model("maverick"), SearchSpace(**H200, max_vms=1)
-    ok = plan(model, Targets.defaults(headroom=0.0), space)
+    ok = plans("maverick", **H200, max_vms=1, headroom=0.0)
     assert ok.recommended is not None and ok.recommended.vms == 1
     thin = plan(model, Targets.defaults(headroom=1.0), space)  # capacity for 20 req/s on one VM: no
     assert thin.recommended is None
@@ -79,13 +79,13 @@ def test_headroom_rejects_what_passes_without_it():
     assert why and all(w.startswith("headroom: capacity") and "< 20 req/s ((1 + 1) x 10)" in w for w in why)
     assert any(m.startswith("headroom:") for c in thin.closest for m in c.misses)
     # and with room for more VMs the same headroom buys a second one
-    two = plan(model, Targets.defaults(headroom=1.0), SearchSpace(**H200, max_vms=4))
+    two = plans("maverick", **H200, max_vms=4, headroom=1.0)
     assert two.recommended.vms > ok.recommended.vms
     assert two.recommended.qps_capacity_low >= 20.0
 
 
-def test_json_carries_the_bands_and_round_trips(cli):
-    out = cli("plan", "--model", "maverick", "--sku", "nd-h200-v5", "--quant", "fp8", "--headroom", "0.05", "--json",
+def test_json_carries_the_bands_and_round_trips(cli_once):
+    out = cli_once("plan", "--model", "maverick", "--sku", "nd-h200-v5", "--quant", "fp8", "--headroom", "0.05", "--json",
               check_rc=0).stdout
     doc = json.loads(out)
     rec = doc["recommended"]
@@ -105,8 +105,8 @@ def test_json_carries_the_bands_and_round_trips(cli):
     assert old.recommended.vms_low is None and old.inputs.headroom == 0.0
 
 
-def test_csv_has_the_band_columns(cli):
-    out = cli("plan", "--model", "maverick", "--sku", "nd-h200-v5", "--quant", "fp8", "--csv", check_rc=0).stdout
+def test_csv_has_the_band_columns(cli_once):
+    out = cli_once("plan", "--model", "maverick", "--sku", "nd-h200-v5", "--quant", "fp8", "--csv", check_rc=0).stdout
     rows = list(csv.DictReader(io.StringIO(out)))
     for col in ("ttft_low_ms", "tpot_high_ms", "qps_capacity_low_req_per_s", "qps_capacity_high_req_per_s",
                 "vm_count_low", "vm_count_high", "headroom_fraction"):
@@ -115,15 +115,15 @@ def test_csv_has_the_band_columns(cli):
     assert float(rec["qps_capacity_low_req_per_s"]) < float(rec["qps_capacity_req_per_s"])
 
 
-def test_plan_text_shows_ranges_and_headroom(cli):
-    out = cli("plan", "--model", "maverick", "--sku", "nd-h200-v5", "--quant", "fp8", check_rc=0).stdout
+def test_plan_text_shows_ranges_and_headroom(cli, cli_once):
+    out = cli_once("plan", "--model", "maverick", "--sku", "nd-h200-v5", "--quant", "fp8", check_rc=0).stdout
     assert "; headroom +" in out.split("\n")[2]  # the RECOMMENDED line
     assert "req/s (" in out and "TPOT " in out and "across the error band" in out
     help_text = cli("plan", "-h", check_rc=0).stdout
     assert "--headroom" in help_text and "Default 0" in help_text and "autoscaling lag" in help_text
     bad = cli("plan", "--model", "maverick", "--headroom=-1")
     assert bad.returncode != 0 and "--headroom" in bad.stderr and bad.stderr.count("\n") == 1
-    table = cli("compare", "--model", "maverick", "--sku", "nd-h200-v5", "--quant", "fp8", "--headroom", "0.1", check_rc=0).stdout
+    table = cli_once("compare", "--model", "maverick", "--sku", "nd-h200-v5", "--quant", "fp8", "--headroom", "0.1", check_rc=0).stdout
     row = next(line for line in table.splitlines() if line.startswith("nd-h200-v5"))
     assert row.count("(") == 3 and "%" in row  # TTFT, TPOT and capacity ranges, the headroom
     assert "required >= +10%" in table

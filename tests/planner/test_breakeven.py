@@ -43,7 +43,8 @@ def test_json_round_trip_and_validation():
         SkuBest.from_json({**d, "break_even_usd_per_vm_hour": -1}, "p", "w")
 
 
-def test_plan_prints_and_stores_break_even(cli):
+def test_plan_prints_and_stores_break_even(cli_once):
+    cli = cli_once
     d = json.loads(cli("plan", "--model", "maverick", "--json", check_rc=0).stdout)
     rec = d["recommended"]
     served = [s for s in d["per_sku"] if s["row"] is not None]  # a SKU may have no row meeting the targets at the band's edge
@@ -108,7 +109,8 @@ def test_sensitivity_round_trips_through_the_document():
         Charts.from_json(bad, "p")
 
 
-def test_plan_document_carries_sensitivity_and_build_or_buy(cli):
+def test_plan_document_carries_sensitivity_and_build_or_buy(cli_once):
+    cli = cli_once
     from moeprof.planner.document.plan import PlanDocument
 
     d = json.loads(cli("plan", "--model", "maverick", "--json", check_rc=0).stdout)

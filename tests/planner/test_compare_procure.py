@@ -8,14 +8,12 @@ import json
 import pytest
 
 
-@pytest.fixture(scope="module")
-def compared():
-    from moeprof.catalog.models import load_model
+@pytest.fixture
+def compared(plans):
     from moeprof.cli.compare_cmd import compare_rows
-    from moeprof.planner import SearchSpace, Targets, plan
 
     # TTFT <= 2000 ms: a target every SKU's TTFT band high edge can meet (MI300X: +557 %), so each SKU has a row
-    doc = plan(load_model("maverick"), Targets.defaults(ttft_ms=2000.0), SearchSpace(quants=("bf16", "fp8", "fp8-experts")))
+    doc = plans("maverick", quants=("bf16", "fp8", "fp8-experts"), ttft_ms=2000.0)
     return doc, compare_rows(doc)
 
 
@@ -38,7 +36,8 @@ def test_rows_carry_blended_cost_break_even_and_volume(compared):
             r["self_hosting_cheaper_above_tokens_per_month"] / ((tin + tout) * 3600 * 730))
 
 
-def test_compare_text_json_and_csv(cli):
+def test_compare_text_json_and_csv(cli_once):
+    cli = cli_once
     out = cli("compare", "--model", "maverick", "--ttft-ms", "2000", check_rc=0).stdout
     head = out.splitlines()[0]
     assert "$/M tok blended" in head and "$/M out" not in head
@@ -62,7 +61,8 @@ def test_compare_text_json_and_csv(cli):
     assert f"stays pick < {be:,.2f}" in out
 
 
-def test_plan_per_token_line_leads_with_blended(cli):
+def test_plan_per_token_line_leads_with_blended(cli_once):
+    cli = cli_once
     d = json.loads(cli("plan", "--model", "maverick", "--json", check_rc=0).stdout)
     out = cli("plan", "--model", "maverick", check_rc=0).stdout
     line = next(x for x in out.splitlines() if x.startswith("  per token"))
@@ -70,15 +70,15 @@ def test_plan_per_token_line_leads_with_blended(cli):
     assert line.index("blended") < line.index("/M input") and "a convention" in line
 
 
-def test_token_price_overrides_the_serverless_price(cli):
-    d = json.loads(cli("plan", "--model", "maverick", "--sku", "nd-h200-v5", "--token-price", "0.5,2", "--json",
+def test_token_price_overrides_the_serverless_price(cli, cli_once):
+    d = json.loads(cli_once("plan", "--model", "maverick", "--sku", "nd-h200-v5", "--token-price", "0.5,2", "--json",
                        check_rc=0).stdout)
     b = d["charts"]["build_or_buy"]
     assert (b["usd_per_million_input_tokens"], b["usd_per_million_output_tokens"], b["date"]) == (0.5, 2.0, "user")
     # (2,048 x 0.5 + 512 x 2) / 2,560 = $0.80/M blended: the volume halves against the $0.40/M list price
     assert b["blended_usd_per_million_tokens"] == pytest.approx(0.80)
     assert b["skus"][0]["break_even_tokens_per_month"] == pytest.approx(d["recommended"]["usd_per_month"] / 0.80 * 1e6)
-    out = cli("plan", "--model", "maverick", "--sku", "nd-h200-v5", "--token-price", "0.5,2", check_rc=0).stdout
+    out = cli_once("plan", "--model", "maverick", "--sku", "nd-h200-v5", "--token-price", "0.5,2", check_rc=0).stdout
     assert "$0.5 in / $2 out per M tokens, given with --token-price" in out
     bad = cli("compare", "--model", "maverick", "--token-price", "0.5", check_rc=1)
     assert bad.stderr.count("\n") == 1 and "--token-price" in bad.stderr and "Traceback" not in bad.stderr

@@ -45,11 +45,8 @@ def test_blended_cost_ranks_as_monthly_cost(data, prices, qps, tin, tout):
     assert np.allclose(back, blended, rtol=1e-9)
 
 
-def test_a_real_plan_ranks_the_same_by_either_cost():
-    from moeprof.catalog.models import load_model
-    from moeprof.planner import SearchSpace, plan
-
-    doc = plan(load_model("scout"), Targets.defaults(), SearchSpace(quants=("bf16", "fp8")))
+def test_a_real_plan_ranks_the_same_by_either_cost(plans):
+    doc = plans("scout", quants=("bf16", "fp8"))
     rows = [doc.recommended] + doc.alternatives + [s.row for s in doc.per_sku if s.row is not None]
     by_month = sorted(rows, key=lambda r: (r.usd_per_month, r.usd_per_million_tokens))
     assert [r.usd_per_million_tokens for r in by_month] == sorted(r.usd_per_million_tokens for r in rows)

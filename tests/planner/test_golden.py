@@ -1,61 +1,69 @@
-"""The plan JSON of the three Llama 4 models at the defaults, against stored golden files.
+"""The decisions of a plan of each built-in model at the default targets, against reviewable files
+(tests/golden/decisions_<model>.json, tests/planner/golden.py): the pick exactly, its key figures at
+rel 1e-3, the runner-up layouts, each SKU's best, the rejected kinds, the closest misses. A
+deliberate change to the model rewrites them with `python scripts/update_golden.py`, and its
+commit says what moved and why.
 
-The golden files were first written by the single-module planner of moeprof 0.1 and matched
-the package planner to 1e-9 in every field except the wording of memory rejections (one
-wording from moeprof.memory now); they were then rewritten with that wording. A deliberate
-change to the model regenerates them with `python scripts/update_golden.py` and says why in
-its commit. Fields new in schema version 2 (schema, per_sku, charts, rejected[].kind) are
-additions the comparison allows."""
+One slow test keeps the whole plan JSON of Maverick (tests/golden/plan_maverick.json.gz) to 1e-9:
+it catches a change anywhere in the document, even one that moves no decision. Fields new in
+schema version 2 (schema, per_sku, charts, rejected[].kind) are additions it allows."""
 
 import gzip
 import json
-import math
-from pathlib import Path
 
 import pytest
 
 from moeprof.catalog.models import load_model
 from moeprof.planner import Targets, plan
 
-GOLDEN = Path(__file__).resolve().parent.parent / "golden"
+from . import golden
 
 
-def load_golden(name: str) -> dict:
-    with gzip.open(GOLDEN / f"plan_{name}.json.gz", "rt", encoding="utf-8") as f:
-        return json.load(f)
+@pytest.mark.parametrize("name", golden.MODELS)
+def test_plan_decisions_match_golden(name, plans):
+    want = json.loads(golden.path(name).read_text(encoding="utf-8"))
+    got = json.loads(json.dumps(golden.decisions(plans(name).to_json())))
+    diffs = golden.differences(want, got)
+    assert not diffs, "\n".join(diffs) + "\n(a deliberate change: python scripts/update_golden.py, and say why)"
 
 
-def differences(old, new, where: str = "", out: list | None = None, limit: int = 20) -> list[str]:
+def test_decisions_see_a_change_of_pick():
+    """The comparison is not vacuous: another pick, a figure 1 % off and another count are each reported."""
+    want = json.loads(golden.path("maverick").read_text(encoding="utf-8"))
+    moved = json.loads(json.dumps(want))
+    moved["pick"]["tp"] *= 2
+    moved["pick_figures"]["usd_per_month"] *= 1.01
+    moved["rejected_counts"]["memory"] = moved["rejected_counts"].get("memory", 0) + 1
+    diffs = golden.differences(want, moved)
+    assert len(diffs) == 3 and any(".pick.tp" in d for d in diffs) and any("usd_per_month" in d for d in diffs)
+    same = json.loads(json.dumps(want))
+    same["pick_figures"]["usd_per_month"] *= 1 + 1e-5  # below REL: not a decision
+    assert golden.differences(want, same) == []
+
+
+def _allowing_additions(old, new, where: str = "", out: list | None = None, limit: int = 20) -> list[str]:
+    """Differences of `new` from `old` at rel 1e-9; keys only in `new` are additions, allowed."""
     out = [] if out is None else out
-    if len(out) >= limit:
-        return out
-    if isinstance(old, dict):
-        if not isinstance(new, dict):
-            out.append(f"{where}: expected an object, got {type(new).__name__}")
-            return out
+    if isinstance(old, dict) and isinstance(new, dict):
         for k, v in old.items():
+            if len(out) >= limit:
+                break
             if k not in new:
                 out.append(f"{where}.{k}: missing")
             else:
-                differences(v, new[k], f"{where}.{k}", out, limit)
-    elif isinstance(old, list):
-        if not isinstance(new, list) or len(old) != len(new):
-            out.append(f"{where}: list of {len(old)} became {len(new) if isinstance(new, list) else type(new).__name__}")
-            return out
+                _allowing_additions(v, new[k], f"{where}.{k}", out, limit)
+        return out
+    if isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
         for i, (a, b) in enumerate(zip(old, new)):
-            differences(a, b, f"{where}[{i}]", out, limit)
-    elif isinstance(old, float) or isinstance(new, float):
-        if not (isinstance(new, (int, float)) and isinstance(old, (int, float))
-                and math.isclose(old, new, rel_tol=1e-9, abs_tol=1e-12)):
-            out.append(f"{where}: {old!r} became {new!r}")
-    elif old != new:
-        out.append(f"{where}: {old!r} became {new!r}")
-    return out
+            _allowing_additions(a, b, f"{where}[{i}]", out, limit)
+        return out
+    return out + golden.differences(old, new, where, rel=1e-9)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["scout", "maverick", "behemoth"])
-def test_plan_json_matches_golden(name):
-    doc = plan(load_model(name), Targets.defaults()).to_json()
-    diffs = differences(load_golden(name), doc)
+def test_whole_plan_json_of_maverick_matches_snapshot():
+    with gzip.open(golden.GOLDEN / "plan_maverick.json.gz", "rt", encoding="utf-8") as f:
+        want = json.load(f)
+    doc = json.loads(json.dumps(plan(load_model("maverick"), Targets.defaults()).to_json()))
+    diffs = _allowing_additions(want, doc)
     assert not diffs, "\n".join(diffs)

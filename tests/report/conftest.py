@@ -13,18 +13,15 @@ from pathlib import Path
 
 import pytest
 
-from moeprof.catalog.models import load_model
-
 HOSTILE = "<script>alert(1)</script>"
 
 
 @pytest.fixture(scope="session")
-def plan_obj():
-    """A real plan of Maverick over every SKU (three recipes, to keep it quick); TTFT <= 2000 ms, a
-    target every SKU's TTFT band high edge can meet (MI300X: +557 %), so that each SKU has a row."""
-    from moeprof.planner import SearchSpace, Targets, plan
-
-    return plan(load_model("maverick"), Targets.defaults(ttft_ms=2000.0), SearchSpace(quants=("bf16", "fp8", "fp8-experts")))
+def plan_obj(plans):
+    """A real plan of Maverick over every SKU, one recipe (fp8) to keep it quick: the report of a
+    plan renders every feasible row, so its time grows with them; TTFT <= 2000 ms, a target every
+    SKU's TTFT band high edge can meet (MI300X: +557 %), so that each SKU has a row."""
+    return plans("maverick", quants=("fp8",), ttft_ms=2000.0)
 
 
 @pytest.fixture(scope="session")
@@ -33,9 +30,18 @@ def plan_doc(plan_obj) -> dict:
     return json.loads(json.dumps(plan_obj.to_json()))
 
 
-@pytest.fixture
-def plan_file(tmp_path, plan_doc) -> Path:
-    p = tmp_path / "plan.json"
+@pytest.fixture(scope="session")
+def plan_html(plan_doc) -> str:
+    """The plan's HTML report (moeprof.report.plan_report_html), rendered once per session."""
+    from moeprof.report import plan_report_html
+
+    return plan_report_html(plan_doc)
+
+
+@pytest.fixture(scope="session")
+def plan_file(tmp_path_factory, plan_doc) -> Path:
+    """The plan as a file, written once per session: tests read it, never change it."""
+    p = tmp_path_factory.mktemp("plan") / "plan.json"
     p.write_text(json.dumps(plan_doc))
     return p
 

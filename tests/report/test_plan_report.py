@@ -24,8 +24,8 @@ def hostile_plan(doc: dict) -> dict:
     return d
 
 
-def test_all_sections_and_figures(plan_doc):
-    text = plan_report_html(plan_doc)
+def test_all_sections_and_figures(plan_html):
+    text = plan_html
     for s in SECTIONS:
         assert f'<section id="{s}">' in text
     assert text.count('class="moeprof-plot"') == 6  # breakeven, throughput, pareto, memory, kv, latency
@@ -160,8 +160,8 @@ def test_validate_json_format(plan_doc):
     assert "+-20 % (90th percentile" in text and "datasheet only" in text and "calibration: none" in text
 
 
-def test_without_validation_the_band_is_the_plans_own(plan_doc):
-    text = plan_report_html(plan_doc)
+def test_without_validation_the_band_is_the_plans_own(plan_doc, plan_html):
+    text = plan_html
     assert "not quantified" not in text
     gpu = plan_doc["recommended"]["gpu"]
     tpot = plan_doc["sources"]["error_band"][gpu]["metrics"]["tpot_ms"]

@@ -17,9 +17,9 @@ def _figure(sec: str) -> dict:
     return json.loads(m.group(1))
 
 
-def test_break_even_section_shows_prices_status_and_crossings(plan_doc):
+def test_break_even_section_shows_prices_status_and_crossings(plan_doc, plan_html):
     doc = PlanDocument.from_json(plan_doc)
-    sec = _section(plan_report_html(plan_doc), "breakeven")
+    sec = _section(plan_html, "breakeven")
     tags = {p.sku: p for p in doc.charts.prices}
     for s in doc.charts.price_sensitivity:
         verb = "stays" if s.is_pick else "becomes"
@@ -46,10 +46,10 @@ def test_an_estimated_price_is_flagged(plan_doc):
     assert '<span class="status estimate"' in sec and f"<b>Prices to check</b>: {sku}" in sec
 
 
-def test_build_or_buy_section(plan_doc):
+def test_build_or_buy_section(plan_doc, plan_html):
     doc = PlanDocument.from_json(plan_doc)
     b = doc.charts.build_or_buy
-    sec = _section(plan_report_html(plan_doc), "buildbuy")
+    sec = _section(plan_html, "buildbuy")
     assert b.model in sec and "read 2026-08-11" in sec and "$0.400 per million tokens blended" in sec
     assert f"{b.plan_tokens_per_month / 1e9:,.1f} B tokens a month" in sec
     for s in b.skus:

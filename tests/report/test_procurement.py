@@ -52,8 +52,8 @@ def test_csv_columns_carry_units_and_the_link_decodes(doc):
     assert unquote(href) == text and "," not in href and "\n" not in href
 
 
-def test_price_captions_are_short_with_the_source_on_hover(doc, plan_doc):
-    text = plan_report_html(doc)
+def test_price_captions_are_short_with_the_source_on_hover(doc, plan_doc, plan_html):
+    text = plan_html
     full = doc.sources["nd-h100-v5"]["price"]
     cap = text.split('<section id="pareto">', 1)[1].split("</figcaption>", 1)[0].split("<b>Prices</b>", 1)[1]
     visible = re.sub(r"<[^>]+>", "", cap)  # tags (and the title attributes in them) removed
@@ -69,10 +69,10 @@ def test_price_captions_are_short_with_the_source_on_hover(doc, plan_doc):
     assert "list price" in old.split('<section id="pareto">', 1)[1].split("</figcaption>", 1)[0]
 
 
-def test_one_palette_keyed_by_sku_in_every_chart(doc):
+def test_one_palette_keyed_by_sku_in_every_chart(doc, plan_html):
     assert F.sku_colors(["b", "a", "c"]) == F.sku_colors(["a", "c", "b"])
     colors = F.sku_colors([s.sku for s in doc.per_sku])
-    text = plan_report_html(doc)
+    text = plan_html
     seen = 0
     for block in re.findall(r'<script type="application/json" id="fig\d+-data">(.*?)</script>', text, re.S):
         for tr in json.loads(block)["data"]:
@@ -86,8 +86,8 @@ def test_one_palette_keyed_by_sku_in_every_chart(doc):
     assert seen >= 3 * 4  # pareto (2 panels), KV (curves), throughput (2 per SKU)
 
 
-def test_the_pick_is_a_neutral_marker(doc):
-    text = plan_report_html(doc)
+def test_the_pick_is_a_neutral_marker(plan_html):
+    text = plan_html
     picks = [tr for block in re.findall(r'id="fig\d+-data">(.*?)</script>', text, re.S)
              for tr in json.loads(block)["data"] if (tr.get("name") or "").startswith("recommended")]
     assert len(picks) == 3  # pareto (two panels) and throughput

@@ -57,7 +57,8 @@ def test_numpy_scalars_are_plain_numbers_in_csv():
     assert text == "a,b,c,d\n0.1,3,true,0.5\n"
 
 
-def test_plan_and_compare_csv_write_no_numpy_reprs(cli):
+def test_plan_and_compare_csv_write_no_numpy_reprs(cli_once):
+    cli = cli_once
     for cmd in ("plan", "compare"):
         out = cli(cmd, "--model", "maverick", "--sku", "nd-mi300x-v5", "--ttft-ms", "2000", "--csv", check_rc=0).stdout
         assert "np." not in out and "float64" not in out and len(out.splitlines()) > 1

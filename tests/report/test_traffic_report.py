@@ -34,8 +34,8 @@ def _section(text: str) -> str:
     return text.split('<section id="traffic">', 1)[1].split("</section>", 1)[0]
 
 
-def test_section_only_with_traffic(plan_doc):
-    without = plan_report_html(plan_doc)
+def test_section_only_with_traffic(plan_doc, plan_html):
+    without = plan_html
     assert '<section id="traffic">' not in without
     d = _with_traffic(plan_doc, HOSTILE)
     text = plan_report_html(d)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from functools import cache
 from importlib import resources
 
 from ...errors import MoeprofError
@@ -23,7 +24,13 @@ _LABEL = "moeprof/data/prices/azure_vms.json"
 
 
 def price_table() -> dict:
-    """{azure SKU name: {pricing: [entry, ...]}} from the shipped file."""
+    """{azure SKU name: {pricing: [entry, ...]}} from the shipped file (parsed once per process:
+    package data; read it, do not change it)."""
+    return _price_table()
+
+
+@cache
+def _price_table() -> dict:
     text = (resources.files("moeprof") / "data" / "prices" / "azure_vms.json").read_text(encoding="utf-8")
     return parse_json_text(text, _LABEL)["skus"]
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
+from functools import cache
 from importlib import resources
 from pathlib import Path
 
@@ -193,8 +194,20 @@ def _data(name):
     return resources.files("moeprof") / "data" / name
 
 
-def load_gpus() -> dict[str, GpuSpec]:
+# gpus.json and vms.json are package data: parsed once per process into frozen specs (a user's
+# --vm-file is read on every call).
+@cache
+def _shipped_gpus() -> dict[str, GpuSpec]:
     return parse_gpus(_read_json(_data("gpus.json"), "moeprof/data/gpus.json"), "moeprof/data/gpus.json")
+
+
+@cache
+def _shipped_vms() -> dict[str, VmSpec]:
+    return parse_vms(_read_json(_data("vms.json"), "moeprof/data/vms.json"), _shipped_gpus(), "moeprof/data/vms.json")
+
+
+def load_gpus() -> dict[str, GpuSpec]:
+    return dict(_shipped_gpus())
 
 
 def load_vms(vm_file: str | None = None, prices: dict[str, float] | None = None, pricing: str = "payg",
@@ -210,7 +223,7 @@ def load_priced_vms(vm_file: str | None = None, prices: dict[str, float] | None 
     `vm_file` merged over them, then `prices` ({sku: usd_per_hour}) applied. Returns (VMs, the
     RegionChoice): a built-in VM no price covers is left out and named in RegionChoice.unpriced."""
     gpus = load_gpus()
-    vms = parse_vms(_read_json(_data("vms.json"), "moeprof/data/vms.json"), gpus, "moeprof/data/vms.json")
+    vms = dict(_shipped_vms())
     overridden = {k.strip().lower() for k in (prices or {})}
     keys = [k for k in vms if k not in overridden and (skus is None or k in skus)]
     vms, choice = price_builtins(vms, price_table(), pricing, region, keys)

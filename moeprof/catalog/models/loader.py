@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from functools import cache
 from importlib import resources
 from pathlib import Path
 
@@ -78,22 +79,34 @@ def _builtin_dir():
     return resources.files("moeprof") / "data" / "models"
 
 
-def builtin_model_files() -> dict[str, object]:
-    return {
-        p.name[: -len(".json")]: p
+# The built-in catalog is package data: it does not change while the process runs, so its
+# listing, its parsed configs and the models built from them are read once (user files never are).
+@cache
+def _builtin_files() -> tuple[tuple[str, object], ...]:
+    return tuple(
+        (p.name[: -len(".json")], p)
         for p in _builtin_dir().iterdir()
         if p.name.endswith(".json") and not p.name.startswith("_")
-    }
+    )
+
+
+def builtin_model_files() -> dict[str, object]:
+    return dict(_builtin_files())
+
+
+@cache
+def _variant_table() -> tuple[tuple[str, dict], ...]:
+    out = []
+    for base, p in _builtin_files():
+        meta = json.loads(p.read_text()).get("_moeprof", {})
+        for vname, v in (meta.get("variants") or {}).items():
+            out.append((vname, {"base": base, **v}))
+    return tuple(out)
 
 
 def _variants() -> dict[str, dict]:
     """Short names that are a built-in model plus a quantization recipe (e.g. maverick-fp8)."""
-    out = {}
-    for base, p in builtin_model_files().items():
-        meta = json.loads(p.read_text()).get("_moeprof", {})
-        for vname, v in (meta.get("variants") or {}).items():
-            out[vname] = {"base": base, **v}
-    return out
+    return {k: dict(v) for k, v in _variant_table()}
 
 
 def model_names() -> list[str]:
@@ -107,21 +120,8 @@ def load_config_file(path) -> dict:
 def load_model(name_or_path: str) -> ModelSpec:
     """A built-in short name (see `moeprof models`) or a path to a config.json."""
     key = str(name_or_path).strip()
-    files = builtin_model_files()
-    if key.lower() in files:
-        p = files[key.lower()]
-        return from_hf_config(json.loads(p.read_text()), key.lower(), path=f"moeprof/data/models/{p.name}")
-    variants = _variants()
-    if key.lower() in variants:
-        v = variants[key.lower()]
-        base = load_model(v["base"])
-        return dataclasses.replace(
-            base,
-            name=key.lower(),
-            hf_id=v.get("hf_id", base.hf_id),
-            default_quant=v["quant"],
-            sources=base.sources + tuple(v.get("sources", ())),
-        )
+    if key.lower() in builtin_model_files() or key.lower() in _variants():
+        return _builtin_model(key.lower())
     p = Path(key)
     if p.suffix == ".json" or p.exists():
         if p.is_dir():
@@ -132,3 +132,21 @@ def load_model(name_or_path: str) -> ModelSpec:
         name = bounds.model_meta(cfg, p).get("name") if isinstance(cfg, dict) else None
         return from_hf_config(cfg, name or one_line(p.parent.name or p.stem)[:200], path=p)
     raise UnknownNameError("model", key, model_names())
+
+
+@cache
+def _builtin_model(key: str) -> ModelSpec:
+    """A built-in model or variant (ModelSpec is frozen: one instance serves every caller)."""
+    files = builtin_model_files()
+    if key in files:
+        p = files[key]
+        return from_hf_config(json.loads(p.read_text()), key, path=f"moeprof/data/models/{p.name}")
+    v = _variants()[key]
+    base = _builtin_model(v["base"])
+    return dataclasses.replace(
+        base,
+        name=key,
+        hf_id=v.get("hf_id", base.hf_id),
+        default_quant=v["quant"],
+        sources=base.sources + tuple(v.get("sources", ())),
+    )

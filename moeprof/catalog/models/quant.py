@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cache
 from importlib import resources
 
 from ...errors import MoeprofError, UnknownNameError
@@ -35,6 +36,15 @@ class QuantRecipe:
 
 def load_recipes(model=None) -> dict[str, QuantRecipe]:
     """The shipped recipes, plus the model's 'checkpoint' recipe when `model` has one."""
+    out = dict(_shipped_recipes())
+    if model is not None and getattr(model, "checkpoint_quant", None) is not None:
+        out["checkpoint"] = model.checkpoint_quant
+    return out
+
+
+@cache
+def _shipped_recipes() -> dict[str, QuantRecipe]:
+    """moeprof/data/quant.json, parsed once per process (a package file: it does not change)."""
     d = json.loads((resources.files("moeprof") / "data" / "quant.json").read_text())
     out = {}
     for name, r in d.items():
@@ -53,8 +63,6 @@ def load_recipes(model=None) -> dict[str, QuantRecipe]:
             quality_rank=int(r.get("quality_rank", 0)),
             quality_note=str(r.get("quality_note", "")),
         )
-    if model is not None and getattr(model, "checkpoint_quant", None) is not None:
-        out["checkpoint"] = model.checkpoint_quant
     return out
 
 

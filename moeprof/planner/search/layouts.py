@@ -82,17 +82,18 @@ def memory_rows(model: ModelSpec, vms: dict[str, VmSpec], targets: Targets, spac
     for sku, vm in vms.items():
         for par in layouts(model, vm, space.max_vms):
             n_vms = vms_per_replica(par.gpus, vm.gpus_per_vm)
+            base_act, _ = activation_peak_bytes(model, par, engine)  # depends on the layout and max batch only
+            acts = {b: activation_peak_bytes(model, par, engines[b])[0] for b in MAX_BATCH_OPTIONS}
             for qn in quants:
                 q = recipes[qn]
                 if q.uses_fp8 and not vm.gpu.supports_fp8:
                     continue
                 for kv in space.kv_dtypes:
                     m = memory_per_gpu(model, vm, n_vms, par, q, kv, engine, None)
-                    base_act, _ = activation_peak_bytes(model, par, engine)
                     per_kind = m.kv_bytes_per_token_per_gpu_by_kind
                     seq_bytes = kv_bytes_for_sequence(model, per_kind, seq_tokens, engine.kv_capped_kinds)
                     for b in MAX_BATCH_OPTIONS:
-                        act, _ = activation_peak_bytes(model, par, engines[b])
+                        act = acts[b]
                         overhead = m.overhead_bytes_per_gpu - base_act + act
                         kv_budget = m.kv_budget_bytes_per_gpu + base_act - act
                         max_ctx = min(max_context_for_budget(model, per_kind, max(kv_budget, 0.0), engine.kv_capped_kinds), model.max_position_embeddings)

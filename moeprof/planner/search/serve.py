@@ -44,8 +44,9 @@ def serve_rows(mem: pd.DataFrame, lat: pd.DataFrame | None, vms, targets: Target
     cap_r = np.zeros(n)
     ttft0, tpot0 = np.full(n, np.inf), np.full(n, np.inf)
     okdf = df[ok]
+    costs = step_costs(okdf, engine)  # once: the idle, capacity and at-load evaluations all take these rows
     if len(okdf):
-        c = step_costs(okdf, engine)
+        c = costs
         w = workload(len(okdf), targets.input_tokens, targets.output_tokens, engine, okdf.max_batch.to_numpy())
         e_ttft, e_tpot = (okdf.gpu.astype(str).map({g: e[i] for g, e in (edges or {}).items()}).fillna(1.0).to_numpy(dtype=float)
                           for i in (0, 1))
@@ -73,7 +74,6 @@ def serve_rows(mem: pd.DataFrame, lat: pd.DataFrame | None, vms, targets: Target
     if live.any():
         li = idx[live]
         ok_pos = np.cumsum(ok) - 1  # row of df -> row of okdf
-        costs = step_costs(okdf, engine)
         # The running batch at a rate depends on the layout and the replica count, not on the max
         # batch: solve it once per (layout, replicas), then evaluate each row at it.
         layout_id = df.groupby(list(LAYOUT_KEYS), sort=False).ngroup().to_numpy()
