@@ -14,6 +14,7 @@ import math
 import os
 import re
 import stat
+from typing import Any
 
 from .errors import ConfigError, MoeprofError, one_line
 
@@ -70,7 +71,7 @@ def _infinity_only(text: str):
     raise _Limit(f"{text} is not a number this file may hold")
 
 
-def parse_json_text(text: str, label, allow_infinity: bool = False) -> object:
+def parse_json_text(text: str, label, allow_infinity: bool = False) -> Any:
     """Parse bounded JSON; `allow_infinity` admits the bare Infinity that Python's json writes for
     an unlimited rate (benchmark result files), never NaN."""
     if not _depth_ok(text):
@@ -117,7 +118,7 @@ def read_text_file(path, what: str = "file", max_bytes: int = MAX_FILE_BYTES) ->
         raise ConfigError(p, "<json>", f"not UTF-8 text (byte {e.start}; a binary or pickled file?)") from None
 
 
-def read_json_file(path, what: str = "file") -> object:
+def read_json_file(path, what: str = "file") -> Any:
     return parse_json_text(read_text_file(path, what), os.fspath(path))
 
 

@@ -330,7 +330,7 @@ def memory_per_gpu(
     capped = engine.kv_capped_kinds
     max_ctx = min(max_context_for_budget(model, per_kind, max(0.0, kv_budget), capped), model_max)
     all_capped = min(max_context_for_budget(model, per_kind, max(0.0, kv_budget), ("chunked", "sliding")), model_max)
-    beyond_model = bool(target_context_tokens) and target_context_tokens > model_max
+    beyond_model = target_context_tokens is not None and 0 < target_context_tokens and target_context_tokens > model_max
 
     if beyond_model and weights + overhead <= budget:
         verdict = MemoryVerdict("model", f"target context {target_context_tokens:,} tokens exceeds the model maximum "

@@ -110,9 +110,11 @@ def check_model(spec, path) -> None:
     if spec.top_k > spec.num_experts:
         raise ConfigError(path, "num_experts_per_tok", f"top-k {spec.top_k} of {spec.num_experts} experts: a token cannot use more experts than exist")
     if spec.num_kv_heads > spec.num_heads:
-        raise ConfigError(path, "num_key_value_heads", f"{spec.num_kv_heads} KV heads for {spec.num_heads} attention heads: at most one KV head per attention head")
+        raise ConfigError(path, "num_key_value_heads",
+                          f"{spec.num_kv_heads} KV heads for {spec.num_heads} attention heads: at most one KV head per attention head")
     if spec.num_heads % spec.num_kv_heads:
-        raise ConfigError(path, "num_key_value_heads", f"{spec.num_kv_heads} KV heads do not divide {spec.num_heads} attention heads: grouped-query attention needs equal groups")
+        raise ConfigError(path, "num_key_value_heads",
+                          f"{spec.num_kv_heads} KV heads do not divide {spec.num_heads} attention heads: grouped-query attention needs equal groups")
     if spec.num_heads > spec.hidden_size:
         raise ConfigError(path, "num_attention_heads", f"{spec.num_heads} heads for a hidden size of {spec.hidden_size}: a head needs at least one dimension")
     if spec.vision_params > 10**13:

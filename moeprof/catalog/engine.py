@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from functools import lru_cache
+from typing import Any
 
 from ..errors import ConfigError
 from .values import data_path, read_data_json, sourced
@@ -55,7 +56,7 @@ def _base_engine() -> EngineConfig:
     xs = [r["max_num_seqs"] * r["vocab_size"] for r in obs]
     ys = [r["peak_activation_bytes"] for r in obs]
     c = sum(x * y for x, y in zip(xs, ys)) / sum(x * x for x in xs)
-    vals = {
+    vals: dict[str, Any] = {
         k: sourced(d.get(k), path, k)[0]
         for k in (
             "gpu_memory_utilization",

@@ -75,6 +75,8 @@ def serving_path(engine: str, version: str | None = None) -> ServingPath:
     d, path = _engine(engine), data_path(NAME)
     ver = resolve_version(engine, version)
     v = parse_version(ver)
+    if v is None:
+        raise ConfigError(path, f"engines.{engine}", f"version {ver!r} is not a version")
     front, s_front, _ = sourced(d.get("frontend_s"), path, f"engines.{engine}.frontend_s", positive=False)
     tok, s_tok, _ = sourced(d.get("cpu_s_per_input_token"), path, f"engines.{engine}.cpu_s_per_input_token", positive=False)
     entries = d.get("versions") or []

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .. import perf, serving
+from ..catalog.calibration.serving import ServingCalibration
 from ..catalog.engine import EngineConfig
 from ..catalog.hardware.vms import Price, VmSpec
 from ..catalog.models import ModelSpec
@@ -24,6 +25,7 @@ from ..catalog.models.quant import get_recipe
 from ..catalog.serving_path import serving_path
 from ..errors import MoeprofError
 from ..memory import Parallelism, check_parallelism, memory_per_gpu
+from ..profile import Profile
 from .calibration import choose_calibration
 from .replicas import vms_per_replica
 from .steps import layout_steps, step_costs
@@ -42,9 +44,9 @@ class Deployment:
     quant: str
     kv_dtype: str
     engine: EngineConfig
-    profile: object = None
+    profile: Profile | None = None
     routing_skew: float = 0.0
-    calibration: object = None  # catalog.calibration.ServingCalibration; None: the profile's own, else the shipped one
+    calibration: ServingCalibration | None = None  # None: the profile's own, else the shipped one
 
     @property
     def gpus(self) -> int:

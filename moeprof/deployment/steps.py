@@ -85,7 +85,7 @@ def layout_latency(model, vms, layouts: pd.DataFrame, targets, routing_skew: flo
     out = []
     for (sku, qn, kv), g in layouts.groupby(["sku", "quant", "kv_dtype"], sort=False):
         vm = vms[sku]
-        steps = layout_steps(model, vm, qn, kv, profiles.get(vm.gpu.key), routing_skew, g.tp.to_numpy(), g.ep.to_numpy(),
+        steps = layout_steps(model, vm, str(qn), str(kv), profiles.get(vm.gpu.key), routing_skew, g.tp.to_numpy(), g.ep.to_numpy(),
                              g.pp.to_numpy(), g.vms_per_replica.to_numpy(), targets.input_tokens, targets.output_tokens,
                              engine=getattr(engine, "engine", "vllm"), engine_version=getattr(engine, "engine_version", None))
         h = g.copy()

@@ -46,7 +46,7 @@ class ServingCalibration:
     host_overhead_s_per_step: float | None  # None: the engine's
     source: str
     prefill_time_scale: float = 1.0
-    error_band: object = field(default=None, compare=False)  # catalog.calibration.error_band.ErrorBand or None
+    error_band: eb.ErrorBand | None = field(default=None, compare=False)
     section: dict | None = field(default=None, compare=False)  # the profile section it was read from
     version: str = ""  # "vllm 0.10.1": the engine version of a per-version floor + slope; "" for the GPU's one scale
 

@@ -71,6 +71,7 @@ def parse(section, gpu: str, path="<profile>") -> ServingCalibration:
     source = section.get("source")
     if not isinstance(source, str) or not source:
         raise ConfigError(path, f"{KEY}.source", "expected a non-empty string")
+    assert scale is not None  # REQUIRED: _value raised on a missing one
     return ServingCalibration(gpu, scale, host, source, 1.0 if prefill is None else prefill, band, dict(section))
 
 

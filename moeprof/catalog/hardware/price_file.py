@@ -129,7 +129,7 @@ def check_price_file(d, label) -> dict:
                 if not isinstance(e, dict):
                     raise ConfigError(label, w, f"expected an object, got {short(e)}")
                 usd = e.get("usd_per_hour")
-                if not is_number(usd) or not 0 < usd <= MAX_USD_PER_HOUR:
+                if usd is None or not is_number(usd) or not 0 < usd <= MAX_USD_PER_HOUR:
                     raise ConfigError(label, f"{w}.usd_per_hour", f"expected a positive number of USD, got {short(usd)}")
                 for f in ("region", "date", "source"):
                     require_ident(e.get(f), label, f"{w}.{f}", max_chars=4000)

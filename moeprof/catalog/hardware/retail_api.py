@@ -31,6 +31,7 @@ import json
 import os
 import re
 from dataclasses import dataclass, field, replace
+from typing import Any
 from urllib.parse import quote
 
 from ...errors import ConfigError
@@ -212,7 +213,7 @@ def _item(item, i: int, path: str, read_date: str, left_out: list[str]) -> list[
     if price == 0:
         left_out.append(f"{tag}: price 0")
         return []
-    base = {"sku": sku, "region": region, "os": "linux", "meter_id": meter_id, "meter_name": meter, "product_name": product,
+    base: dict[str, Any] = {"sku": sku, "region": region, "os": "linux", "meter_id": meter_id, "meter_name": meter, "product_name": product,
             "effective_start": start, "read_date": read_date, "source": api_url(sku, region), "unit_of_measure": uom,
             "primary_meter_region": primary, "quote": json.dumps(item, sort_keys=True, separators=(",", ":")), "file": path}
     kind = _kind_of(typ, meter)

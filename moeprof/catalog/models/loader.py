@@ -11,6 +11,7 @@ import dataclasses
 import json
 from functools import cache
 from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from ...errors import ConfigError, MoeprofError, UnknownNameError, one_line
@@ -82,7 +83,7 @@ def _builtin_dir():
 # The built-in catalog is package data: it does not change while the process runs, so its
 # listing, its parsed configs and the models built from them are read once (user files never are).
 @cache
-def _builtin_files() -> tuple[tuple[str, object], ...]:
+def _builtin_files() -> tuple[tuple[str, Traversable], ...]:
     return tuple(
         (p.name[: -len(".json")], p)
         for p in _builtin_dir().iterdir()
@@ -90,7 +91,7 @@ def _builtin_files() -> tuple[tuple[str, object], ...]:
     )
 
 
-def builtin_model_files() -> dict[str, object]:
+def builtin_model_files() -> dict[str, Traversable]:
     return dict(_builtin_files())
 
 

@@ -72,6 +72,12 @@ def _text(v, label: str, field: str, optional: bool = False) -> str | None:
     return v
 
 
+def _required(v, label: str, field: str) -> str:
+    out = _text(v, label, field)
+    assert out is not None  # not optional: _text raised on a missing value
+    return out
+
+
 def _entry(model: str, raw, label: str, i: int) -> PublishedCheckpoint:
     where = f"checkpoints[{i}]"
     require_object(raw, label, where)
@@ -92,15 +98,15 @@ def _entry(model: str, raw, label: str, i: int) -> PublishedCheckpoint:
     return PublishedCheckpoint(
         model=model,
         hf_id=hf_id,
-        publisher=_text(raw.get("publisher"), label, f"{where}.publisher"),
+        publisher=_required(raw.get("publisher"), label, f"{where}.publisher"),
         recipe=require_ident(raw.get("recipe"), label, f"{where}.recipe"),
-        weight_format=_text(raw.get("weight_format"), label, f"{where}.weight_format"),
-        activation_format=_text(raw.get("activation_format"), label, f"{where}.activation_format"),
-        kv_scheme=_text(raw.get("kv_scheme"), label, f"{where}.kv_scheme"),
+        weight_format=_required(raw.get("weight_format"), label, f"{where}.weight_format"),
+        activation_format=_required(raw.get("activation_format"), label, f"{where}.activation_format"),
+        kv_scheme=_required(raw.get("kv_scheme"), label, f"{where}.kv_scheme"),
         engines=tuple(sorted(engines)),
         date=date,
-        source=_text(raw.get("source"), label, f"{where}.source"),
-        notes=_text(raw.get("notes"), label, f"{where}.notes"),
+        source=_required(raw.get("source"), label, f"{where}.source"),
+        notes=_required(raw.get("notes"), label, f"{where}.notes"),
     )
 
 

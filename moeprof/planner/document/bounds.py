@@ -13,7 +13,7 @@ from ...errors import ConfigError
 from ...inputs import require_ident, require_int, require_number
 
 MAX_VMS = 64  # the most VMs one plan may use (`plan --max-vms`)
-MAX_GPUS = MAX_VMS * VM_BOUNDS["gpus_per_vm"][1]
+MAX_GPUS = MAX_VMS * int(VM_BOUNDS["gpus_per_vm"][1])
 MAX_BATCH = 65536  # the planner tries batches up to 1,024 sequences
 MAX_TOKENS = 2**31  # the CLI's bound on --context / --input-tokens / --output-tokens
 MAX_PATH_CHARS = 4096

@@ -112,6 +112,7 @@ class TrafficPlan:
         for k, v in (("qps_per_hour", qps), ("units_per_hour", units)):
             if not isinstance(v, list) or not 1 <= len(v) <= MAX_HOURS:
                 raise ConfigError(path, f"{w}.{k}", f"expected a list of 1 to {MAX_HOURS:,} hours")
+        assert isinstance(qps, list) and isinstance(units, list)
         if len(units) != len(qps):
             raise ConfigError(path, f"{w}.units_per_hour", f"{len(units):,} hours, but qps_per_hour has {len(qps):,}")
         q = [float(require_number(v, path, f"{w}.qps_per_hour[{i}]", 0, MAX_QPS)) for i, v in enumerate(qps)]
