@@ -162,6 +162,36 @@ def require_ident(v, path, field: str, max_chars: int = MAX_IDENT_CHARS) -> str:
     return v
 
 
+# A Hugging Face repository id: `org/name`, each part letters, digits, '.', '_' or '-', starting with a
+# letter or digit, at most 96 characters (the Hub's own rule). A checkpoint may also be a local path,
+# written absolute or starting with ./ or ../ so that it never starts with '-'.
+_HF_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,95}/[A-Za-z0-9][A-Za-z0-9._-]{0,95}")
+_UNSAFE_ARG = re.compile(r"[\x00-\x20\x7f-\x9f\u2028\u2029\"'`$\\]")
+
+
+def model_id_problem(v) -> str | None:
+    """Why `v` cannot be handed to an inference engine as its model argument, or None: it must be
+    a Hugging Face id `org/name` or a path (`/...`, `./...`, `../...`), never an option (`-...`)."""
+    if not isinstance(v, str) or not v:
+        return f"expected a Hugging Face id (org/name) or a path, got {short(v)}"
+    if v.startswith("-"):
+        return f"{short(v)} starts with '-': an engine would read it as an option"
+    if _HF_ID.fullmatch(v):
+        if "--" in v or ".." in v:
+            return f"{short(v)}: a Hugging Face id has no '--' or '..'"
+        return None
+    if v.startswith(("/", "./", "../")) and len(v) <= 4096 and not _UNSAFE_ARG.search(v):
+        return None
+    return f"{short(v)} is neither a Hugging Face id (org/name) nor a path starting with / or ./"
+
+
+def require_model_id(v, path, field: str) -> str:
+    problem = model_id_problem(v)
+    if problem:
+        raise ConfigError(path, field, problem)
+    return v
+
+
 def has_control(text: str) -> bool:
     return bool(_CONTROL.search(text))
 
