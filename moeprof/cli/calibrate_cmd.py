@@ -7,7 +7,7 @@ from collections import Counter
 
 import click
 
-from ..errors import MoeprofError
+from ..errors import MoeprofError, printable
 from .common import BoundedInt, emit_json
 
 
@@ -52,7 +52,7 @@ def load_bench(bench_paths, more_bench, split, model, gpu, tp, ep, pp, num_gpus,
 
 
 def _say(msg: str) -> None:
-    click.echo(msg, err=True)
+    click.echo(printable(msg), err=True)
 
 
 @click.command()
@@ -107,13 +107,13 @@ def calibrate(more_bench, bench_paths, split, model, gpu, tp, ep, pp, num_gpus, 
         return
     for line in summary_lines(sec, skipped):
         click.echo(line)
-    click.echo(f"wrote {out_path}")
+    click.echo(f"wrote {printable(out_path)}")
 
 
 def summary_lines(sec: dict, skipped: Counter) -> list[str]:
     on = sec["fitted_on"]
-    out = [f"{sec['gpu']}: {on['records']} records ({on['observations']} figures) of {', '.join(on['models'])} "
-           f"({', '.join(on['engines'])}; splits {', '.join(on['splits'])})"]
+    out = [f"{sec['gpu']}: {on['records']} records ({on['observations']} figures) of {printable(', '.join(on['models']))} "
+           f"({printable(', '.join(on['engines']))}; splits {printable(', '.join(on['splits']))})"]
     for name, p in sec["parameters"].items():
         se = f" +- {p['std_error']:.3g}" if p.get("std_error") is not None else ""
         tail = "" if p["fitted"] else f"  (kept: {p.get('why_not_fitted', '')})"
@@ -128,7 +128,7 @@ def summary_lines(sec: dict, skipped: Counter) -> list[str]:
         out.append(f"  error band (leave-one-out, {q[0]:g}-{q[1]:g} quantiles): " + ", ".join(
             f"{k} {100 * m['lo']:+.1f} % .. {100 * m['hi']:+.1f} %" for k, m in band["metrics"].items()))
     if skipped:
-        out.append("  skipped: " + "; ".join(f"{w} ({n})" for w, n in skipped.most_common()))
+        out.append("  skipped: " + "; ".join(f"{printable(w)} ({n})" for w, n in skipped.most_common()))
     return out
 
 
