@@ -3,7 +3,8 @@
 `read_json_file` reads regular files only (never a FIFO, a device or /dev/zero), at most
 MAX_FILE_BYTES, decodes strict UTF-8 whatever the locale, and parses JSON with limits: integers
 of at most MAX_INT_DIGITS digits, no NaN / Infinity / overflowing floats, nesting at most
-MAX_DEPTH deep. The type and bounds helpers raise ConfigError, one line naming the file and
+MAX_DEPTH deep, at most MAX_CONTAINERS objects and lists and MAX_JSON_VALUES values (checked
+before parsing, in memory linear and small in the input). The type and bounds helpers raise ConfigError, one line naming the file and
 the field.
 """
 
@@ -21,6 +22,8 @@ MAX_FILE_BYTES = 64 * 2**20  # the largest shipped profile is well under 1 MB
 MAX_INT_DIGITS = 24  # 10^24 exceeds any count or byte size a deployment can have
 MAX_DEPTH = 64  # shipped files nest at most 6 levels
 MAX_IDENT_CHARS = 200  # names, SKUs, Hugging Face ids
+MAX_CONTAINERS = 1_000_000  # objects and lists in one file: the largest shipped file has under 10,000
+MAX_JSON_VALUES = 4_000_000  # values in one file (a vLLM result with per-request lists has ~10^5)
 
 # Control characters and every Unicode line or paragraph separator (NEL U+0085 included).
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
@@ -49,19 +52,34 @@ def _parse_constant(text: str):
     raise _Limit(f"{text} is not a number JSON allows")
 
 
-def _depth_ok(text: str) -> bool:
-    """Whether brackets outside strings nest at most MAX_DEPTH deep (checked before parsing, so
-    deep nesting never reaches the recursive parser)."""
+_STRING = re.compile(r'"[^"]*"')  # a string once its escaped quotes and backslashes are removed
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+
+
+def _structure(text: str, label) -> None:
+    """Check the nesting and the number of objects and lists before parsing, in memory linear and
+    small in the input (a few copies of the text, never a per-character stack): escaped
+    backslashes and quotes are removed, then strings, then everything but brackets; what is left
+    is at most 2 x MAX_CONTAINERS characters, scanned for depth. So deep nesting never reaches the
+    recursive parser and a file cannot make the parser build millions of objects."""
+    if "\\" in text:
+        text = text.replace("\\\\", "").replace('\\"', "")
+    if '"' in text:
+        text = _STRING.sub("", text)
+    values = text.count(",") + 1
+    if values > MAX_JSON_VALUES:
+        raise ConfigError(label, "<json>", f"more than {MAX_JSON_VALUES:,} values (at most {MAX_JSON_VALUES:,} in a file moeprof reads)")
+    opened = max(text.count("[") + text.count("{"), text.count("]") + text.count("}"))
+    if opened > MAX_CONTAINERS:
+        raise ConfigError(label, "<json>", f"{opened:,} objects and lists (at most {MAX_CONTAINERS:,} in a file moeprof reads)")
     depth = 0
-    for m in re.finditer(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', text):
-        c = m.group()
+    for c in _NOT_BRACKET.sub("", text):
         if c in "[{":
             depth += 1
             if depth > MAX_DEPTH:
-                return False
-        elif c in "]}":
+                raise ConfigError(label, "<json>", f"nested more than {MAX_DEPTH} levels deep")
+        else:
             depth -= 1
-    return True
 
 
 def _infinity_only(text: str):
@@ -73,8 +91,7 @@ def _infinity_only(text: str):
 def parse_json_text(text: str, label, allow_infinity: bool = False) -> object:
     """Parse bounded JSON; `allow_infinity` admits the bare Infinity that Python's json writes for
     an unlimited rate (benchmark result files), never NaN."""
-    if not _depth_ok(text):
-        raise ConfigError(label, "<json>", f"nested more than {MAX_DEPTH} levels deep")
+    _structure(text, label)
     try:
         constant = _infinity_only if allow_infinity else _parse_constant
         return json.loads(text, parse_int=_parse_int, parse_float=_parse_float, parse_constant=constant)
