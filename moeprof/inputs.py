@@ -103,6 +103,20 @@ def parse_json_text(text: str, label, allow_infinity: bool = False) -> object:
         raise ConfigError(label, "<json>", f"nested more than {MAX_DEPTH} levels deep") from None
 
 
+# Every file this process has read, by (device, inode): no output may replace one of them
+# (moeprof.fileio.check_output_target), whatever path, hard link or symbolic link names it.
+INPUTS_READ: dict[tuple[int, int], str] = {}
+
+
+def input_named(path) -> str | None:
+    """The input this process read that `path` is (the same file), or None."""
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return INPUTS_READ.get((st.st_dev, st.st_ino))
+
+
 def read_text_file(path, what: str = "file", max_bytes: int = MAX_FILE_BYTES) -> str:
     """The UTF-8 text of a regular file of at most max_bytes; one-line errors naming it."""
     p = os.fspath(path)
@@ -121,8 +135,10 @@ def read_text_file(path, what: str = "file", max_bytes: int = MAX_FILE_BYTES) ->
     try:
         fd = os.open(p, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
         with os.fdopen(fd, "rb") as f:
-            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):  # replaced since the stat
+            fst = os.fstat(f.fileno())
+            if not stat.S_ISREG(fst.st_mode):  # replaced since the stat
                 raise MoeprofError(f"{p}: cannot read {what}: not a regular file")
+            INPUTS_READ.setdefault((fst.st_dev, fst.st_ino), p)
             data = f.read(max_bytes + 1)
     except OSError as e:
         raise MoeprofError(f"{p}: cannot read {what}: {e.strerror or e}") from None

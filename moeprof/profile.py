@@ -292,13 +292,31 @@ def save_profile(profile: Profile, path) -> Path:
     if tables:  # one line per table: its latency grid is data, not for reading line by line
         body = ",\n".join(f"  {json.dumps(k)}: {json.dumps(v, separators=(',', ':'), allow_nan=False)}" for k, v in tables.items())
         data = data[: data.rstrip().rfind("}")].rstrip() + ',\n "kernel_tables": {\n' + body + "\n }\n}"
+    created = []  # folders this call creates, removed again if the write fails
     if str(path) != "-":
+        folder = p.parent
+        while str(folder) not in ("", ".") and not folder.exists() and not folder.is_symlink():
+            created.append(folder)
+            folder = folder.parent
         try:
             p.parent.mkdir(parents=True, exist_ok=True)
         except OSError as e:
+            _remove_folders(created)
             raise MoeprofError(f"{p}: cannot write profile: {p.parent}: {e.strerror or e}") from None
-    write_atomic(p, data, what="profile")
+    try:
+        write_atomic(p, data, what="profile")
+    except BaseException:
+        _remove_folders(created)
+        raise
     return p
+
+
+def _remove_folders(folders) -> None:
+    for f in folders:  # deepest first; only while empty
+        try:
+            f.rmdir()
+        except OSError:
+            return
 
 
 def shipped_profiles() -> dict[str, Profile]:

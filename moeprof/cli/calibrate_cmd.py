@@ -75,6 +75,10 @@ def calibrate(more_bench, bench_paths, split, model, gpu, tp, ep, pp, num_gpus, 
     if not bench_paths:
         raise click.UsageError("pass at least one --bench FILE")
     bench_paths = tuple(bench_paths) + tuple(more_bench)
+    if out_path != "-":
+        from ..fileio import refuse_input
+
+        refuse_input(out_path, "profile", inputs=(*bench_paths, profile_ref))  # before reading and fitting
     recs = load_bench(bench_paths, (), split, model, gpu, tp, ep, pp, num_gpus, engine_name, input_tokens, output_tokens, kv_cache_dtype)
     gpus = sorted({r.gpu for r in recs})
     if len(gpus) > 1:

@@ -163,7 +163,8 @@ def plan(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms
     rejects what does not fit or misses a target (with the reason), ranks the rest by $/month.
     Exit 1 when nothing meets the targets (the closest configurations are printed)."""
     if report_path:
-        check_output_target(report_path, "report")  # before the search, not after it
+        # before the search, not after it
+        check_output_target(report_path, "report", inputs=(traffic_path, vm_file, *(profile_paths or ())))
     traffic = read_traffic(traffic_path) if traffic_path else None  # a bad file fails before the search
     model, doc, wall_s = _run(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms, percentile, headroom,
                               skus, quants, kv_dtypes, max_vms, routing_skew, prices, vm_file, pricing, region, profile_paths,
