@@ -251,13 +251,18 @@ def from_json(d: dict, path="<profile>") -> Profile:
     tables = d.get("kernel_tables") or {}
     if not isinstance(tables, dict):
         raise ConfigError(path, "kernel_tables", "expected a JSON object")
-    from .kernel_tables.collection import check_table_json
+    from .kernel_tables.collection import check_table_json, check_tables_json
 
     for name, t in tables.items():
         try:
             check_table_json(name, t)
         except MoeprofError as e:
-            raise ConfigError(path, f"kernel_tables.{name}", str(e).split(": ", 1)[-1]) from None
+            field, _, problem = str(e).partition(": ")
+            raise ConfigError(path, field, problem) from None
+    try:
+        check_tables_json(tables)
+    except MoeprofError as e:
+        raise ConfigError(path, "kernel_tables", str(e).split(": ", 1)[-1]) from None
     return Profile(
         gpu=d["gpu"],
         source=d["source"],
