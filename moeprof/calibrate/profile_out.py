@@ -10,6 +10,7 @@ from datetime import date as _date
 from pathlib import Path
 
 from ..catalog.calibration import serving_section
+from ..errors import ConfigError, MoeprofError
 from ..profile import Profile
 from . import robust
 from .fit import NAMES, GpuFit, median_abs_pct
@@ -63,5 +64,10 @@ def calibrated_profile(base: Profile | None, fit: GpuFit, files, today: str | No
     today = today or str(_date.today())
     prof = base if base is not None else bare_profile(fit.gpu, today)
     sec = section(fit, files, today)
-    cal = serving_section.parse(sec, fit.gpu, "<calibration>")  # what the profile loader will accept
+    try:
+        cal = serving_section.parse(sec, fit.gpu, "<calibration>")  # what the profile loader will accept
+    except ConfigError as e:
+        raise MoeprofError(f"{fit.gpu}: the fit on {len(fit.points)} runs gives no usable calibration ({e.problem}): "
+                           "the runs disagree with the model too much (every run an outlier?); check the files' GPU, "
+                           "layout (--tp, --num-gpus) and token lengths") from None
     return replace(prof, serving_calibration=cal, path="")

@@ -11,6 +11,9 @@ from ..errors import MoeprofError, printable
 from .common import BoundedInt, emit_json
 
 
+MAX_CALIBRATE_RECORDS = 100  # runs one calibration fits: n leave-one-out refits of n runs each
+
+
 def bench_options(f):
     """The options that read benchmark files: the files, and what engine result files leave out."""
     opts = [
@@ -80,6 +83,9 @@ def calibrate(more_bench, bench_paths, split, model, gpu, tp, ep, pp, num_gpus, 
 
         refuse_input(out_path, "profile", inputs=(*bench_paths, profile_ref))  # before reading and fitting
     recs = load_bench(bench_paths, (), split, model, gpu, tp, ep, pp, num_gpus, engine_name, input_tokens, output_tokens, kv_cache_dtype)
+    if len(recs) > MAX_CALIBRATE_RECORDS:
+        raise MoeprofError(f"{len(recs):,} benchmark records, at most {MAX_CALIBRATE_RECORDS} in one calibration (the "
+                           "leave-one-out refits grow with the square): pass fewer --bench files, or --split fit")
     gpus = sorted({r.gpu for r in recs})
     if len(gpus) > 1:
         raise MoeprofError(f"the records are of several GPUs ({', '.join(gpus)}): pass --gpu to calibrate one")
