@@ -10,7 +10,6 @@ import click
 from ..errors import MoeprofError, printable
 from .common import BoundedInt, emit_json
 
-
 MAX_CALIBRATE_RECORDS = 100  # runs one calibration fits: n leave-one-out refits of n runs each
 
 
