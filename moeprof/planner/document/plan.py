@@ -16,7 +16,8 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, field, fields
 
-from ...errors import ConfigError
+from ...errors import ConfigError, one_line
+from ...inputs import has_control, type_name
 from . import bounds
 from .procurement import BuildOrBuy, BuildOrBuySku, PriceSensitivity  # noqa: F401 - part of the document's interface
 from .rows import (  # noqa: F401 - the row types are part of the document's interface
@@ -215,6 +216,17 @@ class Charts:
             return cls(unavailable={"all": "the plan stores no chart data"})
         if not isinstance(d, dict):
             raise ConfigError(path, "charts", "must be an object")
+        for key in ("memory", "kv", "throughput", "prices", "price_sensitivity"):
+            v = d.get(key)
+            if v is not None and not (isinstance(v, list) and all(isinstance(x, dict) for x in v)):
+                raise ConfigError(path, f"charts.{key}", f"expected a list of objects, got {type_name(v)}")
+        for key in ("unavailable", "engine", "latency", "build_or_buy"):
+            v = d.get(key)
+            if v is not None and not isinstance(v, dict):
+                raise ConfigError(path, f"charts.{key}", f"expected an object, got {type_name(v)}")
+        bad = next((k for k, v in (d.get("unavailable") or {}).items() if not isinstance(v, str) or has_control(v)), None)
+        if bad is not None:
+            raise ConfigError(path, f"charts.unavailable.{one_line(bad)[:40]}", "expected a one-line text (why the chart is missing)")
         try:
             return cls(
                 memory=[MemoryBar(**b) for b in d.get("memory") or []],

@@ -15,6 +15,7 @@ import math
 from dataclasses import asdict, dataclass, field
 
 from ...errors import ConfigError
+from ...inputs import has_control, short
 
 
 def _number(v, path, where: str, allow_none: bool = True) -> float | None:
@@ -23,6 +24,30 @@ def _number(v, path, where: str, allow_none: bool = True) -> float | None:
     if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
         raise ConfigError(path, where, f"must be a non-negative number{' or null' if allow_none else ''}, got {v!r}")
     return float(v)
+
+
+def _text(v, path, where: str, allow_none: bool = False, max_chars: int = 2000) -> str | None:
+    """A label or source: a string of at most max_chars with no control characters."""
+    if v is None and allow_none:
+        return None
+    if not isinstance(v, str) or len(v) > max_chars or has_control(v):
+        raise ConfigError(path, where, f"expected a text of at most {max_chars:,} characters, got {short(v)}")
+    return v
+
+
+def _date(v, path, where: str) -> str:
+    """A price's date: YYYY-MM-DD, or "user" for a price given on the command line."""
+    import datetime as _dt
+
+    if v == "user":
+        return v
+    try:
+        if isinstance(v, str) and len(v) == 10:
+            _dt.date.fromisoformat(v)
+            return v
+    except ValueError:
+        pass
+    raise ConfigError(path, where, f"expected a date YYYY-MM-DD (or \"user\"), got {short(v)}")
 
 
 @dataclass
@@ -44,9 +69,12 @@ class PriceSensitivity:
     def from_json(cls, d, path, where: str) -> PriceSensitivity:
         if not isinstance(d, dict) or not isinstance(d.get("sku"), str):
             raise ConfigError(path, where, "expected an object with a 'sku' string")
-        xs, ys = d.get("price_usd_per_vm_hour") or [], d.get("cost_usd_per_month") or []
-        if not isinstance(xs, list) or not isinstance(ys, list) or len(xs) != len(ys):
-            raise ConfigError(path, where, "price_usd_per_vm_hour and cost_usd_per_month must be lists of one length")
+        _text(d["sku"], path, f"{where}.sku", max_chars=200)
+        xs, ys = d.get("price_usd_per_vm_hour"), d.get("cost_usd_per_month")
+        if not isinstance(xs, list) or not isinstance(ys, list) or len(xs) != len(ys) or len(xs) < 2 or len(xs) > 1000:
+            raise ConfigError(path, f"{where}.price_usd_per_vm_hour", "price_usd_per_vm_hour and cost_usd_per_month must be "
+                              "lists of one length, 2 to 1,000 points (the chart's series)")
+        _text(d.get("rival"), path, f"{where}.rival", allow_none=True, max_chars=200)
         vms = d.get("vms")
         if isinstance(vms, bool) or not isinstance(vms, int) or vms < 1:
             raise ConfigError(path, f"{where}.vms", f"must be a positive integer, got {vms!r}")
@@ -96,11 +124,19 @@ class BuildOrBuy:
         where = "charts.build_or_buy"
         if not isinstance(d, dict):
             raise ConfigError(path, where, "must be an object")
+        raw_skus = d.get("skus") or []
+        if not isinstance(raw_skus, list) or not all(isinstance(s, dict) for s in raw_skus):
+            raise ConfigError(path, f"{where}.skus", "expected a list of objects")
         try:
-            skus = [BuildOrBuySku(**s) for s in d.get("skus") or []]
+            skus = [BuildOrBuySku(**s) for s in raw_skus]
             out = cls(**{**d, "skus": skus})
         except TypeError as e:
             raise ConfigError(path, where, f"malformed ({e})") from None
+        for k in ("provider", "model", "tier", "source"):
+            _text(getattr(out, k), path, f"{where}.{k}")
+        _date(out.date, path, f"{where}.date")
+        for i, s in enumerate(skus):
+            _text(s.sku, path, f"{where}.skus[{i}].sku", max_chars=200)
         for k in ("usd_per_million_input_tokens", "usd_per_million_output_tokens", "blended_usd_per_million_tokens",
                   "plan_tokens_per_month"):
             _number(getattr(out, k), path, f"{where}.{k}", False)
