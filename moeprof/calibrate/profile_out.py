@@ -66,8 +66,9 @@ def calibrated_profile(base: Profile | None, fit: GpuFit, files, today: str | No
     sec = section(fit, files, today)
     try:
         cal = serving_section.parse(sec, fit.gpu, "<calibration>")  # what the profile loader will accept
-    except ConfigError as e:
-        raise MoeprofError(f"{fit.gpu}: the fit on {len(fit.points)} runs gives no usable calibration ({e.problem}): "
-                           "the runs disagree with the model too much (every run an outlier?); check the files' GPU, "
-                           "layout (--tp, --num-gpus) and token lengths") from None
+    except ConfigError:
+        worst = max(((abs(v), k, v) for k, vs in {**fit.in_sample, **fit.loo}.items() for v in vs), default=None)
+        miss = f" (measured {worst[2]:+.0%} off the prediction in {worst[1]})" if worst else ""
+        raise MoeprofError(f"{fit.gpu}: no calibration fits these {len(fit.points)} runs{miss}: every run is an outlier "
+                           "of the model; check the files' GPU, layout (--tp, --num-gpus), model and token lengths") from None
     return replace(prof, serving_calibration=cal, path="")

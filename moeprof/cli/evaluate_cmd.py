@@ -45,7 +45,7 @@ def _flat_bands(r: dict) -> dict:
 
 
 MAX_SWEEP_POINTS = 256  # rows of one sweep (each is a full evaluation)
-_NUMBER = re.compile(r"\s*(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*")
+_NUMBER = re.compile(r"\s*(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*", re.ASCII)
 
 
 def _sweep(text: str) -> tuple[str, list[float]]:

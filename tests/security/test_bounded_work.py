@@ -69,3 +69,57 @@ def test_limits_name_the_file(tmp_path):
     p.write_text(json.dumps([{} for _ in range(1_100_000)]))
     r = run_limited(["report", p.name], tmp_path)
     assert r.returncode == 1 and "many.json" in r.stderr and "objects and lists" in r.stderr, r.stderr
+
+
+# ---- each command's work is bounded by its inputs, under 1.5 GB and 60 s ---------------------------------
+VLLM = ROOT / "tests" / "data" / "bench" / "vllm_scout_h200_c16.json"
+DATASET = ROOT / "moeprof" / "data" / "benchmarks" / "inferencex_runs_2025-12.json"
+
+
+def test_a_60_mib_jsonl_of_many_records_is_refused_quickly(tmp_path):
+    line = json.dumps(json.loads(VLLM.read_text())) + "\n"
+    p = tmp_path / "many.jsonl"
+    p.write_text(line * (60 * MIB // len(line)))
+    r = run_limited(["validate", "--bench", p.name, "--gpu", "h200", "--tp", "4"], tmp_path)
+    assert r.returncode == 1 and _one_line(r) and "many.jsonl" in r.stderr and "at most 2,000" in r.stderr, r.stderr
+
+
+def test_a_dataset_of_10000_records_is_refused_quickly(tmp_path):
+    d = json.loads(DATASET.read_text())
+    d["records"] = [dict(d["records"][0], id=f"r{i}") for i in range(10_000)]
+    (tmp_path / "d.json").write_text(json.dumps(d))
+    r = run_limited(["validate", "--bench", "d.json"], tmp_path)
+    assert r.returncode == 1 and _one_line(r) and "d.json" in r.stderr and "records" in r.stderr, r.stderr
+
+
+def test_calibrate_over_1000_files_is_refused_before_fitting(tmp_path):
+    base = json.loads(VLLM.read_text())
+    names = []
+    for i in range(1000):
+        (tmp_path / f"r{i}.json").write_text(json.dumps({**base, "max_concurrency": i + 1}))
+        names.append(f"r{i}.json")
+    r = run_limited(["calibrate", "--bench", *names, "--gpu", "h200", "--tp", "4", "--out", "p.json"], tmp_path)
+    assert r.returncode == 1 and "at most 100 in one calibration" in r.stderr, r.stderr[-500:]
+
+
+def test_a_65000_point_sweep_is_refused(tmp_path):
+    pts = ",".join(["1"] * 65000)  # one argument of 130 kB (the kernel's limit is 128 KiB)
+    r = run_limited(["evaluate", "--model", "scout", "--gpu", "h200", "--gpus", "4", "--tp", "4", "--input-tokens", "512",
+                     "--output-tokens", "64", "--sweep", f"concurrency={pts}"], tmp_path)
+    assert r.returncode == 1 and _one_line(r) and "at most 256" in r.stderr, r.stderr
+
+
+@pytest.mark.parametrize("cells", [10**7, 3 * 10**6])
+def test_a_kernel_table_of_millions_of_cells_is_refused_in_bounded_memory(tmp_path, cells):
+    from moeprof.profile import shipped_profiles
+
+    d = shipped_profiles()["h200-sxm-141gb.published"].to_json()
+    n = cells // 10
+    d["kernel_tables"] = {"allreduce_bf16": {"op": "allreduce", "key": {"dtype": "bf16"},
+                                             "axes": {"message_bytes": list(range(1, n + 1)), "gpus": list(range(1, 11))},
+                                             "ms": [0.01] * cells if cells <= 3 * 10**6 else [], "extensive": []}}
+    (tmp_path / "p.json").write_text(json.dumps(d))
+    r = run_limited(["evaluate", "--model", "scout", "--gpu", "h200", "--gpus", "4", "--tp", "4", "--input-tokens", "512",
+                     "--output-tokens", "64", "--concurrency", "4", "--profile", "p.json"], tmp_path)
+    assert r.returncode == 1 and _one_line(r) and "p.json" in r.stderr, r.stderr
+    assert "memory" not in r.stderr

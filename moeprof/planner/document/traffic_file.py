@@ -116,8 +116,8 @@ def _from_csv(text: str, label) -> tuple[list[float], str]:
     return out, _clean_source(" ".join(comments), label)
 
 
-_INTEGER = re.compile(r"\d+")
-_DECIMAL = re.compile(r"-?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+_INTEGER = re.compile(r"\d+", re.ASCII)
+_DECIMAL = re.compile(r"-?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", re.ASCII)
 
 
 def _number(cell: str, label, n: int, what: str):
