@@ -10,7 +10,7 @@ import click
 from ..errors import MoeprofError, printable
 from .common import BoundedInt, emit_json
 
-MAX_CALIBRATE_RECORDS = 100  # runs one calibration fits: n leave-one-out refits of n runs each
+MAX_CALIBRATE_RECORDS = 80  # runs one calibration fits: n leave-one-out refits of n runs each (100 runs: 45 s of CPU)
 
 
 def bench_options(f):

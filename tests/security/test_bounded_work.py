@@ -99,7 +99,7 @@ def test_calibrate_over_1000_files_is_refused_before_fitting(tmp_path):
         (tmp_path / f"r{i}.json").write_text(json.dumps({**base, "max_concurrency": i + 1}))
         names.append(f"r{i}.json")
     r = run_limited(["calibrate", "--bench", *names, "--gpu", "h200", "--tp", "4", "--out", "p.json"], tmp_path)
-    assert r.returncode == 1 and "at most 100 in one calibration" in r.stderr, r.stderr[-500:]
+    assert r.returncode == 1 and "at most 80 in one calibration" in r.stderr, r.stderr[-500:]
 
 
 def test_a_65000_point_sweep_is_refused(tmp_path):

@@ -254,7 +254,7 @@ def test_result_lines_per_file_limit_names_the_file(run, tmp_path):
 
 def test_calibrate_over_many_files_is_refused_before_fitting(run, tmp_path):
     files = [_write(tmp_path / f"r{i}.json", _vllm(max_concurrency=i + 1)) for i in range(150)]
-    _refused(run("calibrate", "--bench", *files, *CAL, "--out", tmp_path / "p.json"), "at most 100 in one calibration",
+    _refused(run("calibrate", "--bench", *files, *CAL, "--out", tmp_path / "p.json"), "at most 80 in one calibration",
              "fewer --bench files")
 
 
