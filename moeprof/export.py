@@ -167,12 +167,24 @@ def _header(doc: dict, engine: str, version: str) -> list[str]:
     ]
 
 
+def _engine_model(ck: Checkpoint) -> str | None:
+    """The checkpoint as the engine's model argument: a Hugging Face id or a path, never text an
+    engine would parse as an option (quoting protects the shell, not the engine's argv)."""
+    from .inputs import model_id_problem
+
+    if ck.model_id is not None and (problem := model_id_problem(ck.model_id)):
+        raise MoeprofError(f"field 'inputs.hf_id': {problem}; refusing to pass it to an engine")
+    return ck.model_id
+
+
 def _model_lines(ck: Checkpoint) -> tuple[list[str], str]:
-    """Comment lines and the model argument (a quoted id, or "$MODEL" when the user supplies it)."""
+    """Comment lines and the model argument (a quoted id, or "$MODEL" when the user supplies it,
+    which the script refuses when it starts with '-')."""
     lines = [_comment(n) for n in ck.notes]
-    if ck.model_id:
+    if _engine_model(ck):
         return lines, shlex.quote(ck.model_id)
     lines.append('MODEL="${MODEL:?set MODEL to the checkpoint (see the comment above)}"')
+    lines.append('case "$MODEL" in -*) echo "MODEL must be a Hugging Face id or a path, not an option" >&2; exit 2 ;; esac')
     return lines, '"$MODEL"'
 
 
@@ -347,7 +359,7 @@ def export_azureml(doc: dict, endpoint_name: str | None = None) -> str:
             },
         },
         "environment_variables": {
-            "MODEL_NAME": ck.model_id or "",
+            "MODEL_NAME": _engine_model(ck) or "",
             "VLLM_ARGS": " ".join(eng_args),  # word-split by the entrypoint: plain tokens only
         },
         "instance_type": vm.azure_name,

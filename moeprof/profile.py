@@ -251,13 +251,18 @@ def from_json(d: dict, path="<profile>") -> Profile:
     tables = d.get("kernel_tables") or {}
     if not isinstance(tables, dict):
         raise ConfigError(path, "kernel_tables", "expected a JSON object")
-    from .kernel_tables.collection import check_table_json
+    from .kernel_tables.collection import check_table_json, check_tables_json
 
     for name, t in tables.items():
         try:
             check_table_json(name, t)
         except MoeprofError as e:
-            raise ConfigError(path, f"kernel_tables.{name}", str(e).split(": ", 1)[-1]) from None
+            field, _, problem = str(e).partition(": ")
+            raise ConfigError(path, field, problem) from None
+    try:
+        check_tables_json(tables)
+    except MoeprofError as e:
+        raise ConfigError(path, "kernel_tables", str(e).split(": ", 1)[-1]) from None
     return Profile(
         gpu=d["gpu"],
         source=d["source"],
@@ -292,13 +297,31 @@ def save_profile(profile: Profile, path) -> Path:
     if tables:  # one line per table: its latency grid is data, not for reading line by line
         body = ",\n".join(f"  {json.dumps(k)}: {json.dumps(v, separators=(',', ':'), allow_nan=False)}" for k, v in tables.items())
         data = data[: data.rstrip().rfind("}")].rstrip() + ',\n "kernel_tables": {\n' + body + "\n }\n}"
+    created = []  # folders this call creates, removed again if the write fails
     if str(path) != "-":
+        folder = p.parent
+        while str(folder) not in ("", ".") and not folder.exists() and not folder.is_symlink():
+            created.append(folder)
+            folder = folder.parent
         try:
             p.parent.mkdir(parents=True, exist_ok=True)
         except OSError as e:
+            _remove_folders(created)
             raise MoeprofError(f"{p}: cannot write profile: {p.parent}: {e.strerror or e}") from None
-    write_atomic(p, data, what="profile")
+    try:
+        write_atomic(p, data, what="profile")
+    except BaseException:
+        _remove_folders(created)
+        raise
     return p
+
+
+def _remove_folders(folders) -> None:
+    for f in folders:  # deepest first; only while empty
+        try:
+            f.rmdir()
+        except OSError:
+            return
 
 
 def shipped_profiles() -> dict[str, Profile]:

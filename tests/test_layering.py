@@ -36,7 +36,7 @@ CATALOG_ROOT = {"catalog.values", "catalog.bounds", "catalog.engine", "catalog.t
 ALLOWED = {
     "errors": set(),
     "units": set(),
-    "fileio": {"errors", "tempfiles"},
+    "fileio": {"errors", "tempfiles", "inputs"},  # an output is checked against the files read (inputs)
     "tempfiles": {"errors"},
     "inputs": {"errors"},
     "yaml_out": {"errors"},

@@ -15,7 +15,7 @@ import statistics
 from collections import Counter
 
 from ..deployment.evaluate import evaluate
-from ..errors import MoeprofError
+from ..errors import MoeprofError, printable
 from .records import deployment, load_of, skip_reason
 
 FIGURES = ("throughput_per_gpu_tok_s", "tokens_per_s_per_user", "ttft_ms", "tpot_ms")
@@ -116,12 +116,13 @@ def lines(result: dict) -> list[str]:
         load = ", ".join(f"{k} {v:g}" for k, v in r["load"].items())
         cells = "  ".join(f"{short[k]} {f['predicted']:.4g} vs {f['measured']:.4g} ({f['error_pct']:+.1f}%)"
                           for k, f in sorted(r["figures"].items(), key=lambda kv: FIGURES.index(kv[0])))
-        out.append(f"{r['split']:<10} {r['id'][:44]:<44} {r['gpu']:<14} {r['engine']:<6} tp{r['tp']} {load} "
+        out.append(f"{printable(r['split']):<10} {printable(r['id'])[:44]:<44} {printable(r['gpu']):<14} "
+                   f"{printable(r['engine']):<6} tp{r['tp']} {load} "
                    f"{r['input_tokens']}/{r['output_tokens']}  {cells}")
     out.append(f"{'split':<11}{'figure':<26}{'records':>8}{'median |err| %':>16}{'worst |err| %':>15}{'median err %':>14}")
     for s in result["summary"]:
         out.append(f"{s['split']:<11}{s['figure']:<26}{s['records']:>8}{s['median_abs_error_pct']:>16.1f}"
                    f"{s['worst_abs_error_pct']:>15.1f}{s['median_error_pct']:>+14.1f}")
     if result["skipped"]:
-        out.append("skipped: " + "; ".join(f"{why} ({n})" for why, n in result["skipped"].items()))
+        out.append("skipped: " + "; ".join(f"{printable(why)} ({n})" for why, n in result["skipped"].items()))
     return out

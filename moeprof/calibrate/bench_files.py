@@ -10,8 +10,8 @@ import re
 from pathlib import Path
 
 from ..errors import ConfigError, MoeprofError
-from ..inputs import parse_json_text, read_text_file
-from .bench_record import BenchRecord, record_from_dict, records_from_doc, split_of
+from ..inputs import parse_json_text, read_text_file, short
+from .bench_record import MAX_PROMPTS, MAX_RECORDS_PER_FILE, BenchRecord, record_from_dict, records_from_doc, split_of
 
 # vLLM vllm/benchmarks/serve.py result keys -> metric names (times are already ms there)
 _VLLM_RENAMES = {
@@ -49,10 +49,18 @@ def family_of(model: str) -> str:
     return "unknown"
 
 
+# result-file counts and totals -> the largest a real run reports
+_BOUNDS = {"completed": MAX_PROMPTS, "total_input_tokens": 1e15, "total_output_tokens": 1e15, "duration": 1e7}
+
+
 def _num(doc: dict, key: str, path, where: str):
     v = doc.get(key)
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-        raise ConfigError(path, f"{where}{key}", f"expected a finite number, got {v!r}")
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
+        raise ConfigError(path, f"{where}{key}", f"expected a finite number >= 0, got {short(v)}")
+    if key in _BOUNDS and v > _BOUNDS[key]:
+        raise ConfigError(path, f"{where}{key}", f"{v:g} is more than a benchmark run can have (at most {_BOUNDS[key]:g})")
+    if key == "completed" and v != int(v):
+        raise ConfigError(path, f"{where}{key}", f"expected a whole number of requests, got {v:g}")
     return v
 
 
@@ -125,7 +133,8 @@ def _record(doc: dict, path, where: str, engine: str, metrics: dict, lengths, la
         "output_tokens": lengths[1],
         "range_ratio": doc.get("random_range_ratio") if isinstance(doc.get("random_range_ratio"), (int, float)) else None,
         "dataset": doc.get("dataset_name") if isinstance(doc.get("dataset_name"), str) else None,
-        "num_prompts": doc.get("num_prompts") if isinstance(doc.get("num_prompts"), int) else int(doc["completed"]),
+        "num_prompts": doc.get("num_prompts") if isinstance(doc.get("num_prompts"), int) and 1 <= doc["num_prompts"] <= MAX_PROMPTS
+        else int(doc["completed"]),
         "metrics": metrics,
         "source": {"url": Path(path).resolve().as_uri(), "quote": f"{engine} result: completed={doc['completed']}, output_throughput={doc['output_throughput']}"},
         "notes": "; ".join(n for n in notes if n),
@@ -161,7 +170,7 @@ def _layout(path, gpu, tp, ep, dp, pp, num_gpus, model, model_family, engine_ver
     }
 
 
-def parse_vllm_bench(doc, path, **layout) -> list[BenchRecord]:
+def parse_vllm_bench(doc, path, _where: str = "", **layout) -> list[BenchRecord]:
     """The record of a `vllm bench serve --save-result` JSON object (vllm/benchmarks/serve.py:
     model_id, request_rate ("inf" when unlimited), max_concurrency, duration in s, completed,
     total_input_tokens, total_output_tokens, request_throughput, output_throughput,
@@ -169,15 +178,16 @@ def parse_vllm_bench(doc, path, **layout) -> list[BenchRecord]:
     load_bench_file."""
     if not isinstance(doc, dict):
         raise ConfigError(path, "<root>", "expected a JSON object (vllm bench serve --save-result)")
+    w = _where
     model = layout.get("model") or doc.get("model_id")
     if not isinstance(model, str) or not model:
-        raise ConfigError(path, "model_id", "missing; pass model")
+        raise ConfigError(path, f"{w}model_id", "missing; pass model")
     lay = _layout(path, **_with_defaults(layout, model))
-    metrics = {new: float(_num(doc, old, path, "")) for old, new in _VLLM_RENAMES.items() if doc.get(old) is not None}
+    metrics = {new: float(_num(doc, old, path, w)) for old, new in _VLLM_RENAMES.items() if doc.get(old) is not None}
     metrics.update(_latencies(doc))
     if doc.get("duration") is not None:
-        metrics["benchmark_duration_ms"] = float(_num(doc, "duration", path, "")) * 1000.0
-    return [_record(doc, path, "", "vllm", metrics, _mean_lengths(doc, path, ""), lay)]
+        metrics["benchmark_duration_ms"] = float(_num(doc, "duration", path, w)) * 1000.0
+    return [_record(doc, path, w, "vllm", metrics, _mean_lengths(doc, path, w), lay)]
 
 
 def _sglang_lengths(doc: dict, path, where: str) -> tuple[int, int, str]:
@@ -185,6 +195,37 @@ def _sglang_lengths(doc: dict, path, where: str) -> tuple[int, int, str]:
     if str(doc.get("dataset_name", "random")).startswith("random") and isinstance(rin, int) and isinstance(rout, int) and rin > 0 and rout > 0:
         return rin, rout, "input/output tokens = random_input_len / random_output_len (nominal)"
     return _mean_lengths(doc, path, where)
+
+
+def _json_lines(lines, path):
+    """(line number, object) of each non-blank line of a JSON-lines file (at most
+    MAX_RECORDS_PER_FILE, counted before any line is parsed)."""
+    numbered = [(n, line) for n, line in enumerate(lines, start=1) if line.strip()]
+    if len(numbered) > MAX_RECORDS_PER_FILE:
+        raise ConfigError(path, "<file>", f"{len(numbered):,} result lines, at most {MAX_RECORDS_PER_FILE:,} in one file "
+                          "(split the file)")
+    for n, line in numbered:
+        try:
+            doc = parse_json_text(line, path, allow_infinity=True)  # bounded: depth, digits, no NaN
+        except ConfigError as e:
+            raise ConfigError(path, f"line {n}", e.problem) from None
+        if not isinstance(doc, dict):
+            raise ConfigError(path, f"line {n}", "expected a JSON object")
+        yield n, doc
+
+
+def parse_vllm_lines(lines, path, **layout) -> list[BenchRecord]:
+    """Records of a `vllm bench serve --save-result --append-result` file: one vLLM result object
+    a line (each line as parse_vllm_bench reads a whole file)."""
+    out = []
+    for n, doc in _json_lines(lines, path):
+        if _engine_of(doc) != "vllm":
+            raise ConfigError(path, f"line {n}", "not a vllm bench serve result (the file's first result is one)")
+        (rec,) = parse_vllm_bench(doc, path, _where=f"line {n}.", **layout)
+        out.append(rec)
+    if not out:
+        raise ConfigError(path, "<file>", "no result lines")
+    return out
 
 
 def parse_sglang_bench(lines, path, **layout) -> list[BenchRecord]:
@@ -195,16 +236,10 @@ def parse_sglang_bench(lines, path, **layout) -> list[BenchRecord]:
     total_throughput, {mean,median,std,p99}_{ttft,tpot,itl}_ms, {mean,median,std,p99}_e2e_latency_ms,
     concurrency). Blank lines are skipped; `layout` as in load_bench_file."""
     out = []
-    for n, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
+    for n, doc in _json_lines(lines, path):
         where = f"line {n}."
-        try:
-            doc = parse_json_text(line, path, allow_infinity=True)  # bounded: depth, digits, no NaN
-        except ConfigError as e:
-            raise ConfigError(path, f"line {n}", e.problem) from None
-        if not isinstance(doc, dict):
-            raise ConfigError(path, f"line {n}", "expected a JSON object")
+        if _engine_of(doc) == "vllm":
+            raise ConfigError(path, f"line {n}", "a vllm bench serve result in an SGLang bench_serving file")
         model = layout.get("model") or doc.get("model_id") or doc.get("model")
         if not isinstance(model, str) or not model:
             raise ConfigError(path, f"{where}model", "the file does not name the model; pass model")
@@ -242,18 +277,34 @@ def _whole_document(text: str, path):
         return None
 
 
+def _engine_of(doc) -> str | None:
+    """Which engine's benchmark client wrote a result object, by its keys."""
+    if not isinstance(doc, dict):
+        return None
+    if "median_e2e_latency_ms" in doc or "total_output_tokens_retokenized" in doc or "input_throughput" in doc:
+        return "sglang"
+    if "model_id" in doc or "total_token_throughput" in doc or "endpoint_type" in doc or "median_e2el_ms" in doc:
+        return "vllm"
+    return None
+
+
 def detect_format(text: str, path="<file>") -> str:
-    """"moeprof" (a dataset file), "vllm" or "sglang" from a file's text."""
+    """"moeprof" (a dataset file), "vllm", "vllm-lines" (`--append-result`: one vLLM result a
+    line) or "sglang" (bench_serving JSONL), by content: the keys of the document, or of the
+    first result line of a JSON-lines file."""
     doc = _whole_document(text, path)
-    if doc is None:
-        return "sglang"  # several JSON lines
+    if doc is None:  # several JSON lines: the first one says whose
+        first = next((line for line in text.splitlines() if line.strip()), "")
+        try:
+            head = parse_json_text(first, path, allow_infinity=True)
+        except ConfigError:
+            return "sglang"  # the SGLang reader names the bad line
+        return "vllm-lines" if _engine_of(head) == "vllm" else "sglang"
     if isinstance(doc, dict):
         if "records" in doc:
             return "moeprof"
-        if "median_e2e_latency_ms" in doc or "total_output_tokens_retokenized" in doc or "input_throughput" in doc:
-            return "sglang"
-        if "model_id" in doc or "total_token_throughput" in doc or "endpoint_type" in doc:
-            return "vllm"
+        if _engine_of(doc):
+            return _engine_of(doc)
     return "unknown"
 
 
@@ -270,6 +321,8 @@ def load_bench_file(path, gpu: str | None = None, tp: int | None = None, **layou
         return records_from_doc(_whole_document(text, p), p)
     if fmt == "vllm":
         return parse_vllm_bench(_whole_document(text, p), p, gpu=gpu, tp=tp, **layout)
+    if fmt == "vllm-lines":
+        return parse_vllm_lines(text.splitlines(), p, gpu=gpu, tp=tp, **layout)
     if fmt == "sglang":
         return parse_sglang_bench(text.splitlines(), p, gpu=gpu, tp=tp, **layout)
     raise ConfigError(p, "<root>", "not a moeprof dataset, vllm bench serve result or sglang bench_serving JSONL")

@@ -8,12 +8,23 @@ import re
 from dataclasses import dataclass, field
 
 from ..errors import ConfigError
+from ..inputs import short
 
 ENGINES = ("vllm", "sglang", "trtllm")
 SPLITS = ("fit", "validation", "none")
 FIT_FAMILIES = frozenset({"llama3", "llama4"})
 LOAD_KEYS = ("concurrency", "request_rate_rps", "offline", "static_batch_size", "not_stated")
 METRIC_UNIT_SUFFIXES = ("_ms", "_tok_s", "_rps", "_per_user", "_requests")
+MAX_RECORDS_PER_FILE = 2000  # the largest shipped dataset file has 139 records
+MAX_GPUS = 65536  # GPUs of one benchmarked deployment
+MAX_PARALLEL = 1024  # tp, ep, dp, pp
+MAX_TOKENS = 2**24  # input / output tokens of a request (evaluate's bound)
+MAX_PROMPTS = 10**9  # requests of one benchmark run
+MAX_CONCURRENCY = 10**6
+MAX_RATE_RPS = 1e6
+# metric unit suffix -> the largest value a real run can report
+METRIC_BOUNDS = {"_ms": (1e8, "27 hours"), "_tok_s": (1e9, "a billion tokens/s"), "_rps": (1e7, "ten million requests/s"),
+                 "_per_user": (1e6, "a million tokens/s per user"), "_requests": (1e9, "a billion requests")}
 _SERVING_METRIC = re.compile(
     r"^(mean|median|std|p\d+)_(ttft|tpot|itl|e2el)_ms$|throughput(_per_gpu)?_(tok_s|rps)$|tokens_per_s_per_user$"
 )
@@ -95,12 +106,12 @@ def _str(d: dict, key: str, path, where: str, optional: bool = False):
     return v
 
 
-def _int(d: dict, key: str, path, where: str, optional: bool = False, minimum: int = 1):
+def _int(d: dict, key: str, path, where: str, optional: bool = False, minimum: int = 1, maximum: int = MAX_PARALLEL):
     v = d.get(key)
     if v is None and optional:
         return None
-    if isinstance(v, bool) or not isinstance(v, int) or v < minimum:
-        raise ConfigError(path, f"{where}.{key}", f"expected an integer >= {minimum}, got {v!r}")
+    if isinstance(v, bool) or not isinstance(v, int) or v < minimum or v > maximum:
+        raise ConfigError(path, f"{where}.{key}", f"expected an integer from {minimum:,} to {maximum:,}, got {short(v)}")
     return v
 
 
@@ -111,11 +122,20 @@ def _number(v) -> bool:
 def _load(d: dict, path, where: str) -> dict:
     load = d.get("load")
     if not isinstance(load, dict) or not load or set(load) - set(LOAD_KEYS):
-        raise ConfigError(path, f"{where}.load", f"expected an object with keys among {', '.join(LOAD_KEYS)}, got {load!r}")
+        raise ConfigError(path, f"{where}.load", f"expected an object with keys among {', '.join(LOAD_KEYS)}, got {short(load)}")
+    load = dict(load)
     for k, v in load.items():
-        ok = v is True if k in ("offline", "not_stated") else (_number(v) and v > 0)
+        if k in ("offline", "not_stated"):
+            ok, want = v is True, "true"
+        elif k == "request_rate_rps":
+            ok, want = _number(v) and 0 < v <= MAX_RATE_RPS, f"a number of requests/s in (0, {MAX_RATE_RPS:g}]"
+        else:  # requests in flight, a batch: whole numbers
+            ok = _number(v) and v == int(v) and 1 <= v <= MAX_CONCURRENCY
+            want = f"a whole number from 1 to {MAX_CONCURRENCY:,}"
         if not ok:
-            raise ConfigError(path, f"{where}.load.{k}", f"bad value {v!r}")
+            raise ConfigError(path, f"{where}.load.{k}", f"expected {want}, got {short(v)}")
+        if k in ("concurrency", "static_batch_size"):
+            load[k] = int(v)
     return dict(load)
 
 
@@ -127,8 +147,9 @@ def _metrics(d: dict, path, where: str) -> dict[str, float]:
     for k, v in m.items():
         if not k.endswith(METRIC_UNIT_SUFFIXES):
             raise ConfigError(path, f"{where}.metrics.{k}", f"name has no unit suffix ({', '.join(METRIC_UNIT_SUFFIXES)})")
-        if not _number(v) or v < 0:
-            raise ConfigError(path, f"{where}.metrics.{k}", f"expected a finite number >= 0, got {v!r}")
+        hi, why = next(b for suffix, b in METRIC_BOUNDS.items() if k.endswith(suffix))
+        if not _number(v) or v < 0 or v > hi:
+            raise ConfigError(path, f"{where}.metrics.{k}", f"expected a number from 0 to {hi:g} ({why}), got {short(v)}")
         out[k] = float(v)
     return out
 
@@ -171,7 +192,7 @@ def record_from_dict(d, path, where: str, notes_prefix: str = "") -> BenchRecord
         model_family=_str(d, "model_family", path, where),
         checkpoint_quant=_str(d, "checkpoint_quant", path, where, optional=True),
         gpu=_str(d, "gpu", path, where),
-        num_gpus=_int(d, "num_gpus", path, where),
+        num_gpus=_int(d, "num_gpus", path, where, maximum=MAX_GPUS),
         tp=_int(d, "tp", path, where),
         ep=_int(d, "ep", path, where),
         dp=_int(d, "dp", path, where),
@@ -181,11 +202,11 @@ def record_from_dict(d, path, where: str, notes_prefix: str = "") -> BenchRecord
         kv_cache_dtype=_str(d, "kv_cache_dtype", path, where, optional=True),
         spec_decode=d["spec_decode"],
         load=_load(d, path, where),
-        input_tokens=_int(d, "input_tokens", path, where, optional=True),
-        output_tokens=_int(d, "output_tokens", path, where, optional=True),
+        input_tokens=_int(d, "input_tokens", path, where, optional=True, maximum=MAX_TOKENS),
+        output_tokens=_int(d, "output_tokens", path, where, optional=True, maximum=MAX_TOKENS),
         range_ratio=None if rr is None else float(rr),
         dataset=_str(d, "dataset", path, where, optional=True),
-        num_prompts=_int(d, "num_prompts", path, where, optional=True),
+        num_prompts=_int(d, "num_prompts", path, where, optional=True, maximum=MAX_PROMPTS),
         metrics=_metrics(d, path, where),
         source=_source(d, path, where),
         notes=" ".join(x for x in (notes_prefix, own) if x),
@@ -202,15 +223,17 @@ def records_from_doc(doc, path) -> list[BenchRecord]:
     if not isinstance(source, dict) or not source.get("url") or not source.get("title"):
         raise ConfigError(path, "source", "expected an object with title and url")
     shared = doc.get("shared_notes") or {}
-    if not isinstance(shared, dict):
+    if not isinstance(shared, dict) or not all(isinstance(v, str) for v in shared.values()):
         raise ConfigError(path, "shared_notes", "expected an object of strings")
     recs = doc.get("records")
     if not isinstance(recs, list):
         raise ConfigError(path, "records", "expected a list")
+    if len(recs) > MAX_RECORDS_PER_FILE:
+        raise ConfigError(path, "records", f"{len(recs):,} records, at most {MAX_RECORDS_PER_FILE:,} in one file (split the file)")
     out = []
     for i, d in enumerate(recs):
         ref = d.get("notes_ref") if isinstance(d, dict) else None
-        if ref is not None and ref not in shared:
-            raise ConfigError(path, f"records[{i}].notes_ref", f"{ref!r} is not in shared_notes")
+        if ref is not None and (not isinstance(ref, str) or ref not in shared):
+            raise ConfigError(path, f"records[{i}].notes_ref", f"{short(ref)} is not a key of shared_notes")
         out.append(record_from_dict(d, path, f"records[{i}]", shared.get(ref, "")))
     return out

@@ -36,6 +36,7 @@ HI = np.array([math.log(20.0), 50.0, math.log(20.0)])
 STEPS = np.array([1e-4, 1e-3, 1e-4])
 LOG_SE_MAX = 0.25  # a scale known within +-25 % (one standard error) is pinned down
 HOST_SE_MAX_S = 1e-3  # host time known within +-1 ms per step
+MIN_BAND_RUNS = 5  # independent runs a leave-one-out band needs (fewer: the band is marked not quantified)
 SCALE_FLOOR = 1e-3  # residual scale floor of the Huber weights (0.1 %: the model's own precision)
 
 
@@ -166,6 +167,11 @@ def _leave_one_out(out: GpuFit, batch: Batch, theta, free, say) -> None:
         for k, v in residuals_of(batch, to_values(r.theta), [i]).items():
             resid.setdefault(k, []).extend(v)
     out.loo = resid
+    if n < MIN_BAND_RUNS:
+        out.band = error_band.ErrorBand({}, error_band.DEFAULT_QUANTILES, n, (
+            f"not quantified: {n} independent benchmark run(s) of {out.gpu}, a band needs at least {MIN_BAND_RUNS} "
+            "(duplicate runs count once)"))
+        return
     out.band = error_band.from_residuals(
         {k: v for k, v in resid.items() if k in error_band.METRICS},
         f"leave-one-out residuals of the serving calibration of {out.gpu} on {n} benchmark runs")

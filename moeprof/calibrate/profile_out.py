@@ -10,6 +10,7 @@ from datetime import date as _date
 from pathlib import Path
 
 from ..catalog.calibration import serving_section
+from ..errors import ConfigError, MoeprofError
 from ..profile import Profile
 from . import robust
 from .fit import NAMES, GpuFit, median_abs_pct
@@ -63,5 +64,11 @@ def calibrated_profile(base: Profile | None, fit: GpuFit, files, today: str | No
     today = today or str(_date.today())
     prof = base if base is not None else bare_profile(fit.gpu, today)
     sec = section(fit, files, today)
-    cal = serving_section.parse(sec, fit.gpu, "<calibration>")  # what the profile loader will accept
+    try:
+        cal = serving_section.parse(sec, fit.gpu, "<calibration>")  # what the profile loader will accept
+    except ConfigError:
+        worst = max(((abs(v), k, v) for k, vs in {**fit.in_sample, **fit.loo}.items() for v in vs), default=None)
+        miss = f" (measured {worst[2]:+.0%} off the prediction in {worst[1]})" if worst else ""
+        raise MoeprofError(f"{fit.gpu}: no calibration fits these {len(fit.points)} runs{miss}: every run is an outlier "
+                           "of the model; check the files' GPU, layout (--tp, --num-gpus), model and token lengths") from None
     return replace(prof, serving_calibration=cal, path="")

@@ -18,6 +18,17 @@ from ..inputs import read_text_file
 from .bench_files import detect_format, load_bench_file
 
 SPLITS = ("fit", "validation", "all")
+MAX_FILES = 1000  # benchmark files in one run
+MAX_RECORDS = 2000  # records in one run (validate predicts each; ~10 ms a record)
+
+
+def run_key(r) -> tuple:
+    """What makes two records the same run: the deployment, the load, the lengths and every
+    measured figure (not the id, file or notes). A run passed twice, or a result file copied, is
+    one run: counted once in a fit and its band."""
+    return (r.model, r.gpu, r.num_gpus, r.tp, r.ep, r.dp, r.pp, r.engine, r.engine_version, r.kv_cache_dtype,
+            r.checkpoint_quant, r.spec_decode, tuple(sorted(r.load.items())), r.input_tokens, r.output_tokens,
+            tuple(sorted(r.metrics.items())))
 
 
 def load(paths, layout: dict | None = None, engine: str | None = None, input_tokens: int | None = None,
@@ -26,10 +37,16 @@ def load(paths, layout: dict | None = None, engine: str | None = None, input_tok
     if split not in SPLITS:
         raise MoeprofError(f"split must be one of {', '.join(SPLITS)}, got {split!r}")
     lay = {k: v for k, v in (layout or {}).items() if v is not None}
-    out, seen = [], {}
+    paths = list(paths)
+    if len(paths) > MAX_FILES:
+        raise MoeprofError(f"{len(paths):,} benchmark files, at most {MAX_FILES:,} in one run: pass fewer --bench files")
+    out, seen, files, runs = [], {}, {}, set()
     for path in paths:
         p = Path(path)
         fmt = detect_format(read_text_file(p, "benchmark file"), p)
+        same = _same_file(p, files)
+        if same is not None:
+            raise MoeprofError(f"{p}: the same file as {same} (pass each file once)")
         if fmt == "moeprof":
             recs = load_bench_file(p)
             if lay.get("gpu"):
@@ -41,9 +58,34 @@ def load(paths, layout: dict | None = None, engine: str | None = None, input_tok
             over = {k: v for k, v in (("engine", engine), ("input_tokens", input_tokens), ("output_tokens", output_tokens)) if v}
             if over:
                 recs = [replace(r, notes=f"{r.notes}; set on the command line: {', '.join(sorted(over))}", **over) for r in recs]
+        kept = []
         for r in recs:
-            if r.id in seen:
-                raise MoeprofError(f"{p}: record id {r.id} is also in {seen[r.id]} (pass each file once)")
+            if r.id in seen:  # another file (a result.json of another folder): tell them apart by folder
+                if fmt == "moeprof":
+                    raise MoeprofError(f"{p}: record id {r.id} is also in {seen[r.id]} (a dataset id names one record)")
+                r = replace(r, id=f"{p.resolve().parent.name}/{r.id}")
+                if r.id in seen:
+                    r = replace(r, id=f"{p.resolve()}:{r.id.rsplit('/', 1)[-1]}")
             seen[r.id] = str(p)
-        out += [r for r in recs if r.split != "none" and (split == "all" or r.split == split)]
+            key = run_key(r)
+            if key in runs:  # the same run again: counted once
+                continue
+            runs.add(key)
+            kept.append(r)
+        out += [r for r in kept if r.split != "none" and (split == "all" or r.split == split)]
+        if len(out) > MAX_RECORDS:
+            raise MoeprofError(f"more than {MAX_RECORDS:,} benchmark records in one run (at {p}): pass fewer --bench files, "
+                               "--split, or --gpu for dataset files")
     return out
+
+
+def _same_file(p: Path, files: dict) -> str | None:
+    """The file already read that p is (same device and inode), recording p."""
+    import os
+
+    st = os.stat(p)
+    key = (st.st_dev, st.st_ino)
+    if key in files:
+        return files[key]
+    files[key] = str(p)
+    return None

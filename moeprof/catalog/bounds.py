@@ -8,7 +8,7 @@ layers, a GPU of 1e-300 FLOP/s) stops at load instead of producing nonsense or u
 from __future__ import annotations
 
 from ..errors import ConfigError
-from ..inputs import require_ident, require_int, require_number, require_object
+from ..inputs import require_ident, require_int, require_model_id, require_number, require_object
 
 # ---- models --------------------------------------------------------------------------------
 # config.json field -> (upper bound, reason). Checked on the raw config before any loop over
@@ -88,6 +88,8 @@ def model_meta(cfg: dict, path) -> dict:
     for key in ("name", "hf_id", "default_quant"):
         if meta.get(key) is not None:
             require_ident(meta[key], path, f"_moeprof.{key}")
+    if meta.get("hf_id") is not None:
+        require_model_id(meta["hf_id"], path, "_moeprof.hf_id")
     for key in ("card_total_params", "card_active_params"):
         if meta.get(key) is not None:
             require_number(meta[key], path, f"_moeprof.{key}", 0, 1e15, "a quadrillion parameters", lo_open=True)

@@ -164,7 +164,11 @@ def _run(argv) -> int:
         _say("terminated")
         return 143
     except MemoryError:
-        _say("error: out of memory (raise the memory limit, or narrow the search: fewer --sku, --quant, --max-vms)")
+        command = next((a for a in args if not str(a).startswith("-")), "")
+        if command in ("plan", "compare"):
+            _say("error: out of memory (raise the memory limit, or narrow the search: fewer --sku, --quant, --max-vms)")
+        else:
+            _say(f"error: out of memory in {command or 'moeprof'} (raise the memory limit, or give it smaller input files)")
         return 1
     except OSError as e:
         if os.environ.get("MOEPROF_DEBUG"):

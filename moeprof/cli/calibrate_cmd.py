@@ -7,8 +7,10 @@ from collections import Counter
 
 import click
 
-from ..errors import MoeprofError
+from ..errors import MoeprofError, printable
 from .common import BoundedInt, emit_json
+
+MAX_CALIBRATE_RECORDS = 80  # runs one calibration fits: n leave-one-out refits of n runs each (100 runs: 45 s of CPU)
 
 
 def bench_options(f):
@@ -52,7 +54,7 @@ def load_bench(bench_paths, more_bench, split, model, gpu, tp, ep, pp, num_gpus,
 
 
 def _say(msg: str) -> None:
-    click.echo(msg, err=True)
+    click.echo(printable(msg), err=True)
 
 
 @click.command()
@@ -75,7 +77,14 @@ def calibrate(more_bench, bench_paths, split, model, gpu, tp, ep, pp, num_gpus, 
     if not bench_paths:
         raise click.UsageError("pass at least one --bench FILE")
     bench_paths = tuple(bench_paths) + tuple(more_bench)
+    if out_path != "-":
+        from ..fileio import refuse_input
+
+        refuse_input(out_path, "profile", inputs=(*bench_paths, profile_ref))  # before reading and fitting
     recs = load_bench(bench_paths, (), split, model, gpu, tp, ep, pp, num_gpus, engine_name, input_tokens, output_tokens, kv_cache_dtype)
+    if len(recs) > MAX_CALIBRATE_RECORDS:
+        raise MoeprofError(f"{len(recs):,} benchmark records, at most {MAX_CALIBRATE_RECORDS} in one calibration (the "
+                           "leave-one-out refits grow with the square): pass fewer --bench files, or --split fit")
     gpus = sorted({r.gpu for r in recs})
     if len(gpus) > 1:
         raise MoeprofError(f"the records are of several GPUs ({', '.join(gpus)}): pass --gpu to calibrate one")
@@ -107,13 +116,13 @@ def calibrate(more_bench, bench_paths, split, model, gpu, tp, ep, pp, num_gpus, 
         return
     for line in summary_lines(sec, skipped):
         click.echo(line)
-    click.echo(f"wrote {out_path}")
+    click.echo(f"wrote {printable(out_path)}")
 
 
 def summary_lines(sec: dict, skipped: Counter) -> list[str]:
     on = sec["fitted_on"]
-    out = [f"{sec['gpu']}: {on['records']} records ({on['observations']} figures) of {', '.join(on['models'])} "
-           f"({', '.join(on['engines'])}; splits {', '.join(on['splits'])})"]
+    out = [f"{sec['gpu']}: {on['records']} records ({on['observations']} figures) of {printable(', '.join(on['models']))} "
+           f"({printable(', '.join(on['engines']))}; splits {printable(', '.join(on['splits']))})"]
     for name, p in sec["parameters"].items():
         se = f" +- {p['std_error']:.3g}" if p.get("std_error") is not None else ""
         tail = "" if p["fitted"] else f"  (kept: {p.get('why_not_fitted', '')})"
@@ -128,7 +137,7 @@ def summary_lines(sec: dict, skipped: Counter) -> list[str]:
         out.append(f"  error band (leave-one-out, {q[0]:g}-{q[1]:g} quantiles): " + ", ".join(
             f"{k} {100 * m['lo']:+.1f} % .. {100 * m['hi']:+.1f} %" for k, m in band["metrics"].items()))
     if skipped:
-        out.append("  skipped: " + "; ".join(f"{w} ({n})" for w, n in skipped.most_common()))
+        out.append("  skipped: " + "; ".join(f"{printable(w)} ({n})" for w, n in skipped.most_common()))
     return out
 
 

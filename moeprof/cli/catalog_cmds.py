@@ -7,6 +7,7 @@ import click
 from ..catalog.hardware.vms import load_gpus, load_vms
 from ..catalog.models import load_model, model_names
 from ..catalog.models.quant import load_recipes
+from ..errors import printable
 from ..units import fmt_bytes, fmt_params, fmt_tokens
 from .common import emit_json
 
@@ -43,7 +44,7 @@ def models_show(name, as_json):
     if as_json:
         emit_json(s)
         return
-    click.echo(f"{m.name}  ({m.hf_id or m.source_path})")
+    click.echo(f"{printable(m.name)}  ({printable(m.hf_id or m.source_path)})")
     if m.card_total_params:
         click.echo(
             f"  model card: {fmt_params(m.card_total_params)} total / "
@@ -84,11 +85,11 @@ def models_show(name, as_json):
     if m.draft_params:
         click.echo(f"  draft model (MTP, not in the totals): {fmt_params(m.draft_params)}")
     if m.estimated_fields:
-        click.echo(f"  ESTIMATED fields: {', '.join(m.estimated_fields)}")
+        click.echo(f"  ESTIMATED fields: {printable(', '.join(m.estimated_fields))}")
     for n in m.notes:
-        click.echo(f"  {'how' if m.estimated_fields else 'note'}: {n}")
+        click.echo(f"  {'how' if m.estimated_fields else 'note'}: {printable(n)}")
     for src in m.sources:
-        click.echo(f"  source: {src}")
+        click.echo(f"  source: {printable(src)}")
 
 
 @click.command()
@@ -137,7 +138,7 @@ def hardware(as_json, vm_file):
         click.echo(
             f"  {k:<14}{v.azure_name:<28}{v.gpus_per_vm} x {v.gpu.key:<16}${p.usd_per_hour:>8.2f}/h ({flag})"
         )
-        click.echo(f"  {'':<14}price source: {p.source}" + (f" [{p.status}]" if p.status else ""))
+        click.echo(f"  {'':<14}price source: {printable(p.source)}" + (f" [{p.status}]" if p.status else ""))
     click.echo("\nQuantization recipes:")
     for k, r in recipes.items():
         click.echo(f"  {k:<14}{r.description}")

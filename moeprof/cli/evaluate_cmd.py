@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import click
 
 from ..catalog.calibration.serving import error_band_for
@@ -46,18 +48,37 @@ def _flat_bands(r: dict) -> dict:
     return out
 
 
+MAX_SWEEP_POINTS = 256  # rows of one sweep (each is a full evaluation)
+_NUMBER = re.compile(r"\s*(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*", re.ASCII)
+
+
 def _sweep(text: str) -> tuple[str, list[float]]:
     key, _, vals = text.partition("=")
     key = key.strip().lower()
     if key not in ("concurrency", "qps") or not vals:
         raise click.BadParameter("expected concurrency=1,2,4,... or qps=1,2,...", param_hint="--sweep")
-    try:
-        out = [float(v) for v in vals.split(",") if v.strip()]
-    except ValueError:
-        raise click.BadParameter(f"not a list of numbers: {vals!r}", param_hint="--sweep") from None
+    parts = [v for v in vals.split(",") if v.strip()]
+    if len(parts) > MAX_SWEEP_POINTS:
+        raise click.BadParameter(f"{len(parts):,} points, at most {MAX_SWEEP_POINTS} in one sweep", param_hint="--sweep")
+    bad = next((v for v in parts if not _NUMBER.fullmatch(v)), None)
+    if bad is not None:
+        raise click.BadParameter(f"{bad.strip()[:40]!r} is not a number", param_hint="--sweep")
+    out = [float(v) for v in parts]
     if not out or any(not (0 < v <= 1e6) for v in out):
         raise click.BadParameter("values must be in (0, 1e6]", param_hint="--sweep")
+    if key == "concurrency" and any(v != int(v) for v in out):
+        raise click.BadParameter("a concurrency is a whole number of requests in flight", param_hint="--sweep")
     return key, out
+
+
+class _Concurrency(BoundedFloat):
+    """Requests in flight: a whole number from 1 to 1e6."""
+
+    def convert(self, value, param, ctx):
+        v = super().convert(value, param, ctx)
+        if v != int(v) or v < 1:
+            self.fail(f"{value} is not a whole number of requests in flight (1, 2, ...)", param, ctx)
+        return float(int(v))
 
 
 @click.command()
@@ -71,7 +92,7 @@ def _sweep(text: str) -> tuple[str, list[float]]:
 @click.option("--pp", type=BoundedInt(1, 64), default=1, show_default=True, help="Pipeline stages per replica.")
 @click.option("--quant", default=None, help="Quantization recipe [default: the model's released weights].")
 @click.option("--kv-dtype", type=click.Choice(KV_DTYPES), default="bf16", show_default=True, help="KV cache dtype.")
-@click.option("--concurrency", type=BoundedFloat(0, 1e6), default=None, help="Requests in flight (closed loop, as `vllm bench serve --max-concurrency`).")
+@click.option("--concurrency", type=_Concurrency(0, 1e6), default=None, help="Requests in flight (closed loop, as `vllm bench serve --max-concurrency`).")
 @click.option("--qps", type=BoundedFloat(0, 1e6), default=None, help="Poisson arrivals per second (open loop).")
 @click.option("--num-prompts", type=BoundedInt(1, 2**31), default=None,
               help="With --concurrency: prompts the benchmark client sends in all (`vllm bench serve --num-prompts`); TTFT figures then cover the burst its clients start with [default: an endless run].")
@@ -118,6 +139,9 @@ def evaluate(model_name, sku, vms, gpu_name, gpus, tp, ep, pp, quant, kv_dtype, 
                      resolve_profile(vm.gpu, profile_path))
     if num_prompts is not None and load != "concurrency":
         raise click.UsageError("--num-prompts goes with --concurrency (or a concurrency sweep)")
+    if num_prompts is not None and num_prompts < max(values):
+        raise click.BadParameter(f"{num_prompts} prompts cannot keep {max(values):g} requests in flight: give --num-prompts "
+                                 "at least the concurrency", param_hint="--num-prompts")
     rows = run_evaluate(dep, load, values, input_tokens, output_tokens, percentile, num_prompts=num_prompts)
     band = error_band_for(vm.gpu.key, vm.gpu.vendor, dep.profile)
     for r in rows:

@@ -15,6 +15,7 @@ from ..catalog.models.checkpoints import released_note
 from ..catalog.models.quant import KV_DTYPES
 from ..catalog.targets import target_defaults
 from ..deployment.evaluate import engine_for
+from ..errors import MoeprofError
 from ..fileio import check_output_target
 from ..planner import PlanDocument, PlanRow, SearchSpace, Targets, default_profiles
 from ..planner import plan as run_plan
@@ -74,13 +75,31 @@ def target_options(f):
     return f
 
 
+MIN_TOKEN_USD = 1e-4  # USD per million tokens: a hundredth of the cheapest published serverless price
+
+
+def check_readable(doc: PlanDocument) -> None:
+    """A plan moeprof writes, moeprof can read: the document goes through its own reader (finite
+    values within its bounds) before it is printed or saved, else the command refuses its inputs."""
+    import json
+
+    from ..errors import ConfigError
+    from ..fileio import json_safe
+
+    try:
+        PlanDocument.from_json(json.loads(json.dumps(json_safe(doc.to_json()))), "<plan>")
+    except ConfigError as e:
+        raise MoeprofError(f"these inputs give a plan outside what a plan can hold ({e.field}: {e.problem}); "
+                           "check --token-price, --price-per-hour, --vm-file and the targets") from None
+
+
 def parse_token_price(value: str | None, model) -> TokenPrice | None:
     """--token-price IN,OUT (USD per million tokens)."""
     if value is None:
         return None
     parts = [v.strip() for v in str(value).split(",")]
     try:
-        usd = [BoundedFloat(0, 1e6).convert(v, None, None) for v in parts] if len(parts) == 2 else None
+        usd = [BoundedFloat(MIN_TOKEN_USD, 1e6, lo_open=False).convert(v, None, None) for v in parts] if len(parts) == 2 else None
     except click.BadParameter as e:
         raise click.BadParameter(f"{value!r}: {e.message}", param_hint="--token-price") from None
     if usd is None:
@@ -170,13 +189,15 @@ def plan(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms
     rejects what does not fit or misses a target (with the reason), ranks the rest by $/month.
     Exit 1 when nothing meets the targets (the closest configurations are printed)."""
     if report_path:
-        check_output_target(report_path, "report")  # before the search, not after it
+        # before the search, not after it
+        check_output_target(report_path, "report", inputs=(traffic_path, vm_file, *(profile_paths or ())))
     traffic = read_traffic(traffic_path) if traffic_path else None  # a bad file fails before the search
     model, doc, wall_s = _run(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms, percentile, headroom,
                               skus, quants, kv_dtypes, max_vms, routing_skew, prices, vm_file, pricing, region, profile_paths,
                               token_price, engine_version)
     if traffic is not None:
         add_traffic(doc, traffic, min_units, vm_file, prices, pricing, region, _csv(skus))
+    check_readable(doc)
     if report_path:
         from ..report import write_plan_report
 

@@ -78,8 +78,11 @@ def profile():
 def import_(origin, system, engine, version, gpu_key, base_ref, date, out, as_json):
     """Turn aiconfigurator's measured kernel tables (GEMM, attention, MoE, all-reduce) into a
     moeprof profile, with their provenance and license notice (needs `pip install 'moeprof[aic]'`)."""
+    from ..fileio import refuse_input
     from ..profile import save_profile
 
+    if out != "-":
+        refuse_input(out, "profile", inputs=(base_ref,))
     prof = build_profile(system, engine, version, gpu_key, base_ref, date)
     path = save_profile(prof, out)
     tabs = prof.provenance["tables"]

@@ -40,7 +40,7 @@ def report(file, out, validation_path, as_json):
 
     out = out or _default_output(file, ".html")
     if out != "-":
-        check_output_target(out, "report")
+        check_output_target(out, "report", inputs=(file, validation_path))
     doc = read_json(file)
     if is_profile(doc):
         if validation_path:
@@ -78,7 +78,7 @@ def export(plan_file, fmt, out, as_json):
     from ..report.plan_doc import load_plan
 
     if out:
-        check_output_target(out, "export")
+        check_output_target(out, "export", inputs=(plan_file,))
     doc = load_plan(plan_file)
     text = make_export(doc.to_json(), fmt)
     engine = f"SGLang {SGLANG_VERSION}" if fmt == "sglang" else f"vLLM {vllm_version()}"

@@ -36,8 +36,13 @@ def _key_tuple(op: str, key: dict) -> tuple:
     return (op,) + tuple(_norm(key.get(k)) for k in OPS[op][0])
 
 
-def check_table_json(name: str, d) -> None:
-    """Cheap structural check at profile load (the full parse is lazy)."""
+MAX_TABLE_CELLS = 1_000_000  # grid cells of one table (the largest shipped table has 35,816)
+MAX_PROFILE_CELLS = 2_000_000  # of all a profile's tables (the shipped profiles have under 150,000)
+
+
+def check_table_json(name: str, d) -> int:
+    """Cheap structural check at profile load (the full parse is lazy); returns the table's
+    cells, counted from its axes before anything is built."""
     where = f"kernel_tables.{name}"
     if not isinstance(d, dict) or d.get("op") not in OPS:
         raise MoeprofError(f"{where}: expected an object whose op is one of {', '.join(OPS)}")
@@ -46,6 +51,31 @@ def check_table_json(name: str, d) -> None:
         raise MoeprofError(f"{where}.key: needs {', '.join(keys)}")
     if not isinstance(d.get("axes"), dict) or list(d["axes"]) != list(axes):
         raise MoeprofError(f"{where}.axes: must be {', '.join(axes)} in that order")
+    cells = 1
+    for a, g in d["axes"].items():
+        if not isinstance(g, list) or not g:
+            raise MoeprofError(f"{where}.axes.{a}: expected a non-empty list of numbers")
+        cells *= len(g)
+    if cells > MAX_TABLE_CELLS:
+        raise MoeprofError(f"{where}.axes: {cells:,} grid cells, at most {MAX_TABLE_CELLS:,} in one kernel table "
+                           "(use fewer grid values)")
+    for f in ("extensive", "linear"):
+        v = d.get(f, [])
+        if not isinstance(v, list) or not all(isinstance(x, str) and x in axes for x in v):
+            raise MoeprofError(f"{where}.{f}: expected a list of axis names ({', '.join(axes)})")
+    if d.get("meta") is not None and not isinstance(d["meta"], dict):
+        raise MoeprofError(f"{where}.meta: expected an object")
+    return cells
+
+
+def check_tables_json(raw: dict) -> None:
+    """Every table's structure, and the cells of all of them (bounded before any is built)."""
+    total = 0
+    for name, d in raw.items():
+        total += check_table_json(name, d)
+    if total > MAX_PROFILE_CELLS:
+        raise MoeprofError(f"kernel_tables: {total:,} grid cells in all, at most {MAX_PROFILE_CELLS:,} in one profile "
+                           "(use fewer or smaller tables)")
 
 
 class KernelTables:
@@ -58,8 +88,8 @@ class KernelTables:
     @staticmethod
     def from_json(raw: dict) -> KernelTables:
         out = {}
+        check_tables_json(raw)
         for name, d in raw.items():
-            check_table_json(name, d)
             out[name] = table_from_json(d, f"kernel_tables.{name}")
         return KernelTables(out)
 

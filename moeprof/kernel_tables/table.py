@@ -30,6 +30,8 @@ import numpy as np
 from ..errors import MoeprofError
 
 _TOL = 1e-9
+MAX_MS = 1e6  # a kernel of 1,000 s: a latency above this is a unit error or a forged file
+MAX_AXIS = 2.0**60  # grid values: sizes in tokens, elements or bytes
 
 
 def _fill_line(y: np.ndarray, lx: np.ndarray) -> np.ndarray:
@@ -173,15 +175,20 @@ def table_from_json(d: dict, where: str = "kernel table") -> KernelTable:
     for a, g in axes.items():
         if not isinstance(g, list) or not g or not all(_finite(v) for v in g):
             raise MoeprofError(f"{where}.axes.{a}: expected a non-empty list of numbers")
+        if any(v > MAX_AXIS for v in g):
+            raise MoeprofError(f"{where}.axes.{a}: grid values must be at most {MAX_AXIS:g}")
     size = math.prod(len(g) for g in axes.values())
     if not isinstance(ms, list) or len(ms) != size:
         raise MoeprofError(f"{where}.ms: expected a list of {size} latencies (null where unmeasured)")
-    if not all(v is None or _finite(v) for v in ms):
-        raise MoeprofError(f"{where}.ms: latencies must be numbers or null")
+    for i, v in enumerate(ms):
+        if v is not None and (not _finite(v) or not 0 < v <= MAX_MS):
+            raise MoeprofError(f"{where}.ms[{i}]: latencies must be positive numbers of at most {MAX_MS:g} ms (or null), got {str(v)[:40]}")
     ext, lin = d.get("extensive", []), d.get("linear", [])
     for name, v in (("extensive", ext), ("linear", lin)):
-        if not isinstance(v, list) or not set(v) <= set(axes):
+        if not isinstance(v, list) or not all(isinstance(x, str) and x in axes for x in v):
             raise MoeprofError(f"{where}.{name}: expected a list of axis names")
+    if d.get("meta") is not None and not isinstance(d["meta"], dict):
+        raise MoeprofError(f"{where}.meta: expected an object")
     arr = np.array([np.nan if v is None else float(v) for v in ms], dtype=float)
     try:
         return KernelTable.build(op, key, list(axes), list(axes.values()), arr, [a in ext for a in axes],

@@ -310,6 +310,7 @@ def write_profile(rows: list[dict], out, device: torch.device, settings: dict):
     from pathlib import Path
 
     from ..errors import MoeprofError
+    from ..inputs import forget_input
     from ..profile import Profile, load_profile, save_profile
     from .fit import fit_curves, fit_scalars
     from .provenance import collect_provenance, gpu_key_for
@@ -333,6 +334,7 @@ def write_profile(rows: list[dict], out, device: torch.device, settings: dict):
     if "collective_latency_s" in sc:
         prof.scalars["collective_latency_s"] = sc["collective_latency_s"]
     prof.source = "measured"
+    forget_input(p)  # merged into and written back: the update is the point
     return save_profile(prof, p)
 
 

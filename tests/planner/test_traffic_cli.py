@@ -57,7 +57,7 @@ def test_peak_above_the_plan_qps_is_said(cli, tmp_path):
 
 @pytest.mark.parametrize("content,needle", [
     ("hour,qps\n0,-1\n", "out of range"),
-    ("hour,qps\n0,nan\n", "finite number"),
+    ("hour,qps\n0,nan\n", "is not a number"),
     ("not,a traffic file\n", "header 'hour,qps'"),
 ])
 def test_bad_traffic_file_exits_1_in_one_line(cli, tmp_path, content, needle):

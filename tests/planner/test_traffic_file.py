@@ -41,8 +41,8 @@ def test_json_week(tmp_path):
 
 @pytest.mark.parametrize("rows,needle", [
     ([1.0] * 23 + [-2.0], "'line 25': -2 req/s is out of range"),
-    ([1.0] * 5 + ["nan"] + [1.0] * 18, "'line 7': expected a finite number"),
-    ([1.0] * 5 + ["inf"] + [1.0] * 18, "'line 7': expected a finite number"),
+    ([1.0] * 5 + ["nan"] + [1.0] * 18, "'line 7': qps: 'nan' is not a number"),
+    ([1.0] * 5 + ["inf"] + [1.0] * 18, "'line 7': qps: 'inf' is not a number"),
     ([1.0] * 5 + ["many"] + [1.0] * 18, "'line 7': qps: 'many' is not a number"),
     ([1.0] * 25, "25 hours is not a whole number of days"),
     ([], "no hours"),

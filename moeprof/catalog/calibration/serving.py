@@ -126,6 +126,6 @@ def error_band_for(gpu_key: str, vendor: str = "", profile=None) -> eb.ErrorBand
     """The error band of predictions for a GPU: the profile's own (its serving calibration's
     "error_band", from `moeprof calibrate`) when it has one, else the catalog's."""
     own = getattr(getattr(profile, "serving_calibration", None), "error_band", None)
-    if own is not None and own.quantified:
-        return own
+    if own is not None and (own.quantified or own.source != eb.NOT_QUANTIFIED.source):
+        return own  # the profile's calibration's own band, even one it could not quantify: never another's
     return catalog_error_band(gpu_key, vendor)

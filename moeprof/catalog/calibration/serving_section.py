@@ -83,6 +83,6 @@ def to_json(cal: ServingCalibration) -> dict:
               "host_overhead_s_per_step": {"value": cal.host_overhead_s_per_step or 0.0},
               "prefill_time_scale": {"value": cal.prefill_time_scale}}
     out = {"gpu": cal.gpu, "parameters": params, "source": cal.source}
-    if cal.error_band is not None and cal.error_band.quantified:
+    if cal.error_band is not None and (cal.error_band.quantified or cal.error_band.source != error_band.NOT_QUANTIFIED.source):
         out["error_band"] = cal.error_band.to_json()
     return out

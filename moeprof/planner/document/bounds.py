@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ...catalog.bounds import MAX_USD_PER_HOUR, VM_BOUNDS
 from ...errors import ConfigError
-from ...inputs import require_ident, require_int, require_number
+from ...inputs import require_ident, require_int, require_model_id, require_number
 
 MAX_VMS = 64  # the most VMs one plan may use (`plan --max-vms`)
 MAX_GPUS = MAX_VMS * int(VM_BOUNDS["gpus_per_vm"][1])
@@ -35,6 +35,8 @@ def check_inputs(inputs: dict, path) -> None:
     for key in ("model_name", "hf_id"):
         if inputs.get(key) is not None:
             require_ident(inputs[key], path, f"inputs.{key}")
+    if inputs.get("hf_id") is not None:
+        require_model_id(inputs["hf_id"], path, "inputs.hf_id")
     for key, (lo, hi, why) in INPUT_BOUNDS.items():
         require_number(inputs.get(key), path, f"inputs.{key}", lo, hi, why, lo_open=(lo == 0))
     if inputs.get("max_vms") is not None:

@@ -14,8 +14,33 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ...errors import ConfigError
+from ...inputs import has_control, short
 from .bounds import MAX_VMS
 from .codec import decode, encode, field
+
+
+def _text(v, path, where: str, allow_none: bool = False, max_chars: int = 2000) -> str | None:
+    """A label or source: a string of at most max_chars with no control characters."""
+    if v is None and allow_none:
+        return None
+    if not isinstance(v, str) or len(v) > max_chars or has_control(v):
+        raise ConfigError(path, where, f"expected a text of at most {max_chars:,} characters, got {short(v)}")
+    return v
+
+
+def _date(v, path, where: str) -> str:
+    """A price's date: YYYY-MM-DD, or "user" for a price given on the command line."""
+    import datetime as _dt
+
+    if v == "user":
+        return v
+    try:
+        if isinstance(v, str) and len(v) == 10:
+            _dt.date.fromisoformat(v)
+            return v
+    except ValueError:
+        pass
+    raise ConfigError(path, where, f"expected a date YYYY-MM-DD (or \"user\"), got {short(v)}")
 
 
 @dataclass
@@ -38,8 +63,9 @@ class PriceSensitivity:
         return decode(cls, d, path, where)
 
     def check_decoded(self, path, where: str) -> None:
-        if len(self.price_usd_per_vm_hour) != len(self.cost_usd_per_month):
-            raise ConfigError(path, where, "price_usd_per_vm_hour and cost_usd_per_month must be lists of one length")
+        n = len(self.price_usd_per_vm_hour)
+        if n != len(self.cost_usd_per_month) or not 2 <= n <= 1000:
+            raise ConfigError(path, f"{where}.price_usd_per_vm_hour", "price_usd_per_vm_hour and cost_usd_per_month must be lists of one length, 2 to 1,000 points (the chart's series)")
 
 
 @dataclass
@@ -73,3 +99,6 @@ class BuildOrBuy:
     @classmethod
     def from_json(cls, d, path) -> BuildOrBuy:
         return decode(cls, d, path, "charts.build_or_buy")
+
+    def check_decoded(self, path, where: str) -> None:
+        _date(self.date, path, f"{where}.date")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from dataclasses import dataclass
 
 from ...errors import ConfigError
@@ -115,10 +116,19 @@ def _from_csv(text: str, label) -> tuple[list[float], str]:
     return out, _clean_source(" ".join(comments), label)
 
 
+_INTEGER = re.compile(r"\d+", re.ASCII)
+_DECIMAL = re.compile(r"-?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", re.ASCII)
+
+
 def _number(cell: str, label, n: int, what: str):
+    """A plain decimal number as a spreadsheet writes it: digits, a point, an exponent; never
+    Python's extras (1_5, nan, inf, +5, Unicode digits)."""
     if len(cell) > 40:
         raise ConfigError(label, f"line {n}", f"{what}: a number of {len(cell):,} characters")
-    try:
-        return int(cell) if what == "hour" else float(cell)
-    except ValueError:
-        raise ConfigError(label, f"line {n}", f"{what}: {short(cell)} is not {'an integer' if what == 'hour' else 'a number'}") from None
+    if what == "hour":
+        if not _INTEGER.fullmatch(cell):
+            raise ConfigError(label, f"line {n}", f"{what}: {short(cell)} is not an integer")
+        return int(cell)
+    if not _DECIMAL.fullmatch(cell):
+        raise ConfigError(label, f"line {n}", f"{what}: {short(cell)} is not a number")
+    return float(cell)
