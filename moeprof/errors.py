@@ -1,5 +1,7 @@
 """moeprof's own error types; the CLI maps them to one-line messages and exit codes."""
 
+import re
+
 
 class MoeprofError(Exception):
     """A user-facing error: bad value, unknown name, malformed file. CLI exit code 1."""
@@ -33,7 +35,7 @@ class UnknownNameError(MoeprofError):
 _FORMAT = "\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ufff9-\ufffb"
 _UNPRINTABLE = "\x00-\x1f\x7f-\x9f" + _FORMAT
 _UNPRINTABLE_IN_STREAM = "\x00-\x08\x0b-\x1f\x7f-\x9f" + _FORMAT  # line feeds and tabs kept
-_PATTERNS: dict[str, object] = {}
+_PATTERNS: dict[str, re.Pattern[str]] = {}
 
 
 def _escape(m) -> str:
@@ -42,8 +44,6 @@ def _escape(m) -> str:
 
 
 def _sub(chars: str, s: str) -> str:
-    import re
-
     if chars not in _PATTERNS:
         _PATTERNS[chars] = re.compile(f"[{chars}]")
     return _PATTERNS[chars].sub(_escape, s)

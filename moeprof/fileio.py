@@ -104,7 +104,7 @@ def remove_stale_temp_files(path) -> list[str]:
     p = Path(path)
     folder = p.parent if str(p.parent) else Path(".")
     head = f".{p.name}."
-    removed = []
+    removed: list[str] = []
     try:
         names = [n for n in os.listdir(folder) if n.startswith(head) and n.endswith(".tmp")]
     except OSError:
