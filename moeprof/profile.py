@@ -345,8 +345,8 @@ def _shipped_profiles() -> dict[str, Profile]:
 
 def default_profile_for(gpu_key: str) -> Profile | None:
     """The shipped profile for a GPU: a measured one if any (newest date), else the published one.
-    Profiles with kernel tables are chosen by name (`--profile h100-sxm-80gb.aic-vllm`), not
-    by default (see README: they did not improve the serving accuracy)."""
+    Profiles with kernel tables are chosen by name (`--profile h100-sxm-80gb.aic-vllm`); by
+    default only prefill is timed with them (deployment.steps.prefill_profile)."""
     cands = [p for p in shipped_profiles().values() if p.gpu == gpu_key and not p.kernel_tables_json]
     if not cands:
         return None

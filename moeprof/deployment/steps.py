@@ -26,6 +26,7 @@ from .. import perf, serving
 from ..catalog.calibration.serving import ServingCalibration
 from ..catalog.models.quant import get_recipe
 from ..perf.energy import idle_power_w, time_scaled_energy_j
+from ..profile import shipped_profiles
 from .calibration import choose_calibration
 
 LAYOUT_COLUMNS = ["sku", "gpu", "tp", "ep", "pp", "quant", "kv_dtype", "gpus_per_replica", "vms_per_replica"]
@@ -40,6 +41,15 @@ def _attention_s(res) -> np.ndarray:
     return np.asarray(total, dtype=float)
 
 
+def prefill_profile(gpu_key: str, engine: str, profile):
+    """The profile prefill is timed with: `profile` when it carries kernel tables, else the shipped
+    measured kernel tables of the GPU and engine (<gpu>.aic-<engine>, aiconfigurator's silicon
+    tables: GEMM, context attention and MoE at prefill shapes) where they exist, else `profile`."""
+    if profile is not None and profile.kernel_tables_json:
+        return profile
+    return shipped_profiles().get(f"{gpu_key}.aic-{engine}", profile)
+
+
 def layout_steps(model, vm, quant: str, kv_dtype: str, profile, routing_skew: float, tp, ep, pp, nv,
                  input_tokens: float, output_tokens: float, calibration: ServingCalibration | None = None,
                  engine: str = "vllm", engine_version: str | None = None) -> dict:
@@ -49,7 +59,10 @@ def layout_steps(model, vm, quant: str, kv_dtype: str, profile, routing_skew: fl
     cal = choose_calibration(vm.gpu.key, engine, profile, calibration, engine_version)
     k = cal.step_time_scale
     kp = k * cal.prefill_time_scale
-    ctx = perf.make_context(model, vm.gpu, get_recipe(quant, model), kv_dtype, profile, vm, routing_skew)
+    recipe = get_recipe(quant, model)
+    ctx = perf.make_context(model, vm.gpu, recipe, kv_dtype, profile, vm, routing_skew)
+    pre = prefill_profile(vm.gpu.key, engine, profile)
+    pctx = ctx if pre is profile else perf.make_context(model, vm.gpu, recipe, kv_dtype, pre, vm, routing_skew)
     tp, ep, pp, nv = (np.asarray(x, dtype=float) for x in (tp, ep, pp, nv))
     n = len(tp)
     grid, tok = serving.BATCH_GRID, serving.TOKEN_GRID
@@ -69,7 +82,7 @@ def layout_steps(model, vm, quant: str, kv_dtype: str, profile, routing_skew: fl
     nt = n * len(tok)
     T = np.concatenate([np.tile(tok, n), np.full(n, float(input_tokens))])
     cat = lambda a: np.concatenate([rep(a, len(tok)), a])  # noqa: E731
-    g = perf.prefill_step(ctx, T, T, tp=cat(tp), ep=cat(ep), pp=cat(pp), num_vms=cat(nv))
+    g = perf.prefill_step(pctx, T, T, tp=cat(tp), ep=cat(ep), pp=cat(pp), num_vms=cat(nv))
     g_total = np.asarray(g.total_s, dtype=float) * np.ones(nt + n)
     g_attn = _attention_s(g) * np.ones(nt + n)
     g_tok = (g_total[:nt] - g_attn[:nt]).reshape(n, len(tok))
