@@ -60,3 +60,4 @@ class SearchSpace:
     kv_dtypes: tuple[str, ...] = tuple(KV_DTYPES)
     max_vms: int = 32
     routing_skew: float = 0.0
+    allow_requantize: bool = False  # also recipes no published checkpoint loads as (weights of your own)
