@@ -13,7 +13,8 @@ from ..catalog.hardware.serverless import TokenPrice, user_token_price
 from ..catalog.hardware.vms import load_vms
 from ..catalog.models import load_model
 from ..catalog.models.quant import KV_DTYPES
-from ..catalog.targets import target_defaults
+from ..catalog.models.identity import model_ref
+from ..catalog.targets import model_target_defaults, target_defaults, workload_kind
 from ..deployment.evaluate import engine_for
 from ..errors import MoeprofError
 from ..fileio import check_output_target
@@ -30,6 +31,7 @@ from .common import BoundedFloat, BoundedInt, emit_json, parse_prices
 from .traffic_out import add_traffic, print_traffic
 
 _D = target_defaults()
+_R = model_target_defaults("deepseek-r1")[0]  # a reasoning model's workload, for the help text
 
 
 def _csv(value):
@@ -41,8 +43,11 @@ def target_options(f):
     opts = [
         click.option("--model", "model_name", required=True, help="Model short name (moeprof models) or config.json path."),
         click.option("--context", type=BoundedInt(1, 2**31), default=None, help=f"Sequence length in tokens (prompt + output): every sequence up to this long must fit [default: {_D['context_tokens']:,}, or the model's maximum when shorter]."),
-        click.option("--input-tokens", type=BoundedInt(1, 2**31), default=_D["input_tokens"], show_default=True, help="Prompt tokens per request."),
-        click.option("--output-tokens", type=BoundedInt(1, 2**31), default=_D["output_tokens"], show_default=True, help="Generated tokens per request."),
+        click.option("--input-tokens", type=BoundedInt(1, 2**31), default=None,
+                     help=f"Prompt tokens per request [default: {_D['input_tokens']:,}; {_R['input_tokens']:,} for a reasoning model]."),
+        click.option("--output-tokens", type=BoundedInt(1, 2**31), default=None,
+                     help=f"Generated tokens per request [default: {_D['output_tokens']:,}; {_R['output_tokens']:,} for a reasoning "
+                          "model (DeepSeek-R1, gpt-oss, Qwen3, GLM-4.5, MiniMax-M2: moeprof/data/targets.json)]."),
         click.option("--qps", type=BoundedFloat(0, 1e6), default=_D["qps"], show_default=True, help="Target requests per second (Poisson arrivals)."),
         click.option("--ttft-ms", type=BoundedFloat(0, 1e7), default=_D["ttft_ms"], show_default=True, help="Time-to-first-token target at --percentile (MLPerf interactive)."),
         click.option("--tpot-ms", type=BoundedFloat(0, 1e7), default=_D["tpot_ms"], show_default=True, help="Time-per-output-token target (MLPerf interactive)."),
@@ -116,6 +121,12 @@ def _run(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms
     model = load_model(model_name)
     user_price = parse_token_price(token_price, model)
     notes = []
+    mine = model_target_defaults(model_ref(model), model.name)[0]
+    if workload_kind(model_ref(model)) and (input_tokens is None or output_tokens is None):
+        notes.append(f"workload {mine['input_tokens']:,} in + {mine['output_tokens']:,} out tokens per request: {model.name} is a "
+                     "reasoning model, planned with a long-output workload (moeprof/data/targets.json; --input-tokens, --output-tokens)")
+    input_tokens = mine["input_tokens"] if input_tokens is None else input_tokens
+    output_tokens = mine["output_tokens"] if output_tokens is None else output_tokens
     if context is None:
         context = min(_D["context_tokens"], model.max_position_embeddings)
         if context < _D["context_tokens"]:

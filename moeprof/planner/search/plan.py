@@ -209,7 +209,7 @@ def _sources(model, vms, profiles, engine, targets: Targets) -> dict:
     out = {
         "model": list(model.sources) or [model.source_path],
         "engine": engine.sources,
-        "targets": targets.sources(),
+        "targets": targets.sources(model),
     }
     for k, vm in vms.items():
         p = profiles.get(vm.gpu.key)
