@@ -174,7 +174,10 @@ def plan(model: ModelSpec, targets: Targets, space: SearchSpace | None = None, v
         closest=closest,
         feasible=plan_rows(ranked.drop_duplicates(list(LAYOUT_KEYS) + ["max_batch"])),
         configs_evaluated=len(rows),
-        warnings=([choice.note] if choice.note else []) + _warnings(model, vms, profiles),
+        warnings=([choice.note] if choice.note else []) + _warnings(model, vms, profiles) + (
+            [f"{model.name} has no published checkpoint that loads as any recipe (moeprof/data/checkpoints): nothing is "
+             "deployable without weights of your own; --allow-requantize plans it as if you had them"]
+            if not space.allow_requantize and all(c is None for c in table.values()) else []),
         sources=sources,
         per_sku=per_sku,
         charts=charts,
