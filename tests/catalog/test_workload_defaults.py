@@ -44,3 +44,12 @@ def test_a_model_with_a_shorter_context_says_its_own_maximum(cli_once):
     doc = json.loads(cli_once("plan", "--model", "mixtral-8x7b", "--json").stdout)
     assert doc["inputs"]["context_tokens"] == 32768
     assert doc["sources"]["targets"]["context_tokens"].startswith("mixtral-8x7b's maximum context")
+
+
+def test_a_long_output_pick_near_saturation_still_gives_a_readable_plan(cli_once):
+    """gpt-oss-20b at 1K / 8K: its pick's latency sweep reaches loads where the queue does not settle;
+    those points are left out of the chart, not written as null (the plan would refuse itself)."""
+    doc = json.loads(cli_once("plan", "--model", "gpt-oss-20b", "--json", check_rc=0).stdout)
+    sweep = doc["charts"]["latency"]
+    assert sweep["ttft_ms"] and all(v is not None for v in sweep["ttft_ms"] + sweep["tpot_ms"])
+    assert len(sweep["ttft_ms"]) == len(sweep["qps"]) == len(sweep["running_batch"])
