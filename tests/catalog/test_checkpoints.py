@@ -63,3 +63,12 @@ def test_plan_keeps_to_published_checkpoints_and_says_what_requantising_saves(cl
     assert doc["recommended"]["notes"] == [] and doc["recommended"]["checkpoint"].startswith("meta-llama/")
     assert all(r["checkpoint"] for r in doc["feasible"])
     assert "CHECKPOINT" not in cli("plan", *released, check_rc=0).stdout
+
+
+def test_the_makers_weights_rank_before_another_publishers_build():
+    from moeprof.planner.search.checkpoints import checkpoint_rank
+
+    ranks = {q: checkpoint_rank(checkpoint_choice("maverick", q, "vllm", "0.11"))
+             for q in ("fp8-experts", "fp8", "int4", "int4-experts")}
+    # Meta's FP8 release; Meta's bf16 quantized by the engine; Red Hat's w4a16 build; none
+    assert ranks == {"fp8-experts": 0, "fp8": 1, "int4": 2, "int4-experts": 3}

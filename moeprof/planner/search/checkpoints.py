@@ -26,13 +26,14 @@ def checkpoint_table(model, recipes, engine) -> dict[str, RecipeCheckpoint | Non
 
 
 def checkpoint_rank(c: RecipeCheckpoint | None) -> int:
-    """0 the model maker's checkpoint as released, 1 another publisher's build as published, 2 a
-    published bf16 checkpoint the engine quantizes at load, 3 none (planner.search.rank)."""
+    """0 the model maker's checkpoint as released, 1 the maker's bf16 checkpoint the engine quantizes at
+    load (--quantization fp8: the maker's weights, FP8 the engine applies), 2 another publisher's build
+    as published, 3 none (planner.search.rank)."""
     if c is None:
         return 3
     if c.online_quantization:
-        return 2
-    return 0 if c.first_party else 1
+        return 1 if c.first_party else 2
+    return 0 if c.first_party else 2
 
 
 def add_checkpoints(rows: pd.DataFrame, table: dict[str, RecipeCheckpoint | None], model_name: str,

@@ -4,9 +4,9 @@ closest misses when nothing is feasible.
 Ranking (RANKING_RULE, the one statement of it; the plan document carries it as `ranking_rule`):
   1. lowest $/month (equal: the same to the cent, i.e. the same VMs at the same price);
   2. at equal cost, the released recipe: the model maker's own checkpoint as released (the row's
-     `checkpoint`, planner.search.checkpoints) first, then another publisher's build as published,
-     then a published bf16 checkpoint the engine quantizes at load (--quantization fp8), then no
-     published checkpoint (only searched with --allow-requantize): every row meets the targets,
+     `checkpoint`, planner.search.checkpoints) first, then the maker's bf16 checkpoint the engine
+     quantizes at load (--quantization fp8), then another publisher's build, then no published
+     checkpoint (only searched with --allow-requantize): every row meets the targets,
      so what a team can deploy today, and how close to the maker's weights, decides before any
      latency difference;
   3. then more headroom at the error band's pessimistic edge (to the whole percent the plan
@@ -49,8 +49,8 @@ def plan_rows(df: pd.DataFrame) -> list[PlanRow]:
 
 
 RANKING_RULE = ("lowest $/month; at equal cost (to the cent) the released recipe: the model maker's checkpoint, then "
-                "another publisher's build, then a bf16 checkpoint the engine quantizes at load (--quantization fp8), "
-                "then none (--allow-requantize only); then more headroom "
+                "the maker's bf16 checkpoint the engine quantizes at load (--quantization fp8), then another "
+                "publisher's build, then none (--allow-requantize only); then more headroom "
                 "at the error band's pessimistic edge (to the percent); then the rows no other row beats on both TTFT "
                 "and TPOT, the recipe closest to the released weights, bf16 KV over fp8 KV, lower TPOT, lower TTFT, "
                 "fewer GPUs")
@@ -87,8 +87,8 @@ def dominated_at_equal_cost(cost_key, ttft_ms, tpot_ms) -> np.ndarray:
 
 
 def checkpoint_kind(rows: pd.DataFrame) -> np.ndarray:
-    """Per row: 0 the maker's checkpoint, 1 another publisher's build, 2 quantized by the engine at load,
-    3 no published checkpoint (planner.search.checkpoints.checkpoint_rank; a frame before that stage:
+    """Per row: 0 the maker's checkpoint, 1 the maker's quantized by the engine at load, 2 another
+    publisher's build, 3 no published checkpoint (planner.search.checkpoints.checkpoint_rank; a frame before that stage:
     0 where it names a checkpoint)."""
     if "checkpoint_kind" in rows:
         return rows.checkpoint_kind.to_numpy(dtype=np.int64)
