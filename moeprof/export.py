@@ -3,11 +3,10 @@ commands, and an Azure ML managed online deployment YAML.
 
 Each export states the engine version it targets and follows the plan exactly: TP / EP / PP,
 the context the deployment must admit (--max-model-len), the KV cache dtype, max batch
-(--max-num-seqs) and the weights' quantization. Checkpoints: a recipe the model ships as a
-checkpoint (maverick-fp8's FP8 experts) loads that checkpoint; fp8 on a bf16 checkpoint is
-vLLM's / SGLang's online FP8 (`--quantization fp8`); int4 recipes and models with no public
-checkpoint need one the user supplies, which the export says in a comment and leaves as the
-MODEL variable rather than naming a checkpoint that does not exist.
+(--max-num-seqs) and the weights' quantization. The checkpoint: the published one the row names (catalog.deployable; SGLang: one a source says
+it loads, where one is), as "${MODEL:-org/name}" so MODEL overrides it; fp8 from bf16 weights is
+the engine's online FP8 (`--quantization fp8`); with no published checkpoint the script asks for
+MODEL rather than naming a checkpoint that does not exist.
 
 Text from the plan reaches a shell script only through shlex.quote and a comment only with
 its line breaks removed (NEL U+0085 and U+2028/9 included); YAML values are written by
@@ -77,50 +76,45 @@ class Checkpoint:
     notes: tuple[str, ...] = ()
 
 
-def plan_checkpoint(inputs: dict, quant: str) -> Checkpoint:
-    """The checkpoint of the model a plan planned: a built-in model by its short name, a config
-    file by the hf_id the plan stored (or, for older plans, the file itself)."""
+def plan_checkpoint(inputs: dict, quant: str, engine: str = "vllm", engine_version: str | None = None,
+                    chosen: str | None = None) -> Checkpoint:
+    """The checkpoint of the model a plan planned (a config file: the hf_id the plan stored, or for
+    older plans the file's own); `chosen`: the one the plan's row names (catalog.deployable.engine_checkpoint)."""
     from .catalog.models.identity import is_builtin_ref
 
-    ref = inputs["model"]
-    if is_builtin_ref(ref):
-        return resolve_checkpoint(ref, quant)
-    return resolve_checkpoint(ref, quant, stored_hf_id=inputs.get("hf_id"), stored=("hf_id" in inputs),
-                              display_name=inputs.get("model_name"))
+    ref, stored = inputs["model"], not is_builtin_ref(inputs["model"]) and "hf_id" in inputs
+    return resolve_checkpoint(ref, quant, inputs.get("hf_id") if stored else None, stored,
+                              None if is_builtin_ref(ref) else inputs.get("model_name"), engine, engine_version, chosen)
 
 
 def resolve_checkpoint(model_name: str, quant: str, stored_hf_id: str | None = None, stored: bool = False,
-                       display_name: str | None = None) -> Checkpoint:
-    """The checkpoint and engine quantization flag that give the plan's quantization recipe.
-    `model_name` is a built-in short name or a config path; with `stored`, the checkpoint is
-    `stored_hf_id` (what the plan recorded), never a catalog look-up."""
+                       display_name: str | None = None, engine: str | None = None, engine_version: str | None = None,
+                       chosen: str | None = None) -> Checkpoint:
+    """The published checkpoint and engine quantization flag that give the plan's quantization
+    recipe (catalog.deployable). `model_name` is a built-in short name or a config path; with
+    `stored`, the checkpoint is `stored_hf_id` (what the plan recorded), never a catalog look-up."""
     from .catalog import models as M
-    from .catalog.models.checkpoints import shipped_checkpoints
+    from .catalog.deployable import engine_checkpoint, published_ids
 
     try:
         spec = M.load_model(model_name)
     except MoeprofError:
         spec = None
-    shipped = shipped_checkpoints(model_name, stored_hf_id, stored)  # recipe -> checkpoint that ships it
     name = display_name or (spec.name if spec is not None else str(model_name))
-    if quant in shipped:
-        return Checkpoint(shipped[quant], None, (f"checkpoint {shipped[quant]} ships the {quant} weights",))
-    bf16 = shipped.get("bf16")
-    if quant.startswith("fp8") and bf16:
-        notes = [f"{quant} weights from the bf16 checkpoint by online FP8 quantization (--quantization fp8)"]
-        if quant != "fp8":
-            notes.append(
-                f"online FP8 quantizes every linear layer, the plan's {quant} recipe only part of them: "
-                "slightly less memory and different accuracy than planned"
-            )
-        return Checkpoint(bf16, "fp8", tuple(notes))
-    if not shipped:
-        return Checkpoint(None, None, (f"{name} has no public checkpoint: set MODEL to your own",))
-    known = ", ".join(f"{q}: {c}" for q, c in shipped.items())
-    return Checkpoint(None, None, (
-        f"the {quant} recipe needs a pre-quantized {quant} checkpoint of {name} (none is published; "
-        f"published: {known}): set MODEL to it",
-    ))
+    pick = engine_checkpoint(model_name, quant, engine, engine_version, chosen, stored_hf_id, stored)
+    if pick is None or not pick.hf_id:
+        known = published_ids(model_name, stored_hf_id, stored)
+        if not known:
+            return Checkpoint(None, None, (f"{name} has no public checkpoint: set MODEL to your own",))
+        return Checkpoint(None, None, (f"the {quant} recipe needs a pre-quantized {quant} checkpoint of {name} (none is "
+                                       f"published; published: {', '.join(known)}): set MODEL to it",))
+    notes = [f"checkpoint {pick.text()}"]
+    if pick.online_quantization:
+        notes.append(f"{quant} weights from the bf16 checkpoint by online FP8 quantization (--quantization fp8)")
+    if engine and not pick.engine_stated:
+        notes.append(f"no source read states the first {engine} release that loads {pick.hf_id} "
+                     "(moeprof/data/checkpoints): check it loads before relying on it")
+    return Checkpoint(pick.hf_id, pick.online_quantization, tuple(notes))
 
 
 # ---------------------------------------------------------------------------------------
@@ -177,14 +171,23 @@ def _engine_model(ck: Checkpoint) -> str | None:
     return ck.model_id
 
 
+_PLAIN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]*$")  # nothing a double-quoted shell word expands
+
+
 def _model_lines(ck: Checkpoint) -> tuple[list[str], str]:
-    """Comment lines and the model argument (a quoted id, or "$MODEL" when the user supplies it,
-    which the script refuses when it starts with '-')."""
+    """Comment lines and the model argument: the published checkpoint's id, which MODEL overrides
+    ("${MODEL:-org/name}"), or "$MODEL" when the user supplies it; the script refuses a MODEL that
+    starts with '-'."""
     lines = [_comment(n) for n in ck.notes]
+    refuse = 'case "${MODEL:-}" in -*) echo "MODEL must be a Hugging Face id or a path, not an option" >&2; exit 2 ;; esac'
     if _engine_model(ck):
+        assert ck.model_id is not None
+        if _PLAIN_ID.match(ck.model_id):
+            lines += [_comment("MODEL, when set, replaces the checkpoint (a local copy, or a build of your own)"), refuse]
+            return lines, f'"${{MODEL:-{ck.model_id}}}"'
         return lines, shlex.quote(ck.model_id)
     lines.append('MODEL="${MODEL:?set MODEL to the checkpoint (see the comment above)}"')
-    lines.append('case "$MODEL" in -*) echo "MODEL must be a Hugging Face id or a path, not an option" >&2; exit 2 ;; esac')
+    lines.append(refuse)
     return lines, '"$MODEL"'
 
 
@@ -248,7 +251,7 @@ def _replica_lines(rec: dict, vm, per_vm: int, command) -> list[str]:
 def export_vllm(doc: dict) -> str:
     rec, vm, gpv, per_vm, vms_per_replica = _layout(doc)
     version = vllm_version()
-    ck = plan_checkpoint(doc["inputs"], rec["quant"])
+    ck = plan_checkpoint(doc["inputs"], rec["quant"], "vllm", version, rec.get("checkpoint"))
     lines = ["#!/usr/bin/env bash", *_header(doc, "vLLM", version)]
     lines.append(_comment(f"{_kv_comment(rec['kv_dtype'])}; memory settings are the ones the plan assumed"))
     mlines, model_arg = _model_lines(ck)
@@ -288,7 +291,7 @@ def sglang_args(doc: dict, ck: Checkpoint) -> list[str]:
 
 def export_sglang(doc: dict) -> str:
     rec, vm, gpv, per_vm, vms_per_replica = _layout(doc)
-    ck = plan_checkpoint(doc["inputs"], rec["quant"])
+    ck = plan_checkpoint(doc["inputs"], rec["quant"], "sglang", SGLANG_VERSION, rec.get("checkpoint"))
     lines = ["#!/usr/bin/env bash", *_header(doc, "SGLang", SGLANG_VERSION)]
     lines.append(_comment(
         "SGLang sizes its KV pool with --mem-fraction-static, not by the vLLM accounting the plan used: check that "
@@ -335,7 +338,7 @@ def export_azureml(doc: dict, endpoint_name: str | None = None) -> str:
     if vm is None:
         raise MoeprofError(f"VM SKU {rec['sku']!r} is not in the catalog: no Azure instance type to export")
     version = vllm_version()
-    ck = plan_checkpoint(inp, rec["quant"])
+    ck = plan_checkpoint(inp, rec["quant"], "vllm", version, rec.get("checkpoint"))
     eng_args = vllm_args(doc, ck)
     notes = []
     if per_vm > 1:

@@ -22,7 +22,7 @@ golden = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(golden)
 
 for name in golden.MODELS:
-    doc = json.loads(json.dumps(plan(load_model(name), Targets.defaults()).to_json()))
+    doc = json.loads(json.dumps(plan(load_model(name), Targets.defaults(name)).to_json()))  # the model's defaults
     p = golden.write(name, golden.decisions(doc))
     print(f"{p.name}: {p.stat().st_size / 1e3:.1f} kB")
     if name == "maverick":

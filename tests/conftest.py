@@ -89,7 +89,7 @@ def run_cli_once(*args, check_rc=None):
     return p
 
 
-_SPACE = ("quants", "skus", "kv_dtypes", "max_vms")
+_SPACE = ("quants", "skus", "kv_dtypes", "max_vms", "allow_requantize")
 
 
 @functools.cache
@@ -97,12 +97,12 @@ def _plan_once(model: str, space: tuple, targets: tuple):
     from moeprof.catalog.models import load_model
     from moeprof.planner import SearchSpace, Targets, plan
 
-    return plan(load_model(model), Targets.defaults(**dict(targets)), SearchSpace(**dict(space)))
+    return plan(load_model(model), Targets.defaults(model, **dict(targets)), SearchSpace(**dict(space)))
 
 
 def planned(model: str = "maverick", **kw):
     """plan() of a built-in model, computed once per session for the same arguments: SearchSpace
-    fields (quants, skus, kv_dtypes, max_vms) and Targets.defaults overrides (qps=..., headroom=...).
+    fields (quants, skus, kv_dtypes, max_vms, allow_requantize) and overrides of the model's Targets.defaults (qps=..., headroom=...).
     The document is shared by every test that asks for it: read it, do not change it."""
     space = tuple(sorted((k, tuple(v) if isinstance(v, (list, tuple)) else v) for k, v in kw.items() if k in _SPACE))
     targets = tuple(sorted((k, v) for k, v in kw.items() if k not in _SPACE))

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import click
 
-from ..catalog.models.checkpoints import released_note
 from ..planner import PlanDocument, PlanRow
 from ..report.tables import rows_to_csv
 from .common import emit_json
@@ -17,15 +16,17 @@ from .plan_cmd import _read, _run, band_text, price_text, target_options
 @click.command()
 @target_options
 def compare(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms, percentile, headroom, engine_version, skus,
-            quants, kv_dtypes, max_vms, routing_skew, prices, vm_file, pricing, region, profile_paths, token_price, as_json, as_csv):
+            quants, kv_dtypes, max_vms, allow_requantize, routing_skew, prices, vm_file, pricing, region, profile_paths, token_price,
+            as_json, as_csv):
     """Procurement table: the best configuration of each VM SKU at the same targets."""
     model, doc, _ = _run(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms, percentile, headroom,
                          skus, quants, kv_dtypes, max_vms, routing_skew, prices, vm_file, pricing, region, profile_paths,
-                         token_price, engine_version)
+                         token_price, engine_version, allow_requantize)
     rows = compare_rows(doc)
     b = doc.charts.build_or_buy
     if as_json:
         emit_json({"inputs": doc.inputs.to_json(), "rows": rows, "warnings": doc.warnings,
+                   "requantize": doc.requantize.to_json() if doc.requantize is not None else None,
                    "error_band": doc.sources.get("error_band", {}),
                    "serverless_price": {k: v for k, v in b.to_json().items() if k != "skus"} if b else None})
         return
@@ -68,14 +69,15 @@ def compare(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot
     for s in doc.per_sku:
         if s.row is not None:
             click.echo(f"price {s.sku}: {price_text(doc, s.sku)}")
+    if doc.requantize is not None:
+        click.echo(doc.requantize.text)
     for w in doc.warnings:
         click.echo(f"note: {w}")
 
 
 def _compare_note(r: PlanRow, doc: PlanDocument) -> str:
     notes = ["price ESTIMATE"] if r.price_estimate else []
-    if released_note(doc.inputs.model, r.quant) is not None:
-        notes.append("no released checkpoint")
+    notes.append(r.checkpoint or "no published checkpoint")
     b = doc.charts.build_or_buy
     mine = next((x for x in b.skus if x.sku == r.sku), None) if b is not None else None
     if mine is not None and mine.capacity_tokens_per_month is not None \
@@ -96,7 +98,8 @@ def compare_rows(doc: PlanDocument) -> list[dict]:
         if s.row is None:
             out.append({"sku": s.sku, "reason": s.reason})
             continue
-        note = released_note(doc.inputs.model, s.row.quant, doc.inputs.model_name)
+        note = None if s.row.checkpoint else (f"no published {s.row.quant} checkpoint of {doc.inputs.model_name}: "
+                                              "the deployment needs weights of your own")
         p, b = sens.get(s.sku), bob.get(s.sku)
         out.append({
             **s.row.to_json(),

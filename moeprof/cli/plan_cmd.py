@@ -6,14 +6,15 @@ import time
 
 import click
 
+from ..catalog.deployable import checkpoint_by_id
 from ..catalog.engine import load_engine
 from ..catalog.hardware.prices import PRICINGS
 from ..catalog.hardware.serverless import TokenPrice, user_token_price
 from ..catalog.hardware.vms import load_vms
 from ..catalog.models import load_model
-from ..catalog.models.checkpoints import released_note
 from ..catalog.models.quant import KV_DTYPES
-from ..catalog.targets import target_defaults
+from ..catalog.models.identity import model_ref
+from ..catalog.targets import model_target_defaults, target_defaults, workload_kind
 from ..deployment.evaluate import engine_for
 from ..errors import MoeprofError
 from ..fileio import check_output_target
@@ -30,6 +31,7 @@ from .common import BoundedFloat, BoundedInt, emit_json, parse_prices
 from .traffic_out import add_traffic, print_traffic
 
 _D = target_defaults()
+_R = model_target_defaults("deepseek-r1")[0]  # a reasoning model's workload, for the help text
 
 
 def _csv(value):
@@ -41,8 +43,11 @@ def target_options(f):
     opts = [
         click.option("--model", "model_name", required=True, help="Model short name (moeprof models) or config.json path."),
         click.option("--context", type=BoundedInt(1, 2**31), default=None, help=f"Sequence length in tokens (prompt + output): every sequence up to this long must fit [default: {_D['context_tokens']:,}, or the model's maximum when shorter]."),
-        click.option("--input-tokens", type=BoundedInt(1, 2**31), default=_D["input_tokens"], show_default=True, help="Prompt tokens per request."),
-        click.option("--output-tokens", type=BoundedInt(1, 2**31), default=_D["output_tokens"], show_default=True, help="Generated tokens per request."),
+        click.option("--input-tokens", type=BoundedInt(1, 2**31), default=None,
+                     help=f"Prompt tokens per request [default: {_D['input_tokens']:,}; {_R['input_tokens']:,} for a reasoning model]."),
+        click.option("--output-tokens", type=BoundedInt(1, 2**31), default=None,
+                     help=f"Generated tokens per request [default: {_D['output_tokens']:,}; {_R['output_tokens']:,} for a reasoning "
+                          "model (DeepSeek-R1, gpt-oss, Qwen3, GLM-4.5, MiniMax-M2: moeprof/data/targets.json)]."),
         click.option("--qps", type=BoundedFloat(0, 1e6), default=_D["qps"], show_default=True, help="Target requests per second (Poisson arrivals)."),
         click.option("--ttft-ms", type=BoundedFloat(0, 1e7), default=_D["ttft_ms"], show_default=True, help="Time-to-first-token target at --percentile (MLPerf interactive)."),
         click.option("--tpot-ms", type=BoundedFloat(0, 1e7), default=_D["tpot_ms"], show_default=True, help="Time-per-output-token target (MLPerf interactive)."),
@@ -58,6 +63,9 @@ def target_options(f):
         click.option("--quant", "quants", default=None, help="Comma-separated quantization recipes [default: all]."),
         click.option("--kv-dtype", "kv_dtypes", default=None, help=f"Comma-separated KV dtypes [default: {','.join(KV_DTYPES)}]."),
         click.option("--max-vms", type=BoundedInt(1, MAX_VMS), default=32, show_default=True, help=f"Most VMs a deployment may use (at most {MAX_VMS}: the search grows with it)."),
+        click.option("--allow-requantize", is_flag=True,
+                     help="Also search recipes no published checkpoint loads as (int4 of a model with no int4 build ...): "
+                          "the deployment then needs weights you quantize yourself [default: published checkpoints only]."),
         click.option("--routing-skew", type=BoundedFloat(0, 10, lo_open=False), default=0.0, show_default=True, help="Zipf exponent of expert popularity (0 = uniform routing)."),
         click.option("--price-per-hour", "prices", multiple=True, metavar="SKU=USD", help="Override a VM price (repeatable)."),
         click.option("--vm-file", type=click.Path(dir_okay=False), help="JSON file of extra / overriding VMs and prices."),
@@ -108,10 +116,17 @@ def parse_token_price(value: str | None, model) -> TokenPrice | None:
 
 
 def _run(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms, percentile, headroom, skus, quants,
-         kv_dtypes, max_vms, routing_skew, prices, vm_file, pricing, region, profile_paths, token_price=None, engine_version=None):
+         kv_dtypes, max_vms, routing_skew, prices, vm_file, pricing, region, profile_paths, token_price=None, engine_version=None,
+         allow_requantize=False):
     model = load_model(model_name)
     user_price = parse_token_price(token_price, model)
     notes = []
+    mine = model_target_defaults(model_ref(model), model.name)[0]
+    if workload_kind(model_ref(model)) and (input_tokens is None or output_tokens is None):
+        notes.append(f"workload {mine['input_tokens']:,} in + {mine['output_tokens']:,} out tokens per request: {model.name} is a "
+                     "reasoning model, planned with a long-output workload (moeprof/data/targets.json; --input-tokens, --output-tokens)")
+    input_tokens = mine["input_tokens"] if input_tokens is None else input_tokens
+    output_tokens = mine["output_tokens"] if output_tokens is None else output_tokens
     if context is None:
         context = min(_D["context_tokens"], model.max_position_embeddings)
         if context < _D["context_tokens"]:
@@ -128,7 +143,8 @@ def _run(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms
     bad = [k for k in kv if k not in KV_DTYPES]
     if bad:
         raise click.BadParameter(f"unknown KV dtype {bad[0]!r} (known: {', '.join(KV_DTYPES)})", param_hint="--kv-dtype")
-    space = SearchSpace(skus=_csv(skus), quants=_csv(quants), kv_dtypes=kv, max_vms=max_vms, routing_skew=routing_skew)
+    space = SearchSpace(skus=_csv(skus), quants=_csv(quants), kv_dtypes=kv, max_vms=max_vms, routing_skew=routing_skew,
+                        allow_requantize=allow_requantize)
     profiles = None
     if profile_paths:
         vms = load_vms(vm_file, parse_prices(prices), pricing, region, space.skus)
@@ -181,8 +197,8 @@ def _fmt_row(r: PlanRow) -> str:
 @click.option("--traffic", "traffic_path", type=click.Path(dir_okay=False), default=None, help="QPS per hour over a day or week (CSV `hour,qps` or JSON {\"qps_per_hour\": [...]}): units per hour of the pick, static vs autoscaled vs reserved + pay-as-you-go cost.")
 @click.option("--min-units", type=BoundedInt(0, 10**6), default=1, show_default=True, help="Fewest autoscaling units running in any hour (with --traffic).")
 def plan(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms, percentile, headroom, engine_version, skus,
-         quants, kv_dtypes, max_vms, routing_skew, prices, vm_file, pricing, region, profile_paths, token_price, as_json, as_csv,
-         report_path, traffic_path, min_units):
+         quants, kv_dtypes, max_vms, allow_requantize, routing_skew, prices, vm_file, pricing, region, profile_paths, token_price,
+         as_json, as_csv, report_path, traffic_path, min_units):
     """Recommend the cheapest deployment meeting the context, QPS and latency targets.
 
     Searches VM SKU x VM count x TP x EP x PP x replicas x quantization x KV dtype x max batch,
@@ -194,7 +210,7 @@ def plan(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms
     traffic = read_traffic(traffic_path) if traffic_path else None  # a bad file fails before the search
     model, doc, wall_s = _run(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms, percentile, headroom,
                               skus, quants, kv_dtypes, max_vms, routing_skew, prices, vm_file, pricing, region, profile_paths,
-                              token_price, engine_version)
+                              token_price, engine_version, allow_requantize)
     if traffic is not None:
         add_traffic(doc, traffic, min_units, vm_file, prices, pricing, region, _csv(skus))
     check_readable(doc)
@@ -266,6 +282,14 @@ def _read(date: str) -> str:
     return "given with --token-price" if date == "user" else f"read {date}"
 
 
+def checkpoint_text(doc: PlanDocument, r: PlanRow) -> str:
+    """The row's published checkpoint: 'org/name (Publisher, date)' from the catalog, or why there is none."""
+    c = checkpoint_by_id(doc.inputs.model, r.checkpoint, r.quant)
+    if not r.checkpoint and (c is None or r.notes):
+        return f"none published for {r.quant}: the deployment needs weights of your own"
+    return c.text() if c is not None else r.checkpoint
+
+
 def _print_plan(model, doc: PlanDocument, wall_s: float):
     t = doc.inputs
     echo = click.echo
@@ -309,20 +333,26 @@ def _print_plan(model, doc: PlanDocument, wall_s: float):
             f"+ {r.kv_budget_bytes_per_gpu / GiB:.1f} GiB KV per GPU; max context {r.max_context_tokens:,} tokens"
         )
         echo(f"  calibration {r.calibration}")
+        echo(f"  checkpoint  {checkpoint_text(doc, r)}")
         for n in r.notes or []:
             echo(f"  CHECKPOINT  {n}")
+        if doc.requantize is not None:
+            echo(f"  requantize  {doc.requantize.text}")
         echo(f"  ranking     {doc.ranking_rule}")
         _print_break_even(r, doc)
         _print_build_or_buy(r, doc)
         if doc.alternatives:
             echo("\nALTERNATIVES (best of each other layout, by $/month)")
             for a in doc.alternatives[:5]:
-                own = " [no released checkpoint]" if released_note(doc.inputs.model, a.quant) is not None else ""
+                own = f"  checkpoint {a.checkpoint}" if a.checkpoint else (
+                    "" if checkpoint_by_id(doc.inputs.model, "", a.quant) else " [no published checkpoint]")
                 echo(f"  ${a.usd_per_month:>10,.0f}/mo  TTFT {a.ttft_ms:>6.0f} ms  TPOT {a.tpot_ms:>5.1f} ms"
                      f"{band_text(a.tpot_low_ms, a.tpot_high_ms, '.1f')}  capacity {a.qps_capacity:.1f} req/s"
                      f"{band_text(a.qps_capacity_low, a.qps_capacity_high, '.1f')}  " + _fmt_row(a) + own)
     else:
         echo("\nNO CONFIGURATION MEETS THE TARGETS. The least relaxation of each target alone that admits a plan:")
+        if doc.requantize is not None:
+            echo(f"  {doc.requantize.text}")
         for x in doc.relaxations:
             echo(f"  {x.text}")
         echo("Closest layouts (best of each; capacity within the latency targets):")

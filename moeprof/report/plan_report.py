@@ -160,8 +160,12 @@ def _summary(doc: PlanDocument, band: _Band) -> str:
     if rec:
         est = " (price is an ESTIMATE)" if rec.price_estimate else ""
         out.append(f'<p class="rec">Recommended: {_config_sentence(rec)}.{esc(est)}</p>')
+        ck = rec.checkpoint or f"none published for {rec.quant}: the deployment needs weights of your own"
+        out.append(f"<p><b>Checkpoint</b>: {esc(ck)}</p>")
         for n in rec.notes or []:  # e.g. a recipe no released checkpoint ships
             out.append(f'<div class="warn">{esc(n)}</div>')
+        if doc.requantize is not None:
+            out.append(f"<p><b>Re-quantising</b>: {esc(doc.requantize.text)}</p>")
         k = [
             (f"${fmt('usd_per_month', rec.usd_per_month)}", "per month (730 h)"),
             (f"${fmt('usd_per_hour', rec.usd_per_hour)}", "per hour"),
@@ -185,6 +189,8 @@ def _summary(doc: PlanDocument, band: _Band) -> str:
             out.append(f"<p><b>Ranking</b>: {esc(doc.ranking_rule)}.</p>")
     else:
         out.append('<p class="bad">No configuration meets the targets.</p>')
+        if doc.requantize is not None:
+            out.append(f"<p><b>Re-quantising</b>: {esc(doc.requantize.text)}</p>")
         if doc.relaxations:  # the least relaxation of each target alone that admits a plan
             out.append("<p>The least relaxation of each target alone that admits a plan:</p><ul>"
                        + "".join(f"<li>{esc(x.text)}</li>" for x in doc.relaxations) + "</ul>")

@@ -11,7 +11,7 @@ from moeprof.planner.document.rows import ROW_SCHEMA, PlanRow, SkuBest
 
 def _row(sku, vms, usd_per_hour):
     vals = {f.name: (f.kind(1) if f.kind is not bool else False) for f in ROW_SCHEMA}
-    vals.update(sku=sku, gpu="g", quant="fp8", kv_dtype="bf16", calibration="", vms=vms, gpus=8 * vms,
+    vals.update(sku=sku, gpu="g", quant="fp8", kv_dtype="bf16", calibration="", checkpoint="org/name", vms=vms, gpus=8 * vms,
                 usd_per_hour=usd_per_hour, usd_per_month=usd_per_hour * 730)
     return PlanRow(**vals)
 

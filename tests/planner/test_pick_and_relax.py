@@ -1,4 +1,5 @@
-"""The pick on the (TTFT, TPOT) Pareto front at its cost, and the advice when nothing is feasible."""
+"""The pick: cheapest, then the released recipe, then headroom, then the (TTFT, TPOT) Pareto front at
+its cost; and the advice when nothing is feasible."""
 
 import json
 
@@ -11,7 +12,7 @@ from moeprof.catalog.hardware.vms import load_vms
 from moeprof.catalog.models import load_model
 from moeprof.planner import PlanDocument, SearchSpace, Targets, plan
 from moeprof.planner.search.plan import default_profiles, evaluate_rows
-from moeprof.planner.search.rank import cost_cents, dominated_at_equal_cost, rank_feasible, released_recipes
+from moeprof.planner.search.rank import cost_cents, dominated_at_equal_cost, rank_feasible
 
 
 def test_dominated_at_equal_cost_marks_exactly_the_dominated_points():
@@ -44,36 +45,45 @@ def maverick():
     return m, rows
 
 
-def test_no_feasible_row_as_cheap_dominates_the_pick(maverick):
+def test_the_pick_is_cheapest_released_and_no_row_like_it_dominates_it(maverick):
     m, rows = maverick
     ranked = rank_feasible(rows, m)
     pick = ranked.iloc[0]
     feas = rows[rows.feasible]
+    assert pick.usd_per_month == feas.usd_per_month.min()  # the cheapest
+    assert pick.checkpoint and feas.checkpoint.astype(bool).all()  # by default every feasible row has a checkpoint
     cheap = feas[cost_cents(feas.usd_per_month) <= cost_cents([pick.usd_per_month])[0]]
-    dom = (cheap.ttft_ms <= pick.ttft_ms) & (cheap.tpot_ms <= pick.tpot_ms) & (
-        (cheap.ttft_ms < pick.ttft_ms) | (cheap.tpot_ms < pick.tpot_ms))
-    assert len(cheap) > 1 and not dom.any()
-    # and it is the cheapest
-    assert pick.usd_per_month == feas.usd_per_month.min()
+    best_kind = cheap.checkpoint_kind.min()
+    assert pick.checkpoint_kind == best_kind
+    same = cheap[cheap.checkpoint_kind == best_kind]
+    head = np.round(same.headroom * 100)
+    assert round(pick.headroom * 100) == head.max()  # the most headroom (to the percent) among those
+    like = same[head == head.max()]
+    dom = (like.ttft_ms <= pick.ttft_ms) & (like.tpot_ms <= pick.tpot_ms) & (
+        (like.ttft_ms < pick.ttft_ms) | (like.tpot_ms < pick.tpot_ms))
+    assert not dom.any()
 
 
 def _rows(*specs):
-    return pd.DataFrame([dict(feasible=True, usd_per_month=c, ttft_ms=a, tpot_ms=b, quant=q, kv_dtype="fp8", gpus=8)
-                         for c, a, b, q in specs])
+    return pd.DataFrame([dict(feasible=True, usd_per_month=c, ttft_ms=a, tpot_ms=b, quant=q, kv_dtype="fp8", gpus=8,
+                              headroom=h, checkpoint_kind=k, checkpoint="org/x" if k < 3 else "")
+                         for c, a, b, q, h, k in specs])
 
 
-def test_on_the_front_a_released_recipe_comes_first():
+def test_at_equal_cost_the_released_recipe_then_headroom_then_latency():
     m = load_model("maverick")
-    released = released_recipes(m)
-    assert released["fp8-experts"] and not released["int4-experts"]
-    # neither dominates the other: the released recipe first, though its TPOT is worse
-    both = _rows((35040.0, 120.0, 30.0, "int4-experts"), (35040.0, 100.0, 34.0, "fp8-experts"))
-    assert rank_feasible(both, m).quant.tolist() == ["fp8-experts", "int4-experts"]
-    # the unreleased recipe dominates: it comes first (the pick is on the front)
-    dom = _rows((35040.0, 120.0, 34.0, "fp8-experts"), (35040.0, 100.0, 30.0, "int4-experts"))
-    assert rank_feasible(dom, m).quant.tolist() == ["int4-experts", "fp8-experts"]
-    # a cent cheaper wins whatever its latency
-    cheaper = _rows((35040.0, 100.0, 30.0, "fp8-experts"), (35039.99, 400.0, 39.0, "int4-experts"))
+    # the maker's release first, though the other is faster on both and has more headroom
+    both = _rows((35040.0, 120.0, 30.0, "int4-experts", 0.40, 3), (35040.0, 100.0, 34.0, "fp8-experts", 0.05, 0),
+                 (35040.0, 90.0, 20.0, "int4", 0.50, 1))
+    assert rank_feasible(both, m).quant.tolist() == ["fp8-experts", "int4", "int4-experts"]
+    # the same kind of checkpoint: more headroom first, though slower on both
+    head = _rows((35040.0, 90.0, 20.0, "fp8", 0.10, 0), (35040.0, 120.0, 34.0, "fp8-experts", 0.20, 0))
+    assert rank_feasible(head, m).quant.tolist() == ["fp8-experts", "fp8"]
+    # headroom equal to the percent: the Pareto front decides (the dominating row first)
+    front = _rows((35040.0, 120.0, 34.0, "fp8-experts", 0.101, 0), (35040.0, 100.0, 30.0, "fp8", 0.098, 0))
+    assert rank_feasible(front, m).quant.tolist() == ["fp8", "fp8-experts"]
+    # a cent cheaper wins whatever its checkpoint, headroom or latency
+    cheaper = _rows((35040.0, 100.0, 30.0, "fp8-experts", 0.5, 0), (35039.99, 400.0, 39.0, "int4-experts", 0.0, 3))
     assert rank_feasible(cheaper, m).quant.tolist() == ["int4-experts", "fp8-experts"]
 
 
@@ -81,7 +91,8 @@ def test_ranking_rule_is_in_the_document():
     doc = plan(load_model("scout"), Targets.defaults(qps=1.0, context_tokens=32768),
                SearchSpace(skus=("nd-h100-v5",), quants=("fp8",)))
     d = json.loads(json.dumps(doc.to_json()))
-    assert "TTFT and TPOT" in d["ranking_rule"] and "released checkpoint" in d["ranking_rule"]
+    assert "TTFT and TPOT" in d["ranking_rule"] and "released recipe" in d["ranking_rule"]
+    assert "headroom" in d["ranking_rule"]
     assert PlanDocument.from_json(d).ranking_rule == doc.ranking_rule
 
 
@@ -141,7 +152,11 @@ def test_the_report_shows_the_relaxations(too_fast):
 def test_compare_flags_a_recipe_no_release_ships():
     from moeprof.cli.compare_cmd import compare_rows
 
+    space = SearchSpace(skus=("nd-h200-v5",), quants=("int4-experts",))
+    doc = plan(load_model("maverick"), Targets.defaults(qps=1.0, context_tokens=32768), space)
+    assert doc.recommended is None and doc.requantize is not None  # no published build: not searched by default
+    assert "re-quantising to int4-experts" in doc.requantize.text and doc.rejected_counts.get("checkpoint")
     doc = plan(load_model("maverick"), Targets.defaults(qps=1.0, context_tokens=32768),
-               SearchSpace(skus=("nd-h200-v5",), quants=("int4-experts",)))
+               SearchSpace(skus=("nd-h200-v5",), quants=("int4-experts",), allow_requantize=True))
     (row,) = compare_rows(doc)
-    assert row["quant"] == "int4-experts" and "no released int4-experts checkpoint" in row["notes"][0]
+    assert row["quant"] == "int4-experts" and "no published int4-experts checkpoint" in row["notes"][0]

@@ -11,7 +11,7 @@ from moeprof.planner.document.plan import SCHEMA_VERSION
 WEEK = str(resources.files("moeprof") / "data" / "traffic" / "diurnal_week.csv")
 # the default pick's layout, quickly; a TTFT target the MI300X band's high edge (TTFT residuals up to
 # +557 % on its held-out runs) can meet: these tests are about traffic, not latency
-FAST = ("--model", "maverick", "--sku", "nd-mi300x-v5", "--quant", "int4-experts", "--ttft-ms", "2000")
+FAST = ("--model", "maverick", "--sku", "nd-mi300x-v5", "--quant", "int4-experts", "--allow-requantize", "--ttft-ms", "2000")
 
 
 @pytest.fixture(scope="module")

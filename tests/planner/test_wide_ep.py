@@ -89,7 +89,8 @@ def test_the_search_serves_behemoth_with_wide_ep(vms):
     sub = {"nd-h200-v5": vms["nd-h200-v5"]}
     # a TTFT target the H200 band's high edge (+130 %) leaves room for: this test is about wide EP
     # and a rate one replica carries within the default VM limit (prefill at the kernel tables' speed)
-    rows = evaluate_rows(m, Targets.defaults(ttft_ms=2000.0, qps=5.0), SearchSpace(quants=("int4",)), sub, default_profiles(sub), load_engine())
+    rows = evaluate_rows(m, Targets.defaults(ttft_ms=2000.0, qps=5.0), SearchSpace(quants=("int4",), allow_requantize=True), sub,
+                         default_profiles(sub), load_engine())
     wide = rows[rows.feasible & (rows.ep > rows.tp)]
     assert len(wide)
     r = wide.iloc[0]

@@ -3,6 +3,7 @@ the Azure ML YAML by yaml.safe_load; all must match the plan."""
 
 import argparse
 import copy
+import re
 import shlex
 import shutil
 import subprocess
@@ -58,8 +59,15 @@ def sglang_parser():
     return p
 
 
+def model_arg(word: str) -> str:
+    """The checkpoint of a launch's model argument ("${MODEL:-org/name}": MODEL overrides it)."""
+    m = re.fullmatch(r"\$\{MODEL:-([^}]+)\}", word)
+    return m.group(1) if m else word
+
+
 def commands(script: str, program: list[str]) -> list[tuple[dict, list[str]]]:
-    """(environment assignments, argv after the program) of every line that runs the program."""
+    """(environment assignments, argv after the program, the model argument's checkpoint in its
+    place) of every line that runs the program."""
     out = []
     for line in script.splitlines():
         s = line.strip()
@@ -71,7 +79,7 @@ def commands(script: str, program: list[str]) -> list[tuple[dict, list[str]]]:
             k, _, v = words.pop(0).partition("=")
             env[k] = v
         if words[: len(program)] == program:
-            out.append((env, words[len(program):]))
+            out.append((env, [model_arg(w) for w in words[len(program):]]))
     return out
 
 
@@ -181,12 +189,14 @@ def test_azureml_yaml(plan_doc):
 
 
 def test_int4_and_unreleased_models_ask_for_a_checkpoint(plan_doc):
-    ck = resolve_checkpoint("maverick", "int4")
-    assert ck.model_id is None and "pre-quantized int4" in ck.notes[0]
+    ck = resolve_checkpoint("maverick", "int4-experts")  # no published build
+    assert ck.model_id is None and "pre-quantized int4-experts" in ck.notes[0]
+    assert resolve_checkpoint("maverick", "int4").model_id == "RedHatAI/Llama-4-Maverick-17B-128E-Instruct-quantized.w4a16"
     assert resolve_checkpoint("behemoth", "bf16").model_id is None
     assert resolve_checkpoint("maverick-fp8", "bf16").model_id == "meta-llama/Llama-4-Maverick-17B-128E-Instruct"
-    assert resolve_checkpoint("maverick", "fp8").quantization == "fp8"
-    d = plan_with(plan_doc, sku="nd-h100-v5", tp=8, ep=8, pp=1, replicas=1, vms=1, quant="int4", kv_dtype="bf16")
+    assert resolve_checkpoint("maverick", "fp8", engine="vllm", engine_version="0.11").quantization == "fp8"
+    d = plan_with(plan_doc, sku="nd-h100-v5", tp=8, ep=8, pp=1, replicas=1, vms=1, quant="int4-experts", kv_dtype="bf16",
+                  checkpoint="")
     text = export(d, "vllm")
     check_bash(text)
     assert 'MODEL="${MODEL:?' in text

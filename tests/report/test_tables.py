@@ -44,7 +44,7 @@ def test_unit_column_and_fmt():
 def test_plan_rows_all_get_unit_names(plan_doc):
     text = rows_to_csv([plan_doc["recommended"], *plan_doc["alternatives"]])
     header = text.splitlines()[0].split(",")
-    unitless = {"sku", "gpu", "tp", "ep", "pp", "quant", "kv_dtype", "price_estimate", "calibration", "notes"}
+    unitless = {"sku", "gpu", "tp", "ep", "pp", "quant", "kv_dtype", "price_estimate", "calibration", "notes", "checkpoint"}
     for col in header:
         assert col in unitless or "_" in col, col
     assert len(_read(text)) == 1 + len(plan_doc["alternatives"])

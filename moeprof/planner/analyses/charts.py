@@ -134,10 +134,12 @@ def latency_sweep(model, vms, r: PlanRow, targets: Targets, routing_skew: float,
     b = serving.running_batch(c1.take(idx), workload(n, targets.input_tokens, targets.output_tokens, engine, np.full(n, np.inf)), lam)
     pt = serving.point_at(c1.take(idx), w1.take(idx), b, lam, targets.percentile)
     keep = serving.BATCH_GRID <= r.max_batch
+    ok = np.isfinite(pt.ttft_q_s) & np.isfinite(pt.tpot_s)  # near saturation the queue may not settle: no point
+    lam = lam[ok]
     return LatencySweep(
-        running_batch=(pt.b * dp).tolist(),
-        ttft_ms=(pt.ttft_q_s * 1e3).tolist(),
-        tpot_ms=(pt.tpot_s * 1e3).tolist(),
+        running_batch=(pt.b[ok] * dp).tolist(),
+        ttft_ms=(pt.ttft_q_s[ok] * 1e3).tolist(),
+        tpot_ms=(pt.tpot_s[ok] * 1e3).tolist(),
         output_tokens_per_s=(lam * dp * targets.output_tokens * r.replicas).tolist(),
         qps=(lam * dp * r.replicas).tolist(),
         decode_batch=serving.BATCH_GRID[keep].tolist(),

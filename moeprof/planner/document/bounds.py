@@ -14,6 +14,7 @@ from ...inputs import require_ident, require_int, require_model_id, require_numb
 
 MAX_VMS = 64  # the most VMs one plan may use (`plan --max-vms`)
 MAX_GPUS = MAX_VMS * int(VM_BOUNDS["gpus_per_vm"][1])
+MAX_USD_PER_MONTH = MAX_USD_PER_HOUR * MAX_VMS * 750  # a plan's VMs at the highest price, a month of hours
 MAX_BATCH = 65536  # the planner tries batches up to 1,024 sequences
 MAX_TOKENS = 2**31  # the CLI's bound on --context / --input-tokens / --output-tokens
 MAX_PATH_CHARS = 4096
@@ -57,7 +58,7 @@ def check_row(row: dict, path, where: str) -> None:
     require_int(row["max_batch"], path, f"{where}.max_batch", 1, MAX_BATCH, "sequences one replica batches")
     require_int(row["max_context_tokens"], path, f"{where}.max_context_tokens", 0, 2**40, "tokens")
     require_number(row["usd_per_hour"], path, f"{where}.usd_per_hour", 0, MAX_USD_PER_HOUR * MAX_VMS, "VM prices are at most $1e6/h", lo_open=True)
-    require_number(row["usd_per_month"], path, f"{where}.usd_per_month", 0, MAX_USD_PER_HOUR * MAX_VMS * 750, "VM prices are at most $1e6/h", lo_open=True)
+    require_number(row["usd_per_month"], path, f"{where}.usd_per_month", 0, MAX_USD_PER_MONTH, "VM prices are at most $1e6/h", lo_open=True)
 
 
 def check_extras(doc: dict, path) -> None:

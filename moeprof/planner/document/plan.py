@@ -32,6 +32,7 @@ from .rows import (  # noqa: F401 - the row types are part of the document's int
     PlanRow,
     Rejection,
     Relaxation,
+    Requantize,
     SkuBest,
 )
 from .targets import MAX_HEADROOM
@@ -68,6 +69,7 @@ class PlanInputs:
     hf_id: str | None = None  # the checkpoint's Hugging Face repository, when known
     headroom: float = 0.0  # required capacity margin at the error band's pessimistic edge (planner.search.bands)
     engine: str = ""  # the serving engine and version modelled ("vllm 0.23.0"); "" in a plan made before it was recorded
+    allow_requantize: bool = False  # recipes with no published checkpoint were searched too (--allow-requantize)
 
     def to_json(self) -> dict:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -110,6 +112,10 @@ class PlanInputs:
         vals["model_name"] = str(d.get("model_name") or d["model"])
         vals["hf_id"] = d.get("hf_id")
         vals["engine"] = str(d.get("engine") or "")
+        ar = d.get("allow_requantize", False)  # absent in a plan made before the checkpoint gate
+        if not isinstance(ar, bool):
+            raise ConfigError(path, "inputs.allow_requantize", f"must be true or false, got {ar!r}")
+        vals["allow_requantize"] = ar
         return cls(**vals)
 
 
@@ -236,6 +242,7 @@ class PlanDocument:
     traffic: TrafficPlan | None = None  # `plan --traffic FILE` only (planner.analyses.traffic)
     ranking_rule: str = ""  # how the feasible rows were ordered (planner.rank.RANKING_RULE)
     relaxations: list[Relaxation] = field(default_factory=list)  # when nothing is feasible
+    requantize: Requantize | None = None  # what re-quantising would save (planner.search.checkpoints)
 
     def to_json(self) -> dict:
         out = {
@@ -255,6 +262,7 @@ class PlanDocument:
             "charts": self.charts.to_json(),
             "ranking_rule": self.ranking_rule,
             "relaxations": [r.to_json() for r in self.relaxations],
+            "requantize": self.requantize.to_json() if self.requantize is not None else None,
         }
         if self.traffic is not None:  # additive: a plan without traffic is written as before
             out["traffic"] = self.traffic.to_json()
@@ -314,6 +322,7 @@ class PlanDocument:
             traffic=TrafficPlan.from_json(doc["traffic"], path) if doc.get("traffic") is not None else None,
             ranking_rule=str(doc.get("ranking_rule") or ""),
             relaxations=[Relaxation.from_json(r, path, f"relaxations[{i}]") for i, r in enumerate(_list(doc, "relaxations", path))],
+            requantize=Requantize.from_json(doc["requantize"], path, "requantize") if doc.get("requantize") is not None else None,
         )
 
 

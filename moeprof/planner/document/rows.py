@@ -69,6 +69,7 @@ ROW_SCHEMA: tuple[FieldSpec, ...] = (
     FieldSpec("kv_bytes_per_token_per_gpu", float, "bytes", "KV per token per GPU (bytes)"),
     FieldSpec("price_estimate", bool, "", "price is an estimate"),
     FieldSpec("calibration", str, "", "calibration"),
+    FieldSpec("checkpoint", str, "", "checkpoint (Hugging Face id)"),
 )
 ROW_FIELDS: tuple[str, ...] = tuple(f.name for f in ROW_SCHEMA)
 # The error band's fields (planner.search.bands): null in a plan made before bands, or where a row has
@@ -142,6 +143,7 @@ class PlanRow:
     vms_low: int | None = None  # VMs the target QPS needs at the optimistic edge
     vms_high: int | None = None  # ... at the pessimistic edge
     headroom: float | None = None  # qps_capacity_low / QPS - 1
+    checkpoint: str = ""  # the published checkpoint it loads (catalog.deployable); "" for none, or a plan made before
     misses: list[str] | None = None
     sources: dict | None = None
     notes: list[str] | None = None  # caveats of the recommended row (e.g. no released checkpoint)
@@ -196,6 +198,8 @@ _REQUIRED_NUMBERS = ("usd_per_hour", "usd_per_month")
 
 def _check_value(v, f: FieldSpec, path, where: str):
     if f.kind is str:
+        if f.name == "checkpoint":
+            return _checkpoint_value(v, path, where)
         if f.name == "calibration":
             if v is None:
                 return ""
@@ -221,6 +225,19 @@ def _check_value(v, f: FieldSpec, path, where: str):
     if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
         raise ConfigError(path, where, f"must be a finite number{'' if f.name in _REQUIRED_NUMBERS else ' or null'}, got {v!r}")
     return float(v)
+
+
+def _checkpoint_value(v, path, where: str) -> str:
+    """A row's checkpoint: a Hugging Face id (an engine's model argument, never an option), or ''."""
+    from ...inputs import model_id_problem
+
+    if v is None or v == "":
+        return ""
+    if not isinstance(v, str):
+        raise ConfigError(path, where, "must be a string")
+    if problem := model_id_problem(v):
+        raise ConfigError(path, where, problem)
+    return v
 
 
 @dataclass
@@ -259,6 +276,25 @@ class SkuBest:
 
     @classmethod
     def from_json(cls, d, path, where: str) -> SkuBest:
+        return decode(cls, d, path, where)
+
+
+@dataclass
+class Requantize:
+    """What re-quantising to a recipe with no published checkpoint would save against the pick
+    (planner.search.checkpoints): never the pick by default, shown as one line."""
+
+    quant: str = field(nonempty=True, name=True)
+    usd_per_month: float = field(lo=0.0, hi=bounds.MAX_USD_PER_MONTH, why="VM prices are at most $1e6/h")
+    saving_usd_per_month: float = field(lo=0.0, hi=bounds.MAX_USD_PER_MONTH, why="VM prices are at most $1e6/h")
+    text: str = field()  # the line the plan prints
+
+    def to_json(self) -> dict:
+        return {"quant": self.quant, "usd_per_month": self.usd_per_month,
+                "saving_usd_per_month": self.saving_usd_per_month, "text": self.text}
+
+    @classmethod
+    def from_json(cls, d, path, where: str) -> Requantize:
         return decode(cls, d, path, where)
 
 

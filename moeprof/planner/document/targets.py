@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ...catalog.models.quant import KV_DTYPES
-from ...catalog.targets import target_defaults, target_sources
+from ...catalog.targets import model_target_defaults, target_defaults, target_sources
 from ...errors import MoeprofError
 
 MAX_HEADROOM = 10.0  # capacity for 11 x the stated QPS: beyond that, state the QPS instead
@@ -27,9 +27,10 @@ class Targets:
     headroom: float = 0.0
 
     @classmethod
-    def defaults(cls, **over) -> Targets:
-        """The defaults of moeprof/data/targets.json with `over` replacing any (None keeps it)."""
-        d = target_defaults()
+    def defaults(cls, model: str | None = None, **over) -> Targets:
+        """The defaults of moeprof/data/targets.json (of `model`, a built-in short name: a reasoning
+        model's long-output workload) with `over` replacing any (None keeps it)."""
+        d = model_target_defaults(model)[0] if model is not None else target_defaults()
         d.update({k: v for k, v in over.items() if v is not None})
         t = cls(**d)
         if t.input_tokens + t.output_tokens > t.context_tokens:
@@ -42,14 +43,19 @@ class Targets:
             raise MoeprofError(f"--percentile must be in [50, 100), got {t.percentile:g}")
         return t
 
-    def sources(self) -> dict:
-        """Where each target comes from: the data file's source for a default, 'user' for a
-        value that differs from it."""
-        d, s = target_defaults(), target_sources()
+    def sources(self, model=None) -> dict:
+        """Where each target comes from: the data file's source for a default (of `model`, a
+        ModelSpec: its workload kind, its maximum context), 'user' for a value that differs from it."""
+        from ...catalog.models.identity import model_ref
+
+        d, s = model_target_defaults(model_ref(model), model.name) if model is not None else (target_defaults(), target_sources())
         out = {}
         for k, default in d.items():
             mine = getattr(self, k)
             out[k] = s[k] if mine == default else f"set by the user (default {default:g}: {s[k]})"
+        if model is not None and self.context_tokens == model.max_position_embeddings < d["context_tokens"]:
+            out["context_tokens"] = (f"{model.name}'s maximum context (max_position_embeddings), below the default "
+                                     f"{d['context_tokens']:,}: {s['context_tokens']}")
         return out
 
 
@@ -60,3 +66,4 @@ class SearchSpace:
     kv_dtypes: tuple[str, ...] = tuple(KV_DTYPES)
     max_vms: int = 32
     routing_skew: float = 0.0
+    allow_requantize: bool = False  # also recipes no published checkpoint loads as (weights of your own)

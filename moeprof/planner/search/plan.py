@@ -6,6 +6,7 @@
     bands     the error band of each figure, VMs at both edges, headroom          planner.search.bands
     costs     $/h, $/month, $/M tokens, J/token                                   planner.search.cost
     verdicts  why each row is not feasible (typed kind)                           planner.search.verdicts
+    checkpoint the published checkpoint of each row; none: rejected (kind checkpoint)  planner.search.checkpoints
     rank      best first, rejected layouts, closest misses, best per SKU          planner.search.rank
     relax     when nothing is feasible: the least change of each target that is   planner.search.relax
     charts    the report's chart data                                             planner.analyses.charts, throughput
@@ -21,7 +22,6 @@ from ...catalog.hardware.prices import STALE_DAYS, stale
 from ...catalog.hardware.serverless_tiers import serverless_price_for_region
 from ...catalog.hardware.vms import load_priced_vms
 from ...catalog.models import ModelSpec
-from ...catalog.models.checkpoints import released_note
 from ...catalog.models.identity import model_ref
 from ...catalog.models.quant import load_recipes
 from ...deployment.evaluate import engine_for
@@ -35,6 +35,7 @@ from ..analyses.throughput import price_tags
 from ..document.plan import LAYOUT_KEYS, PlanDocument, PlanInputs, SkuBest
 from ..document.targets import SearchSpace, Targets
 from .bands import add_bands, band_sources, gpu_bands, latency_edges
+from .checkpoints import add_checkpoints, checkpoint_table, requantize_saving
 from .cost import add_costs
 from .layouts import memory_rows
 from .rank import RANKING_RULE, closest_misses, per_sku_best, plan_rows, rank_feasible, rejections
@@ -93,9 +94,11 @@ def serve_stage(mem, lat, targets: Targets, space: SearchSpace, vms: dict, profi
 
 def evaluate_rows(model: ModelSpec, targets: Targets, space: SearchSpace, vms: dict, profiles: dict, engine,
                   bands: dict | None = None) -> pd.DataFrame:
-    """Every configuration of the search space as one DataFrame row, with its verdict."""
+    """Every configuration of the search space as one DataFrame row, with its verdict and checkpoint."""
     mem, lat = layout_stage(model, targets, space, vms, profiles, engine)
-    return serve_stage(mem, lat, targets, space, vms, profiles, engine, bands)
+    rows = serve_stage(mem, lat, targets, space, vms, profiles, engine, bands)
+    table = checkpoint_table(model, load_recipes(model), engine)
+    return add_checkpoints(rows, table, model.name, space.allow_requantize)[0]
 
 
 def plan(model: ModelSpec, targets: Targets, space: SearchSpace | None = None, vm_file: str | None = None,
@@ -114,8 +117,14 @@ def plan(model: ModelSpec, targets: Targets, space: SearchSpace | None = None, v
     profiles = profiles if profiles is not None else default_profiles(vms)
 
     bands = gpu_bands(vms, profiles)
+    table = checkpoint_table(model, load_recipes(model), engine)
+
+    def gate(r: pd.DataFrame) -> pd.DataFrame:
+        return add_checkpoints(r, table, model.name, space.allow_requantize)[0]
+
     mem, lat = layout_stage(model, targets, space, vms, profiles, engine)
-    rows = serve_stage(mem, lat, targets, space, vms, profiles, engine, bands)
+    rows, requant = add_checkpoints(serve_stage(mem, lat, targets, space, vms, profiles, engine, bands), table, model.name,
+                                    space.allow_requantize)
     ranked = rank_feasible(rows, model)
     sources = _sources(model, vms, profiles, engine, targets)
     sources["error_band"] = band_sources(bands)
@@ -123,8 +132,8 @@ def plan(model: ModelSpec, targets: Targets, space: SearchSpace | None = None, v
     if len(ranked):
         recommended = plan_rows(ranked.head(1))[0]
         recommended.sources = sources
-        note = released_note(model_ref(model), recommended.quant, model.name)
-        recommended.notes = [note] if note else []
+        recommended.notes = [] if table.get(recommended.quant) is not None else [
+            f"no published {recommended.quant} checkpoint of {model.name}: the deployment needs weights of your own"]
         alternatives = plan_rows(ranked.drop_duplicates(list(LAYOUT_KEYS)).iloc[1:11])
     rejected, counts = rejections(rows, ranked)
     closest = closest_misses(rows, targets) if recommended is None else []
@@ -134,10 +143,11 @@ def plan(model: ModelSpec, targets: Targets, space: SearchSpace | None = None, v
 
         def search_fits(t: Targets) -> pd.DataFrame:
             m, la = layout_stage(model, t, space, vms, profiles, engine)
-            return serve_stage(m[m.memory_kind == ""], la, t, space, vms, profiles, engine, bands)
+            return gate(serve_stage(m[m.memory_kind == ""], la, t, space, vms, profiles, engine, bands))
 
         relaxations = relax_targets(
-            rows, targets, model, serve=lambda t: serve_stage(fits, lat, t, space, vms, profiles, engine, bands), search=search_fits,
+            rows, targets, model, serve=lambda t: gate(serve_stage(fits, lat, t, space, vms, profiles, engine, bands)),
+            search=search_fits,
         )
     per_sku = add_break_even(per_sku_best(rows, ranked, rejected), recommended)
     per_sku += [SkuBest(k, None, why) for k, why in choice.unpriced.items()]
@@ -151,7 +161,7 @@ def plan(model: ModelSpec, targets: Targets, space: SearchSpace | None = None, v
         model=model_ref(model), model_name=model.name, hf_id=model.hf_id, input_tokens=targets.input_tokens, output_tokens=targets.output_tokens,
         context_tokens=targets.context_tokens, qps=targets.qps, ttft_ms=targets.ttft_ms, tpot_ms=targets.tpot_ms,
         percentile=targets.percentile, skus=list(space.skus) if space.skus else None,
-        quants=list(space.quants) if space.quants else None, kv_dtypes=list(space.kv_dtypes), max_vms=space.max_vms,
+        quants=list(space.quants) if space.quants else None, allow_requantize=space.allow_requantize, kv_dtypes=list(space.kv_dtypes), max_vms=space.max_vms,
         routing_skew=space.routing_skew, headroom=targets.headroom, engine=f"{engine.engine} {engine.engine_version}",
         profiles={g: {"path": p.path, "source": p.source, "label": p.label} for g, p in profiles.items()},
     )
@@ -164,13 +174,25 @@ def plan(model: ModelSpec, targets: Targets, space: SearchSpace | None = None, v
         closest=closest,
         feasible=plan_rows(ranked.drop_duplicates(list(LAYOUT_KEYS) + ["max_batch"])),
         configs_evaluated=len(rows),
-        warnings=([choice.note] if choice.note else []) + _warnings(model, vms, profiles),
+        warnings=([choice.note] if choice.note else []) + _warnings(model, vms, profiles) + (
+            [f"{model.name} has no published checkpoint that loads as any recipe (moeprof/data/checkpoints): nothing is "
+             "deployable without weights of your own; --allow-requantize plans it as if you had them"]
+            if not space.allow_requantize and all(c is None for c in table.values()) else []),
         sources=sources,
         per_sku=per_sku,
         charts=charts,
         ranking_rule=RANKING_RULE,
         relaxations=relaxations,
+        requantize=_requantize(requant, model, recommended),
     )
+
+
+def _requantize(candidates: pd.DataFrame, model: ModelSpec, recommended):
+    """The cheapest row rejected only for its missing checkpoint, against the pick (a line of the plan)."""
+    if not len(candidates):
+        return None
+    best = plan_rows(rank_feasible(candidates.assign(feasible=True), model).head(1))[0]
+    return requantize_saving(best, recommended, best.label())
 
 
 def _warnings(model, vms, profiles) -> list[str]:
@@ -190,7 +212,7 @@ def _sources(model, vms, profiles, engine, targets: Targets) -> dict:
     out = {
         "model": list(model.sources) or [model.source_path],
         "engine": engine.sources,
-        "targets": targets.sources(),
+        "targets": targets.sources(model),
     }
     for k, vm in vms.items():
         p = profiles.get(vm.gpu.key)

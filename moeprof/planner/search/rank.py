@@ -3,14 +3,17 @@ closest misses when nothing is feasible.
 
 Ranking (RANKING_RULE, the one statement of it; the plan document carries it as `ranking_rule`):
   1. lowest $/month (equal: the same to the cent, i.e. the same VMs at the same price);
-  2. at equal cost, the (TTFT, TPOT) Pareto front first: a row another row of the same cost
-     dominates (no worse on both, better on one) never ranks above it, so nothing as cheap is
-     better on both latencies than the pick;
-  3. on the front, a recipe that loads from a released checkpoint (catalog.models.checkpoints) before
-     one that needs weights of your own: latency decides first because both rows meet the targets
-     and a dominated pick is the worse deployment by the plan's own figures; the released
-     checkpoint then breaks the remaining ties, ahead of any latency difference along the front;
-  4. then the recipe closest to the released weights (quality_rank in moeprof/data/quant.json),
+  2. at equal cost, the released recipe: the model maker's own checkpoint as released (the row's
+     `checkpoint`, planner.search.checkpoints) first, then the maker's bf16 checkpoint the engine
+     quantizes at load (--quantization fp8), then another publisher's build, then no published
+     checkpoint (only searched with --allow-requantize): every row meets the targets,
+     so what a team can deploy today, and how close to the maker's weights, decides before any
+     latency difference;
+  3. then more headroom at the error band's pessimistic edge (to the whole percent the plan
+     prints): the row that keeps meeting the targets when the model errs the most;
+  4. then the (TTFT, TPOT) Pareto front: a row another row of the same cost, checkpoint kind and
+     headroom dominates (no worse on both, better on one) never ranks above it;
+  5. then the recipe closest to the released weights (quality_rank in moeprof/data/quant.json),
      bf16 KV over fp8 KV, lower TPOT, lower TTFT, fewer GPUs.
 """
 
@@ -19,8 +22,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ...catalog.models.checkpoints import loads_from_release, shipped_checkpoints
-from ...catalog.models.identity import model_ref
 from ...catalog.models.quant import load_recipes
 from ..document.plan import FIELD, LAYOUT_KEYS, ROW_FIELDS, PlanRow, Rejection, SkuBest
 from ..document.rows import BAND_FIELDS
@@ -34,10 +35,11 @@ def plan_rows(df: pd.DataFrame) -> list[PlanRow]:
     """Rows of the search as PlanRows (plain Python values, in the frame's order)."""
     if not len(df):
         return []
-    cols = {k: df[k].tolist() for k in ROW_FIELDS}
+    cols = {k: df[k].tolist() if k in df else [""] * len(df) for k in ROW_FIELDS}  # checkpoint: '' before its stage
     out = []
     for i in range(len(df)):
         d = {k: cols[k][i] for k in ROW_FIELDS}
+        d["checkpoint"] = d["checkpoint"] if isinstance(d["checkpoint"], str) else ""
         if not isinstance(d["calibration"], str):
             d["calibration"] = float("nan")  # a row that never reached the performance model
         for k in INT_BAND_FIELDS:  # a float column (NaN where a row has no capacity to band)
@@ -46,9 +48,12 @@ def plan_rows(df: pd.DataFrame) -> list[PlanRow]:
     return out
 
 
-RANKING_RULE = ("lowest $/month; at equal cost (to the cent) the rows no other row of that cost beats on both TTFT "
-                "and TPOT, then a recipe with a released checkpoint over one without, then the recipe closest to the "
-                "released weights, bf16 KV over fp8 KV, lower TPOT, lower TTFT, fewer GPUs")
+RANKING_RULE = ("lowest $/month; at equal cost (to the cent) the released recipe: the model maker's checkpoint, then "
+                "the maker's bf16 checkpoint the engine quantizes at load (--quantization fp8), then another "
+                "publisher's build, then none (--allow-requantize only); then more headroom "
+                "at the error band's pessimistic edge (to the percent); then the rows no other row beats on both TTFT "
+                "and TPOT, the recipe closest to the released weights, bf16 KV over fp8 KV, lower TPOT, lower TTFT, "
+                "fewer GPUs")
 
 
 def cost_cents(usd_per_month) -> np.ndarray:
@@ -81,32 +86,41 @@ def dominated_at_equal_cost(cost_key, ttft_ms, tpot_ms) -> np.ndarray:
     return out
 
 
-def released_recipes(model) -> dict[str, bool]:
-    """{recipe: whether it loads from a released checkpoint of the model}."""
-    recipes = load_recipes(model)
-    if model is None:
-        return {k: True for k in recipes}
-    shipped = shipped_checkpoints(model_ref(model))
-    return {k: loads_from_release(k, shipped) for k in recipes}
+def checkpoint_kind(rows: pd.DataFrame) -> np.ndarray:
+    """Per row: 0 the maker's checkpoint, 1 the maker's quantized by the engine at load, 2 another
+    publisher's build, 3 no published checkpoint (planner.search.checkpoints.checkpoint_rank; a frame before that stage:
+    0 where it names a checkpoint)."""
+    if "checkpoint_kind" in rows:
+        return rows.checkpoint_kind.to_numpy(dtype=np.int64)
+    if "checkpoint" not in rows:
+        return np.full(len(rows), 3, dtype=np.int64)
+    return np.array([0 if isinstance(c, str) and c else 3 for c in rows.checkpoint.tolist()], dtype=np.int64)
 
 
 def rank_feasible(rows: pd.DataFrame, model=None) -> pd.DataFrame:
     """Feasible rows, best first (RANKING_RULE)."""
     recipes = load_recipes(model)
-    released = released_recipes(model)
     pos = np.flatnonzero(rows.feasible.to_numpy())
     col = lambda k: rows[k].to_numpy()[pos]  # noqa: E731 - one column of the feasible rows, no frame copy
     quant = rows.quant if isinstance(rows.quant.dtype, pd.CategoricalDtype) else rows.quant.astype("category")
     cats = [str(c) for c in quant.cat.categories]
     codes = quant.cat.codes.to_numpy()[pos]
     q_rank = np.array([recipes[c].quality_rank if c in recipes else np.inf for c in cats] + [np.inf], dtype=float)[codes]
-    own = np.array([not released.get(c, False) for c in cats] + [True])[codes]
+    kind = checkpoint_kind(rows)[pos]
     cents = cost_cents(col("usd_per_month"))
+    head = np.asarray(col("headroom"), dtype=float) if "headroom" in rows else np.zeros(len(pos))
+    head_pct = -np.round(np.nan_to_num(head, nan=-np.inf) * 100.0)  # more headroom first, to the printed percent
     ttft, tpot = col("ttft_ms").astype(float), col("tpot_ms").astype(float)
-    dom = dominated_at_equal_cost(cents, ttft, tpot)
+    group = np.lexsort((head_pct, kind, cents))  # rows of equal cost, checkpoint kind and headroom share a key
+    key = np.empty(len(pos), dtype=np.int64)
+    if len(pos):
+        g = np.stack([cents[group], kind[group], head_pct[group]])
+        new = np.r_[True, np.any(g[:, 1:] != g[:, :-1], axis=0)]
+        key[group] = np.cumsum(new)
+    dom = dominated_at_equal_cost(key, ttft, tpot)
     kv = np.asarray(col("kv_dtype")).astype(str) != "bf16"
     # np.lexsort: the last key is the primary one (stable)
-    order = np.lexsort((col("gpus"), ttft, tpot, kv, q_rank, own, dom, cents))
+    order = np.lexsort((col("gpus"), ttft, tpot, kv, q_rank, dom, head_pct, kind, cents))
     return rows.iloc[pos[order]]
 
 
@@ -138,7 +152,7 @@ def closest_misses(rows: pd.DataFrame, targets: Targets, n: int = 5) -> list[Pla
     of those that cannot be; each with what it misses. When nothing fits in memory: the rows with
     the longest max context, one per layout."""
     keys = ["sku", "tp", "ep", "pp"]
-    m = rows[rows.memory_kind == ""]
+    m = rows[(rows.memory_kind == "") & (rows.kind != "checkpoint")]  # a row with no published checkpoint is no miss
     need = (1.0 + targets.headroom) * targets.qps
     out = []
     if len(m):

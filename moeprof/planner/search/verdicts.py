@@ -26,6 +26,7 @@ class RejectKind(str, Enum):
     TPOT = "TPOT"
     QPS = "QPS"
     HEADROOM = "headroom"
+    CHECKPOINT = "checkpoint"  # meets the targets, no published checkpoint (planner.search.checkpoints)
 
 
 def add_verdicts(rows: pd.DataFrame, targets: Targets) -> pd.DataFrame:
