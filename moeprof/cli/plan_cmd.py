@@ -293,6 +293,8 @@ def _print_plan(model, doc: PlanDocument, wall_s: float):
         )
         echo(f"  capacity    {r.qps_capacity:.1f} req/s{band_text(r.qps_capacity_low, r.qps_capacity_high, '.1f')} at the "
              f"targets; {r.output_tokens_per_s:,.0f} output tokens/s served")
+        if r.unit_text():
+            echo(f"  unit        {r.unit_text()}")
         echo(f"  headroom    {_headroom_text(r, t)}")
         if r.vms_low is not None and r.vms_high is not None:
             echo(f"  VMs         {r.vms_low}-{r.vms_high} for {t.qps:g} req/s across the error band (optimistic - pessimistic "

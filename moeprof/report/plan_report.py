@@ -177,6 +177,9 @@ def _summary(doc: PlanDocument, band: _Band) -> str:
             (f"{fmt('max_context_tokens', rec.max_context_tokens)}", "max context (tokens)"),
         ]
         out.append('<div class="kpis">' + "".join(_kpi(v, w) for v, w in k) + "</div>")
+        if rec.unit_text():
+            out.append(f"<p><b>Capacity per replica and per unit</b> (the unit: a VM with every replica that fits on "
+                       f"it, or the VMs one replica spans): {esc(rec.unit_text())}.</p>")
         out.append(
             f"<p><b>Calibration</b>: {esc(rec.calibration or 'not stated in the plan')}; "
             f"<b>error band</b>: {esc(band.text())}.</p>"
