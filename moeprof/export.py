@@ -26,6 +26,10 @@ from .errors import MoeprofError
 FORMATS = ("vllm", "sglang", "azureml")
 SGLANG_VERSION = "0.5"  # python -m sglang.launch_server flags as documented for SGLang 0.5
 AZUREML_SCHEMA = "https://azuremlschemas.azureedge.net/latest/managedOnlineDeployment.schema.json"
+# The managed online deployment's fields: instance_type and instance_count (identical copies the endpoint
+# balances requests over), no field that ranks instances or names a peer.
+AZUREML_DEPLOYMENT_REF = ("learn.microsoft.com/azure/machine-learning/reference-yaml-deployment-managed-online; "
+                          "concept-endpoints-online")
 VLLM_PORT = 8000
 SGLANG_PORT = 30000
 
@@ -134,10 +138,6 @@ def _recommended(doc: dict) -> dict:
         raise MoeprofError(f"field 'recommended.quant': unknown quantization recipe {rec.get('quant')!r}")
     if rec.get("kv_dtype") not in KV_DTYPES:
         raise MoeprofError(f"field 'recommended.kv_dtype': unknown KV dtype {rec.get('kv_dtype')!r}")
-    if isinstance(rec.get("ep"), int) and isinstance(rec.get("tp"), int) and rec["ep"] > rec["tp"]:
-        raise MoeprofError(f"the recommendation is wide EP across VMs (tp {rec['tp']}, ep {rec['ep']}: data-parallel attention "
-                           "with the experts over every GPU of the replica); no export writes that launch yet: start it "
-                           "by hand (vLLM --data-parallel-size with --enable-expert-parallel, or SGLang with DeepEP)")
     return rec
 
 
@@ -148,8 +148,35 @@ def _layout(doc: dict):
     rec = _recommended(doc)
     vm = load_vms().get(str(rec["sku"]).lower())
     gpv = vm.gpus_per_vm if vm else max(1, rec["gpus"] // max(rec["vms"], 1))
-    per_replica = rec["tp"] * rec["pp"]
+    per_replica = max(rec["tp"], rec["ep"]) * rec["pp"]  # a wide-EP replica spans its EP GPUs (ep / tp attention groups)
     return rec, vm, gpv, replicas_per_vm(per_replica, gpv), vms_per_replica(per_replica, gpv)
+
+
+def wide_ep_nodes(rec: dict, gpv: int) -> int:
+    """VMs one wide-EP replica spans (EP > TP over more than one VM), else 0."""
+    per_replica = max(rec["tp"], rec["ep"]) * rec["pp"]
+    n = vms_per_replica(per_replica, gpv)
+    return n if rec["ep"] > rec["tp"] and n > 1 else 0
+
+
+def plan_engine_version(doc: dict, engine: str) -> str | None:
+    """The version of `engine` the plan names (inputs.engine "vllm 0.23.0"), else None (the newest shipped
+    argument list is then checked)."""
+    named = str(doc.get("inputs", {}).get("engine") or "").split()
+    return named[1] if len(named) == 2 and named[0] == engine else None
+
+
+def check_flags(engine: str, version: str | None, argv: list[str]) -> str:
+    """The engine release whose argument list (moeprof/data/engine_args) accepts every flag of argv;
+    MoeprofError naming the first flag it does not accept."""
+    from .catalog.engine_args import check_argv, engine_arg_list
+
+    args = engine_arg_list(engine, version)
+    bad = check_argv(engine, version, argv)
+    if bad:
+        raise MoeprofError(f"{engine} {args.version} does not accept {', '.join(bad)} (moeprof/data/engine_args/"
+                           f"{engine}-{args.version}.json): refusing to write a launch it would reject")
+    return args.version
 
 
 def _header(doc: dict, engine: str, version: str) -> list[str]:
@@ -254,6 +281,11 @@ def export_vllm(doc: dict) -> str:
     mlines, model_arg = _model_lines(ck)
     lines += mlines + ["set -euo pipefail"]
     args = vllm_args(doc, ck)
+    nodes = wide_ep_nodes(rec, gpv)
+    if nodes:
+        return "\n".join(lines + _vllm_wide_ep_lines(doc, rec, gpv, nodes, model_arg, args)) + "\n"
+    check_flags("vllm", plan_engine_version(doc, "vllm"), ["vllm", "serve", *args, "--port", "0",
+                                                           "--distributed-executor-backend", "ray"])
     if per_vm:
         lines += _replica_lines(rec, vm, per_vm,
                                 lambda slot: _shell(["vllm", "serve"], model_arg, args + ["--port", str(VLLM_PORT + slot)]))
@@ -268,6 +300,77 @@ def export_vllm(doc: dict) -> str:
                    args + ["--distributed-executor-backend", "ray", "--port", str(VLLM_PORT)]),
         ]
     return "\n".join(lines) + "\n"
+
+
+DP_RPC_PORT = 13345  # vLLM's data-parallel RPC port on the head node (any free port; the same on every node)
+SGLANG_DIST_PORT = 50000  # SGLang's --dist-init-addr port on node 0
+
+
+def _node_case(nodes: int, commands: list[str], what: str) -> list[str]:
+    """A `case "$NODE_RANK"` over the nodes of one replica, command i on node i."""
+    out = ['NODE_RANK="${NODE_RANK:?' + what + ', 0..' + str(nodes - 1) + '}"',
+           'HEAD="${HEAD:?address of node 0 of this replica (reachable over InfiniBand / the VNet)}"',
+           'case "$NODE_RANK" in']
+    for i, c in enumerate(commands):
+        out += [f"  {i})", f"    {c}", "    ;;"]
+    return out + ['  *) echo "NODE_RANK must be 0..' + str(nodes - 1) + '" >&2; exit 2 ;;', "esac"]
+
+
+def _wide_ep_comment(rec: dict, nodes: int) -> str:
+    return (f"wide EP across {nodes} VMs over InfiniBand: each replica is {rec['ep']} GPUs ({nodes} VMs), the experts "
+            f"spread over all of them (EP {rec['ep']}) and attention data parallel over {rec['ep'] // rec['tp']} groups of "
+            f"TP {rec['tp']}; run this script on each VM of a replica with NODE_RANK=0..{nodes - 1} and HEAD = node 0's "
+            f"address; {rec['replicas']} replica(s) in all, each on its own {nodes} VMs")
+
+
+def _vllm_wide_ep_lines(doc: dict, rec: dict, gpv: int, nodes: int, model_arg: str, args: list[str]) -> list[str]:
+    """vLLM data parallel + expert parallel across nodes (docs.vllm.ai serving/data_parallel_deployment:
+    --data-parallel-size over all nodes, --data-parallel-size-local per node, the head's
+    --data-parallel-address and --data-parallel-rpc-port, --data-parallel-start-rank and --headless
+    on the other nodes, --enable-expert-parallel on all)."""
+    dp = rec["ep"] // rec["tp"]
+    local = gpv // rec["tp"]
+    cmds, argvs = [], []
+    for i in range(nodes):
+        node = args + ["--data-parallel-size", str(dp), "--data-parallel-size-local", str(local),
+                       "--data-parallel-rpc-port", str(DP_RPC_PORT)]
+        node += ["--port", str(VLLM_PORT)] if i == 0 else ["--data-parallel-start-rank", str(i * local), "--headless"]
+        argvs.append(["vllm", "serve", *node, "--data-parallel-address", "HEAD"])
+        cmds.append(_shell(["vllm", "serve"], model_arg, node, ' --data-parallel-address "$HEAD"'))
+    version = None
+    for a in argvs:
+        version = check_flags("vllm", plan_engine_version(doc, "vllm"), a)
+    return [
+        _comment(_wide_ep_comment(rec, nodes)),
+        _comment(f"vLLM data parallel {dp} x TP {rec['tp']} with --enable-expert-parallel, {local} DP ranks per VM; node 0 "
+                 f"serves the API on port {VLLM_PORT}; --max-num-seqs is per DP rank (the plan's max batch per group)"),
+        _comment(f"every flag checked against vLLM {version}'s argument list (moeprof/data/engine_args/vllm-{version}.json)"),
+        *_node_case(nodes, cmds, "rank of this VM in the replica"),
+    ]
+
+
+def _sglang_wide_ep_lines(doc: dict, rec: dict, nodes: int, head: list[str], model_arg: str, args: list[str]) -> list[str]:
+    """SGLang across nodes (--nnodes, --node-rank, --dist-init-addr) with DP attention (--enable-dp-attention,
+    --dp-size = attention groups) and the experts over every GPU (--ep-size); --tp-size is the replica's GPUs."""
+    dp = rec["ep"] // rec["tp"]
+    base = [a for a in args]
+    i_tp = base.index("--tp-size")
+    base[i_tp + 1] = str(rec["ep"])  # SGLang's TP group is every GPU of the replica; attention runs in dp groups of it
+    i_mr = base.index("--max-running-requests")
+    base[i_mr + 1] = str(rec["max_batch"] * dp)  # the scheduler gives each DP rank max_running_requests // dp_size
+    base += ["--enable-dp-attention", "--dp-size", str(dp), "--nnodes", str(nodes), "--port", str(SGLANG_PORT)]
+    if "--ep-size" not in base:
+        base += ["--ep-size", str(rec["ep"])]
+    version = check_flags("sglang", SGLANG_VERSION, [*head, *base, "--node-rank", "0", "--dist-init-addr", "HEAD:1"])
+    cmds = [_shell(head, model_arg, base, f' --node-rank {i} --dist-init-addr "$HEAD:{SGLANG_DIST_PORT}"') for i in range(nodes)]
+    return [
+        _comment(_wide_ep_comment(rec, nodes)),
+        _comment(f"SGLang DP attention ({dp} groups) x EP {rec['ep']} over --nnodes {nodes}; --max-running-requests "
+                 f"{rec['max_batch'] * dp} = the plan's max batch {rec['max_batch']} per group x {dp} (SGLang's scheduler "
+                 "gives each DP rank max_running_requests // dp_size)"),
+        _comment(f"every flag checked against SGLang {version}'s argument list (moeprof/data/engine_args/sglang-{version}.json)"),
+        *_node_case(nodes, cmds, "rank of this VM in the replica"),
+    ]
 
 
 def sglang_args(doc: dict, ck: Checkpoint) -> list[str]:
@@ -298,6 +401,11 @@ def export_sglang(doc: dict) -> str:
     lines += mlines + ["set -euo pipefail"]
     head = ["python", "-m", "sglang.launch_server", "--model-path"]
     args = sglang_args(doc, ck)
+    nodes = wide_ep_nodes(rec, gpv)
+    if nodes:
+        return "\n".join(lines + _sglang_wide_ep_lines(doc, rec, nodes, head, model_arg, args)) + "\n"
+    check_flags("sglang", SGLANG_VERSION, [*head, "M", *args, "--port", "0", "--nnodes", "2", "--node-rank", "0",
+                                            "--dist-init-addr", "HEAD:1"])
     if per_vm:
         lines += _replica_lines(rec, vm, per_vm, lambda slot: _shell(head, model_arg, args + ["--port", str(SGLANG_PORT + slot)]))
     else:
@@ -327,6 +435,14 @@ def export_azureml(doc: dict, endpoint_name: str | None = None) -> str:
 
     rec, vm, gpv, per_vm, vms_per_replica = _layout(doc)
     inp = doc["inputs"]
+    nodes = wide_ep_nodes(rec, gpv)
+    if nodes:
+        raise MoeprofError(
+            f"wide EP across {nodes} VMs over InfiniBand needs the {nodes} VMs of a replica started together with each "
+            f"one's node rank and node 0's address; an Azure ML managed online deployment runs its instance_count "
+            f"instances as independent copies behind the endpoint with no node rank or peer address to give them "
+            f"({AZUREML_DEPLOYMENT_REF}): use --format vllm or sglang on the VMs"
+        )
     if not per_vm:
         raise MoeprofError(
             f"each replica spans {vms_per_replica} VMs (TP x PP = {rec['tp'] * rec['pp']} > {gpv} GPUs per VM); Azure ML "
@@ -340,6 +456,9 @@ def export_azureml(doc: dict, endpoint_name: str | None = None) -> str:
     notes = []
     if per_vm > 1:
         eng_args += ["--data-parallel-size", str(per_vm)]
+    checked = check_flags("vllm", plan_engine_version(doc, "vllm"), ["vllm", "serve", *eng_args, "--port", "0"])
+    notes.append(f"every flag checked against vLLM {checked}'s argument list (moeprof/data/engine_args/vllm-{checked}.json)")
+    if per_vm > 1:
         notes.append(
             f"{per_vm} replicas per instance run as vLLM data parallelism (--data-parallel-size {per_vm}) behind one "
             "server" + (": with --enable-expert-parallel vLLM then spreads the experts over all the instance's GPUs"

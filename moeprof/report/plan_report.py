@@ -142,6 +142,7 @@ def _config_sentence(r: PlanRow) -> str:
         f"<b>{esc(r.vms)} x {esc(r.sku)}</b> ({esc(r.gpus)} x {esc(r.gpu)}): TP {esc(r.tp)}, "
         f"EP {esc(r.ep)}, PP {esc(r.pp)}, {esc(r.replicas)} replica(s), weights {esc(r.quant)}, "
         f"KV cache {esc(r.kv_dtype)}, max batch {esc(r.max_batch)} sequences"
+        + (f", <b>{esc(r.wide_ep_label())}</b>" if r.wide_ep_label() else "")
     )
 
 
@@ -162,6 +163,8 @@ def _summary(doc: PlanDocument, band: _Band) -> str:
         out.append(f'<p class="rec">Recommended: {_config_sentence(rec)}.{esc(est)}</p>')
         for n in rec.notes or []:  # e.g. a recipe no released checkpoint ships
             out.append(f'<div class="warn">{esc(n)}</div>')
+        if doc.wide_ep_text(rec):
+            out.append(f'<div class="warn">The plan depends on {esc(doc.wide_ep_text(rec))}</div>')
         k = [
             (f"${fmt('usd_per_month', rec.usd_per_month)}", "per month (730 h)"),
             (f"${fmt('usd_per_hour', rec.usd_per_hour)}", "per hour"),
@@ -180,6 +183,9 @@ def _summary(doc: PlanDocument, band: _Band) -> str:
         if rec.unit_text():
             out.append(f"<p><b>Capacity per replica and per unit</b> (the unit: a VM with every replica that fits on "
                        f"it, or the VMs one replica spans): {esc(rec.unit_text())}.</p>")
+        if doc.redundancy is not None:
+            out.append(f"<p><b>Failure domains</b>: {esc(doc.redundancy.risk_text())}. "
+                       f"{esc(doc.redundancy.next_text())}.</p>")
         out.append(
             f"<p><b>Calibration</b>: {esc(rec.calibration or 'not stated in the plan')}; "
             f"<b>error band</b>: {esc(band.text())}.</p>"

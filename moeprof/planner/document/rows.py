@@ -177,6 +177,16 @@ class PlanRow:
         """Units the row buys."""
         return max(1, self.vms // self.unit()[0])
 
+    def wide_ep_vms(self) -> int:
+        """VMs one replica spans when it is wide EP across VMs (EP > TP over more than one VM), else 0."""
+        per_replica = self.vms // max(self.replicas, 1)
+        return per_replica if self.ep > self.tp and per_replica > 1 else 0
+
+    def wide_ep_label(self) -> str:
+        """'wide EP across N VMs over InfiniBand', or '' for a replica within one VM."""
+        n = self.wide_ep_vms()
+        return f"wide EP across {n} VMs over InfiniBand" if n else ""
+
     def unit_text(self) -> str:
         """Capacity per replica and per unit in one line ('' in a plan made before the unit was stored);
         the pessimistic edge scales each by the row's qps_capacity_low / qps_capacity."""

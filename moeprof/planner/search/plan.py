@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ...catalog.calibration.multi_vm_runs import evidence_text
 from ...catalog.engine import load_engine
 from ...catalog.hardware.prices import STALE_DAYS, stale
 from ...catalog.hardware.serverless_tiers import serverless_price_for_region
@@ -38,6 +39,7 @@ from .bands import add_bands, band_sources, gpu_bands, latency_edges
 from .cost import add_costs
 from .layouts import memory_rows
 from .rank import RANKING_RULE, closest_misses, per_sku_best, plan_rows, rank_feasible, rejections
+from .redundancy import redundancy
 from .relax import relax_targets
 from .serve import serve_rows
 from .verdicts import add_verdicts
@@ -152,7 +154,7 @@ def plan(model: ModelSpec, targets: Targets, space: SearchSpace | None = None, v
         context_tokens=targets.context_tokens, qps=targets.qps, ttft_ms=targets.ttft_ms, tpot_ms=targets.tpot_ms,
         percentile=targets.percentile, skus=list(space.skus) if space.skus else None,
         quants=list(space.quants) if space.quants else None, kv_dtypes=list(space.kv_dtypes), max_vms=space.max_vms,
-        routing_skew=space.routing_skew, headroom=targets.headroom, engine=f"{engine.engine} {engine.engine_version}",
+        routing_skew=space.routing_skew, headroom=targets.headroom, redundancy=targets.redundancy, engine=f"{engine.engine} {engine.engine_version}",
         profiles={g: {"path": p.path, "source": p.source, "label": p.label} for g, p in profiles.items()},
     )
     return PlanDocument(
@@ -170,6 +172,7 @@ def plan(model: ModelSpec, targets: Targets, space: SearchSpace | None = None, v
         charts=charts,
         ranking_rule=RANKING_RULE,
         relaxations=relaxations,
+        redundancy=redundancy(ranked, recommended, targets) if recommended is not None else None,
     )
 
 
@@ -199,5 +202,6 @@ def _sources(model, vms, profiles, engine, targets: Targets) -> dict:
             "price_estimate": vm.price.estimate,
             "gpu": vm.gpu.sources,
             "performance": p.label if p is not None else "datasheet ceilings x published efficiencies (moeprof/data/efficiency.json)",
+            "wide_ep_evidence": evidence_text(vm.gpu.key, vm.gpus_per_vm),  # behind a wide-EP row's speed
         }
     return out
