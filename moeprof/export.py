@@ -303,6 +303,8 @@ def export_vllm(doc: dict) -> str:
 
 
 DP_RPC_PORT = 13345  # vLLM's data-parallel RPC port on the head node (any free port; the same on every node)
+VLLM_DP_DOC = "docs.vllm.ai/en/v0.12.0/serving/data_parallel_deployment"  # the multi-node DP launch these follow
+SGLANG_MULTI_NODE_DOC = "docs.sglang.io/references/multi_node_deployment/multi_node.html"
 SGLANG_DIST_PORT = 50000  # SGLang's --dist-init-addr port on node 0
 
 
@@ -344,7 +346,8 @@ def _vllm_wide_ep_lines(doc: dict, rec: dict, gpv: int, nodes: int, model_arg: s
         _comment(_wide_ep_comment(rec, nodes)),
         _comment(f"vLLM data parallel {dp} x TP {rec['tp']} with --enable-expert-parallel, {local} DP ranks per VM; node 0 "
                  f"serves the API on port {VLLM_PORT}; --max-num-seqs is per DP rank (the plan's max batch per group)"),
-        _comment(f"every flag checked against vLLM {version}'s argument list (moeprof/data/engine_args/vllm-{version}.json)"),
+        _comment(f"every flag checked against vLLM {version}'s argument list (moeprof/data/engine_args/vllm-{version}.json); "
+                 f"the launch follows {VLLM_DP_DOC}"),
         *_node_case(nodes, cmds, "rank of this VM in the replica"),
     ]
 
@@ -368,7 +371,8 @@ def _sglang_wide_ep_lines(doc: dict, rec: dict, nodes: int, head: list[str], mod
         _comment(f"SGLang DP attention ({dp} groups) x EP {rec['ep']} over --nnodes {nodes}; --max-running-requests "
                  f"{rec['max_batch'] * dp} = the plan's max batch {rec['max_batch']} per group x {dp} (SGLang's scheduler "
                  "gives each DP rank max_running_requests // dp_size)"),
-        _comment(f"every flag checked against SGLang {version}'s argument list (moeprof/data/engine_args/sglang-{version}.json)"),
+        _comment(f"every flag checked against SGLang {version}'s argument list (moeprof/data/engine_args/sglang-{version}.json); "
+                 f"the launch follows {SGLANG_MULTI_NODE_DOC} with DP attention"),
         *_node_case(nodes, cmds, "rank of this VM in the replica"),
     ]
 

@@ -8,6 +8,7 @@
     verdicts  why each row is not feasible (typed kind)                           planner.search.verdicts
     rank      best first, rejected layouts, closest misses, best per SKU          planner.search.rank
     relax     when nothing is feasible: the least change of each target that is   planner.search.relax
+    redundancy the pick's failure domains and the cheapest N + (K + 1)            planner.search.redundancy
     charts    the report's chart data                                             planner.analyses.charts, throughput
     procure   break-even VM prices, price sensitivity, build or buy per SKU      planner.analyses.breakeven, build_or_buy
 """
