@@ -3,6 +3,7 @@ edge; the plan always states the pick's failure-domain risk and what N+1 costs."
 
 import json
 
+import pandas as pd
 import pytest
 
 from moeprof.errors import MoeprofError
@@ -23,6 +24,17 @@ def test_parse_redundancy_refuses(text):
         parse_redundancy(text)
 
 
+def test_capacity_after_loss_worked_example():
+    """Units of 30 req/s at the pessimistic edge (1 VM each), 50 req/s: 2 units carry it (60), but losing one
+    leaves 30 < 50; 3 units lose one and keep 60 >= 50 (N+1); a 2-VM unit counts VMs / 2 units."""
+    from moeprof.planner.search.verdicts import capacity_after_loss, units_of
+
+    rows = pd.DataFrame({"vms": [2, 3, 4], "unit_vms": [1, 1, 2], "qps_capacity_low": [60.0, 90.0, 60.0]})
+    assert units_of(rows).tolist() == [2.0, 3.0, 2.0]
+    assert capacity_after_loss(rows, 1).tolist() == [30.0, 60.0, 30.0]
+    assert capacity_after_loss(rows, 3).tolist() == [0.0, 0.0, 0.0]
+
+
 def test_n_plus_1_survives_losing_a_unit(plans):
     n0, n1 = plans("maverick", **H200), plans("maverick", **H200, redundancy=1)
     a, b = n0.recommended, n1.recommended
@@ -30,6 +42,7 @@ def test_n_plus_1_survives_losing_a_unit(plans):
     assert b.units() >= 2 and b.usd_per_month > a.usd_per_month
     # losing one of its units leaves, at the pessimistic edge, at least the target
     assert b.qps_capacity_low * (b.units() - 1) / b.units() >= n1.inputs.qps
+    assert b.vms_low >= 2 * b.unit()[0]  # the VM range counts the spare unit (N+0 needs 1 unit here)
     # the N+0 plan's "N+1" line is the N+1 plan's pick, at the same cost
     nxt = n0.redundancy.next
     assert nxt.spare_units == 1 and nxt.vms == b.vms and nxt.usd_per_month == pytest.approx(b.usd_per_month)

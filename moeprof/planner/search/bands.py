@@ -12,7 +12,8 @@ calibration on published runs, per metric. Per row:
     vms_low .. vms_high                  VMs the target QPS needs at the optimistic and at the
                                          pessimistic capacity of one unit (deployment.replicas:
                                          a VM with every replica that fits, or the VMs one
-                                         replica spans), in whole units
+                                         replica spans), in whole units, K more for
+                                         --redundancy N+K
     headroom                             qps_capacity_low / QPS - 1
 
     ttft_idle_high_ms, tpot_idle_high_ms the unloaded latencies at the band's high edge
@@ -85,7 +86,7 @@ def add_bands(rows: pd.DataFrame, vms: dict, bands: dict[str, ErrorBand], target
     per_unit = rows.qps_capacity_per_unit.to_numpy(dtype=float)
     unit_vms = rows.unit_vms.to_numpy(dtype=int)
     for col, edge in (("vms_low", hi), ("vms_high", lo)):
-        rows[col] = units_for(targets.qps, per_unit * edge) * unit_vms
+        rows[col] = units_for(targets.qps, per_unit * edge, targets.redundancy) * unit_vms  # N + K: K spare units
     return rows
 
 

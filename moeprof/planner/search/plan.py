@@ -2,7 +2,7 @@
 
     layouts   memory rows per (SKU, TP x EP x PP, quant, KV dtype, max batch)   planner.search.layouts
     latency   the performance model per distinct layout                           deployment.steps
-    serve     capacity and latency at the target QPS per replica count            planner.search.serve
+    serve     capacity and latency at the target QPS per count of units              planner.search.serve
     bands     the error band of each figure, VMs at both edges, headroom          planner.search.bands
     costs     $/h, $/month, $/M tokens, J/token                                   planner.search.cost
     verdicts  why each row is not feasible (typed kind)                           planner.search.verdicts
