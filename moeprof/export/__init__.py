@@ -18,24 +18,26 @@ from __future__ import annotations
 
 import re
 import shlex
-from dataclasses import dataclass
 
-from .deployment.replicas import replicas_per_vm, vms_per_replica
-from .errors import MoeprofError
+from ..deployment.replicas import replicas_per_vm, vms_per_replica
+from ..errors import MoeprofError
+from .checkpoint import Checkpoint, plan_checkpoint, resolve_checkpoint
+from .multi_node import SGLANG_PORT, SGLANG_VERSION, VLLM_PORT, sglang_wide_ep_lines, vllm_wide_ep_lines
+from .shell import check_flags, comment, plan_engine_version, shell, wide_ep_nodes
+
+__all__ = ["FORMATS", "SGLANG_VERSION", "Checkpoint", "check_flags", "export", "plan_checkpoint", "plan_engine_version", "resolve_checkpoint",
+           "vllm_args"]
 
 FORMATS = ("vllm", "sglang", "azureml")
-SGLANG_VERSION = "0.5"  # python -m sglang.launch_server flags as documented for SGLang 0.5
 AZUREML_SCHEMA = "https://azuremlschemas.azureedge.net/latest/managedOnlineDeployment.schema.json"
 # The managed online deployment's fields: instance_type and instance_count (identical copies the endpoint
 # balances requests over), no field that ranks instances or names a peer.
 AZUREML_DEPLOYMENT_REF = ("learn.microsoft.com/azure/machine-learning/reference-yaml-deployment-managed-online; "
                           "concept-endpoints-online")
-VLLM_PORT = 8000
-SGLANG_PORT = 30000
 
 
 def vllm_version() -> str:
-    from .catalog.engine import load_engine
+    from ..catalog.engine import load_engine
 
     e = load_engine()
     return e.engine_version if e.engine == "vllm" else "unknown"
@@ -59,77 +61,16 @@ def container_image(vm) -> str:
     return f"vllm/vllm-openai:{vllm_image_tag()}"
 
 
-def _kv_comment(kv_dtype: str) -> str:
+def _kvcomment(kv_dtype: str) -> str:
     """What the --kv-cache-dtype of the vLLM command means, for the plan's KV dtype."""
     if kv_dtype == "bf16":
         return "--kv-cache-dtype auto = the model dtype (bf16)"
     return f"--kv-cache-dtype {kv_dtype} = the KV cache in {kv_dtype}, as the plan assumed"
 
 
-def _comment(text) -> str:
-    """One comment line: no line breaks can escape the comment."""
-    return "# " + re.sub(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+", " ", str(text))
-
-
-# ---------------------------------------------------------------------------------------
-# What to load
-# ---------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Checkpoint:
-    model_id: str | None  # None: the user must supply one (the MODEL variable)
-    quantization: str | None  # engine --quantization value, None for the checkpoint's own
-    notes: tuple[str, ...] = ()
-
-
-def plan_checkpoint(inputs: dict, quant: str) -> Checkpoint:
-    """The checkpoint of the model a plan planned: a built-in model by its short name, a config
-    file by the hf_id the plan stored (or, for older plans, the file itself)."""
-    from .catalog.models.identity import is_builtin_ref
-
-    ref = inputs["model"]
-    if is_builtin_ref(ref):
-        return resolve_checkpoint(ref, quant)
-    return resolve_checkpoint(ref, quant, stored_hf_id=inputs.get("hf_id"), stored=("hf_id" in inputs),
-                              display_name=inputs.get("model_name"))
-
-
-def resolve_checkpoint(model_name: str, quant: str, stored_hf_id: str | None = None, stored: bool = False,
-                       display_name: str | None = None) -> Checkpoint:
-    """The checkpoint and engine quantization flag that give the plan's quantization recipe.
-    `model_name` is a built-in short name or a config path; with `stored`, the checkpoint is
-    `stored_hf_id` (what the plan recorded), never a catalog look-up."""
-    from .catalog import models as M
-    from .catalog.models.checkpoints import shipped_checkpoints
-
-    try:
-        spec = M.load_model(model_name)
-    except MoeprofError:
-        spec = None
-    shipped = shipped_checkpoints(model_name, stored_hf_id, stored)  # recipe -> checkpoint that ships it
-    name = display_name or (spec.name if spec is not None else str(model_name))
-    if quant in shipped:
-        return Checkpoint(shipped[quant], None, (f"checkpoint {shipped[quant]} ships the {quant} weights",))
-    bf16 = shipped.get("bf16")
-    if quant.startswith("fp8") and bf16:
-        notes = [f"{quant} weights from the bf16 checkpoint by online FP8 quantization (--quantization fp8)"]
-        if quant != "fp8":
-            notes.append(
-                f"online FP8 quantizes every linear layer, the plan's {quant} recipe only part of them: "
-                "slightly less memory and different accuracy than planned"
-            )
-        return Checkpoint(bf16, "fp8", tuple(notes))
-    if not shipped:
-        return Checkpoint(None, None, (f"{name} has no public checkpoint: set MODEL to your own",))
-    known = ", ".join(f"{q}: {c}" for q, c in shipped.items())
-    return Checkpoint(None, None, (
-        f"the {quant} recipe needs a pre-quantized {quant} checkpoint of {name} (none is published; "
-        f"published: {known}): set MODEL to it",
-    ))
-
-
 # ---------------------------------------------------------------------------------------
 def _recommended(doc: dict) -> dict:
-    from .catalog.models.quant import KV_DTYPES, load_recipes
+    from ..catalog.models.quant import KV_DTYPES, load_recipes
 
     rec = doc.get("recommended")
     if not rec:
@@ -143,7 +84,7 @@ def _recommended(doc: dict) -> dict:
 
 def _layout(doc: dict):
     """(rec, vm or None, gpus per VM, replicas per VM, VMs per replica)."""
-    from .catalog.hardware.vms import load_vms
+    from ..catalog.hardware.vms import load_vms
 
     rec = _recommended(doc)
     vm = load_vms().get(str(rec["sku"]).lower())
@@ -152,42 +93,15 @@ def _layout(doc: dict):
     return rec, vm, gpv, replicas_per_vm(per_replica, gpv), vms_per_replica(per_replica, gpv)
 
 
-def wide_ep_nodes(rec: dict, gpv: int) -> int:
-    """VMs one wide-EP replica spans (EP > TP over more than one VM), else 0."""
-    per_replica = max(rec["tp"], rec["ep"]) * rec["pp"]
-    n = vms_per_replica(per_replica, gpv)
-    return n if rec["ep"] > rec["tp"] and n > 1 else 0
-
-
-def plan_engine_version(doc: dict, engine: str) -> str | None:
-    """The version of `engine` the plan names (inputs.engine "vllm 0.23.0"), else None (the newest shipped
-    argument list is then checked)."""
-    named = str(doc.get("inputs", {}).get("engine") or "").split()
-    return named[1] if len(named) == 2 and named[0] == engine else None
-
-
-def check_flags(engine: str, version: str | None, argv: list[str]) -> str:
-    """The engine release whose argument list (moeprof/data/engine_args) accepts every flag of argv;
-    MoeprofError naming the first flag it does not accept."""
-    from .catalog.engine_args import check_argv, engine_arg_list
-
-    args = engine_arg_list(engine, version)
-    bad = check_argv(engine, version, argv)
-    if bad:
-        raise MoeprofError(f"{engine} {args.version} does not accept {', '.join(bad)} (moeprof/data/engine_args/"
-                           f"{engine}-{args.version}.json): refusing to write a launch it would reject")
-    return args.version
-
-
 def _header(doc: dict, engine: str, version: str) -> list[str]:
     rec, inp = _recommended(doc), doc["inputs"]
     return [
-        _comment(f"moeprof export for {engine} {version}: {inp.get('model_name') or inp['model']}"),
-        _comment(
+        comment(f"moeprof export for {engine} {version}: {inp.get('model_name') or inp['model']}"),
+        comment(
             f"plan: {rec['vms']} x {rec['sku']} ({rec['gpus']} x {rec['gpu']}), TP {rec['tp']} EP {rec['ep']} PP {rec['pp']}, "
             f"{rec['replicas']} replica(s), weights {rec['quant']}, KV cache {rec['kv_dtype']}, max batch {rec['max_batch']}"
         ),
-        _comment(
+        comment(
             f"targets: {inp['qps']:g} req/s, {inp['input_tokens']} in + {inp['output_tokens']} out tokens, context "
             f"{inp['context_tokens']}, p{inp['percentile']:g} TTFT <= {inp['ttft_ms']:g} ms, TPOT <= {inp['tpot_ms']:g} ms"
         ),
@@ -197,7 +111,7 @@ def _header(doc: dict, engine: str, version: str) -> list[str]:
 def _engine_model(ck: Checkpoint) -> str | None:
     """The checkpoint as the engine's model argument: a Hugging Face id or a path, never text an
     engine would parse as an option (quoting protects the shell, not the engine's argv)."""
-    from .inputs import model_id_problem
+    from ..inputs import model_id_problem
 
     if ck.model_id is not None and (problem := model_id_problem(ck.model_id)):
         raise MoeprofError(f"field 'inputs.hf_id': {problem}; refusing to pass it to an engine")
@@ -207,7 +121,7 @@ def _engine_model(ck: Checkpoint) -> str | None:
 def _model_lines(ck: Checkpoint) -> tuple[list[str], str]:
     """Comment lines and the model argument (a quoted id, or "$MODEL" when the user supplies it,
     which the script refuses when it starts with '-')."""
-    lines = [_comment(n) for n in ck.notes]
+    lines = [comment(n) for n in ck.notes]
     if _engine_model(ck):
         return lines, shlex.quote(ck.model_id)
     lines.append('MODEL="${MODEL:?set MODEL to the checkpoint (see the comment above)}"')
@@ -221,7 +135,7 @@ def _visible_devices(vm) -> str:
 
 def vllm_args(doc: dict, ck: Checkpoint) -> list[str]:
     """Arguments after `vllm serve MODEL` for one replica (unquoted)."""
-    from .catalog.engine import load_engine
+    from ..catalog.engine import load_engine
 
     rec, inp = _recommended(doc), doc["inputs"]
     eng = load_engine()
@@ -240,11 +154,6 @@ def vllm_args(doc: dict, ck: Checkpoint) -> list[str]:
     return args
 
 
-def _shell(head: list[str], model_arg: str, args: list[str], raw_tail: str = "") -> str:
-    """head MODEL args: every word quoted except model_arg (already shell text) and raw_tail."""
-    return " ".join([*map(shlex.quote, head), model_arg, *map(shlex.quote, args)]) + raw_tail
-
-
 def _replica_lines(rec: dict, vm, per_vm: int, command) -> list[str]:
     """Commands for replicas that fit in one VM: command(slot) per replica, its GPUs pinned when
     several share a VM; with several VMs, VM_INDEX selects this VM's replicas."""
@@ -255,14 +164,14 @@ def _replica_lines(rec: dict, vm, per_vm: int, command) -> list[str]:
         vm_i, slot = divmod(r, per_vm)
         pin = f"{dev}={','.join(str(slot * per_replica + g) for g in range(per_replica))} " if per_vm > 1 else ""
         by_vm.setdefault(vm_i, []).append(f"{pin}{command(slot)} &")
-    lines = [_comment(
+    lines = [comment(
         f"{rec['replicas']} replica(s), at most {per_vm} per VM, on {len(by_vm)} VM(s); balance requests over every "
         "replica's port"
     )]
     if len(by_vm) == 1:
         return lines + by_vm[0] + ["wait"]
     lines += [
-        _comment(f"run this script on each VM with VM_INDEX=0..{len(by_vm) - 1}"),
+        comment(f"run this script on each VM with VM_INDEX=0..{len(by_vm) - 1}"),
         'VM_INDEX="${VM_INDEX:?which VM this is, 0..' + str(len(by_vm) - 1) + '}"',
         'case "$VM_INDEX" in',
     ]
@@ -277,104 +186,29 @@ def export_vllm(doc: dict) -> str:
     version = vllm_version()
     ck = plan_checkpoint(doc["inputs"], rec["quant"])
     lines = ["#!/usr/bin/env bash", *_header(doc, "vLLM", version)]
-    lines.append(_comment(f"{_kv_comment(rec['kv_dtype'])}; memory settings are the ones the plan assumed"))
+    lines.append(comment(f"{_kvcomment(rec['kv_dtype'])}; memory settings are the ones the plan assumed"))
     mlines, model_arg = _model_lines(ck)
     lines += mlines + ["set -euo pipefail"]
     args = vllm_args(doc, ck)
     nodes = wide_ep_nodes(rec, gpv)
     if nodes:
-        return "\n".join(lines + _vllm_wide_ep_lines(doc, rec, gpv, nodes, model_arg, args)) + "\n"
+        return "\n".join(lines + vllm_wide_ep_lines(doc, rec, gpv, nodes, model_arg, args)) + "\n"
     check_flags("vllm", plan_engine_version(doc, "vllm"), ["vllm", "serve", *args, "--port", "0",
                                                            "--distributed-executor-backend", "ray"])
     if per_vm:
         lines += _replica_lines(rec, vm, per_vm,
-                                lambda slot: _shell(["vllm", "serve"], model_arg, args + ["--port", str(VLLM_PORT + slot)]))
+                                lambda slot: shell(["vllm", "serve"], model_arg, args + ["--port", str(VLLM_PORT + slot)]))
     else:
         lines += [
-            _comment(
+            comment(
                 f"each replica spans {vms_per_replica} VMs (pipeline stages across VMs over InfiniBand): start a Ray "
                 "cluster on its VMs first (`ray start --head` on the first, `ray start --address=HEAD:6379` on the "
                 f"others), then run this on the head VM; {rec['replicas']} replica(s) in all"
             ),
-            _shell(["vllm", "serve"], model_arg,
+            shell(["vllm", "serve"], model_arg,
                    args + ["--distributed-executor-backend", "ray", "--port", str(VLLM_PORT)]),
         ]
     return "\n".join(lines) + "\n"
-
-
-DP_RPC_PORT = 13345  # vLLM's data-parallel RPC port on the head node (any free port; the same on every node)
-VLLM_DP_DOC = "docs.vllm.ai/en/v0.12.0/serving/data_parallel_deployment"  # the multi-node DP launch these follow
-SGLANG_MULTI_NODE_DOC = "docs.sglang.io/references/multi_node_deployment/multi_node.html"
-SGLANG_DIST_PORT = 50000  # SGLang's --dist-init-addr port on node 0
-
-
-def _node_case(nodes: int, commands: list[str], what: str) -> list[str]:
-    """A `case "$NODE_RANK"` over the nodes of one replica, command i on node i."""
-    out = ['NODE_RANK="${NODE_RANK:?' + what + ', 0..' + str(nodes - 1) + '}"',
-           'HEAD="${HEAD:?address of node 0 of this replica (reachable over InfiniBand / the VNet)}"',
-           'case "$NODE_RANK" in']
-    for i, c in enumerate(commands):
-        out += [f"  {i})", f"    {c}", "    ;;"]
-    return out + ['  *) echo "NODE_RANK must be 0..' + str(nodes - 1) + '" >&2; exit 2 ;;', "esac"]
-
-
-def _wide_ep_comment(rec: dict, nodes: int) -> str:
-    return (f"wide EP across {nodes} VMs over InfiniBand: each replica is {rec['ep']} GPUs ({nodes} VMs), the experts "
-            f"spread over all of them (EP {rec['ep']}) and attention data parallel over {rec['ep'] // rec['tp']} groups of "
-            f"TP {rec['tp']}; run this script on each VM of a replica with NODE_RANK=0..{nodes - 1} and HEAD = node 0's "
-            f"address; {rec['replicas']} replica(s) in all, each on its own {nodes} VMs")
-
-
-def _vllm_wide_ep_lines(doc: dict, rec: dict, gpv: int, nodes: int, model_arg: str, args: list[str]) -> list[str]:
-    """vLLM data parallel + expert parallel across nodes (docs.vllm.ai serving/data_parallel_deployment:
-    --data-parallel-size over all nodes, --data-parallel-size-local per node, the head's
-    --data-parallel-address and --data-parallel-rpc-port, --data-parallel-start-rank and --headless
-    on the other nodes, --enable-expert-parallel on all)."""
-    dp = rec["ep"] // rec["tp"]
-    local = gpv // rec["tp"]
-    cmds, argvs = [], []
-    for i in range(nodes):
-        node = args + ["--data-parallel-size", str(dp), "--data-parallel-size-local", str(local),
-                       "--data-parallel-rpc-port", str(DP_RPC_PORT)]
-        node += ["--port", str(VLLM_PORT)] if i == 0 else ["--data-parallel-start-rank", str(i * local), "--headless"]
-        argvs.append(["vllm", "serve", *node, "--data-parallel-address", "HEAD"])
-        cmds.append(_shell(["vllm", "serve"], model_arg, node, ' --data-parallel-address "$HEAD"'))
-    version = None
-    for a in argvs:
-        version = check_flags("vllm", plan_engine_version(doc, "vllm"), a)
-    return [
-        _comment(_wide_ep_comment(rec, nodes)),
-        _comment(f"vLLM data parallel {dp} x TP {rec['tp']} with --enable-expert-parallel, {local} DP ranks per VM; node 0 "
-                 f"serves the API on port {VLLM_PORT}; --max-num-seqs is per DP rank (the plan's max batch per group)"),
-        _comment(f"every flag checked against vLLM {version}'s argument list (moeprof/data/engine_args/vllm-{version}.json); "
-                 f"the launch follows {VLLM_DP_DOC}"),
-        *_node_case(nodes, cmds, "rank of this VM in the replica"),
-    ]
-
-
-def _sglang_wide_ep_lines(doc: dict, rec: dict, nodes: int, head: list[str], model_arg: str, args: list[str]) -> list[str]:
-    """SGLang across nodes (--nnodes, --node-rank, --dist-init-addr) with DP attention (--enable-dp-attention,
-    --dp-size = attention groups) and the experts over every GPU (--ep-size); --tp-size is the replica's GPUs."""
-    dp = rec["ep"] // rec["tp"]
-    base = [a for a in args]
-    i_tp = base.index("--tp-size")
-    base[i_tp + 1] = str(rec["ep"])  # SGLang's TP group is every GPU of the replica; attention runs in dp groups of it
-    i_mr = base.index("--max-running-requests")
-    base[i_mr + 1] = str(rec["max_batch"] * dp)  # the scheduler gives each DP rank max_running_requests // dp_size
-    base += ["--enable-dp-attention", "--dp-size", str(dp), "--nnodes", str(nodes), "--port", str(SGLANG_PORT)]
-    if "--ep-size" not in base:
-        base += ["--ep-size", str(rec["ep"])]
-    version = check_flags("sglang", SGLANG_VERSION, [*head, *base, "--node-rank", "0", "--dist-init-addr", "HEAD:1"])
-    cmds = [_shell(head, model_arg, base, f' --node-rank {i} --dist-init-addr "$HEAD:{SGLANG_DIST_PORT}"') for i in range(nodes)]
-    return [
-        _comment(_wide_ep_comment(rec, nodes)),
-        _comment(f"SGLang DP attention ({dp} groups) x EP {rec['ep']} over --nnodes {nodes}; --max-running-requests "
-                 f"{rec['max_batch'] * dp} = the plan's max batch {rec['max_batch']} per group x {dp} (SGLang's scheduler "
-                 "gives each DP rank max_running_requests // dp_size)"),
-        _comment(f"every flag checked against SGLang {version}'s argument list (moeprof/data/engine_args/sglang-{version}.json); "
-                 f"the launch follows {SGLANG_MULTI_NODE_DOC} with DP attention"),
-        *_node_case(nodes, cmds, "rank of this VM in the replica"),
-    ]
 
 
 def sglang_args(doc: dict, ck: Checkpoint) -> list[str]:
@@ -397,7 +231,7 @@ def export_sglang(doc: dict) -> str:
     rec, vm, gpv, per_vm, vms_per_replica = _layout(doc)
     ck = plan_checkpoint(doc["inputs"], rec["quant"])
     lines = ["#!/usr/bin/env bash", *_header(doc, "SGLang", SGLANG_VERSION)]
-    lines.append(_comment(
+    lines.append(comment(
         "SGLang sizes its KV pool with --mem-fraction-static, not by the vLLM accounting the plan used: check that "
         "the server log's KV pool holds max batch x context tokens"
     ))
@@ -407,19 +241,19 @@ def export_sglang(doc: dict) -> str:
     args = sglang_args(doc, ck)
     nodes = wide_ep_nodes(rec, gpv)
     if nodes:
-        return "\n".join(lines + _sglang_wide_ep_lines(doc, rec, nodes, head, model_arg, args)) + "\n"
+        return "\n".join(lines + sglang_wide_ep_lines(doc, rec, nodes, head, model_arg, args)) + "\n"
     check_flags("sglang", SGLANG_VERSION, [*head, "M", *args, "--port", "0", "--nnodes", "2", "--node-rank", "0",
                                             "--dist-init-addr", "HEAD:1"])
     if per_vm:
-        lines += _replica_lines(rec, vm, per_vm, lambda slot: _shell(head, model_arg, args + ["--port", str(SGLANG_PORT + slot)]))
+        lines += _replica_lines(rec, vm, per_vm, lambda slot: shell(head, model_arg, args + ["--port", str(SGLANG_PORT + slot)]))
     else:
         lines += [
-            _comment(
+            comment(
                 f"each replica spans {vms_per_replica} VMs: run this on VM i of the replica with NODE_RANK=i and HEAD "
                 f"set to the first VM's address; {rec['replicas']} replica(s) in all"
             ),
             'NODE_RANK="${NODE_RANK:?0 on the first VM, 1.. on the others}"; HEAD="${HEAD:?address of the first VM}"',
-            _shell(head, model_arg, args + ["--nnodes", str(vms_per_replica), "--port", str(SGLANG_PORT)],
+            shell(head, model_arg, args + ["--nnodes", str(vms_per_replica), "--port", str(SGLANG_PORT)],
                    ' --node-rank "$NODE_RANK" --dist-init-addr "$HEAD:50000"'),
         ]
     return "\n".join(lines) + "\n"
@@ -435,7 +269,7 @@ def _azure_name(text: str, limit: int = 32) -> str:
 
 
 def export_azureml(doc: dict, endpoint_name: str | None = None) -> str:
-    from . import yaml_out
+    from .. import yaml_out
 
     rec, vm, gpv, per_vm, vms_per_replica = _layout(doc)
     inp = doc["inputs"]
@@ -495,18 +329,18 @@ def export_azureml(doc: dict, endpoint_name: str | None = None) -> str:
         "readiness_probe": {"initial_delay": 1800, "period": 30, "timeout": 10, "failure_threshold": 30},
     }
     head = [
-        _comment(f"moeprof export: Azure ML managed online deployment, container runs vLLM {version} "
+        comment(f"moeprof export: Azure ML managed online deployment, container runs vLLM {version} "
                  f"(image {container_image(vm)})"),
         *_header(doc, "vLLM", version)[1:],
-        *(_comment(n) for n in ck.notes + tuple(notes)),
-        _comment("./vllm-env/Dockerfile (the image's entrypoint must start vllm serve with these variables):"),
-        _comment(f"  FROM {container_image(vm)}"),
-        _comment('  ENTRYPOINT ["/bin/sh", "-c", "exec vllm serve \\"$MODEL_NAME\\" $VLLM_ARGS --port 8000"]'),
-        _comment("gated Hugging Face models also need HF_TOKEN (set it from a secret, never in this file)"),
-        _comment("instance_count = the plan's VMs; probes wait 30 min for the weights to download and load"),
+        *(comment(n) for n in ck.notes + tuple(notes)),
+        comment("./vllm-env/Dockerfile (the image's entrypoint must start vllm serve with these variables):"),
+        comment(f"  FROM {container_image(vm)}"),
+        comment('  ENTRYPOINT ["/bin/sh", "-c", "exec vllm serve \\"$MODEL_NAME\\" $VLLM_ARGS --port 8000"]'),
+        comment("gated Hugging Face models also need HF_TOKEN (set it from a secret, never in this file)"),
+        comment("instance_count = the plan's VMs; probes wait 30 min for the weights to download and load"),
     ]
     if not ck.model_id:
-        head.append(_comment("MODEL_NAME is empty: set it to the checkpoint named in the comment above"))
+        head.append(comment("MODEL_NAME is empty: set it to the checkpoint named in the comment above"))
     return "\n".join(head) + "\n" + yaml_out.dump(body)
 
 
