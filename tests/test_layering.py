@@ -61,7 +61,7 @@ ALLOWED = {
     "calibrate": BASE | {"catalog", "profile", "kernel_tables", "perf", "serving", "deployment", "calibrate"},
     "validation": BASE | {"catalog", "profile", "kernel_tables", "perf", "probes.fit"},
     "report": BASE | {"catalog", "profile", "planner.document", "report", "validation"},
-    "export": BASE | {"catalog", "planner.document", "deployment.replicas"},
+    "export": BASE | {"catalog", "planner.document", "deployment.replicas", "export"},
     "cli": None,  # the top: anything
     "__main__": None,
     "__init__": set(),

@@ -10,23 +10,25 @@ import click
 from ..planner import PlanDocument, PlanRow
 from ..report.tables import rows_to_csv
 from .common import emit_json
-from .plan_cmd import _read, _run, band_text, price_text, target_options
+from .plan_cmd import _read, _run, band_text, price_text, redundancy_option, target_options
 
 
 @click.command()
 @target_options
+@redundancy_option
 def compare(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms, percentile, headroom, engine_version, skus,
             quants, kv_dtypes, max_vms, allow_requantize, routing_skew, prices, vm_file, pricing, region, profile_paths, token_price,
-            as_json, as_csv):
+            as_json, as_csv, redundancy):
     """Procurement table: the best configuration of each VM SKU at the same targets."""
     model, doc, _ = _run(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms, percentile, headroom,
                          skus, quants, kv_dtypes, max_vms, routing_skew, prices, vm_file, pricing, region, profile_paths,
-                         token_price, engine_version, allow_requantize)
+                         token_price, engine_version, allow_requantize, redundancy)
     rows = compare_rows(doc)
     b = doc.charts.build_or_buy
     if as_json:
         emit_json({"inputs": doc.inputs.to_json(), "rows": rows, "warnings": doc.warnings,
                    "requantize": doc.requantize.to_json() if doc.requantize is not None else None,
+                   "redundancy": doc.redundancy.to_json() if doc.redundancy is not None else None,
                    "error_band": doc.sources.get("error_band", {}),
                    "serverless_price": {k: v for k, v in b.to_json().items() if k != "skus"} if b else None})
         return
@@ -66,6 +68,15 @@ def compare(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot
                    f"less than {b.provider.split(' (')[0]}{tier} {b.model} at ${b.usd_per_million_input_tokens:g} in / "
                    f"${b.usd_per_million_output_tokens:g} out per M tokens (${b.blended_usd_per_million_tokens:.3f}/M "
                    f"blended; {_read(b.date)}); this plan serves {b.plan_tokens_per_month / 1e9:,.1f} B tokens/month")
+    if doc.redundancy is not None:
+        click.echo(f"redundancy (the pick): {doc.redundancy.risk_text()}")
+        click.echo(f"  {doc.redundancy.next_text()}")
+        for o in doc.redundancy.per_sku:
+            click.echo(f"  N+{o.spare_units} on {o.sku}: {o.vms} VM{'s' if o.vms > 1 else ''}, ${o.usd_per_month:,.0f}/month "
+                       f"(+${o.extra_usd_per_month:,.0f} over the pick); {o.label}")
+    for s in doc.per_sku:
+        if s.row is not None and doc.wide_ep_text(s.row):
+            click.echo(f"{s.sku}: {doc.wide_ep_text(s.row)}")
     for s in doc.per_sku:
         if s.row is not None:
             click.echo(f"price {s.sku}: {price_text(doc, s.sku)}")
@@ -77,6 +88,8 @@ def compare(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot
 
 def _compare_note(r: PlanRow, doc: PlanDocument) -> str:
     notes = ["price ESTIMATE"] if r.price_estimate else []
+    if r.wide_ep_label():
+        notes.append(r.wide_ep_label())
     notes.append(r.checkpoint or "no published checkpoint")
     b = doc.charts.build_or_buy
     mine = next((x for x in b.skus if x.sku == r.sku), None) if b is not None else None
@@ -110,5 +123,6 @@ def compare_rows(doc: PlanDocument) -> list[dict]:
             "self_hosting_cheaper_above_tokens_per_month": b.break_even_tokens_per_month if b is not None else None,
             "self_hosting_cheaper_above_req_per_s": b.break_even_qps if b is not None else None,
             **({"notes": [note]} if note else {}),
+            "wide_ep": doc.wide_ep_text(s.row) or None,
         })
     return out

@@ -12,8 +12,8 @@ from ..catalog.hardware.prices import PRICINGS
 from ..catalog.hardware.serverless import TokenPrice, user_token_price
 from ..catalog.hardware.vms import load_vms
 from ..catalog.models import load_model
-from ..catalog.models.quant import KV_DTYPES
 from ..catalog.models.identity import model_ref
+from ..catalog.models.quant import KV_DTYPES
 from ..catalog.targets import model_target_defaults, target_defaults, workload_kind
 from ..deployment.evaluate import engine_for
 from ..errors import MoeprofError
@@ -22,7 +22,7 @@ from ..planner import PlanDocument, PlanRow, SearchSpace, Targets, default_profi
 from ..planner import plan as run_plan
 from ..planner.analyses.breakeven import stays_pick_below
 from ..planner.document.bounds import MAX_VMS
-from ..planner.document.targets import MAX_HEADROOM
+from ..planner.document.targets import MAX_HEADROOM, parse_redundancy
 from ..planner.document.traffic_file import read_traffic
 from ..profile import load_profile_or_shipped
 from ..report.tables import rows_to_csv
@@ -83,6 +83,19 @@ def target_options(f):
     return f
 
 
+def _redundancy(ctx, param, value) -> int:
+    try:
+        return parse_redundancy(value)
+    except MoeprofError as e:
+        raise click.BadParameter(str(e).removeprefix("--redundancy: "), param_hint="--redundancy") from None
+
+
+redundancy_option = click.option(
+    "--redundancy", "redundancy", default="N+0", show_default=True, callback=_redundancy, metavar="N+K",
+    help="Spare units (a unit: one VM with every replica that fits, or the VMs one replica spans): losing K units "
+         "still meets --qps at the error band's pessimistic edge. The plan always states the N+1 cost.")
+
+
 MIN_TOKEN_USD = 1e-4  # USD per million tokens: a hundredth of the cheapest published serverless price
 
 
@@ -117,7 +130,7 @@ def parse_token_price(value: str | None, model) -> TokenPrice | None:
 
 def _run(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms, percentile, headroom, skus, quants,
          kv_dtypes, max_vms, routing_skew, prices, vm_file, pricing, region, profile_paths, token_price=None, engine_version=None,
-         allow_requantize=False):
+         allow_requantize=False, redundancy: int = 0):
     model = load_model(model_name)
     user_price = parse_token_price(token_price, model)
     notes = []
@@ -137,7 +150,7 @@ def _run(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms
                                  param_hint="--context")
     targets = Targets.defaults(
         input_tokens=input_tokens, output_tokens=output_tokens, context_tokens=context, qps=qps,
-        ttft_ms=ttft_ms, tpot_ms=tpot_ms, percentile=percentile, headroom=headroom,
+        ttft_ms=ttft_ms, tpot_ms=tpot_ms, percentile=percentile, headroom=headroom, redundancy=redundancy,
     )
     kv = _csv(kv_dtypes) or tuple(KV_DTYPES)
     bad = [k for k in kv if k not in KV_DTYPES]
@@ -184,6 +197,8 @@ def _headroom_text(r: PlanRow, t) -> str:
 
 def _fmt_row(r: PlanRow) -> str:
     wide = f" (wide EP: attention data parallel over {r.ep // r.tp} groups of tp)" if r.ep > r.tp else ""
+    if r.wide_ep_label():
+        wide = f" ({r.wide_ep_label()}: attention data parallel over {r.ep // r.tp} groups of tp)"
     per = " per group" if r.ep > r.tp else ""
     return (
         f"{r.vms} x {r.sku} ({r.gpus} GPUs): tp={r.tp} ep={r.ep} pp={r.pp}{wide} x {r.replicas} replicas, "
@@ -196,9 +211,10 @@ def _fmt_row(r: PlanRow) -> str:
 @click.option("--report", "report_path", type=click.Path(dir_okay=False), default=None, help="Also write a self-contained HTML report here.")
 @click.option("--traffic", "traffic_path", type=click.Path(dir_okay=False), default=None, help="QPS per hour over a day or week (CSV `hour,qps` or JSON {\"qps_per_hour\": [...]}): units per hour of the pick, static vs autoscaled vs reserved + pay-as-you-go cost.")
 @click.option("--min-units", type=BoundedInt(0, 10**6), default=1, show_default=True, help="Fewest autoscaling units running in any hour (with --traffic).")
+@redundancy_option
 def plan(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms, percentile, headroom, engine_version, skus,
          quants, kv_dtypes, max_vms, allow_requantize, routing_skew, prices, vm_file, pricing, region, profile_paths, token_price,
-         as_json, as_csv, report_path, traffic_path, min_units):
+         as_json, as_csv, report_path, traffic_path, min_units, redundancy):
     """Recommend the cheapest deployment meeting the context, QPS and latency targets.
 
     Searches VM SKU x VM count x TP x EP x PP x replicas x quantization x KV dtype x max batch,
@@ -210,7 +226,7 @@ def plan(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms
     traffic = read_traffic(traffic_path) if traffic_path else None  # a bad file fails before the search
     model, doc, wall_s = _run(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms, percentile, headroom,
                               skus, quants, kv_dtypes, max_vms, routing_skew, prices, vm_file, pricing, region, profile_paths,
-                              token_price, engine_version, allow_requantize)
+                              token_price, engine_version, allow_requantize, redundancy)
     if traffic is not None:
         add_traffic(doc, traffic, min_units, vm_file, prices, pricing, region, _csv(skus))
     check_readable(doc)
@@ -305,6 +321,8 @@ def _print_plan(model, doc: PlanDocument, wall_s: float):
             + ("  [price is an ESTIMATE]" if r.price_estimate else "")
         )
         echo(f"  price       {price_text(doc, r.sku)}")
+        if doc.wide_ep_text(r):
+            echo(f"  wide EP     {doc.wide_ep_text(r).removeprefix('wide EP ')}")
         echo(
             f"  per token   ${r.usd_per_million_tokens:.3f}/M tokens blended ($/h over input + output tokens served); "
             f"split by GPU-time share (a convention): ${r.usd_per_million_input_tokens:.3f}/M input, "
@@ -317,7 +335,12 @@ def _print_plan(model, doc: PlanDocument, wall_s: float):
         )
         echo(f"  capacity    {r.qps_capacity:.1f} req/s{band_text(r.qps_capacity_low, r.qps_capacity_high, '.1f')} at the "
              f"targets; {r.output_tokens_per_s:,.0f} output tokens/s served")
+        if r.unit_text():
+            echo(f"  unit        {r.unit_text()}")
         echo(f"  headroom    {_headroom_text(r, t)}")
+        if doc.redundancy is not None:
+            echo(f"  redundancy  {doc.redundancy.risk_text()}")
+            echo(f"              {doc.redundancy.next_text()}")
         if r.vms_low is not None and r.vms_high is not None:
             echo(f"  VMs         {r.vms_low}-{r.vms_high} for {t.qps:g} req/s across the error band (optimistic - pessimistic "
                  f"capacity); the plan takes {r.vms}")

@@ -142,6 +142,7 @@ def _config_sentence(r: PlanRow) -> str:
         f"<b>{esc(r.vms)} x {esc(r.sku)}</b> ({esc(r.gpus)} x {esc(r.gpu)}): TP {esc(r.tp)}, "
         f"EP {esc(r.ep)}, PP {esc(r.pp)}, {esc(r.replicas)} replica(s), weights {esc(r.quant)}, "
         f"KV cache {esc(r.kv_dtype)}, max batch {esc(r.max_batch)} sequences"
+        + (f", <b>{esc(r.wide_ep_label())}</b>" if r.wide_ep_label() else "")
     )
 
 
@@ -166,6 +167,8 @@ def _summary(doc: PlanDocument, band: _Band) -> str:
             out.append(f'<div class="warn">{esc(n)}</div>')
         if doc.requantize is not None:
             out.append(f"<p><b>Re-quantising</b>: {esc(doc.requantize.text)}</p>")
+        if doc.wide_ep_text(rec):
+            out.append(f'<div class="warn">The plan depends on {esc(doc.wide_ep_text(rec))}</div>')
         k = [
             (f"${fmt('usd_per_month', rec.usd_per_month)}", "per month (730 h)"),
             (f"${fmt('usd_per_hour', rec.usd_per_hour)}", "per hour"),
@@ -181,6 +184,12 @@ def _summary(doc: PlanDocument, band: _Band) -> str:
             (f"{fmt('max_context_tokens', rec.max_context_tokens)}", "max context (tokens)"),
         ]
         out.append('<div class="kpis">' + "".join(_kpi(v, w) for v, w in k) + "</div>")
+        if rec.unit_text():
+            out.append(f"<p><b>Capacity per replica and per unit</b> (the unit: a VM with every replica that fits on "
+                       f"it, or the VMs one replica spans): {esc(rec.unit_text())}.</p>")
+        if doc.redundancy is not None:
+            out.append(f"<p><b>Failure domains</b>: {esc(doc.redundancy.risk_text())}. "
+                       f"{esc(doc.redundancy.next_text())}.</p>")
         out.append(
             f"<p><b>Calibration</b>: {esc(rec.calibration or 'not stated in the plan')}; "
             f"<b>error band</b>: {esc(band.text())}.</p>"

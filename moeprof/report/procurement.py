@@ -47,7 +47,7 @@ def procurement_rows(doc: PlanDocument) -> list[dict]:
                      headroom_fraction=r.headroom if r.headroom is not None else headroom(r.qps_capacity, inp.qps),
                      tpot_ms=r.tpot_ms,
                      configuration=f"TP {r.tp} EP {r.ep} PP {r.pp}, {r.replicas} replica(s), {r.quant} / KV {r.kv_dtype}, "
-                                   f"batch {r.max_batch}")
+                                   f"batch {r.max_batch}" + (f", {r.wide_ep_label()}" if r.wide_ep_label() else ""))
             d[ttft] = r.ttft_ms
         if r is not None:  # in the CSV only
             d.update(usd_per_hour=r.usd_per_hour, usd_per_million_input_tokens=r.usd_per_million_input_tokens,

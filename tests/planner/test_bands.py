@@ -15,8 +15,9 @@ import pytest
 from moeprof.catalog.calibration.error_band import from_residuals
 from moeprof.catalog.calibration.serving import ServingCalibration, catalog_error_band, error_band_for
 from moeprof.catalog.models import load_model
+from moeprof.deployment.replicas import units_for
 from moeprof.planner import PlanDocument, SearchSpace, Targets, plan
-from moeprof.planner.search.bands import evaluate_bands, replicas_for
+from moeprof.planner.search.bands import evaluate_bands
 
 SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"
 H200 = dict(skus=("nd-h200-v5",), quants=("fp8",), kv_dtypes=("fp8",))
@@ -62,10 +63,11 @@ def test_vm_range_by_hand(h200_plan):
         assert vms == math.ceil(replicas / per_vm)
 
 
-def test_replicas_for():
-    got = replicas_for(10.0, np.array([5.0, 3.0, 20.0, 0.0, np.inf]))
-    assert got[:3].tolist() == [2.0, 4.0, 1.0]  # an exact multiple needs no extra replica
+def test_units_for():
+    got = units_for(10.0, np.array([5.0, 3.0, 20.0, 0.0, np.inf]))
+    assert got[:3].tolist() == [2.0, 4.0, 1.0]  # an exact multiple needs no extra unit
     assert np.isnan(got[3:]).all()
+    assert units_for(10.0, np.array([5.0, 20.0]), spare_units=1).tolist() == [3.0, 2.0]  # N + 1
 
 
 def test_headroom_rejects_what_passes_without_it(plans):

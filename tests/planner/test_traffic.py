@@ -10,15 +10,17 @@ from moeprof.errors import MoeprofError
 from moeprof.planner.analyses.traffic import VmRates, best_reserved, scaling_unit, traffic_plan, units_per_hour
 from moeprof.planner.analyses.traffic_prices import vm_rates
 from moeprof.planner.document.plan import TrafficPlan
-from moeprof.planner.document.rows import BAND_FIELDS, ROW_SCHEMA, PlanRow
+from moeprof.planner.document.rows import BAND_FIELDS, ROW_SCHEMA, UNIT_FIELDS, PlanRow
 from moeprof.planner.document.traffic_file import TrafficProfile
 
 RATES = VmRates({"payg": 10.0, "reserved-1y": 6.0, "reserved-3y": 4.0}, {"payg": "p", "reserved-1y": "r1", "reserved-3y": "r3"})
 
 
-def _row(vms=1, gpus=8, replicas=1, qps_capacity=10.0, usd_per_hour=10.0):
+def _row(vms=1, gpus=8, replicas=1, qps_capacity=10.0, usd_per_hour=10.0, **unit):
     vals = {f.name: (f.kind(1) if f.kind is not bool else False) for f in ROW_SCHEMA}
     vals.update({name: None for name in BAND_FIELDS})  # no error band unless a test sets one
+    vals.update({name: None for name in UNIT_FIELDS})  # a plan made before the unit was stored, unless set
+    vals.update(unit)
     vals.update(sku="sku-a", gpu="g", quant="fp8", kv_dtype="bf16", calibration="", vms=vms, gpus=gpus,
                 replicas=replicas, qps_capacity=qps_capacity, usd_per_hour=usd_per_hour, usd_per_month=usd_per_hour * 730)
     return PlanRow(**vals)
@@ -86,8 +88,18 @@ def test_one_unit_all_week_says_autoscaling_saves_nothing():
     (_row(vms=4, gpus=32, replicas=2, qps_capacity=20.0), 8, (2, 1, 10.0)),  # a replica spans 2 VMs
 ])
 def test_scaling_unit(row, gpv, unit):
+    """Plans made before the unit was stored: the unit from the layout."""
     u = scaling_unit(row, gpv)
     assert (u.vms, u.replicas) == unit[:2] and u.qps_capacity == pytest.approx(unit[2])
+
+
+def test_scaling_unit_of_a_stored_unit():
+    """A plan's row names its unit (planner.search.serve): 2 VMs of 4 replicas, 12 req/s each at the
+    pessimistic edge (60 of 8 replicas is 7.5 each) -> 30 req/s per unit."""
+    row = _row(vms=4, gpus=32, replicas=8, qps_capacity=80.0, unit_vms=2, unit_replicas=4)
+    row.qps_capacity_low = 60.0
+    u = scaling_unit(row, 8)
+    assert (u.vms, u.replicas) == (2, 4) and u.qps_capacity == pytest.approx(30.0)
 
 
 def test_a_multi_vm_unit_costs_its_vms():

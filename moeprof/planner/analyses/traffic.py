@@ -5,9 +5,9 @@ the PlanRow, planner.analyses.traffic_prices).
     unit        the smallest whole-VM group of the pick that scales on its own: one VM running
                 every replica that fits on it (GPUs per VM // GPUs per replica), or the VMs one
                 replica spans when it needs more than one
-    capacity    unit req/s = the pick's capacity (req/s within the latency targets) at the
-                pessimistic edge of its error band when it has one (as --headroom sizes the
-                pick), else as predicted, / its replicas x the replicas one unit runs
+    capacity    unit req/s = the pick's capacity per unit (req/s within the latency targets: one
+                replica's x the replicas one unit runs) at the pessimistic edge of its error band
+                when it has one (as --headroom sizes the pick), else as predicted
     units(h)    max(min_units, ceil(qps(h) / unit req/s))
     static      peak units x pay-as-you-go $/unit-h x hours (a fleet sized for the peak hour)
     autoscaled  sum over the hours of units(h) x pay-as-you-go $/unit-h
@@ -60,7 +60,10 @@ def scaling_unit(row: PlanRow, gpus_per_vm: int) -> ScalingUnit:
     capacity = row.qps_capacity_low if row.qps_capacity_low is not None else row.qps_capacity
     if not capacity or capacity <= 0:
         raise MoeprofError(f"{row.label()}: no capacity within the targets, nothing to scale")
-    vms, replicas = deployment_unit(row.gpus // row.replicas, gpus_per_vm)
+    if row.unit_vms is not None and row.unit_replicas is not None:
+        vms, replicas = row.unit()
+    else:  # a plan made before the unit was stored
+        vms, replicas = deployment_unit(row.gpus // row.replicas, gpus_per_vm)
     return ScalingUnit(vms, replicas, capacity / row.replicas * replicas)
 
 

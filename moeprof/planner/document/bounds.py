@@ -55,6 +55,9 @@ def check_row(row: dict, path, where: str) -> None:
     if max(row["tp"], row["ep"]) * row["pp"] * row["replicas"] > gpus:
         raise ConfigError(path, where, f"{row['replicas']} replicas of TP {row['tp']} (EP {row['ep']}) x PP {row['pp']} need more "
                           f"than the plan's {gpus} GPUs")
+    for key, whole in (("unit_vms", "vms"), ("unit_replicas", "replicas")):
+        if row.get(key) is not None:
+            require_int(row[key], path, f"{where}.{key}", 1, row[whole], f"at most the plan's {row[whole]} {whole}")
     require_int(row["max_batch"], path, f"{where}.max_batch", 1, MAX_BATCH, "sequences one replica batches")
     require_int(row["max_context_tokens"], path, f"{where}.max_context_tokens", 0, 2**40, "tokens")
     require_number(row["usd_per_hour"], path, f"{where}.usd_per_hour", 0, MAX_USD_PER_HOUR * MAX_VMS, "VM prices are at most $1e6/h", lo_open=True)

@@ -21,6 +21,7 @@ from ...errors import ConfigError
 from . import bounds
 from .codec import decode, encode, field
 from .procurement import BuildOrBuy, BuildOrBuySku, PriceSensitivity  # noqa: F401 - part of the document's interface
+from .redundancy import Redundancy
 from .rows import (  # noqa: F401 - the row types are part of the document's interface
     EXTRA_UNIT_COLUMNS,
     FIELD,
@@ -35,7 +36,7 @@ from .rows import (  # noqa: F401 - the row types are part of the document's int
     Requantize,
     SkuBest,
 )
-from .targets import MAX_HEADROOM
+from .targets import MAX_HEADROOM, MAX_SPARE_UNITS
 from .traffic import TrafficOption, TrafficPlan  # noqa: F401 - part of the document's interface
 
 SCHEMA = "moeprof.plan"
@@ -70,6 +71,7 @@ class PlanInputs:
     headroom: float = 0.0  # required capacity margin at the error band's pessimistic edge (planner.search.bands)
     engine: str = ""  # the serving engine and version modelled ("vllm 0.23.0"); "" in a plan made before it was recorded
     allow_requantize: bool = False  # recipes with no published checkpoint were searched too (--allow-requantize)
+    redundancy: int = 0  # K of --redundancy N+K: spare units; 0 in a plan made before it was asked
 
     def to_json(self) -> dict:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -104,6 +106,10 @@ class PlanInputs:
         if isinstance(hr, bool) or not isinstance(hr, (int, float)) or not 0 <= hr <= MAX_HEADROOM:
             raise ConfigError(path, "inputs.headroom", f"must be a number in [0, {MAX_HEADROOM:g}], got {hr!r}")
         vals["headroom"] = float(hr)
+        k = d.get("redundancy", 0)  # absent in a plan made before --redundancy
+        if isinstance(k, bool) or not isinstance(k, int) or not 0 <= k <= MAX_SPARE_UNITS:
+            raise ConfigError(path, "inputs.redundancy", f"must be a whole number in [0, {MAX_SPARE_UNITS}] (N+K), got {k!r}")
+        vals["redundancy"] = k
         prof = d.get("profiles") or {}
         if not isinstance(prof, dict):
             raise ConfigError(path, "inputs.profiles", "must be an object")
@@ -243,6 +249,17 @@ class PlanDocument:
     ranking_rule: str = ""  # how the feasible rows were ordered (planner.rank.RANKING_RULE)
     relaxations: list[Relaxation] = field(default_factory=list)  # when nothing is feasible
     requantize: Requantize | None = None  # what re-quantising would save (planner.search.checkpoints)
+    redundancy: Redundancy | None = None  # the pick's failure domains and N + (K + 1) (planner.search.redundancy)
+
+    def wide_ep_text(self, row: PlanRow) -> str:
+        """'wide EP across N VMs over InfiniBand; evidence: ...' of a wide-EP row ('' for any other), the
+        evidence from the plan's sources (planner.search.plan: catalog.calibration.multi_vm_runs)."""
+        label = row.wide_ep_label()
+        if not label:
+            return ""
+        src = self.sources.get(row.sku)
+        ev = src.get("wide_ep_evidence") if isinstance(src, dict) else None
+        return f"{label}; evidence behind its speed: {ev if isinstance(ev, str) else 'not stated in the plan'}"
 
     def to_json(self) -> dict:
         out = {
@@ -264,6 +281,8 @@ class PlanDocument:
             "relaxations": [r.to_json() for r in self.relaxations],
             "requantize": self.requantize.to_json() if self.requantize is not None else None,
         }
+        if self.redundancy is not None:
+            out["redundancy"] = self.redundancy.to_json()
         if self.traffic is not None:  # additive: a plan without traffic is written as before
             out["traffic"] = self.traffic.to_json()
         return out
@@ -323,6 +342,7 @@ class PlanDocument:
             ranking_rule=str(doc.get("ranking_rule") or ""),
             relaxations=[Relaxation.from_json(r, path, f"relaxations[{i}]") for i, r in enumerate(_list(doc, "relaxations", path))],
             requantize=Requantize.from_json(doc["requantize"], path, "requantize") if doc.get("requantize") is not None else None,
+            redundancy=Redundancy.from_json(doc["redundancy"], path) if doc.get("redundancy") is not None else None,
         )
 
 

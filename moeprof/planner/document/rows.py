@@ -50,6 +50,11 @@ ROW_SCHEMA: tuple[FieldSpec, ...] = (
     FieldSpec("tokens_per_s", float, "tokens/s", "tokens/s", "{:,.0f}"),
     FieldSpec("output_tokens_per_s", float, "tokens/s", "output tokens/s", "{:,.0f}"),
     FieldSpec("qps_capacity", float, "req/s", "capacity (req/s)", "{:,.2f}", "qps_capacity_req_per_s"),
+    FieldSpec("unit_vms", int, "VMs", "VMs per unit", "{:,.0f}", "unit_vm_count"),
+    FieldSpec("unit_replicas", int, "replicas", "replicas per unit", "{:,.0f}", "unit_replica_count"),
+    FieldSpec("qps_capacity_per_replica", float, "req/s", "capacity per replica (req/s)", "{:,.2f}",
+              "qps_capacity_per_replica_req_per_s"),
+    FieldSpec("qps_capacity_per_unit", float, "req/s", "capacity per unit (req/s)", "{:,.2f}", "qps_capacity_per_unit_req_per_s"),
     FieldSpec("qps_capacity_low", float, "req/s", "capacity, pessimistic edge (req/s)", "{:,.2f}", "qps_capacity_low_req_per_s"),
     FieldSpec("qps_capacity_high", float, "req/s", "capacity, optimistic edge (req/s)", "{:,.2f}", "qps_capacity_high_req_per_s"),
     FieldSpec("vms_low", int, "VMs", "VMs for the QPS, optimistic edge", "{:,.0f}", "vm_count_low"),
@@ -74,6 +79,9 @@ ROW_SCHEMA: tuple[FieldSpec, ...] = (
 ROW_FIELDS: tuple[str, ...] = tuple(f.name for f in ROW_SCHEMA)
 # The error band's fields (planner.search.bands): null in a plan made before bands, or where a row has
 # no capacity to band.
+# The unit's fields (deployment.replicas: one VM with every replica that fits, or the VMs one replica
+# spans): null in a plan made before the unit was stored.
+UNIT_FIELDS = ("unit_vms", "unit_replicas", "qps_capacity_per_replica", "qps_capacity_per_unit")
 BAND_FIELDS = ("ttft_low_ms", "ttft_high_ms", "tpot_low_ms", "tpot_high_ms", "qps_capacity_low", "qps_capacity_high",
                "vms_low", "vms_high", "headroom")
 FIELD = {f.name: f for f in ROW_SCHEMA}
@@ -144,6 +152,10 @@ class PlanRow:
     vms_high: int | None = None  # ... at the pessimistic edge
     headroom: float | None = None  # qps_capacity_low / QPS - 1
     checkpoint: str = ""  # the published checkpoint it loads (catalog.deployable); "" for none, or a plan made before
+    unit_vms: int | None = None  # UNIT_FIELDS: VMs of one unit
+    unit_replicas: int | None = None  # replicas one unit runs
+    qps_capacity_per_replica: float | None = None  # req/s within the targets, as predicted
+    qps_capacity_per_unit: float | None = None
     misses: list[str] | None = None
     sources: dict | None = None
     notes: list[str] | None = None  # caveats of the recommended row (e.g. no released checkpoint)
@@ -155,6 +167,43 @@ class PlanRow:
         """The configuration in one line: SKU and layout (short), or with VMs, replicas and max batch."""
         base = f"tp{self.tp} ep{self.ep} pp{self.pp} {self.quant}/KV {self.kv_dtype}"
         return f"{self.sku} {base}" if short else f"{self.vms}x {self.sku} {base} x{self.replicas} b{self.max_batch}"
+
+    def unit(self) -> tuple[int, int]:
+        """(VMs, replicas) of the row's unit; in a plan made before units were stored, the whole
+        deployment is one unit."""
+        if self.unit_vms is not None and self.unit_replicas is not None:
+            return self.unit_vms, self.unit_replicas
+        return self.vms, self.replicas
+
+    def units(self) -> int:
+        """Units the row buys."""
+        return max(1, self.vms // self.unit()[0])
+
+    def wide_ep_vms(self) -> int:
+        """VMs one replica spans when it is wide EP across VMs (EP > TP over more than one VM), else 0."""
+        per_replica = self.vms // max(self.replicas, 1)
+        return per_replica if self.ep > self.tp and per_replica > 1 else 0
+
+    def wide_ep_label(self) -> str:
+        """'wide EP across N VMs over InfiniBand', or '' for a replica within one VM."""
+        n = self.wide_ep_vms()
+        return f"wide EP across {n} VMs over InfiniBand" if n else ""
+
+    def unit_text(self) -> str:
+        """Capacity per replica and per unit in one line ('' in a plan made before the unit was stored);
+        the pessimistic edge scales each by the row's qps_capacity_low / qps_capacity."""
+        if self.qps_capacity_per_replica is None or self.qps_capacity_per_unit is None or self.unit_vms is None:
+            return ""
+        edge = (self.qps_capacity_low / self.qps_capacity if self.qps_capacity_low is not None and self.qps_capacity
+                else None)
+
+        def one(v: float) -> str:
+            return f"{v:.2f} req/s" + (f" ({v * edge:.2f} at the pessimistic edge)" if edge is not None else "")
+
+        vms, reps = self.unit()
+        return (f"per replica {one(self.qps_capacity_per_replica)}; per unit ({vms} VM{'s' if vms > 1 else ''} running "
+                f"{reps} replica{'s' if reps > 1 else ''}) {one(self.qps_capacity_per_unit)}; {self.units()} unit"
+                f"{'s' if self.units() > 1 else ''}")
 
     def key(self) -> tuple:
         """The configuration: its layout, max batch and replica count."""
@@ -214,7 +263,7 @@ def _check_value(v, f: FieldSpec, path, where: str):
             raise ConfigError(path, where, "must be true or false")
         return v
     if f.kind is int:
-        if v is None and f.name in BAND_FIELDS:
+        if v is None and (f.name in BAND_FIELDS or f.name in UNIT_FIELDS):
             return None
         lo = 0 if f.name == "max_context_tokens" else 1
         if isinstance(v, bool) or not isinstance(v, int) or v < lo:

@@ -9,6 +9,7 @@ from ...catalog.targets import model_target_defaults, target_defaults, target_so
 from ...errors import MoeprofError
 
 MAX_HEADROOM = 10.0  # capacity for 11 x the stated QPS: beyond that, state the QPS instead
+MAX_SPARE_UNITS = 8  # N + 8: beyond that, state a higher QPS instead
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,7 @@ class Targets:
     tpot_ms: float
     percentile: float
     headroom: float = 0.0
+    redundancy: int = 0  # K of N + K: spare units (deployment.replicas), losing K still meets the QPS
 
     @classmethod
     def defaults(cls, model: str | None = None, **over) -> Targets:
@@ -39,6 +41,8 @@ class Targets:
             )
         if not 0 <= t.headroom <= MAX_HEADROOM:
             raise MoeprofError(f"--headroom must be in [0, {MAX_HEADROOM:g}], got {t.headroom:g}")
+        if not 0 <= t.redundancy <= MAX_SPARE_UNITS:
+            raise MoeprofError(f"--redundancy must be N+0 to N+{MAX_SPARE_UNITS}, got N+{t.redundancy}")
         if not 50 <= t.percentile < 100:
             raise MoeprofError(f"--percentile must be in [50, 100), got {t.percentile:g}")
         return t
@@ -49,7 +53,7 @@ class Targets:
         from ...catalog.models.identity import model_ref
 
         d, s = model_target_defaults(model_ref(model), model.name) if model is not None else (target_defaults(), target_sources())
-        out = {}
+        out = {"redundancy": "N+0 (no spare unit) unless set by the user" if self.redundancy == 0 else "set by the user"}
         for k, default in d.items():
             mine = getattr(self, k)
             out[k] = s[k] if mine == default else f"set by the user (default {default:g}: {s[k]})"
@@ -67,3 +71,13 @@ class SearchSpace:
     max_vms: int = 32
     routing_skew: float = 0.0
     allow_requantize: bool = False  # also recipes no published checkpoint loads as (weights of your own)
+
+
+def parse_redundancy(text: str) -> int:
+    """K of `N+K` (spare units: losing K still meets the target), as `--redundancy` takes it."""
+    t = str(text).strip().upper().replace(" ", "")
+    k = t[2:] if t.startswith("N+") else ""
+    if not (k.isascii() and k.isdigit()) or not 0 <= int(k) <= MAX_SPARE_UNITS:
+        raise MoeprofError(f"--redundancy: expected N+K with K a whole number from 0 to {MAX_SPARE_UNITS} (spare units, "
+                           f"e.g. N+1), got {text!r}")
+    return int(k)

@@ -10,7 +10,10 @@ calibration on published runs, per metric. Per row:
                                          that runs slower than predicted serves fewer req/s at
                                          the same latency targets
     vms_low .. vms_high                  VMs the target QPS needs at the optimistic and at the
-                                         pessimistic capacity of one replica
+                                         pessimistic capacity of one unit (deployment.replicas:
+                                         a VM with every replica that fits, or the VMs one
+                                         replica spans), in whole units, K more for
+                                         --redundancy N+K
     headroom                             qps_capacity_low / QPS - 1
 
     ttft_idle_high_ms, tpot_idle_high_ms the unloaded latencies at the band's high edge
@@ -33,7 +36,7 @@ import pandas as pd
 
 from ...catalog.calibration.error_band import ErrorBand
 from ...catalog.calibration.serving import error_band_for
-from ...deployment.replicas import replicas_per_vm, vm_count
+from ...deployment.replicas import units_for
 from ..document.targets import Targets
 
 
@@ -67,16 +70,6 @@ def latency_edges(bands: dict[str, ErrorBand]) -> dict[str, tuple[float, float]]
     return {g: tuple(1.0 + (b.band(m).hi if b.band(m) else 0.0) for m in ("ttft_ms", "tpot_ms")) for g, b in bands.items()}
 
 
-def replicas_for(qps: float, capacity_per_replica: np.ndarray) -> np.ndarray:
-    """Replicas that serve `qps` at a capacity per replica (NaN where it is 0 or not finite)."""
-    cap = np.asarray(capacity_per_replica, dtype=float)
-    ok = np.isfinite(cap) & (cap > 0)
-    need = np.full(cap.shape, np.nan)
-    # 1e-9: a QPS that is an exact multiple of the capacity needs no extra replica for rounding
-    need[ok] = np.maximum(1.0, np.ceil(qps / cap[ok] - 1e-9))
-    return need
-
-
 def add_bands(rows: pd.DataFrame, vms: dict, bands: dict[str, ErrorBand], targets: Targets) -> pd.DataFrame:
     """rows with the band columns of the module docstring."""
     gpus = rows.gpu
@@ -90,17 +83,10 @@ def add_bands(rows: pd.DataFrame, vms: dict, bands: dict[str, ErrorBand], target
     rows["qps_capacity_low"], rows["qps_capacity_high"] = cap * lo, cap * hi
     rows["headroom"] = cap * lo / targets.qps - 1.0
 
-    per_replica = cap / np.maximum(rows.replicas.to_numpy(dtype=float), 1.0)
-    gpv = _per_row(rows.sku, {k: v.gpus_per_vm for k, v in vms.items()}, 0).astype(int)
-    gpr = rows.gpus_per_replica.to_numpy(dtype=int)
-    per_vm = replicas_per_vm(gpr, gpv)
-    vpr = rows.vms_per_replica.to_numpy(dtype=int)
+    per_unit = rows.qps_capacity_per_unit.to_numpy(dtype=float)
+    unit_vms = rows.unit_vms.to_numpy(dtype=int)
     for col, edge in (("vms_low", hi), ("vms_high", lo)):
-        need = replicas_for(targets.qps, per_replica * edge)
-        out = np.full(len(rows), np.nan)
-        ok = np.isfinite(need)
-        out[ok] = vm_count(need[ok], per_vm[ok], vpr[ok])
-        rows[col] = out
+        rows[col] = units_for(targets.qps, per_unit * edge, targets.redundancy) * unit_vms  # N + K: K spare units
     return rows
 
 

@@ -2,13 +2,14 @@
 
     layouts   memory rows per (SKU, TP x EP x PP, quant, KV dtype, max batch)   planner.search.layouts
     latency   the performance model per distinct layout                           deployment.steps
-    serve     capacity and latency at the target QPS per replica count            planner.search.serve
+    serve     capacity and latency at the target QPS per count of units              planner.search.serve
     bands     the error band of each figure, VMs at both edges, headroom          planner.search.bands
     costs     $/h, $/month, $/M tokens, J/token                                   planner.search.cost
     verdicts  why each row is not feasible (typed kind)                           planner.search.verdicts
     checkpoint the published checkpoint of each row; none: rejected (kind checkpoint)  planner.search.checkpoints
     rank      best first, rejected layouts, closest misses, best per SKU          planner.search.rank
     relax     when nothing is feasible: the least change of each target that is   planner.search.relax
+    redundancy the pick's failure domains and the cheapest N + (K + 1)            planner.search.redundancy
     charts    the report's chart data                                             planner.analyses.charts, throughput
     procure   break-even VM prices, price sensitivity, build or buy per SKU      planner.analyses.breakeven, build_or_buy
 """
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ...catalog.calibration.multi_vm_runs import evidence_text
 from ...catalog.engine import load_engine
 from ...catalog.hardware.prices import STALE_DAYS, stale
 from ...catalog.hardware.serverless_tiers import serverless_price_for_region
@@ -39,6 +41,7 @@ from .checkpoints import add_checkpoints, checkpoint_table, requantize_saving
 from .cost import add_costs
 from .layouts import memory_rows
 from .rank import RANKING_RULE, closest_misses, per_sku_best, plan_rows, rank_feasible, rejections
+from .redundancy import redundancy
 from .relax import relax_targets
 from .serve import serve_rows
 from .verdicts import add_verdicts
@@ -161,8 +164,9 @@ def plan(model: ModelSpec, targets: Targets, space: SearchSpace | None = None, v
         model=model_ref(model), model_name=model.name, hf_id=model.hf_id, input_tokens=targets.input_tokens, output_tokens=targets.output_tokens,
         context_tokens=targets.context_tokens, qps=targets.qps, ttft_ms=targets.ttft_ms, tpot_ms=targets.tpot_ms,
         percentile=targets.percentile, skus=list(space.skus) if space.skus else None,
-        quants=list(space.quants) if space.quants else None, allow_requantize=space.allow_requantize, kv_dtypes=list(space.kv_dtypes), max_vms=space.max_vms,
-        routing_skew=space.routing_skew, headroom=targets.headroom, engine=f"{engine.engine} {engine.engine_version}",
+        quants=list(space.quants) if space.quants else None, allow_requantize=space.allow_requantize, kv_dtypes=list(space.kv_dtypes),
+        max_vms=space.max_vms, routing_skew=space.routing_skew, headroom=targets.headroom, redundancy=targets.redundancy,
+        engine=f"{engine.engine} {engine.engine_version}",
         profiles={g: {"path": p.path, "source": p.source, "label": p.label} for g, p in profiles.items()},
     )
     return PlanDocument(
@@ -184,6 +188,7 @@ def plan(model: ModelSpec, targets: Targets, space: SearchSpace | None = None, v
         ranking_rule=RANKING_RULE,
         relaxations=relaxations,
         requantize=_requantize(requant, model, recommended),
+        redundancy=redundancy(ranked, recommended, targets) if recommended is not None else None,
     )
 
 
@@ -221,5 +226,6 @@ def _sources(model, vms, profiles, engine, targets: Targets) -> dict:
             "price_estimate": vm.price.estimate,
             "gpu": vm.gpu.sources,
             "performance": p.label if p is not None else "datasheet ceilings x published efficiencies (moeprof/data/efficiency.json)",
+            "wide_ep_evidence": evidence_text(vm.gpu.key, vm.gpus_per_vm),  # behind a wide-EP row's speed
         }
     return out

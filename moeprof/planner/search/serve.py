@@ -1,8 +1,10 @@
 """Stage 3 of the search: the serving model on every row that fits in memory (moeprof.serving).
 
 Per row: the replica's QPS capacity within the latency targets, the latency a lone request
-sees (telling TTFT / TPOT misses from QPS misses), then every replica count from 1 to what
-max_vms allows, with the latency and load at the target QPS split over the replicas.
+sees (telling TTFT / TPOT misses from QPS misses), then every count of units (deployment.replicas:
+one VM with every replica that fits on it, or the VMs one replica spans) from 1 to what max_vms
+allows, with the latency and load at the target QPS split over the units' replicas. A VM is
+never bought half used: 1 replica of TP 2 on an 8-GPU VM is 4 replicas.
 A wide-EP replica (ep > tp) is dp = ep / tp attention groups, each scheduling its own sequences
 (max batch, token budget and KV per group): the serving model runs on one group at 1 / dp of
 the replica's load; capacity, running batch and step energy are the replica's (x dp).
@@ -14,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ... import serving
-from ...deployment.replicas import replica_counts, vm_count
+from ...deployment.replicas import max_units, unit_shape
 from ...deployment.steps import step_costs, workload
 from ..document.plan import LAYOUT_KEYS
 from ..document.targets import Targets
@@ -55,15 +57,21 @@ def serve_rows(mem: pd.DataFrame, lat: pd.DataFrame | None, vms, targets: Target
         ttft0[ok], tpot0[ok] = idle.ttft_q_s, idle.tpot_s
 
     gpv = df.sku.map({k: v.gpus_per_vm for k, v in vms.items()}).to_numpy(dtype=int)
-    per_vm, r_max = replica_counts(df.gpus_per_replica.to_numpy(), df.vms_per_replica.to_numpy(), gpv, max_vms)
-    idx = np.repeat(np.arange(n), r_max)
-    starts = np.repeat(np.cumsum(r_max) - r_max, r_max)
-    r = np.arange(len(idx)) - starts + 1  # 1..r_max for each row
+    unit_vms, unit_reps = unit_shape(df.gpus_per_replica.to_numpy(), gpv)
+    u_max = max_units(unit_vms, max_vms)
+    idx = np.repeat(np.arange(n), u_max)
+    starts = np.repeat(np.cumsum(u_max) - u_max, u_max)
+    u = np.arange(len(idx)) - starts + 1  # 1..u_max units for each row
+    r = u * unit_reps[idx]
     rows = df.iloc[idx].reset_index(drop=True)
     rows["replicas"] = r
-    rows["vms"] = vm_count(r, per_vm[idx], rows.vms_per_replica.to_numpy())
+    rows["vms"] = u * unit_vms[idx]
     rows["gpus"] = rows.replicas * rows.gpus_per_replica
+    rows["unit_vms"] = unit_vms[idx]
+    rows["unit_replicas"] = unit_reps[idx]
     rows["qps_capacity"] = cap_r[idx] * r
+    rows["qps_capacity_per_replica"] = cap_r[idx]
+    rows["qps_capacity_per_unit"] = cap_r[idx] * unit_reps[idx]
 
     lam = targets.qps / r
     lam_g = lam / dp[idx]  # per attention group

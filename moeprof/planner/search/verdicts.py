@@ -6,7 +6,9 @@ then QPS capacity at the latency targets, or the latency at the target QPS
 (the capacity search and the latency at the load are two solutions of the serving model; where
 they disagree near the capacity, the latency at the load decides, filed as QPS), then the
 headroom: capacity at the pessimistic edge of the error band (planner.search.bands) >= (1 + headroom) x
-QPS. `stage` records how far it got (memory 0 < TTFT 1 < TPOT 2 < QPS 3 < headroom and feasible 4)
+QPS; then the redundancy (--redundancy N+K): with K of the row's units lost, the capacity left at
+the pessimistic edge, qps_capacity_low x (units - K) / units, >= (1 + headroom) x QPS. `stage`
+records how far it got (memory 0 < TTFT 1 < TPOT 2 < QPS 3 < headroom, redundancy and feasible 4)
 to pick each layout's most promising row.
 """
 
@@ -27,6 +29,7 @@ class RejectKind(str, Enum):
     QPS = "QPS"
     HEADROOM = "headroom"
     CHECKPOINT = "checkpoint"  # meets the targets, no published checkpoint (planner.search.checkpoints)
+    REDUNDANCY = "redundancy"
 
 
 def add_verdicts(rows: pd.DataFrame, targets: Targets) -> pd.DataFrame:
@@ -53,12 +56,18 @@ def add_verdicts(rows: pd.DataFrame, targets: Targets) -> pd.DataFrame:
     kind[slow] = RejectKind.QPS.value
     thin = thin & ~slow
     kind[thin] = RejectKind.HEADROOM.value
+    left = capacity_after_loss(rows, targets.redundancy)
+    fragile = mem_ok & ~miss_ttft0 & ~miss_tpot0 & ~short & ~slow & ~thin & (left < need) if targets.redundancy else np.zeros(n, bool)
+    kind[fragile] = RejectKind.REDUNDANCY.value
     reason[miss_ttft0] = [f"TTFT: {v:.0f} ms (error band's high edge) > {t_ttft:g} ms even unloaded" for v in ttft0[miss_ttft0]]
     reason[miss_tpot0] = [f"TPOT: {v:.1f} ms (error band's high edge) > {t_tpot:g} ms even at batch 1" for v in tpot0[miss_tpot0]]
     reason[short] = [f"QPS: capacity {c:.2f} < {targets.qps:g} req/s at the latency targets" for c in cap[short]]
     reason[slow] = [f"QPS: at {targets.qps:g} req/s TTFT {a:.0f} ms / TPOT {b:.1f} ms (error band's high edge) exceed the targets "
                     f"({t_ttft:g} / {t_tpot:g} ms)" for a, b in zip(ttft[slow], tpot[slow])]
     reason[thin] = [headroom_reason(c, targets) for c in cap_lo[thin]]
+    units = units_of(rows)
+    reason[fragile] = [f"redundancy N+{targets.redundancy}: losing {targets.redundancy} of {u:.0f} units leaves {c:.2f} req/s at "
+                       f"the error band's pessimistic edge < {need:.4g} req/s" for u, c in zip(units[fragile], left[fragile])]
     stage = np.where(mem_ok, 4, 0)
     stage[short | slow] = 3
     stage[miss_ttft0] = 1
@@ -74,3 +83,14 @@ def headroom_reason(capacity_low: float, targets: Targets) -> str:
     need = (1.0 + targets.headroom) * targets.qps
     return (f"headroom: capacity {capacity_low:.2f} req/s at the error band's pessimistic edge < {need:.4g} req/s "
             f"((1 + {targets.headroom:g}) x {targets.qps:g})")
+
+
+def units_of(rows: pd.DataFrame) -> np.ndarray:
+    """Units (deployment.replicas) each row buys."""
+    return rows.vms.to_numpy(dtype=float) / np.maximum(rows.unit_vms.to_numpy(dtype=float), 1.0)
+
+
+def capacity_after_loss(rows: pd.DataFrame, lost_units: int) -> np.ndarray:
+    """req/s at the pessimistic edge with `lost_units` of each row's units gone (0 where none is left)."""
+    u = units_of(rows)
+    return rows.qps_capacity_low.to_numpy(dtype=float) * np.clip(u - lost_units, 0, None) / np.maximum(u, 1.0)

@@ -17,20 +17,26 @@ from __future__ import annotations
 
 import re
 import shlex
-from dataclasses import dataclass
 
-from .deployment.replicas import replicas_per_vm, vms_per_replica
-from .errors import MoeprofError
+from ..deployment.replicas import replicas_per_vm, vms_per_replica
+from ..errors import MoeprofError
+from .checkpoint import Checkpoint, plan_checkpoint, resolve_checkpoint
+from .multi_node import SGLANG_PORT, SGLANG_VERSION, VLLM_PORT, sglang_wide_ep_lines, vllm_wide_ep_lines
+from .shell import check_flags, comment, plan_engine_version, shell, wide_ep_nodes
+
+__all__ = ["FORMATS", "SGLANG_VERSION", "Checkpoint", "check_flags", "export", "plan_checkpoint", "plan_engine_version", "resolve_checkpoint",
+           "vllm_args"]
 
 FORMATS = ("vllm", "sglang", "azureml")
-SGLANG_VERSION = "0.5"  # python -m sglang.launch_server flags as documented for SGLang 0.5
 AZUREML_SCHEMA = "https://azuremlschemas.azureedge.net/latest/managedOnlineDeployment.schema.json"
-VLLM_PORT = 8000
-SGLANG_PORT = 30000
+# The managed online deployment's fields: instance_type and instance_count (identical copies the endpoint
+# balances requests over), no field that ranks instances or names a peer.
+AZUREML_DEPLOYMENT_REF = ("learn.microsoft.com/azure/machine-learning/reference-yaml-deployment-managed-online; "
+                          "concept-endpoints-online")
 
 
 def vllm_version() -> str:
-    from .catalog.engine import load_engine
+    from ..catalog.engine import load_engine
 
     e = load_engine()
     return e.engine_version if e.engine == "vllm" else "unknown"
@@ -54,72 +60,16 @@ def container_image(vm) -> str:
     return f"vllm/vllm-openai:{vllm_image_tag()}"
 
 
-def _kv_comment(kv_dtype: str) -> str:
+def _kvcomment(kv_dtype: str) -> str:
     """What the --kv-cache-dtype of the vLLM command means, for the plan's KV dtype."""
     if kv_dtype == "bf16":
         return "--kv-cache-dtype auto = the model dtype (bf16)"
     return f"--kv-cache-dtype {kv_dtype} = the KV cache in {kv_dtype}, as the plan assumed"
 
 
-def _comment(text) -> str:
-    """One comment line: no line breaks can escape the comment."""
-    return "# " + re.sub(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+", " ", str(text))
-
-
-# ---------------------------------------------------------------------------------------
-# What to load
-# ---------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Checkpoint:
-    model_id: str | None  # None: the user must supply one (the MODEL variable)
-    quantization: str | None  # engine --quantization value, None for the checkpoint's own
-    notes: tuple[str, ...] = ()
-
-
-def plan_checkpoint(inputs: dict, quant: str, engine: str = "vllm", engine_version: str | None = None,
-                    chosen: str | None = None) -> Checkpoint:
-    """The checkpoint of the model a plan planned (a config file: the hf_id the plan stored, or for
-    older plans the file's own); `chosen`: the one the plan's row names (catalog.deployable.engine_checkpoint)."""
-    from .catalog.models.identity import is_builtin_ref
-
-    ref, stored = inputs["model"], not is_builtin_ref(inputs["model"]) and "hf_id" in inputs
-    return resolve_checkpoint(ref, quant, inputs.get("hf_id") if stored else None, stored,
-                              None if is_builtin_ref(ref) else inputs.get("model_name"), engine, engine_version, chosen)
-
-
-def resolve_checkpoint(model_name: str, quant: str, stored_hf_id: str | None = None, stored: bool = False,
-                       display_name: str | None = None, engine: str | None = None, engine_version: str | None = None,
-                       chosen: str | None = None) -> Checkpoint:
-    """The published checkpoint and engine quantization flag that give the plan's quantization
-    recipe (catalog.deployable). `model_name` is a built-in short name or a config path; with
-    `stored`, the checkpoint is `stored_hf_id` (what the plan recorded), never a catalog look-up."""
-    from .catalog import models as M
-    from .catalog.deployable import engine_checkpoint, published_ids
-
-    try:
-        spec = M.load_model(model_name)
-    except MoeprofError:
-        spec = None
-    name = display_name or (spec.name if spec is not None else str(model_name))
-    pick = engine_checkpoint(model_name, quant, engine, engine_version, chosen, stored_hf_id, stored)
-    if pick is None or not pick.hf_id:
-        known = published_ids(model_name, stored_hf_id, stored)
-        if not known:
-            return Checkpoint(None, None, (f"{name} has no public checkpoint: set MODEL to your own",))
-        return Checkpoint(None, None, (f"the {quant} recipe needs a pre-quantized {quant} checkpoint of {name} (none is "
-                                       f"published; published: {', '.join(known)}): set MODEL to it",))
-    notes = [f"checkpoint {pick.text()}"]
-    if pick.online_quantization:
-        notes.append(f"{quant} weights from the bf16 checkpoint by online FP8 quantization (--quantization fp8)")
-    if engine and not pick.engine_stated:
-        notes.append(f"no source read states the first {engine} release that loads {pick.hf_id} "
-                     "(moeprof/data/checkpoints): check it loads before relying on it")
-    return Checkpoint(pick.hf_id, pick.online_quantization, tuple(notes))
-
-
 # ---------------------------------------------------------------------------------------
 def _recommended(doc: dict) -> dict:
-    from .catalog.models.quant import KV_DTYPES, load_recipes
+    from ..catalog.models.quant import KV_DTYPES, load_recipes
 
     rec = doc.get("recommended")
     if not rec:
@@ -128,33 +78,29 @@ def _recommended(doc: dict) -> dict:
         raise MoeprofError(f"field 'recommended.quant': unknown quantization recipe {rec.get('quant')!r}")
     if rec.get("kv_dtype") not in KV_DTYPES:
         raise MoeprofError(f"field 'recommended.kv_dtype': unknown KV dtype {rec.get('kv_dtype')!r}")
-    if isinstance(rec.get("ep"), int) and isinstance(rec.get("tp"), int) and rec["ep"] > rec["tp"]:
-        raise MoeprofError(f"the recommendation is wide EP across VMs (tp {rec['tp']}, ep {rec['ep']}: data-parallel attention "
-                           "with the experts over every GPU of the replica); no export writes that launch yet: start it "
-                           "by hand (vLLM --data-parallel-size with --enable-expert-parallel, or SGLang with DeepEP)")
     return rec
 
 
 def _layout(doc: dict):
     """(rec, vm or None, gpus per VM, replicas per VM, VMs per replica)."""
-    from .catalog.hardware.vms import load_vms
+    from ..catalog.hardware.vms import load_vms
 
     rec = _recommended(doc)
     vm = load_vms().get(str(rec["sku"]).lower())
     gpv = vm.gpus_per_vm if vm else max(1, rec["gpus"] // max(rec["vms"], 1))
-    per_replica = rec["tp"] * rec["pp"]
+    per_replica = max(rec["tp"], rec["ep"]) * rec["pp"]  # a wide-EP replica spans its EP GPUs (ep / tp attention groups)
     return rec, vm, gpv, replicas_per_vm(per_replica, gpv), vms_per_replica(per_replica, gpv)
 
 
 def _header(doc: dict, engine: str, version: str) -> list[str]:
     rec, inp = _recommended(doc), doc["inputs"]
     return [
-        _comment(f"moeprof export for {engine} {version}: {inp.get('model_name') or inp['model']}"),
-        _comment(
+        comment(f"moeprof export for {engine} {version}: {inp.get('model_name') or inp['model']}"),
+        comment(
             f"plan: {rec['vms']} x {rec['sku']} ({rec['gpus']} x {rec['gpu']}), TP {rec['tp']} EP {rec['ep']} PP {rec['pp']}, "
             f"{rec['replicas']} replica(s), weights {rec['quant']}, KV cache {rec['kv_dtype']}, max batch {rec['max_batch']}"
         ),
-        _comment(
+        comment(
             f"targets: {inp['qps']:g} req/s, {inp['input_tokens']} in + {inp['output_tokens']} out tokens, context "
             f"{inp['context_tokens']}, p{inp['percentile']:g} TTFT <= {inp['ttft_ms']:g} ms, TPOT <= {inp['tpot_ms']:g} ms"
         ),
@@ -164,7 +110,7 @@ def _header(doc: dict, engine: str, version: str) -> list[str]:
 def _engine_model(ck: Checkpoint) -> str | None:
     """The checkpoint as the engine's model argument: a Hugging Face id or a path, never text an
     engine would parse as an option (quoting protects the shell, not the engine's argv)."""
-    from .inputs import model_id_problem
+    from ..inputs import model_id_problem
 
     if ck.model_id is not None and (problem := model_id_problem(ck.model_id)):
         raise MoeprofError(f"field 'inputs.hf_id': {problem}; refusing to pass it to an engine")
@@ -178,12 +124,12 @@ def _model_lines(ck: Checkpoint) -> tuple[list[str], str]:
     """Comment lines and the model argument: the published checkpoint's id, which MODEL overrides
     ("${MODEL:-org/name}"), or "$MODEL" when the user supplies it; the script refuses a MODEL that
     starts with '-'."""
-    lines = [_comment(n) for n in ck.notes]
+    lines = [comment(n) for n in ck.notes]
     refuse = 'case "${MODEL:-}" in -*) echo "MODEL must be a Hugging Face id or a path, not an option" >&2; exit 2 ;; esac'
     if _engine_model(ck):
         assert ck.model_id is not None
         if _PLAIN_ID.match(ck.model_id):
-            lines += [_comment("MODEL, when set, replaces the checkpoint (a local copy, or a build of your own)"), refuse]
+            lines += [comment("MODEL, when set, replaces the checkpoint (a local copy, or a build of your own)"), refuse]
             return lines, f'"${{MODEL:-{ck.model_id}}}"'
         return lines, shlex.quote(ck.model_id)
     lines.append('MODEL="${MODEL:?set MODEL to the checkpoint (see the comment above)}"')
@@ -197,7 +143,7 @@ def _visible_devices(vm) -> str:
 
 def vllm_args(doc: dict, ck: Checkpoint) -> list[str]:
     """Arguments after `vllm serve MODEL` for one replica (unquoted)."""
-    from .catalog.engine import load_engine
+    from ..catalog.engine import load_engine
 
     rec, inp = _recommended(doc), doc["inputs"]
     eng = load_engine()
@@ -216,11 +162,6 @@ def vllm_args(doc: dict, ck: Checkpoint) -> list[str]:
     return args
 
 
-def _shell(head: list[str], model_arg: str, args: list[str], raw_tail: str = "") -> str:
-    """head MODEL args: every word quoted except model_arg (already shell text) and raw_tail."""
-    return " ".join([*map(shlex.quote, head), model_arg, *map(shlex.quote, args)]) + raw_tail
-
-
 def _replica_lines(rec: dict, vm, per_vm: int, command) -> list[str]:
     """Commands for replicas that fit in one VM: command(slot) per replica, its GPUs pinned when
     several share a VM; with several VMs, VM_INDEX selects this VM's replicas."""
@@ -231,14 +172,14 @@ def _replica_lines(rec: dict, vm, per_vm: int, command) -> list[str]:
         vm_i, slot = divmod(r, per_vm)
         pin = f"{dev}={','.join(str(slot * per_replica + g) for g in range(per_replica))} " if per_vm > 1 else ""
         by_vm.setdefault(vm_i, []).append(f"{pin}{command(slot)} &")
-    lines = [_comment(
+    lines = [comment(
         f"{rec['replicas']} replica(s), at most {per_vm} per VM, on {len(by_vm)} VM(s); balance requests over every "
         "replica's port"
     )]
     if len(by_vm) == 1:
         return lines + by_vm[0] + ["wait"]
     lines += [
-        _comment(f"run this script on each VM with VM_INDEX=0..{len(by_vm) - 1}"),
+        comment(f"run this script on each VM with VM_INDEX=0..{len(by_vm) - 1}"),
         'VM_INDEX="${VM_INDEX:?which VM this is, 0..' + str(len(by_vm) - 1) + '}"',
         'case "$VM_INDEX" in',
     ]
@@ -253,21 +194,26 @@ def export_vllm(doc: dict) -> str:
     version = vllm_version()
     ck = plan_checkpoint(doc["inputs"], rec["quant"], "vllm", version, rec.get("checkpoint"))
     lines = ["#!/usr/bin/env bash", *_header(doc, "vLLM", version)]
-    lines.append(_comment(f"{_kv_comment(rec['kv_dtype'])}; memory settings are the ones the plan assumed"))
+    lines.append(comment(f"{_kvcomment(rec['kv_dtype'])}; memory settings are the ones the plan assumed"))
     mlines, model_arg = _model_lines(ck)
     lines += mlines + ["set -euo pipefail"]
     args = vllm_args(doc, ck)
+    nodes = wide_ep_nodes(rec, gpv)
+    if nodes:
+        return "\n".join(lines + vllm_wide_ep_lines(doc, rec, gpv, nodes, model_arg, args)) + "\n"
+    check_flags("vllm", plan_engine_version(doc, "vllm"), ["vllm", "serve", *args, "--port", "0",
+                                                           "--distributed-executor-backend", "ray"])
     if per_vm:
         lines += _replica_lines(rec, vm, per_vm,
-                                lambda slot: _shell(["vllm", "serve"], model_arg, args + ["--port", str(VLLM_PORT + slot)]))
+                                lambda slot: shell(["vllm", "serve"], model_arg, args + ["--port", str(VLLM_PORT + slot)]))
     else:
         lines += [
-            _comment(
+            comment(
                 f"each replica spans {vms_per_replica} VMs (pipeline stages across VMs over InfiniBand): start a Ray "
                 "cluster on its VMs first (`ray start --head` on the first, `ray start --address=HEAD:6379` on the "
                 f"others), then run this on the head VM; {rec['replicas']} replica(s) in all"
             ),
-            _shell(["vllm", "serve"], model_arg,
+            shell(["vllm", "serve"], model_arg,
                    args + ["--distributed-executor-backend", "ray", "--port", str(VLLM_PORT)]),
         ]
     return "\n".join(lines) + "\n"
@@ -293,7 +239,7 @@ def export_sglang(doc: dict) -> str:
     rec, vm, gpv, per_vm, vms_per_replica = _layout(doc)
     ck = plan_checkpoint(doc["inputs"], rec["quant"], "sglang", SGLANG_VERSION, rec.get("checkpoint"))
     lines = ["#!/usr/bin/env bash", *_header(doc, "SGLang", SGLANG_VERSION)]
-    lines.append(_comment(
+    lines.append(comment(
         "SGLang sizes its KV pool with --mem-fraction-static, not by the vLLM accounting the plan used: check that "
         "the server log's KV pool holds max batch x context tokens"
     ))
@@ -301,16 +247,21 @@ def export_sglang(doc: dict) -> str:
     lines += mlines + ["set -euo pipefail"]
     head = ["python", "-m", "sglang.launch_server", "--model-path"]
     args = sglang_args(doc, ck)
+    nodes = wide_ep_nodes(rec, gpv)
+    if nodes:
+        return "\n".join(lines + sglang_wide_ep_lines(doc, rec, nodes, head, model_arg, args)) + "\n"
+    check_flags("sglang", SGLANG_VERSION, [*head, "M", *args, "--port", "0", "--nnodes", "2", "--node-rank", "0",
+                                            "--dist-init-addr", "HEAD:1"])
     if per_vm:
-        lines += _replica_lines(rec, vm, per_vm, lambda slot: _shell(head, model_arg, args + ["--port", str(SGLANG_PORT + slot)]))
+        lines += _replica_lines(rec, vm, per_vm, lambda slot: shell(head, model_arg, args + ["--port", str(SGLANG_PORT + slot)]))
     else:
         lines += [
-            _comment(
+            comment(
                 f"each replica spans {vms_per_replica} VMs: run this on VM i of the replica with NODE_RANK=i and HEAD "
                 f"set to the first VM's address; {rec['replicas']} replica(s) in all"
             ),
             'NODE_RANK="${NODE_RANK:?0 on the first VM, 1.. on the others}"; HEAD="${HEAD:?address of the first VM}"',
-            _shell(head, model_arg, args + ["--nnodes", str(vms_per_replica), "--port", str(SGLANG_PORT)],
+            shell(head, model_arg, args + ["--nnodes", str(vms_per_replica), "--port", str(SGLANG_PORT)],
                    ' --node-rank "$NODE_RANK" --dist-init-addr "$HEAD:50000"'),
         ]
     return "\n".join(lines) + "\n"
@@ -326,10 +277,18 @@ def _azure_name(text: str, limit: int = 32) -> str:
 
 
 def export_azureml(doc: dict, endpoint_name: str | None = None) -> str:
-    from . import yaml_out
+    from .. import yaml_out
 
     rec, vm, gpv, per_vm, vms_per_replica = _layout(doc)
     inp = doc["inputs"]
+    nodes = wide_ep_nodes(rec, gpv)
+    if nodes:
+        raise MoeprofError(
+            f"wide EP across {nodes} VMs over InfiniBand needs the {nodes} VMs of a replica started together with each "
+            f"one's node rank and node 0's address; an Azure ML managed online deployment runs its instance_count "
+            f"instances as independent copies behind the endpoint with no node rank or peer address to give them "
+            f"({AZUREML_DEPLOYMENT_REF}): use --format vllm or sglang on the VMs"
+        )
     if not per_vm:
         raise MoeprofError(
             f"each replica spans {vms_per_replica} VMs (TP x PP = {rec['tp'] * rec['pp']} > {gpv} GPUs per VM); Azure ML "
@@ -343,6 +302,9 @@ def export_azureml(doc: dict, endpoint_name: str | None = None) -> str:
     notes = []
     if per_vm > 1:
         eng_args += ["--data-parallel-size", str(per_vm)]
+    checked = check_flags("vllm", plan_engine_version(doc, "vllm"), ["vllm", "serve", *eng_args, "--port", "0"])
+    notes.append(f"every flag checked against vLLM {checked}'s argument list (moeprof/data/engine_args/vllm-{checked}.json)")
+    if per_vm > 1:
         notes.append(
             f"{per_vm} replicas per instance run as vLLM data parallelism (--data-parallel-size {per_vm}) behind one "
             "server" + (": with --enable-expert-parallel vLLM then spreads the experts over all the instance's GPUs"
@@ -375,18 +337,18 @@ def export_azureml(doc: dict, endpoint_name: str | None = None) -> str:
         "readiness_probe": {"initial_delay": 1800, "period": 30, "timeout": 10, "failure_threshold": 30},
     }
     head = [
-        _comment(f"moeprof export: Azure ML managed online deployment, container runs vLLM {version} "
+        comment(f"moeprof export: Azure ML managed online deployment, container runs vLLM {version} "
                  f"(image {container_image(vm)})"),
         *_header(doc, "vLLM", version)[1:],
-        *(_comment(n) for n in ck.notes + tuple(notes)),
-        _comment("./vllm-env/Dockerfile (the image's entrypoint must start vllm serve with these variables):"),
-        _comment(f"  FROM {container_image(vm)}"),
-        _comment('  ENTRYPOINT ["/bin/sh", "-c", "exec vllm serve \\"$MODEL_NAME\\" $VLLM_ARGS --port 8000"]'),
-        _comment("gated Hugging Face models also need HF_TOKEN (set it from a secret, never in this file)"),
-        _comment("instance_count = the plan's VMs; probes wait 30 min for the weights to download and load"),
+        *(comment(n) for n in ck.notes + tuple(notes)),
+        comment("./vllm-env/Dockerfile (the image's entrypoint must start vllm serve with these variables):"),
+        comment(f"  FROM {container_image(vm)}"),
+        comment('  ENTRYPOINT ["/bin/sh", "-c", "exec vllm serve \\"$MODEL_NAME\\" $VLLM_ARGS --port 8000"]'),
+        comment("gated Hugging Face models also need HF_TOKEN (set it from a secret, never in this file)"),
+        comment("instance_count = the plan's VMs; probes wait 30 min for the weights to download and load"),
     ]
     if not ck.model_id:
-        head.append(_comment("MODEL_NAME is empty: set it to the checkpoint named in the comment above"))
+        head.append(comment("MODEL_NAME is empty: set it to the checkpoint named in the comment above"))
     return "\n".join(head) + "\n" + yaml_out.dump(body)
 
 
