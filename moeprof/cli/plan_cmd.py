@@ -28,6 +28,7 @@ from ..report.tables import rows_to_csv
 from ..units import HOURS_PER_MONTH, GiB
 from .common import BoundedFloat, BoundedInt, emit_json, parse_prices
 from .traffic_out import add_traffic, print_traffic
+from .verdict_text import OVERHEAD_HELP, attach_verdict, price_columns, print_verdict, refuse_spot_pick, table_caption
 
 _D = target_defaults()
 
@@ -62,7 +63,9 @@ def target_options(f):
         click.option("--price-per-hour", "prices", multiple=True, metavar="SKU=USD", help="Override a VM price (repeatable)."),
         click.option("--vm-file", type=click.Path(dir_okay=False), help="JSON file of extra / overriding VMs and prices."),
         click.option("--pricing", type=click.Choice(PRICINGS), default="payg", show_default=True, help="Price kind of the built-in VMs (moeprof/data/prices/azure_vms.json)."),
-        click.option("--region", default=None, help="Azure region of the built-in VMs' prices [default: eastus, else the cheapest listed]."),
+        click.option("--region", default=None, help="Azure region of the built-in VMs' prices and of the per-token tier "
+                     "[default: the cheapest region that sells the most of the SKUs, printed]."),
+        click.option("--overhead", default=None, metavar="PCT%|USD", help=OVERHEAD_HELP),
         click.option("--profile", "profile_paths", multiple=True, type=click.Path(dir_okay=False), help="GPU profile JSON, or a shipped profile's name (h100-sxm-80gb.aic-vllm), to use for its GPU (repeatable) [default: shipped]."),
         click.option("--token-price", "token_price", default=None, metavar="IN,OUT",
                      help="Serverless price to weigh self-hosting against, USD per million input and output tokens "
@@ -108,7 +111,8 @@ def parse_token_price(value: str | None, model) -> TokenPrice | None:
 
 
 def _run(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms, percentile, headroom, skus, quants,
-         kv_dtypes, max_vms, routing_skew, prices, vm_file, pricing, region, profile_paths, token_price=None, engine_version=None):
+         kv_dtypes, max_vms, routing_skew, prices, vm_file, pricing, region, profile_paths, token_price=None, engine_version=None,
+         overhead=None):
     model = load_model(model_name)
     user_price = parse_token_price(token_price, model)
     notes = []
@@ -149,6 +153,7 @@ def _run(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms
     if engine_version is None:
         notes.append(f"engine {engine.engine} {engine.engine_version}: the newest version the data covers (--engine-version)")
     doc.warnings[:0] = notes
+    attach_verdict(doc, overhead, pricing, model.hf_id)
     return model, doc, time.perf_counter() - t0
 
 
@@ -181,8 +186,8 @@ def _fmt_row(r: PlanRow) -> str:
 @click.option("--traffic", "traffic_path", type=click.Path(dir_okay=False), default=None, help="QPS per hour over a day or week (CSV `hour,qps` or JSON {\"qps_per_hour\": [...]}): units per hour of the pick, static vs autoscaled vs reserved + pay-as-you-go cost.")
 @click.option("--min-units", type=BoundedInt(0, 10**6), default=1, show_default=True, help="Fewest autoscaling units running in any hour (with --traffic).")
 def plan(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms, percentile, headroom, engine_version, skus,
-         quants, kv_dtypes, max_vms, routing_skew, prices, vm_file, pricing, region, profile_paths, token_price, as_json, as_csv,
-         report_path, traffic_path, min_units):
+         quants, kv_dtypes, max_vms, routing_skew, prices, vm_file, pricing, region, overhead, profile_paths, token_price, as_json,
+         as_csv, report_path, traffic_path, min_units):
     """Recommend the cheapest deployment meeting the context, QPS and latency targets.
 
     Searches VM SKU x VM count x TP x EP x PP x replicas x quantization x KV dtype x max batch,
@@ -194,7 +199,9 @@ def plan(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms
     traffic = read_traffic(traffic_path) if traffic_path else None  # a bad file fails before the search
     model, doc, wall_s = _run(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms, percentile, headroom,
                               skus, quants, kv_dtypes, max_vms, routing_skew, prices, vm_file, pricing, region, profile_paths,
-                              token_price, engine_version)
+                              token_price, engine_version, overhead)
+    if pricing == "spot" and doc.recommended is not None:
+        refuse_spot_pick(doc)  # a plan needs all its VMs up; a Spot VM may be evicted at any time
     if traffic is not None:
         add_traffic(doc, traffic, min_units, vm_file, prices, pricing, region, _csv(skus))
     check_readable(doc)
@@ -208,8 +215,9 @@ def plan(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms
         emit_json(doc.to_json())
     elif as_csv:
         rec = doc.recommended
-        rows = ([{**rec.to_json(), "recommended": True}] if rec else []) + [
-            {**r.to_json(), "recommended": False} for r in (doc.feasible or doc.closest) if not (rec and r.key() == rec.key())
+        rows = ([{**rec.to_json(), "recommended": True, **price_columns(doc, rec.sku)}] if rec else []) + [
+            {**r.to_json(), "recommended": False, **price_columns(doc, r.sku)} for r in (doc.feasible or doc.closest)
+            if not (rec and r.key() == rec.key())
         ]
         click.echo(rows_to_csv(rows), nl=False)
     else:
@@ -244,7 +252,8 @@ def _print_build_or_buy(r: PlanRow, doc: PlanDocument):
     secondary = " (a secondary source)" if "via" in b.provider else ""
     cap = mine.capacity_tokens_per_month
     click.echo(
-        f"  build/buy   self-hosting is cheaper above {mine.break_even_tokens_per_month / 1e9:,.1f} B tokens/month "
+        f"  build/buy   self-hosting (VMs + ${mine.overhead_usd_per_month:,.0f}/month overhead) is cheaper above "
+        f"{mine.break_even_tokens_per_month / 1e9:,.1f} B tokens/month "
         f"({mine.break_even_qps:,.1f} req/s) than {b.provider.split(' (')[0]}{tier} {b.model} (${b.usd_per_million_input_tokens:g} in / "
         f"${b.usd_per_million_output_tokens:g} out per M tokens, {_read(b.date)}{secondary}); this plan serves "
         f"{b.plan_tokens_per_month / 1e9:,.1f} B" + (f" (capacity {cap / 1e9:,.1f} B)" if cap else "")
@@ -273,6 +282,7 @@ def _print_plan(model, doc: PlanDocument, wall_s: float):
         f"{model.name}: {t.qps:g} req/s of {t.input_tokens:,} in + {t.output_tokens:,} out tokens, context {t.context_tokens:,}; "
         f"targets p{t.percentile:g} TTFT <= {t.ttft_ms:g} ms, TPOT <= {t.tpot_ms:g} ms"
     )
+    print_verdict(doc)
     r = doc.recommended
     if r:
         echo("\nRECOMMENDED  " + _fmt_row(r) + (f"; headroom {r.headroom:+.0%}" if r.headroom is not None else ""))
@@ -315,7 +325,7 @@ def _print_plan(model, doc: PlanDocument, wall_s: float):
         _print_break_even(r, doc)
         _print_build_or_buy(r, doc)
         if doc.alternatives:
-            echo("\nALTERNATIVES (best of each other layout, by $/month)")
+            echo(f"\nALTERNATIVES (best of each other layout, by $/month; {table_caption(doc)})")
             for a in doc.alternatives[:5]:
                 own = " [no released checkpoint]" if released_note(doc.inputs.model, a.quant) is not None else ""
                 echo(f"  ${a.usd_per_month:>10,.0f}/mo  TTFT {a.ttft_ms:>6.0f} ms  TPOT {a.tpot_ms:>5.1f} ms"

@@ -36,6 +36,7 @@ from .rows import (  # noqa: F401 - the row types are part of the document's int
 )
 from .targets import MAX_HEADROOM
 from .traffic import TrafficOption, TrafficPlan  # noqa: F401 - part of the document's interface
+from .verdict import Verdict
 
 SCHEMA = "moeprof.plan"
 SCHEMA_VERSION = 3  # 1: the untyped plan JSON of moeprof 0.1 (no "schema" key); 2: as 3, chart records unchecked
@@ -186,6 +187,8 @@ class PriceTag:
     date: str = field(name=True)  # ISO date the price was read; "user" for --price-per-hour
     status: str = field(choices=PRICE_STATUSES)
     reported_by: str = field("", name=True)  # who quoted the price (status reported); "" when moeprof read it or it is the user's
+    pricing: str = field("", name=True)  # the price kind (payg, reserved-1y, reserved-3y, spot); "" for a user price
+    region: str = field("", name=True)  # the Azure region it was read for; "" for a user price
 
 
 @dataclass
@@ -236,6 +239,7 @@ class PlanDocument:
     traffic: TrafficPlan | None = None  # `plan --traffic FILE` only (planner.analyses.traffic)
     ranking_rule: str = ""  # how the feasible rows were ordered (planner.rank.RANKING_RULE)
     relaxations: list[Relaxation] = field(default_factory=list)  # when nothing is feasible
+    verdict: Verdict | None = None  # build or buy (planner.analyses.verdict); None without a pick or a per-token price
 
     def to_json(self) -> dict:
         out = {
@@ -258,6 +262,8 @@ class PlanDocument:
         }
         if self.traffic is not None:  # additive: a plan without traffic is written as before
             out["traffic"] = self.traffic.to_json()
+        if self.verdict is not None:
+            out["verdict"] = self.verdict.to_json()
         return out
 
     @classmethod
@@ -314,6 +320,7 @@ class PlanDocument:
             traffic=TrafficPlan.from_json(doc["traffic"], path) if doc.get("traffic") is not None else None,
             ranking_rule=str(doc.get("ranking_rule") or ""),
             relaxations=[Relaxation.from_json(r, path, f"relaxations[{i}]") for i, r in enumerate(_list(doc, "relaxations", path))],
+            verdict=Verdict.from_json(doc["verdict"], path) if doc.get("verdict") is not None else None,
         )
 
 
