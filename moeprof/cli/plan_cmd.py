@@ -7,6 +7,7 @@ import time
 import click
 
 from ..catalog.engine import load_engine
+from ..catalog.hardware.overheads import parse_overhead
 from ..catalog.hardware.prices import PRICINGS
 from ..catalog.hardware.serverless import TokenPrice, user_token_price
 from ..catalog.hardware.vms import load_vms
@@ -28,7 +29,7 @@ from ..report.tables import rows_to_csv
 from ..units import HOURS_PER_MONTH, GiB
 from .common import BoundedFloat, BoundedInt, emit_json, parse_prices
 from .traffic_out import add_traffic, print_traffic
-from .verdict_text import OVERHEAD_HELP, attach_verdict, price_columns, print_verdict, refuse_spot_pick, table_caption
+from .verdict_text import OVERHEAD_HELP, price_columns, print_verdict, refuse_spot_pick, table_caption
 
 _D = target_defaults()
 
@@ -115,6 +116,7 @@ def _run(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms
          overhead=None):
     model = load_model(model_name)
     user_price = parse_token_price(token_price, model)
+    overhead_spec = parse_overhead(overhead)
     notes = []
     if context is None:
         context = min(_D["context_tokens"], model.max_position_embeddings)
@@ -149,11 +151,10 @@ def _run(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms
     t0 = time.perf_counter()
     engine = engine_for(load_engine(), "vllm", 0.0, engine_version)
     doc = run_plan(model, targets, space, vm_file, parse_prices(prices), profiles, engine=engine, pricing=pricing, region=region,
-                   token_price=user_price)
+                   token_price=user_price, overhead=overhead_spec)
     if engine_version is None:
         notes.append(f"engine {engine.engine} {engine.engine_version}: the newest version the data covers (--engine-version)")
     doc.warnings[:0] = notes
-    attach_verdict(doc, overhead, pricing, model.hf_id)
     return model, doc, time.perf_counter() - t0
 
 

@@ -1,6 +1,6 @@
-"""The build-or-buy verdict on the terminal: attached to the plan document after the search
-(planner.analyses.verdict, with the overheads of catalog.hardware.overheads) and printed as the
-first lines of `plan` and `compare`; the one-line refusal of a Spot pick."""
+"""The build-or-buy verdict on the terminal (the plan document's verdict, planner.analyses.verdict),
+printed as the first lines of `plan` and `compare`; the one-line refusal of a Spot pick; the price
+kind, region and read date of a table's prices."""
 
 from __future__ import annotations
 
@@ -8,28 +8,14 @@ import math
 
 import click
 
-from ..catalog.hardware.overheads import overhead_defaults, parse_overhead
-from ..catalog.hardware.serverless_options import not_published, tier_options
 from ..catalog.hardware.spot import spot_eviction
 from ..errors import MoeprofError
 from ..planner import PlanDocument
-from ..planner.analyses.verdict import add_overheads, make_verdict
 from ..planner.document.verdict import Verdict
 
 OVERHEAD_HELP = ("Costs beside the VMs in build-or-buy and break-even (self-hosted side): a share of the VM bill (15%) or "
                  "USD per month (4000) [default: storage for the weights, egress of the output tokens and a 10% operations "
                  "share, each from moeprof/data/prices/overheads.json with its source or marked an assumption].")
-
-
-def attach_verdict(doc: PlanDocument, overhead: str | None, pricing: str, hf_id: str | None) -> None:
-    """doc.verdict from the plan's pick and per-token price (None without them, or under spot); each SKU's
-    build-or-buy break-even with its overheads."""
-    spec = parse_overhead(overhead)
-    add_overheads(doc, spec, overhead_defaults())
-    r = doc.recommended
-    tag = next((p for p in doc.charts.prices if r is not None and p.sku == r.sku), None)
-    region = tag.region if tag is not None and tag.region else None
-    doc.verdict = make_verdict(doc, spec, overhead_defaults(), pricing, tier_options(hf_id, region), not_published(hf_id))
 
 
 def _b(tokens: float) -> str:

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import math
 
-from ...catalog.hardware.overheads import OverheadDefaults, OverheadSpec
+from ...catalog.hardware.overheads import OverheadDefaults, OverheadSpec, overhead_defaults
+from ...catalog.hardware.serverless_options import not_published, tier_options
 from ...units import HOURS_PER_MONTH, GiB
 from ..document.plan import PlanDocument
 from ..document.rows import PlanRow
@@ -126,3 +127,15 @@ def make_verdict(doc: PlanDocument, spec: OverheadSpec, defaults: OverheadDefaul
         serverless_provider=b.provider.split(" (")[0], serverless_tier=b.tier or "tier not stated", serverless_model=b.model,
         serverless_date=b.date, serverless_source=b.source, options=opts, not_published=list(not_published or []),
     )
+
+
+def attach_verdict(doc: PlanDocument, spec: OverheadSpec | None, pricing: str, hf_id: str | None) -> None:
+    """doc.verdict from the plan's pick and per-token price (None without them, or under spot), and each SKU's
+    build-or-buy break-even with its overheads; `spec` None: the shipped defaults."""
+    spec = spec or OverheadSpec()
+    d = overhead_defaults()
+    add_overheads(doc, spec, d)
+    r = doc.recommended
+    tag = next((p for p in doc.charts.prices if r is not None and p.sku == r.sku), None)
+    region = tag.region if tag is not None and tag.region else None
+    doc.verdict = make_verdict(doc, spec, d, pricing, tier_options(hf_id, region), not_published(hf_id))

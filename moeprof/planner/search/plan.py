@@ -30,6 +30,7 @@ from ...errors import MoeprofError, UnknownNameError
 from ...profile import default_profile_for
 from ..analyses.breakeven import add_break_even, price_sensitivity
 from ..analyses.build_or_buy import build_or_buy
+from ..analyses.verdict import attach_verdict
 from ..analyses.charts import plan_charts
 from ..analyses.throughput import price_tags
 from ..document.plan import LAYOUT_KEYS, PlanDocument, PlanInputs, SkuBest
@@ -100,9 +101,10 @@ def evaluate_rows(model: ModelSpec, targets: Targets, space: SearchSpace, vms: d
 
 def plan(model: ModelSpec, targets: Targets, space: SearchSpace | None = None, vm_file: str | None = None,
          prices: dict | None = None, profiles: dict | None = None, engine=None, pricing: str = "payg",
-         region: str | None = None, token_price=None) -> PlanDocument:
+         region: str | None = None, token_price=None, overhead=None) -> PlanDocument:
     """`token_price`: the serverless per-token price build-or-buy compares with (catalog.hardware.serverless.TokenPrice);
-    None: Azure AI Foundry's price of the model, where the price list has one."""
+    None: Azure AI Foundry's price of the model, where the price list has one. `overhead`: the costs beside the VMs
+    (catalog.hardware.overheads.OverheadSpec; None: the shipped defaults) in the verdict and build or buy."""
     space = space or SearchSpace()
     engine = engine or engine_for(load_engine(), "vllm", 0.0)
     vms, choice = _select_vms(space, vm_file, prices, pricing, region)
@@ -155,7 +157,7 @@ def plan(model: ModelSpec, targets: Targets, space: SearchSpace | None = None, v
         routing_skew=space.routing_skew, headroom=targets.headroom, engine=f"{engine.engine} {engine.engine_version}",
         profiles={g: {"path": p.path, "source": p.source, "label": p.label} for g, p in profiles.items()},
     )
-    return PlanDocument(
+    doc = PlanDocument(
         inputs=inputs,
         recommended=recommended,
         alternatives=alternatives,
@@ -171,6 +173,8 @@ def plan(model: ModelSpec, targets: Targets, space: SearchSpace | None = None, v
         ranking_rule=RANKING_RULE,
         relaxations=relaxations,
     )
+    attach_verdict(doc, overhead, pricing, model.hf_id)  # planner.analyses.verdict: build or buy, with the overheads
+    return doc
 
 
 def _warnings(model, vms, profiles) -> list[str]:
