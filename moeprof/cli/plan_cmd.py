@@ -29,7 +29,7 @@ from ..report.tables import rows_to_csv
 from ..units import HOURS_PER_MONTH, GiB
 from .common import BoundedFloat, BoundedInt, emit_json, parse_prices
 from .traffic_out import add_traffic, print_traffic
-from .verdict_text import OVERHEAD_HELP, price_columns, print_verdict, refuse_spot_pick, table_caption
+from .verdict_text import OVERHEAD_HELP, reservation_notes, price_columns, print_verdict, refuse_spot_pick, table_caption
 
 _D = target_defaults()
 
@@ -154,6 +154,7 @@ def _run(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms
                    token_price=user_price, overhead=overhead_spec)
     if engine_version is None:
         notes.append(f"engine {engine.engine} {engine.engine_version}: the newest version the data covers (--engine-version)")
+    notes += reservation_notes(doc, pricing)
     doc.warnings[:0] = notes
     return model, doc, time.perf_counter() - t0
 

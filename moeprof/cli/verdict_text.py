@@ -8,7 +8,9 @@ import math
 
 import click
 
+from ..catalog.hardware.discounts import discount_note, reservation_discounts
 from ..catalog.hardware.spot import spot_eviction
+from ..catalog.hardware.vms import load_vms
 from ..errors import MoeprofError
 from ..planner import PlanDocument
 from ..planner.document.verdict import Verdict
@@ -122,3 +124,18 @@ def price_columns(doc: PlanDocument, sku: str) -> dict:
     """A CSV row's price kind, region and read date (the plan's price tag of its SKU)."""
     t = next((p for p in doc.charts.prices if p.sku == sku), None)
     return {"price_pricing": t.pricing if t else "", "price_region": t.region if t else "", "price_date": t.date if t else ""}
+
+
+def reservation_notes(doc: PlanDocument, pricing: str) -> list[str]:
+    """Under reserved pricing: a note when one SKU's discount from pay-as-you-go breaks the others' pattern."""
+    if not pricing.startswith("reserved"):
+        return []
+    builtin = load_vms()
+    tags = [p for p in doc.charts.prices if p.pricing == pricing and p.region and p.sku in builtin]
+    regions = {p.region for p in tags}
+    if len(regions) != 1:
+        return []
+    region = regions.pop()
+    d = reservation_discounts({p.sku: (builtin[p.sku].azure_name, p.usd_per_vm_hour) for p in tags}, region)
+    note = discount_note(pricing, region, d)
+    return [note] if note else []
