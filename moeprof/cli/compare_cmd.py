@@ -18,12 +18,12 @@ from .verdict_text import print_verdict, spot_refusal, table_caption
 @click.command()
 @target_options
 def compare(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms, percentile, headroom, engine_version, skus,
-            quants, kv_dtypes, max_vms, routing_skew, prices, vm_file, pricing, region, overhead, profile_paths, token_price, as_json,
-            as_csv):
+            quants, kv_dtypes, max_vms, routing_skew, prices, vm_file, pricing, region, overhead, price_file, profile_paths, token_price,
+            as_json, as_csv):
     """Procurement table: the best configuration of each VM SKU at the same targets."""
     model, doc, _ = _run(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms, percentile, headroom,
                          skus, quants, kv_dtypes, max_vms, routing_skew, prices, vm_file, pricing, region, profile_paths,
-                         token_price, engine_version, overhead)
+                         token_price, engine_version, overhead, price_file)
     rows = compare_rows(doc)
     b = doc.charts.build_or_buy
     if as_json:

@@ -8,6 +8,7 @@ import click
 
 from ..catalog.engine import load_engine
 from ..catalog.hardware.overheads import parse_overhead
+from ..catalog.hardware.price_file import check_price_file
 from ..catalog.hardware.prices import PRICINGS
 from ..catalog.hardware.serverless import TokenPrice, user_token_price
 from ..catalog.hardware.vms import load_vms
@@ -67,6 +68,9 @@ def target_options(f):
         click.option("--region", default=None, help="Azure region of the built-in VMs' prices and of the per-token tier "
                      "[default: the cheapest region that sells the most of the SKUs, printed]."),
         click.option("--overhead", default=None, metavar="PCT%|USD", help=OVERHEAD_HELP),
+        click.option("--price-file", default=None, type=click.Path(dir_okay=False),
+                     help="VM prices from this price file (written by `moeprof prices import` from Retail Prices API pages) "
+                          "instead of moeprof/data/prices/azure_vms.json."),
         click.option("--profile", "profile_paths", multiple=True, type=click.Path(dir_okay=False), help="GPU profile JSON, or a shipped profile's name (h100-sxm-80gb.aic-vllm), to use for its GPU (repeatable) [default: shipped]."),
         click.option("--token-price", "token_price", default=None, metavar="IN,OUT",
                      help="Serverless price to weigh self-hosting against, USD per million input and output tokens "
@@ -97,6 +101,13 @@ def check_readable(doc: PlanDocument) -> None:
                            "check --token-price, --price-per-hour, --vm-file and the targets") from None
 
 
+def read_price_file(path: str) -> dict:
+    """--price-file: a price file's {SKU: {kind: [entry, ...]}}, every entry checked (one-line error otherwise)."""
+    from ..inputs import read_json_file
+
+    return check_price_file(read_json_file(path, "price file"), path)
+
+
 def parse_token_price(value: str | None, model) -> TokenPrice | None:
     """--token-price IN,OUT (USD per million tokens)."""
     if value is None:
@@ -113,8 +124,9 @@ def parse_token_price(value: str | None, model) -> TokenPrice | None:
 
 def _run(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms, percentile, headroom, skus, quants,
          kv_dtypes, max_vms, routing_skew, prices, vm_file, pricing, region, profile_paths, token_price=None, engine_version=None,
-         overhead=None):
+         overhead=None, price_file=None):
     model = load_model(model_name)
+    table = read_price_file(price_file) if price_file else None
     user_price = parse_token_price(token_price, model)
     overhead_spec = parse_overhead(overhead)
     notes = []
@@ -137,7 +149,7 @@ def _run(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms
     space = SearchSpace(skus=_csv(skus), quants=_csv(quants), kv_dtypes=kv, max_vms=max_vms, routing_skew=routing_skew)
     profiles = None
     if profile_paths:
-        vms = load_vms(vm_file, parse_prices(prices), pricing, region, space.skus)
+        vms = load_vms(vm_file, parse_prices(prices), pricing, region, space.skus, table)
         profiles = default_profiles(vms)
         gpus = sorted({vm.gpu.key for vm in vms.values()})
         for p in profile_paths:
@@ -151,10 +163,10 @@ def _run(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms
     t0 = time.perf_counter()
     engine = engine_for(load_engine(), "vllm", 0.0, engine_version)
     doc = run_plan(model, targets, space, vm_file, parse_prices(prices), profiles, engine=engine, pricing=pricing, region=region,
-                   token_price=user_price, overhead=overhead_spec)
+                   token_price=user_price, overhead=overhead_spec, price_table=table)
     if engine_version is None:
         notes.append(f"engine {engine.engine} {engine.engine_version}: the newest version the data covers (--engine-version)")
-    notes += reservation_notes(doc, pricing)
+    notes += reservation_notes(doc, pricing, table)
     doc.warnings[:0] = notes
     return model, doc, time.perf_counter() - t0
 
@@ -188,8 +200,8 @@ def _fmt_row(r: PlanRow) -> str:
 @click.option("--traffic", "traffic_path", type=click.Path(dir_okay=False), default=None, help="QPS per hour over a day or week (CSV `hour,qps` or JSON {\"qps_per_hour\": [...]}): units per hour of the pick, static vs autoscaled vs reserved + pay-as-you-go cost.")
 @click.option("--min-units", type=BoundedInt(0, 10**6), default=1, show_default=True, help="Fewest autoscaling units running in any hour (with --traffic).")
 def plan(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms, percentile, headroom, engine_version, skus,
-         quants, kv_dtypes, max_vms, routing_skew, prices, vm_file, pricing, region, overhead, profile_paths, token_price, as_json,
-         as_csv, report_path, traffic_path, min_units):
+         quants, kv_dtypes, max_vms, routing_skew, prices, vm_file, pricing, region, overhead, price_file, profile_paths, token_price,
+         as_json, as_csv, report_path, traffic_path, min_units):
     """Recommend the cheapest deployment meeting the context, QPS and latency targets.
 
     Searches VM SKU x VM count x TP x EP x PP x replicas x quantization x KV dtype x max batch,
@@ -198,10 +210,13 @@ def plan(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms
     if report_path:
         # before the search, not after it
         check_output_target(report_path, "report", inputs=(traffic_path, vm_file, *(profile_paths or ())))
+    if traffic_path and price_file:
+        raise MoeprofError("--traffic with --price-file: the traffic plan prices its units from the shipped list; "
+                           "give one of them")
     traffic = read_traffic(traffic_path) if traffic_path else None  # a bad file fails before the search
     model, doc, wall_s = _run(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms, percentile, headroom,
                               skus, quants, kv_dtypes, max_vms, routing_skew, prices, vm_file, pricing, region, profile_paths,
-                              token_price, engine_version, overhead)
+                              token_price, engine_version, overhead, price_file)
     if pricing == "spot" and doc.recommended is not None:
         refuse_spot_pick(doc)  # a plan needs all its VMs up; a Spot VM may be evicted at any time
     if traffic is not None:

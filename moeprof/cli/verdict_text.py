@@ -126,7 +126,7 @@ def price_columns(doc: PlanDocument, sku: str) -> dict:
     return {"price_pricing": t.pricing if t else "", "price_region": t.region if t else "", "price_date": t.date if t else ""}
 
 
-def reservation_notes(doc: PlanDocument, pricing: str) -> list[str]:
+def reservation_notes(doc: PlanDocument, pricing: str, table: dict | None = None) -> list[str]:
     """Under reserved pricing: a note when one SKU's discount from pay-as-you-go breaks the others' pattern."""
     if not pricing.startswith("reserved"):
         return []
@@ -136,6 +136,6 @@ def reservation_notes(doc: PlanDocument, pricing: str) -> list[str]:
     if len(regions) != 1:
         return []
     region = regions.pop()
-    d = reservation_discounts({p.sku: (builtin[p.sku].azure_name, p.usd_per_vm_hour) for p in tags}, region)
+    d = reservation_discounts({p.sku: (builtin[p.sku].azure_name, p.usd_per_vm_hour) for p in tags}, region, table)
     note = discount_note(pricing, region, d)
     return [note] if note else []
