@@ -30,7 +30,7 @@ from ..report.tables import rows_to_csv
 from ..units import HOURS_PER_MONTH, GiB
 from .common import BoundedFloat, BoundedInt, emit_json, parse_prices
 from .traffic_out import add_traffic, print_traffic
-from .verdict_text import OVERHEAD_HELP, reservation_notes, price_columns, print_verdict, refuse_spot_pick, table_caption
+from .verdict_text import OVERHEAD_HELP, price_columns, print_verdict, refuse_spot_pick, reservation_notes, table_caption
 
 _D = target_defaults()
 
