@@ -30,9 +30,9 @@ from ...errors import MoeprofError, UnknownNameError
 from ...profile import default_profile_for
 from ..analyses.breakeven import add_break_even, price_sensitivity
 from ..analyses.build_or_buy import build_or_buy
-from ..analyses.verdict import attach_verdict
 from ..analyses.charts import plan_charts
 from ..analyses.throughput import price_tags
+from ..analyses.verdict import attach_verdict
 from ..document.plan import LAYOUT_KEYS, PlanDocument, PlanInputs, SkuBest
 from ..document.targets import SearchSpace, Targets
 from .bands import add_bands, band_sources, gpu_bands, latency_edges
