@@ -30,8 +30,10 @@ def test_rows_carry_blended_cost_break_even_and_volume(compared):
                 min(o.usd_per_hour for o in others.values()) / rec.vms)
         else:  # becomes the pick below: the pick's $/h over its own VMs
             assert not r["is_pick"] and r["break_even_usd_per_vm_hour"] == pytest.approx(rec.usd_per_hour / r["vms"])
-        # $0.25 in / $1.00 out at 2,048 + 512 tokens: $0.40/M blended
-        assert r["self_hosting_cheaper_above_tokens_per_month"] == pytest.approx(r["usd_per_month"] / 0.40 * 1e6)
+        # $0.25 in / $1.00 out at 2,048 + 512 tokens: $0.40/M blended; the self-hosted side is VMs + overhead (defaults)
+        over = next(x.overhead_usd_per_month for x in doc.charts.build_or_buy.skus if x.sku == r["sku"])
+        assert over > 0
+        assert r["self_hosting_cheaper_above_tokens_per_month"] == pytest.approx((r["usd_per_month"] + over) / 0.40 * 1e6)
         assert r["self_hosting_cheaper_above_req_per_s"] == pytest.approx(
             r["self_hosting_cheaper_above_tokens_per_month"] / ((tin + tout) * 3600 * 730))
 
