@@ -151,6 +151,13 @@ def test_verdict_round_trips_and_the_codec_refuses_a_bad_one(cli_once):
             Verdict.from_json({**d["verdict"], k: bad}, "p")
 
 
+def test_a_near_tie_keeps_two_digits():
+    from moeprof.planner.analyses.verdict import verdict_text
+
+    assert verdict_text("buy", 134_554.0, 137_621.0) == "buy per token: $134,554/month vs $137,621/month self-hosted (1.02x)"
+    assert verdict_text("build", 600.0, 300.0) == "self-host: $300/month vs $600/month per token (2.0x)"
+
+
 def test_no_verdict_without_a_per_token_price_or_a_pick(plans):
     doc = plans("maverick")
     assert make_verdict(doc, OverheadSpec(), overhead_defaults(), "spot") is None  # Spot gives no pick

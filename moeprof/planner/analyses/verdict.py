@@ -80,9 +80,10 @@ def add_overheads(doc: PlanDocument, spec: OverheadSpec, d: OverheadDefaults) ->
 
 def verdict_text(decision: str, buy: float, build: float) -> str:
     ratio = max(buy, build) / max(min(buy, build), 1e-9)
+    r = f"{ratio:.2f}x" if ratio < 1.1 else f"{ratio:.1f}x"  # a near tie keeps its second digit (1.02x, not 1.0x)
     if decision == "buy":
-        return f"buy per token: ${buy:,.0f}/month vs ${build:,.0f}/month self-hosted ({ratio:.1f}x)"
-    return f"self-host: ${build:,.0f}/month vs ${buy:,.0f}/month per token ({ratio:.1f}x)"
+        return f"buy per token: ${buy:,.0f}/month vs ${build:,.0f}/month self-hosted ({r})"
+    return f"self-host: ${build:,.0f}/month vs ${buy:,.0f}/month per token ({r})"
 
 
 def make_verdict(doc: PlanDocument, spec: OverheadSpec, defaults: OverheadDefaults, pricing: str,
