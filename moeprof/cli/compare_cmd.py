@@ -11,18 +11,19 @@ from ..planner import PlanDocument, PlanRow
 from ..report.tables import rows_to_csv
 from .common import emit_json
 from .plan_cmd import _read, _run, band_text, price_text, redundancy_option, target_options
+from .verdict_text import print_verdict, spot_refusal, table_caption
 
 
 @click.command()
 @target_options
 @redundancy_option
 def compare(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms, percentile, headroom, engine_version, skus,
-            quants, kv_dtypes, max_vms, allow_requantize, routing_skew, prices, vm_file, pricing, region, profile_paths, token_price,
-            as_json, as_csv, redundancy):
+            quants, kv_dtypes, max_vms, allow_requantize, routing_skew, prices, vm_file, pricing, region, overhead, price_file,
+            profile_paths, token_price, as_json, as_csv, redundancy):
     """Procurement table: the best configuration of each VM SKU at the same targets."""
     model, doc, _ = _run(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms, percentile, headroom,
                          skus, quants, kv_dtypes, max_vms, routing_skew, prices, vm_file, pricing, region, profile_paths,
-                         token_price, engine_version, allow_requantize, redundancy)
+                         token_price, engine_version, allow_requantize, redundancy, overhead, price_file)
     rows = compare_rows(doc)
     b = doc.charts.build_or_buy
     if as_json:
@@ -30,11 +31,20 @@ def compare(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot
                    "requantize": doc.requantize.to_json() if doc.requantize is not None else None,
                    "redundancy": doc.redundancy.to_json() if doc.redundancy is not None else None,
                    "error_band": doc.sources.get("error_band", {}),
-                   "serverless_price": {k: v for k, v in b.to_json().items() if k != "skus"} if b else None})
+                   "serverless_price": {k: v for k, v in b.to_json().items() if k != "skus"} if b else None,
+                   "verdict": doc.verdict.to_json() if doc.verdict is not None else None,
+                   **({"spot": spot_refusal(doc)} if pricing == "spot" else {})})
         return
     if as_csv:
         click.echo(rows_to_csv(rows), nl=False)
         return
+    t = doc.inputs
+    click.echo(f"{model.name}: {t.qps:g} req/s of {t.input_tokens:,} in + {t.output_tokens:,} out tokens, context "
+               f"{t.context_tokens:,}; targets p{t.percentile:g} TTFT <= {t.ttft_ms:g} ms, TPOT <= {t.tpot_ms:g} ms")
+    print_verdict(doc)
+    if pricing == "spot":
+        click.echo(f"\nSPOT        {spot_refusal(doc)}")
+    click.echo(f"\n{table_caption(doc)}")
     click.echo(
         f"{'sku':<14}{'config':<44}{'$/h':>9}{'$/month':>11}{'$/M tok blended':>17}{'TTFT ms':>18}{'TPOT ms':>20}"
         f"{'capacity req/s':>22}{'headroom':>10}{'J/tok':>7}{'break-even $/VM-h':>27}{'self-host above':>26}  note"
@@ -64,7 +74,8 @@ def compare(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot
                "break-even: the VM price below which the SKU stays (the pick) or becomes the pick, others' prices fixed.")
     if b is not None:
         tier = f" {b.tier}" if b.tier else ""
-        click.echo(f"self-host above: the monthly tokens (req/s at this token mix) above which the SKU's configuration costs "
+        click.echo(f"self-host above: the monthly tokens (req/s at this token mix) above which the SKU's configuration (VMs + "
+                   f"overhead) costs "
                    f"less than {b.provider.split(' (')[0]}{tier} {b.model} at ${b.usd_per_million_input_tokens:g} in / "
                    f"${b.usd_per_million_output_tokens:g} out per M tokens (${b.blended_usd_per_million_tokens:.3f}/M "
                    f"blended; {_read(b.date)}); this plan serves {b.plan_tokens_per_month / 1e9:,.1f} B tokens/month")
@@ -90,6 +101,8 @@ def _compare_note(r: PlanRow, doc: PlanDocument) -> str:
     notes = ["price ESTIMATE"] if r.price_estimate else []
     if r.wide_ep_label():
         notes.append(r.wide_ep_label())
+    if any(p.sku == r.sku and p.pricing == "spot" for p in doc.charts.prices):
+        notes.append("Spot: evictable")
     notes.append(r.checkpoint or "no published checkpoint")
     b = doc.charts.build_or_buy
     mine = next((x for x in b.skus if x.sku == r.sku), None) if b is not None else None
@@ -117,7 +130,8 @@ def compare_rows(doc: PlanDocument) -> list[dict]:
         out.append({
             **s.row.to_json(),
             "price_usd_per_vm_hour": s.row.usd_per_hour / s.row.vms,
-            **{f"price_{k}": getattr(tags[s.sku], k) for k in ("label", "status", "reported_by") if s.sku in tags},
+            **{f"price_{k}": getattr(tags[s.sku], k) for k in ("label", "pricing", "region", "date", "status", "reported_by")
+               if s.sku in tags},
             "is_pick": bool(p is not None and p.is_pick),
             "break_even_usd_per_vm_hour": p.break_even_usd_per_vm_hour if p is not None else None,
             "self_hosting_cheaper_above_tokens_per_month": b.break_even_tokens_per_month if b is not None else None,

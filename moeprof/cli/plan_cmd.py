@@ -8,6 +8,8 @@ import click
 
 from ..catalog.deployable import checkpoint_by_id
 from ..catalog.engine import load_engine
+from ..catalog.hardware.overheads import parse_overhead
+from ..catalog.hardware.price_file import check_price_file
 from ..catalog.hardware.prices import PRICINGS
 from ..catalog.hardware.serverless import TokenPrice, user_token_price
 from ..catalog.hardware.vms import load_vms
@@ -29,6 +31,7 @@ from ..report.tables import rows_to_csv
 from ..units import HOURS_PER_MONTH, GiB
 from .common import BoundedFloat, BoundedInt, emit_json, parse_prices
 from .traffic_out import add_traffic, print_traffic
+from .verdict_text import OVERHEAD_HELP, price_columns, print_verdict, refuse_spot_pick, reservation_notes, table_caption
 
 _D = target_defaults()
 _R = model_target_defaults("deepseek-r1")[0]  # a reasoning model's workload, for the help text
@@ -70,7 +73,12 @@ def target_options(f):
         click.option("--price-per-hour", "prices", multiple=True, metavar="SKU=USD", help="Override a VM price (repeatable)."),
         click.option("--vm-file", type=click.Path(dir_okay=False), help="JSON file of extra / overriding VMs and prices."),
         click.option("--pricing", type=click.Choice(PRICINGS), default="payg", show_default=True, help="Price kind of the built-in VMs (moeprof/data/prices/azure_vms.json)."),
-        click.option("--region", default=None, help="Azure region of the built-in VMs' prices [default: eastus, else the cheapest listed]."),
+        click.option("--region", default=None, help="Azure region of the built-in VMs' prices and of the per-token tier "
+                     "[default: the cheapest region that sells the most of the SKUs, printed]."),
+        click.option("--overhead", default=None, metavar="PCT%|USD", help=OVERHEAD_HELP),
+        click.option("--price-file", default=None, type=click.Path(dir_okay=False),
+                     help="VM prices from this price file (written by `moeprof prices import` from Retail Prices API pages) "
+                          "instead of moeprof/data/prices/azure_vms.json."),
         click.option("--profile", "profile_paths", multiple=True, type=click.Path(dir_okay=False), help="GPU profile JSON, or a shipped profile's name (h100-sxm-80gb.aic-vllm), to use for its GPU (repeatable) [default: shipped]."),
         click.option("--token-price", "token_price", default=None, metavar="IN,OUT",
                      help="Serverless price to weigh self-hosting against, USD per million input and output tokens "
@@ -114,6 +122,13 @@ def check_readable(doc: PlanDocument) -> None:
                            "check --token-price, --price-per-hour, --vm-file and the targets") from None
 
 
+def read_price_file(path: str) -> dict:
+    """--price-file: a price file's {SKU: {kind: [entry, ...]}}, every entry checked (one-line error otherwise)."""
+    from ..inputs import read_json_file
+
+    return check_price_file(read_json_file(path, "price file"), path)
+
+
 def parse_token_price(value: str | None, model) -> TokenPrice | None:
     """--token-price IN,OUT (USD per million tokens)."""
     if value is None:
@@ -130,9 +145,11 @@ def parse_token_price(value: str | None, model) -> TokenPrice | None:
 
 def _run(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms, percentile, headroom, skus, quants,
          kv_dtypes, max_vms, routing_skew, prices, vm_file, pricing, region, profile_paths, token_price=None, engine_version=None,
-         allow_requantize=False, redundancy: int = 0):
+         allow_requantize=False, redundancy: int = 0, overhead=None, price_file=None):
     model = load_model(model_name)
+    table = read_price_file(price_file) if price_file else None
     user_price = parse_token_price(token_price, model)
+    overhead_spec = parse_overhead(overhead)
     notes = []
     mine = model_target_defaults(model_ref(model), model.name)[0]
     if workload_kind(model_ref(model)) and (input_tokens is None or output_tokens is None):
@@ -160,7 +177,7 @@ def _run(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms
                         allow_requantize=allow_requantize)
     profiles = None
     if profile_paths:
-        vms = load_vms(vm_file, parse_prices(prices), pricing, region, space.skus)
+        vms = load_vms(vm_file, parse_prices(prices), pricing, region, space.skus, table)
         profiles = default_profiles(vms)
         gpus = sorted({vm.gpu.key for vm in vms.values()})
         for p in profile_paths:
@@ -174,9 +191,10 @@ def _run(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms
     t0 = time.perf_counter()
     engine = engine_for(load_engine(), "vllm", 0.0, engine_version)
     doc = run_plan(model, targets, space, vm_file, parse_prices(prices), profiles, engine=engine, pricing=pricing, region=region,
-                   token_price=user_price)
+                   token_price=user_price, overhead=overhead_spec, price_table=table)
     if engine_version is None:
         notes.append(f"engine {engine.engine} {engine.engine_version}: the newest version the data covers (--engine-version)")
+    notes += reservation_notes(doc, pricing, table)
     doc.warnings[:0] = notes
     return model, doc, time.perf_counter() - t0
 
@@ -213,8 +231,8 @@ def _fmt_row(r: PlanRow) -> str:
 @click.option("--min-units", type=BoundedInt(0, 10**6), default=1, show_default=True, help="Fewest autoscaling units running in any hour (with --traffic).")
 @redundancy_option
 def plan(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms, percentile, headroom, engine_version, skus,
-         quants, kv_dtypes, max_vms, allow_requantize, routing_skew, prices, vm_file, pricing, region, profile_paths, token_price,
-         as_json, as_csv, report_path, traffic_path, min_units, redundancy):
+         quants, kv_dtypes, max_vms, allow_requantize, routing_skew, prices, vm_file, pricing, region, overhead, price_file,
+         profile_paths, token_price, as_json, as_csv, report_path, traffic_path, min_units, redundancy):
     """Recommend the cheapest deployment meeting the context, QPS and latency targets.
 
     Searches VM SKU x VM count x TP x EP x PP x replicas x quantization x KV dtype x max batch,
@@ -223,10 +241,15 @@ def plan(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms
     if report_path:
         # before the search, not after it
         check_output_target(report_path, "report", inputs=(traffic_path, vm_file, *(profile_paths or ())))
+    if traffic_path and price_file:
+        raise MoeprofError("--traffic with --price-file: the traffic plan prices its units from the shipped list; "
+                           "give one of them")
     traffic = read_traffic(traffic_path) if traffic_path else None  # a bad file fails before the search
     model, doc, wall_s = _run(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms, percentile, headroom,
                               skus, quants, kv_dtypes, max_vms, routing_skew, prices, vm_file, pricing, region, profile_paths,
-                              token_price, engine_version, allow_requantize, redundancy)
+                              token_price, engine_version, allow_requantize, redundancy, overhead, price_file)
+    if pricing == "spot" and doc.recommended is not None:
+        refuse_spot_pick(doc)  # a plan needs all its VMs up; a Spot VM may be evicted at any time
     if traffic is not None:
         add_traffic(doc, traffic, min_units, vm_file, prices, pricing, region, _csv(skus))
     check_readable(doc)
@@ -240,8 +263,9 @@ def plan(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms
         emit_json(doc.to_json())
     elif as_csv:
         rec = doc.recommended
-        rows = ([{**rec.to_json(), "recommended": True}] if rec else []) + [
-            {**r.to_json(), "recommended": False} for r in (doc.feasible or doc.closest) if not (rec and r.key() == rec.key())
+        rows = ([{**rec.to_json(), "recommended": True, **price_columns(doc, rec.sku)}] if rec else []) + [
+            {**r.to_json(), "recommended": False, **price_columns(doc, r.sku)} for r in (doc.feasible or doc.closest)
+            if not (rec and r.key() == rec.key())
         ]
         click.echo(rows_to_csv(rows), nl=False)
     else:
@@ -276,7 +300,8 @@ def _print_build_or_buy(r: PlanRow, doc: PlanDocument):
     secondary = " (a secondary source)" if "via" in b.provider else ""
     cap = mine.capacity_tokens_per_month
     click.echo(
-        f"  build/buy   self-hosting is cheaper above {mine.break_even_tokens_per_month / 1e9:,.1f} B tokens/month "
+        f"  build/buy   self-hosting (VMs + ${mine.overhead_usd_per_month:,.0f}/month overhead) is cheaper above "
+        f"{mine.break_even_tokens_per_month / 1e9:,.1f} B tokens/month "
         f"({mine.break_even_qps:,.1f} req/s) than {b.provider.split(' (')[0]}{tier} {b.model} (${b.usd_per_million_input_tokens:g} in / "
         f"${b.usd_per_million_output_tokens:g} out per M tokens, {_read(b.date)}{secondary}); this plan serves "
         f"{b.plan_tokens_per_month / 1e9:,.1f} B" + (f" (capacity {cap / 1e9:,.1f} B)" if cap else "")
@@ -313,6 +338,7 @@ def _print_plan(model, doc: PlanDocument, wall_s: float):
         f"{model.name}: {t.qps:g} req/s of {t.input_tokens:,} in + {t.output_tokens:,} out tokens, context {t.context_tokens:,}; "
         f"targets p{t.percentile:g} TTFT <= {t.ttft_ms:g} ms, TPOT <= {t.tpot_ms:g} ms"
     )
+    print_verdict(doc)
     r = doc.recommended
     if r:
         echo("\nRECOMMENDED  " + _fmt_row(r) + (f"; headroom {r.headroom:+.0%}" if r.headroom is not None else ""))
@@ -365,7 +391,7 @@ def _print_plan(model, doc: PlanDocument, wall_s: float):
         _print_break_even(r, doc)
         _print_build_or_buy(r, doc)
         if doc.alternatives:
-            echo("\nALTERNATIVES (best of each other layout, by $/month)")
+            echo(f"\nALTERNATIVES (best of each other layout, by $/month; {table_caption(doc)})")
             for a in doc.alternatives[:5]:
                 own = f"  checkpoint {a.checkpoint}" if a.checkpoint else (
                     "" if checkpoint_by_id(doc.inputs.model, "", a.quant) else " [no published checkpoint]")

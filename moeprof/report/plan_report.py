@@ -9,8 +9,9 @@ vs tokens/s per user per SKU with $/M tokens, cost vs latency of every feasible 
 memory per GPU of the top configurations, KV cache and max batch vs context per SKU, latency and
 throughput vs batch of the recommendation, the traffic plan
 (with `plan --traffic`: units per hour and the cost of each way to buy them), rejected configurations by reason, predicted vs
-measured (when a validation is given), and the sources of every number. Printed, the page keeps
-the summary, the procurement table and the throughput chart (one or two A4 pages).
+measured (when a validation is given), and the sources of every number. The first section is the
+build-or-buy verdict (report.verdict_section). Printed, the page keeps the verdict, the summary,
+the procurement table and the throughput chart (two A4 pages, the verdict on the first).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from .procure_sections import build_or_buy_section, price_section
 from .procurement import price_tags, procurement_html
 from .tables import fmt
 from .traffic_section import traffic_section
+from .verdict_section import verdict_section
 
 
 @dataclass
@@ -74,11 +76,12 @@ def build_plan_page(doc: PlanDocument, validation=None) -> Page:
             f"context {inp.context_tokens:,} tokens; targets p{inp.percentile:g} TTFT <= {inp.ttft_ms:g} ms, "
             f"TPOT <= {inp.tpot_ms:g} ms"
         ),
-        print_sections=("summary", "procurement", "throughput"),  # the one-page answer
+        print_sections=("verdict", "summary", "procurement", "throughput"),  # the one-page answer
     )
     band = _band(validation, doc)
     skus = D.skus_of(doc)
     colors = F.sku_colors(skus)
+    page.add("verdict", "Build or buy", verdict_section(doc))
     page.add("summary", "Summary", _summary(doc, band))
     page.add("procurement", "Procurement: the best configuration of each VM SKU, cheapest first",
              procurement_html(doc, colors))
@@ -195,7 +198,7 @@ def _summary(doc: PlanDocument, band: _Band) -> str:
             f"<b>error band</b>: {esc(band.text())}.</p>"
         )
         if doc.ranking_rule:
-            out.append(f"<p><b>Ranking</b>: {esc(doc.ranking_rule)}.</p>")
+            out.append(f'<p class="noprint"><b>Ranking</b>: {esc(doc.ranking_rule)}.</p>')
     else:
         out.append('<p class="bad">No configuration meets the targets.</p>')
         if doc.requantize is not None:
@@ -224,7 +227,7 @@ def _summary(doc: PlanDocument, band: _Band) -> str:
     ]
     out.append('<div class="noprint"><h3>Inputs</h3>' + table(["input", "value", "source"], rows) + "</div>")
     if doc.configs_evaluated:
-        out.append(f"<p>{esc(f'{doc.configs_evaluated:,}')} configurations evaluated.</p>")
+        out.append(f"<p class=\"noprint\">{esc(f'{doc.configs_evaluated:,}')} configurations evaluated.</p>")
     for w in doc.warnings:
         out.append(f'<div class="warn">{esc(w)}</div>')
     return "".join(out)

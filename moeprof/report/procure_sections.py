@@ -152,7 +152,7 @@ def build_or_buy_section(doc: PlanDocument, colors: dict[str, str]) -> str:
         pick = ' <b class="pick">recommended</b>' if doc.recommended is not None and doc.recommended.sku == s.sku else ""
         cap = s.capacity_tokens_per_month
         if cap is not None and cap < s.break_even_tokens_per_month:
-            full = s.usd_per_month / cap * 1e6
+            full = (s.usd_per_month + s.overhead_usd_per_month) / cap * 1e6
             verdict = (f"beyond its capacity: fully loaded it costs ${full:.3f}/M tokens, more than "
                        f"${b.blended_usd_per_million_tokens:.3f}/M, so at these prices buying per token costs less")
         elif b.plan_tokens_per_month >= s.break_even_tokens_per_month:
@@ -162,15 +162,16 @@ def build_or_buy_section(doc: PlanDocument, colors: dict[str, str]) -> str:
                        f"{s.break_even_tokens_per_month / b.plan_tokens_per_month:.1f}x it")
         capt = "–" if cap is None else f"{_b(cap)} ({s.capacity_qps:,.1f} req/s)"
         body.append(
-            f"<tr><td>{sw}{esc(s.sku)}{pick}</td><td class=\"num\">{s.usd_per_month:,.0f}</td>"
+            f"<tr><td>{sw}{esc(s.sku)}{pick}</td><td class=\"num\">{s.usd_per_month:,.0f} + {s.overhead_usd_per_month:,.0f}</td>"
             f"<td class=\"num\">{_b(s.break_even_tokens_per_month)}</td><td class=\"num\">{s.break_even_qps:,.1f}</td>"
             f"<td class=\"num\">{esc(capt)}</td><td>{esc(verdict)}</td></tr>")
-    heads = ["VM SKU", "$/month", "self-hosting cheaper above (B tokens/month)", "the same in req/s",
+    heads = ["VM SKU", "$/month (VMs + overhead)", "self-hosting cheaper above (B tokens/month)", "the same in req/s",
              "capacity (B tokens/month)", "at this plan's volume"]
     table = ('<table class="buildbuy"><thead><tr>' + "".join(f"<th>{esc(h)}</th>" for h in heads)
              + f'</tr></thead><tbody>{"".join(body)}</tbody></table>')
     note = ("<p>Per SKU, its best configuration (sized for the plan's req/s, as in the procurement table): "
-            "self-hosting is cheaper above $/month / blended $/M x 1e6 tokens a month; req/s: that volume over "
+            "self-hosting is cheaper above (VMs + overhead) $/month / blended $/M x 1e6 tokens a month (overheads: storage, "
+            "egress and operations, see Build or buy; --overhead); req/s: that volume over "
             "(input + output tokens per request) x 3,600 s x 730 h. Above the configuration's capacity more VMs are "
             "needed, which the volume does not include. Another per-token price: `moeprof plan ... --token-price IN,OUT` "
             "(USD per million input, output tokens), or edit moeprof/data/prices/serverless.json.</p>")

@@ -100,11 +100,20 @@ def test_plan_pricing_and_region_options(cli, cli_once):
     r = cli_once("compare", "--model", "maverick", "--sku", "nd-h100-v5", "--region", "uksouth", "--json", check_rc=0)
     row = json.loads(r.stdout)["rows"][0]
     assert row["usd_per_hour"] == pytest.approx(122.9 * row["vm_count" if "vm_count" in row else "vms"])
-    # SKUs with no spot price there are left out; only MI300X has one in eastus2, whose TTFT band needs a looser target
-    r = cli("plan", "--model", "maverick", "--pricing", "spot", "--ttft-ms", "2000", "--json", check_rc=0)
-    d = json.loads(r.stdout)
-    assert d["recommended"]["sku"] == "nd-mi300x-v5"
-    assert {s["sku"] for s in d["per_sku"] if s["reason"].startswith("no spot price in eastus2")} == {"nd-h100-v5", "nd-h200-v5"}
+    # Spot is never a plan's pick: one replica across two Spot MI300X VMs ($12,951/month) needs both up, and Spot
+    # VMs are evictable; one line says so, with where the eviction rates are
+    r = cli("plan", "--model", "maverick", "--pricing", "spot", "--ttft-ms", "2000", "--json")
+    assert r.returncode == 1 and r.stdout == "" and len(r.stderr.strip().splitlines()) == 1
+    assert "no Spot pick" in r.stderr and "(2 x nd-mi300x-v5, $12,951/month)" in r.stderr and "2 of its 2 VMs up" in r.stderr
+    assert "evictable with 30 s notice" in r.stderr and "SpotResources" in r.stderr and "Traceback" not in r.stderr
+    # compare shows Spot prices, labelled evictable; SKUs with no spot price there are left out
+    d = json.loads(cli("compare", "--model", "maverick", "--pricing", "spot", "--ttft-ms", "2000", "--json", check_rc=0).stdout)
+    assert {s["sku"] for s in d["rows"] if s.get("reason", "").startswith("no spot price in eastus2")} == {"nd-h100-v5", "nd-h200-v5"}
+    mi = next(s for s in d["rows"] if s["sku"] == "nd-mi300x-v5")
+    assert (mi["price_pricing"], mi["price_region"]) == ("spot", "eastus2")
+    assert d["verdict"] is None and "no Spot pick" in d["spot"]
+    text = cli("compare", "--model", "maverick", "--pricing", "spot", "--ttft-ms", "2000", check_rc=0).stdout
+    assert "Spot: evictable" in text and "SPOT        --pricing spot: no Spot pick" in text
     r = cli("plan", "--model", "maverick", "--pricing", "spot", "--sku", "nd-h200-v5")
     assert r.returncode == 1 and "no spot price" in r.stderr and len(r.stderr.strip().splitlines()) == 1
 

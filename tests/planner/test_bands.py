@@ -119,7 +119,7 @@ def test_csv_has_the_band_columns(cli_once):
 
 def test_plan_text_shows_ranges_and_headroom(cli, cli_once):
     out = cli_once("plan", "--model", "maverick", "--sku", "nd-h200-v5", "--quant", "fp8", check_rc=0).stdout
-    assert "; headroom +" in out.split("\n")[2]  # the RECOMMENDED line
+    assert "; headroom +" in next(line for line in out.split("\n") if line.startswith("RECOMMENDED"))
     assert "req/s (" in out and "TPOT " in out and "across the error band" in out
     help_text = cli("plan", "-h", check_rc=0).stdout
     assert "--headroom" in help_text and "Default 0" in help_text and "autoscaling lag" in help_text

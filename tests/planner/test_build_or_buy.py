@@ -34,11 +34,12 @@ def test_azure_price_of_a_model():
 
 
 def test_plan_prints_build_or_buy(cli_once):
-    out = cli_once("plan", "--model", "maverick", "--sku", "nd-mi300x-v5", "--ttft-ms", "2000", check_rc=0).stdout
+    out = cli_once("plan", "--model", "maverick", "--sku", "nd-mi300x-v5", "--ttft-ms", "2000", "--overhead", "0",
+                   check_rc=0).stdout
     # 2 VMs: one VM (capacity 10.3 req/s) has 5.7 req/s at the error band's pessimistic edge, below 10
     # 175.2e9 tokens / (2,560 tokens x 3,600 s x 730 h) = 26.0 req/s
-    assert ("build/buy   self-hosting is cheaper above 175.2 B tokens/month (26.0 req/s) than Azure AI Foundry Global "
-            "Standard") in out
+    assert ("build/buy   self-hosting (VMs + $0/month overhead) is cheaper above 175.2 B tokens/month (26.0 req/s) than "
+            "Azure AI Foundry Global Standard") in out
     assert "this plan serves 67.3 B" in out
 
 

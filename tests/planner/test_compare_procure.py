@@ -30,8 +30,10 @@ def test_rows_carry_blended_cost_break_even_and_volume(compared):
                 min(o.usd_per_hour for o in others.values()) / rec.vms)
         else:  # becomes the pick below: the pick's $/h over its own VMs
             assert not r["is_pick"] and r["break_even_usd_per_vm_hour"] == pytest.approx(rec.usd_per_hour / r["vms"])
-        # $0.25 in / $1.00 out at 2,048 + 512 tokens: $0.40/M blended
-        assert r["self_hosting_cheaper_above_tokens_per_month"] == pytest.approx(r["usd_per_month"] / 0.40 * 1e6)
+        # $0.25 in / $1.00 out at 2,048 + 512 tokens: $0.40/M blended; the self-hosted side is VMs + overhead (defaults)
+        over = next(x.overhead_usd_per_month for x in doc.charts.build_or_buy.skus if x.sku == r["sku"])
+        assert over > 0
+        assert r["self_hosting_cheaper_above_tokens_per_month"] == pytest.approx((r["usd_per_month"] + over) / 0.40 * 1e6)
         assert r["self_hosting_cheaper_above_req_per_s"] == pytest.approx(
             r["self_hosting_cheaper_above_tokens_per_month"] / ((tin + tout) * 3600 * 730))
 
@@ -39,7 +41,7 @@ def test_rows_carry_blended_cost_break_even_and_volume(compared):
 def test_compare_text_json_and_csv(cli_once):
     cli = cli_once
     out = cli("compare", "--model", "maverick", "--ttft-ms", "2000", check_rc=0).stdout
-    head = out.splitlines()[0]
+    head = next(line for line in out.splitlines() if line.startswith("sku "))
     assert "$/M tok blended" in head and "$/M out" not in head
     assert "break-even $/VM-h" in head and "self-host above" in head
     assert "stays pick <" in out and "becomes pick <" in out and "B tok/mo" in out
@@ -77,7 +79,9 @@ def test_token_price_overrides_the_serverless_price(cli, cli_once):
     assert (b["usd_per_million_input_tokens"], b["usd_per_million_output_tokens"], b["date"]) == (0.5, 2.0, "user")
     # (2,048 x 0.5 + 512 x 2) / 2,560 = $0.80/M blended: the volume halves against the $0.40/M list price
     assert b["blended_usd_per_million_tokens"] == pytest.approx(0.80)
-    assert b["skus"][0]["break_even_tokens_per_month"] == pytest.approx(d["recommended"]["usd_per_month"] / 0.80 * 1e6)
+    # the self-hosted side carries its overheads (--overhead defaults)
+    over = b["skus"][0]["overhead_usd_per_month"]
+    assert over > 0 and b["skus"][0]["break_even_tokens_per_month"] == pytest.approx((d["recommended"]["usd_per_month"] + over) / 0.80 * 1e6)
     out = cli_once("plan", "--model", "maverick", "--sku", "nd-h200-v5", "--token-price", "0.5,2", check_rc=0).stdout
     assert "$0.5 in / $2 out per M tokens, given with --token-price" in out
     bad = cli("compare", "--model", "maverick", "--token-price", "0.5", check_rc=1)

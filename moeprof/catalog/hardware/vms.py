@@ -211,22 +211,24 @@ def load_gpus() -> dict[str, GpuSpec]:
 
 
 def load_vms(vm_file: str | None = None, prices: dict[str, float] | None = None, pricing: str = "payg",
-             region: str | None = None, skus=None) -> dict[str, VmSpec]:
+             region: str | None = None, skus=None, table: dict | None = None) -> dict[str, VmSpec]:
     """The VMs of load_priced_vms; a built-in VM with no price in the region is left out."""
-    return load_priced_vms(vm_file, prices, pricing, region, skus)[0]
+    return load_priced_vms(vm_file, prices, pricing, region, skus, table)[0]
 
 
 def load_priced_vms(vm_file: str | None = None, prices: dict[str, float] | None = None, pricing: str = "payg",
-                    region: str | None = None, skus=None):
+                    region: str | None = None, skus=None, table: dict | None = None):
     """Built-in VMs priced from the dated price list in one region (catalog.vm_regions: `region`, else
     the cheapest region selling the most of them; only the SKUs in `skus` when given), then
     `vm_file` merged over them, then `prices` ({sku: usd_per_hour}) applied. Returns (VMs, the
-    RegionChoice): a built-in VM no price covers is left out and named in RegionChoice.unpriced."""
+    RegionChoice): a built-in VM no price covers is left out and named in RegionChoice.unpriced.
+    `table`: a price file's {SKU: {kind: [entry, ...]}} (`--price-file`, from `moeprof prices import`)
+    instead of the shipped list."""
     gpus = load_gpus()
     vms = dict(_shipped_vms())
     overridden = {k.strip().lower() for k in (prices or {})}
     keys = [k for k in vms if k not in overridden and (skus is None or k in skus)]
-    vms, choice = price_builtins(vms, price_table(), pricing, region, keys)
+    vms, choice = price_builtins(vms, price_table() if table is None else table, pricing, region, keys)
     if vm_file:
         user = _read_json(Path(vm_file), vm_file)
         if isinstance(user.get("gpus"), dict):

@@ -93,5 +93,7 @@ def price_tags(vms, pricing: str) -> list[PriceTag]:
             label = f"{kind}{p.region}, read {p.date}"
         status = getattr(p, "status", "")
         who = status[len("reported by "):] if status.startswith("reported by ") else ""
-        out.append(PriceTag(k, float(p.usd_per_hour), label, str(p.date), price_status(p), who))
+        listed = p.date != "user" and p.source.startswith(f"{pricing} ")  # read from the dated price list
+        out.append(PriceTag(k, float(p.usd_per_hour), label, str(p.date), price_status(p), who,
+                            pricing if listed else "", str(p.region) if p.date != "user" else ""))
     return out

@@ -38,6 +38,7 @@ from .rows import (  # noqa: F401 - the row types are part of the document's int
 )
 from .targets import MAX_HEADROOM, MAX_SPARE_UNITS
 from .traffic import TrafficOption, TrafficPlan  # noqa: F401 - part of the document's interface
+from .verdict import Verdict
 
 SCHEMA = "moeprof.plan"
 SCHEMA_VERSION = 3  # 1: the untyped plan JSON of moeprof 0.1 (no "schema" key); 2: as 3, chart records unchecked
@@ -198,6 +199,8 @@ class PriceTag:
     date: str = field(name=True)  # ISO date the price was read; "user" for --price-per-hour
     status: str = field(choices=PRICE_STATUSES)
     reported_by: str = field("", name=True)  # who quoted the price (status reported); "" when moeprof read it or it is the user's
+    pricing: str = field("", name=True)  # the price kind (payg, reserved-1y, reserved-3y, spot); "" for a user price
+    region: str = field("", name=True)  # the Azure region it was read for; "" for a user price
 
 
 @dataclass
@@ -260,6 +263,7 @@ class PlanDocument:
         src = self.sources.get(row.sku)
         ev = src.get("wide_ep_evidence") if isinstance(src, dict) else None
         return f"{label}; evidence behind its speed: {ev if isinstance(ev, str) else 'not stated in the plan'}"
+    verdict: Verdict | None = None  # build or buy (planner.analyses.verdict); None without a pick or a per-token price
 
     def to_json(self) -> dict:
         out = {
@@ -285,6 +289,8 @@ class PlanDocument:
             out["redundancy"] = self.redundancy.to_json()
         if self.traffic is not None:  # additive: a plan without traffic is written as before
             out["traffic"] = self.traffic.to_json()
+        if self.verdict is not None:
+            out["verdict"] = self.verdict.to_json()
         return out
 
     @classmethod
@@ -343,6 +349,7 @@ class PlanDocument:
             relaxations=[Relaxation.from_json(r, path, f"relaxations[{i}]") for i, r in enumerate(_list(doc, "relaxations", path))],
             requantize=Requantize.from_json(doc["requantize"], path, "requantize") if doc.get("requantize") is not None else None,
             redundancy=Redundancy.from_json(doc["redundancy"], path) if doc.get("redundancy") is not None else None,
+            verdict=Verdict.from_json(doc["verdict"], path) if doc.get("verdict") is not None else None,
         )
 
 

@@ -73,11 +73,12 @@ class BuildOrBuySku:
     """Self-hosting one SKU's best configuration against the per-token price."""
 
     sku: str = field(nonempty=True, name=True)
-    usd_per_month: float = field(lo=0.0)
-    break_even_tokens_per_month: float = field(lo=0.0)  # input + output tokens; above it self-hosting costs less
+    usd_per_month: float = field(lo=0.0)  # the VM bill
+    break_even_tokens_per_month: float = field(lo=0.0)  # input + output tokens; above it self-hosting (VMs + overhead) costs less
     break_even_qps: float = field(lo=0.0)  # the same volume as req/s at the plan's token mix
     capacity_tokens_per_month: float | None = field(lo=0.0)  # what the configuration carries within the targets
     capacity_qps: float | None = field(lo=0.0)
+    overhead_usd_per_month: float = field(0.0, lo=0.0)  # storage, egress, operations (planner.analyses.verdict); 0: VMs alone
 
 
 @dataclass

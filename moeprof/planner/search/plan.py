@@ -34,6 +34,7 @@ from ..analyses.breakeven import add_break_even, price_sensitivity
 from ..analyses.build_or_buy import build_or_buy
 from ..analyses.charts import plan_charts
 from ..analyses.throughput import price_tags
+from ..analyses.verdict import attach_verdict
 from ..document.plan import LAYOUT_KEYS, PlanDocument, PlanInputs, SkuBest
 from ..document.targets import SearchSpace, Targets
 from .bands import add_bands, band_sources, gpu_bands, latency_edges
@@ -57,10 +58,10 @@ def default_profiles(vms) -> dict:
     return out
 
 
-def _select_vms(space: SearchSpace, vm_file, prices, pricing: str = "payg", region: str | None = None):
+def _select_vms(space: SearchSpace, vm_file, prices, pricing: str = "payg", region: str | None = None, table=None):
     """(VMs of the search, the RegionChoice): a SKU with no price in the region is left out with
     its reason; an error only when no SKU is left."""
-    all_vms, choice = load_priced_vms(vm_file, prices, pricing, region, space.skus)
+    all_vms, choice = load_priced_vms(vm_file, prices, pricing, region, space.skus, table)
     if space.skus:
         unknown = [s for s in space.skus if s not in all_vms and s not in choice.unpriced]
         if unknown:
@@ -106,12 +107,14 @@ def evaluate_rows(model: ModelSpec, targets: Targets, space: SearchSpace, vms: d
 
 def plan(model: ModelSpec, targets: Targets, space: SearchSpace | None = None, vm_file: str | None = None,
          prices: dict | None = None, profiles: dict | None = None, engine=None, pricing: str = "payg",
-         region: str | None = None, token_price=None) -> PlanDocument:
+         region: str | None = None, token_price=None, overhead=None, price_table: dict | None = None) -> PlanDocument:
     """`token_price`: the serverless per-token price build-or-buy compares with (catalog.hardware.serverless.TokenPrice);
-    None: Azure AI Foundry's price of the model, where the price list has one."""
+    None: Azure AI Foundry's price of the model, where the price list has one. `overhead`: the costs beside the VMs
+    (catalog.hardware.overheads.OverheadSpec; None: the shipped defaults) in the verdict and build or buy.
+    `price_table`: a price file's table (`--price-file`) instead of the shipped VM prices."""
     space = space or SearchSpace()
     engine = engine or engine_for(load_engine(), "vllm", 0.0)
-    vms, choice = _select_vms(space, vm_file, prices, pricing, region)
+    vms, choice = _select_vms(space, vm_file, prices, pricing, region, price_table)
     if space.quants:
         recipes = load_recipes(model)
         for q in space.quants:
@@ -169,7 +172,7 @@ def plan(model: ModelSpec, targets: Targets, space: SearchSpace | None = None, v
         engine=f"{engine.engine} {engine.engine_version}",
         profiles={g: {"path": p.path, "source": p.source, "label": p.label} for g, p in profiles.items()},
     )
-    return PlanDocument(
+    doc = PlanDocument(
         inputs=inputs,
         recommended=recommended,
         alternatives=alternatives,
@@ -190,6 +193,8 @@ def plan(model: ModelSpec, targets: Targets, space: SearchSpace | None = None, v
         requantize=_requantize(requant, model, recommended),
         redundancy=redundancy(ranked, recommended, targets) if recommended is not None else None,
     )
+    attach_verdict(doc, overhead, pricing, model.hf_id)  # planner.analyses.verdict: build or buy, with the overheads
+    return doc
 
 
 def _requantize(candidates: pd.DataFrame, model: ModelSpec, recommended):
