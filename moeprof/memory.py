@@ -339,7 +339,7 @@ def memory_per_gpu(
         verdict = memory_verdict(weights, overhead, budget, kv_budget, max_ctx, target_context_tokens, model_max,
                                  engine.block_size_tokens, engine.gpu_memory_utilization)
     fits = verdict.kind == ""
-    reason = verdict.reason or f"fits: {kv_budget / GiB:.1f} GiB KV per GPU, {capacity:,} tokens"
+    reason = verdict.reason or f"{kv_budget / GiB:.1f} GiB KV per GPU, {capacity:,} tokens"
     if fits and target_context_tokens:
         reason += f", max context {max_ctx:,} >= target {target_context_tokens:,}"
 

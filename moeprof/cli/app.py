@@ -16,7 +16,7 @@ import warnings
 import click
 
 from .. import __version__, tempfiles
-from ..errors import MoeprofError, one_line
+from ..errors import FlagError, MoeprofError, one_line
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -152,6 +152,9 @@ def _run(argv) -> int:
     except click.ClickException as e:
         _say(f"error: {e.format_message()}")
         return 1
+    except FlagError as e:
+        _say(f"{'usage error' if e.usage else 'error'}: {e}")
+        return 2 if e.usage else 1
     except MoeprofError as e:
         _say(f"error: {e}")
         return 1

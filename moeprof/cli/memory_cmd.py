@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import click
 
-from ..catalog.hardware.vms import get_vm, load_vms
-from ..catalog.models import load_model
-from ..catalog.models.quant import KV_DTYPES, get_recipe
-from ..memory import Parallelism, load_engine, memory_per_gpu
+from ..api.workflows.memory import memory_run
+from ..catalog.models.quant import KV_DTYPES
 from ..units import fmt_bytes, fmt_tokens
 from .common import BoundedFloat, BoundedInt, emit_json
 
@@ -28,16 +26,13 @@ from .common import BoundedFloat, BoundedInt, emit_json
 def memory(model_name, sku, vms, quant, kv_dtype, tp, ep, pp, context, gpu_memory_utilization, vm_file, as_json):
     """Weights, KV cache, engine overhead and max context per GPU for one deployment.
 
-    Default parallelism: TP over the VM's GPUs, one replica per VM."""
-    model = load_model(model_name)
-    vm = get_vm(sku, load_vms(vm_file))
-    recipe = get_recipe(quant or model.default_quant, model)
-    kv_dtype = kv_dtype or model.default_kv_dtype
-    par = Parallelism(tp=tp or vm.gpus_per_vm, ep=ep or 1, pp=pp)
-    engine = load_engine(gpu_memory_utilization=gpu_memory_utilization)
-    r = memory_per_gpu(model, vm, vms, par, recipe, kv_dtype, engine, context)
+    Default parallelism: TP over the VM's GPUs, one replica per VM. Exit 1 when it does not fit."""
+    run = memory_run(model_name, sku, vms, quant, kv_dtype, tp, ep, pp, context, gpu_memory_utilization, vm_file)
+    r, engine, model, vm = run.result, run.engine, run.model, run.vm
     if as_json:
         emit_json(r.to_json())
+        if not r.fits:
+            raise SystemExit(1)
         return
     click.echo(
         f"{model.name} on {vms} x {vm.key} ({r.gpus} x {vm.gpu.name}); tp={r.tp} ep={r.ep} pp={r.pp} "
@@ -78,3 +73,5 @@ def memory(model_name, sku, vms, quant, kv_dtype, tp, ep, pp, context, gpu_memor
     if r.max_concurrent_seqs_at_target is not None:
         click.echo(f"  sequences at {r.target_context_tokens:,} tokens: {r.max_concurrent_seqs_at_target:,} per replica")
     click.echo(("FITS: " if r.fits else "DOES NOT FIT: ") + r.reason)
+    if not r.fits:
+        raise SystemExit(1)  # a deployment that does not fit is an answer a script must not take for success

@@ -2,32 +2,23 @@
 
 from __future__ import annotations
 
-import time
-
 import click
 
-from ..catalog.engine import load_engine
+from ..api.workflows.plan import add_traffic, check_readable, plan_document
 from ..catalog.hardware.prices import PRICINGS
-from ..catalog.hardware.serverless import TokenPrice, user_token_price
-from ..catalog.hardware.vms import load_vms
-from ..catalog.models import load_model
 from ..catalog.models.checkpoints import released_note
 from ..catalog.models.quant import KV_DTYPES
 from ..catalog.targets import target_defaults
-from ..deployment.evaluate import engine_for
-from ..errors import MoeprofError
 from ..fileio import check_output_target
-from ..planner import PlanDocument, PlanRow, SearchSpace, Targets, default_profiles
-from ..planner import plan as run_plan
+from ..planner import PlanDocument, PlanRow
 from ..planner.analyses.breakeven import stays_pick_below
 from ..planner.document.bounds import MAX_VMS
 from ..planner.document.targets import MAX_HEADROOM
 from ..planner.document.traffic_file import read_traffic
-from ..profile import load_profile_or_shipped
 from ..report.tables import rows_to_csv
 from ..units import HOURS_PER_MONTH, GiB
-from .common import BoundedFloat, BoundedInt, emit_json, parse_prices
-from .traffic_out import add_traffic, print_traffic
+from .common import BoundedFloat, BoundedInt, emit_json
+from .traffic_out import print_traffic
 
 _D = target_defaults()
 
@@ -41,8 +32,8 @@ def target_options(f):
     opts = [
         click.option("--model", "model_name", required=True, help="Model short name (moeprof models) or config.json path."),
         click.option("--context", type=BoundedInt(1, 2**31), default=None, help=f"Sequence length in tokens (prompt + output): every sequence up to this long must fit [default: {_D['context_tokens']:,}, or the model's maximum when shorter]."),
-        click.option("--input-tokens", type=BoundedInt(1, 2**31), default=_D["input_tokens"], show_default=True, help="Prompt tokens per request."),
-        click.option("--output-tokens", type=BoundedInt(1, 2**31), default=_D["output_tokens"], show_default=True, help="Generated tokens per request."),
+        click.option("--input-tokens", "--isl", "input_tokens", type=BoundedInt(1, 2**31), default=_D["input_tokens"], show_default=True, help="Prompt tokens per request."),
+        click.option("--output-tokens", "--osl", "output_tokens", type=BoundedInt(1, 2**31), default=_D["output_tokens"], show_default=True, help="Generated tokens per request."),
         click.option("--qps", type=BoundedFloat(0, 1e6), default=_D["qps"], show_default=True, help="Target requests per second (Poisson arrivals)."),
         click.option("--ttft-ms", type=BoundedFloat(0, 1e7), default=_D["ttft_ms"], show_default=True, help="Time-to-first-token target at --percentile (MLPerf interactive)."),
         click.option("--tpot-ms", type=BoundedFloat(0, 1e7), default=_D["tpot_ms"], show_default=True, help="Time-per-output-token target (MLPerf interactive)."),
@@ -75,81 +66,12 @@ def target_options(f):
     return f
 
 
-MIN_TOKEN_USD = 1e-4  # USD per million tokens: a hundredth of the cheapest published serverless price
-
-
-def check_readable(doc: PlanDocument) -> None:
-    """A plan moeprof writes, moeprof can read: the document goes through its own reader (finite
-    values within its bounds) before it is printed or saved, else the command refuses its inputs."""
-    import json
-
-    from ..errors import ConfigError
-    from ..fileio import json_safe
-
-    try:
-        PlanDocument.from_json(json.loads(json.dumps(json_safe(doc.to_json()))), "<plan>")
-    except ConfigError as e:
-        raise MoeprofError(f"these inputs give a plan outside what a plan can hold ({e.field}: {e.problem}); "
-                           "check --token-price, --price-per-hour, --vm-file and the targets") from None
-
-
-def parse_token_price(value: str | None, model) -> TokenPrice | None:
-    """--token-price IN,OUT (USD per million tokens)."""
-    if value is None:
-        return None
-    parts = [v.strip() for v in str(value).split(",")]
-    try:
-        usd = [BoundedFloat(MIN_TOKEN_USD, 1e6, lo_open=False).convert(v, None, None) for v in parts] if len(parts) == 2 else None
-    except click.BadParameter as e:
-        raise click.BadParameter(f"{value!r}: {e.message}", param_hint="--token-price") from None
-    if usd is None:
-        raise click.BadParameter(f"{value!r}: expected IN,OUT USD per million tokens, e.g. 0.25,1.0", param_hint="--token-price")
-    return user_token_price(model.hf_id or model.name, usd[0], usd[1])
-
-
 def _run(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms, percentile, headroom, skus, quants,
          kv_dtypes, max_vms, routing_skew, prices, vm_file, pricing, region, profile_paths, token_price=None, engine_version=None):
-    model = load_model(model_name)
-    user_price = parse_token_price(token_price, model)
-    notes = []
-    if context is None:
-        context = min(_D["context_tokens"], model.max_position_embeddings)
-        if context < _D["context_tokens"]:
-            notes.append(f"target context {context:,} tokens: {model.name}'s maximum (max_position_embeddings), below the "
-                         f"default {_D['context_tokens']:,}")
-    elif context > model.max_position_embeddings:
-        raise click.BadParameter(f"{context:,} tokens exceeds {model.name}'s maximum context {model.max_position_embeddings:,}",
-                                 param_hint="--context")
-    targets = Targets.defaults(
-        input_tokens=input_tokens, output_tokens=output_tokens, context_tokens=context, qps=qps,
-        ttft_ms=ttft_ms, tpot_ms=tpot_ms, percentile=percentile, headroom=headroom,
-    )
-    kv = _csv(kv_dtypes) or tuple(KV_DTYPES)
-    bad = [k for k in kv if k not in KV_DTYPES]
-    if bad:
-        raise click.BadParameter(f"unknown KV dtype {bad[0]!r} (known: {', '.join(KV_DTYPES)})", param_hint="--kv-dtype")
-    space = SearchSpace(skus=_csv(skus), quants=_csv(quants), kv_dtypes=kv, max_vms=max_vms, routing_skew=routing_skew)
-    profiles = None
-    if profile_paths:
-        vms = load_vms(vm_file, parse_prices(prices), pricing, region, space.skus)
-        profiles = default_profiles(vms)
-        gpus = sorted({vm.gpu.key for vm in vms.values()})
-        for p in profile_paths:
-            prof = load_profile_or_shipped(p)
-            if prof.gpu not in gpus:
-                raise click.BadParameter(
-                    f"{p} is a profile of GPU {prof.gpu!r}, which no VM SKU has (GPUs: {', '.join(gpus)})",
-                    param_hint="--profile",
-                )
-            profiles[prof.gpu] = prof
-    t0 = time.perf_counter()
-    engine = engine_for(load_engine(), "vllm", 0.0, engine_version)
-    doc = run_plan(model, targets, space, vm_file, parse_prices(prices), profiles, engine=engine, pricing=pricing, region=region,
-                   token_price=user_price)
-    if engine_version is None:
-        notes.append(f"engine {engine.engine} {engine.engine_version}: the newest version the data covers (--engine-version)")
-    doc.warnings[:0] = notes
-    return model, doc, time.perf_counter() - t0
+    """(model, PlanDocument, search seconds): the policy shared with moeprof.plan() (api.workflows.plan)."""
+    return plan_document(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms, percentile, headroom,
+                         skus, quants, kv_dtypes, max_vms, routing_skew, prices, vm_file, pricing, region, profile_paths,
+                         token_price, engine_version)
 
 
 def band_text(lo, hi, spec: str) -> str:
