@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from ..api.workflows.evaluate import evaluate_run
+from ..catalog.models.checkpoints import quant_label
 from ..catalog.models.quant import KV_DTYPES
 from ..deployment.evaluate import tail_label
 from ..report.tables import rows_to_csv
@@ -40,7 +41,7 @@ class _Concurrency(BoundedFloat):
 
 
 @click.command()
-@click.option("--model", "model_name", required=True, help="Model short name (moeprof models) or config.json path.")
+@click.option("--model", "model_name", required=True, help="Model: short name (moeprof models), Hugging Face id (openai/gpt-oss-120b) or config.json path.")
 @click.option("--sku", default=None, help="Azure VM SKU (moeprof hardware); with --vms.")
 @click.option("--vms", type=BoundedInt(1, 64), default=1, show_default=True, help="VMs of --sku.")
 @click.option("--gpu", "gpu_name", default=None, help="GPU (catalog key or h100, h200, mi300x, mi325x) instead of a VM SKU; with --gpus.")
@@ -83,7 +84,7 @@ def evaluate(model_name, sku, vms, gpu_name, gpus, tp, ep, pp, quant, kv_dtype, 
     dp = dep.parallelism.dp
     groups = f" of {dp} attention groups each (wide EP; figures per group: batch, KV)" if dp > 1 else ""
     click.echo(f"{model.name} on {dep.gpus} x {vm.gpu.key} ({sku or 'no VM'}): TP {tp} EP {ep} PP {pp} x {dep.replicas} "
-               f"replica(s){groups}, {dep.quant} / KV {kv_dtype}, {engine.engine} {engine.engine_version}"
+               f"replica(s){groups}, {quant_label(model, dep.quant)} / KV {kv_dtype}, {engine.engine} {engine.engine_version}"
                f"{' (the newest the data covers; --engine-version)' if engine_version is None else ''}; "
                f"{input_tokens:,} in + {output_tokens:,} out tokens")
     banded = rows[0]["bands"]

@@ -5,13 +5,14 @@ from __future__ import annotations
 import click
 
 from ..api.workflows.memory import memory_run
+from ..catalog.models.checkpoints import quant_label
 from ..catalog.models.quant import KV_DTYPES
 from ..units import fmt_bytes, fmt_tokens
 from .common import BoundedFloat, BoundedInt, emit_json
 
 
 @click.command()
-@click.option("--model", "model_name", required=True, help="Model short name (moeprof models) or path to a config.json.")
+@click.option("--model", "model_name", required=True, help="Model: short name (moeprof models), Hugging Face id (openai/gpt-oss-120b) or config.json path.")
 @click.option("--sku", required=True, help="VM SKU, e.g. nd-h100-v5 (moeprof hardware).")
 @click.option("--vms", type=BoundedInt(1, 1024), default=1, show_default=True, help="Number of VMs.")
 @click.option("--quant", default=None, help="Quantization recipe: bf16, fp8, fp8-experts, int4, int4-experts [default: the model's].")
@@ -36,7 +37,7 @@ def memory(model_name, sku, vms, quant, kv_dtype, tp, ep, pp, context, gpu_memor
         return
     click.echo(
         f"{model.name} on {vms} x {vm.key} ({r.gpus} x {vm.gpu.name}); tp={r.tp} ep={r.ep} pp={r.pp} "
-        f"replicas={r.replicas}; quant {r.quant}; KV {r.kv_dtype}"
+        f"replicas={r.replicas}; quant {quant_label(model, r.quant)}; KV {r.kv_dtype}"
     )
     click.echo("per GPU (heaviest pipeline stage):")
     click.echo(f"  usable memory      {fmt_bytes(r.usable_memory_bytes_per_gpu)}")

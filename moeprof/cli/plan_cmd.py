@@ -30,7 +30,7 @@ def _csv(value):
 def target_options(f):
     """Workload, SLA and search-space options shared by plan and compare."""
     opts = [
-        click.option("--model", "model_name", required=True, help="Model short name (moeprof models) or config.json path."),
+        click.option("--model", "model_name", required=True, help="Model: short name (moeprof models), Hugging Face id (openai/gpt-oss-120b) or config.json path."),
         click.option("--context", type=BoundedInt(1, 2**31), default=None, help=f"Sequence length in tokens (prompt + output): every sequence up to this long must fit [default: {_D['context_tokens']:,}, or the model's maximum when shorter]."),
         click.option("--input-tokens", "--isl", "input_tokens", type=BoundedInt(1, 2**31), default=_D["input_tokens"], show_default=True, help="Prompt tokens per request."),
         click.option("--output-tokens", "--osl", "output_tokens", type=BoundedInt(1, 2**31), default=_D["output_tokens"], show_default=True, help="Generated tokens per request."),

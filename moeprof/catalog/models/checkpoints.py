@@ -2,6 +2,7 @@
 
     shipped_checkpoints(ref)   {recipe: Hugging Face id} of the published checkpoints of a model
                                (a built-in short name with its variants, or a config file's hf_id)
+    quant_label(model, quant)  'checkpoint' by its format's name (mxfp4, fp8 block 128x128)
     released_note(ref, quant)  None when the recipe loads from a release (as shipped, or fp8 by the
                                engine's online quantization of the bf16 weights); else why it does not
 """
@@ -50,5 +51,23 @@ def released_note(model_name: str, quant: str, name: str | None = None) -> str |
         return None
     if not shipped:
         return f"{name or model_name} has no released checkpoint: the deployment needs weights of your own"
-    return (f"no released {quant} checkpoint of {name or model_name} (released: {', '.join(sorted(shipped))}): "
+    released = ", ".join(sorted(quant_label(model_name, q) for q in shipped))
+    return (f"no released {quant} checkpoint of {name or model_name} (released: {released}): "
             f"the deployment needs {quant} weights of your own")
+
+
+def quant_label(model, quant: str) -> str:
+    """A recipe as printed: 'checkpoint' (the released weights' own quantization) by its format's
+    name (mxfp4, fp8 block 128x128); any other recipe by its name. `model`: a ModelSpec or a
+    built-in short name."""
+    if quant != "checkpoint":
+        return quant
+    if isinstance(model, str):
+        from .loader import _builtin_model, model_names
+
+        if model.lower() not in model_names():
+            return quant
+        model = _builtin_model(model.lower())
+    recipe = getattr(model, "checkpoint_quant", None)
+    return getattr(recipe, "format", "") or quant
+
