@@ -51,7 +51,8 @@ class _Concurrency(BoundedFloat):
 @click.option("--pp", type=BoundedInt(1, 64), default=1, show_default=True, help="Pipeline stages per replica.")
 @click.option("--quant", default=None, help="Quantization recipe [default: the model's released weights].")
 @click.option("--kv-dtype", type=click.Choice(KV_DTYPES), default="bf16", show_default=True, help="KV cache dtype.")
-@click.option("--max-concurrency", "--concurrency", "concurrency", type=_Concurrency(0, 1e6), default=None, help="Requests in flight (closed loop, `vllm bench serve --max-concurrency`; --concurrency is the older name).")
+@click.option("--max-concurrency", "--concurrency", "concurrency", type=_Concurrency(0, 1e6), default=None,
+              help="Requests in flight (closed loop, `vllm bench serve --max-concurrency`; --concurrency is the older name).")
 @click.option("--qps", type=BoundedFloat(0, 1e6), default=None, help="Poisson arrivals per second (open loop).")
 @click.option("--num-prompts", type=BoundedInt(1, 2**31), default=None,
               help="With --concurrency: prompts the benchmark client sends in all (`vllm bench serve --num-prompts`); TTFT figures then cover the burst its clients start with [default: an endless run].")

@@ -30,10 +30,13 @@ def _csv(value):
 def target_options(f):
     """Workload, SLA and search-space options shared by plan and compare."""
     opts = [
-        click.option("--model", "model_name", required=True, help="Model: short name (moeprof models), Hugging Face id (openai/gpt-oss-120b) or config.json path."),
+        click.option("--model", "model_name", required=True,
+                     help="Model: short name (moeprof models), Hugging Face id (openai/gpt-oss-120b) or config.json path."),
         click.option("--context", type=BoundedInt(1, 2**31), default=None, help=f"Sequence length in tokens (prompt + output): every sequence up to this long must fit [default: {_D['context_tokens']:,}, or the model's maximum when shorter]."),
-        click.option("--input-tokens", "--isl", "input_tokens", type=BoundedInt(1, 2**31), default=_D["input_tokens"], show_default=True, help="Prompt tokens per request."),
-        click.option("--output-tokens", "--osl", "output_tokens", type=BoundedInt(1, 2**31), default=_D["output_tokens"], show_default=True, help="Generated tokens per request."),
+        click.option("--input-tokens", "--isl", "input_tokens", type=BoundedInt(1, 2**31), default=_D["input_tokens"], show_default=True,
+                     help="Prompt tokens per request."),
+        click.option("--output-tokens", "--osl", "output_tokens", type=BoundedInt(1, 2**31), default=_D["output_tokens"], show_default=True,
+                     help="Generated tokens per request."),
         click.option("--qps", type=BoundedFloat(0, 1e6), default=_D["qps"], show_default=True, help="Target requests per second (Poisson arrivals)."),
         click.option("--ttft-ms", type=BoundedFloat(0, 1e7), default=_D["ttft_ms"], show_default=True, help="Time-to-first-token target at --percentile (MLPerf interactive)."),
         click.option("--tpot-ms", type=BoundedFloat(0, 1e7), default=_D["tpot_ms"], show_default=True, help="Time-per-output-token target (MLPerf interactive)."),
