@@ -308,7 +308,7 @@ def memory_per_gpu(
     if total_gpus % par.gpus:
         raise MoeprofError(f"{total_gpus} GPUs cannot be split into replicas of {par.gpus} GPUs")
     if par.tp > vm.gpus_per_vm:
-        raise MoeprofError(f"tp={par.tp} would span VMs; keep tp <= {vm.gpus_per_vm} GPUs per VM and use pp across VMs")
+        raise MoeprofError(f"tp={par.tp} would span VMs; keep --tp <= {vm.gpus_per_vm} GPUs per VM and use --pp across VMs")
     gpu = vm.gpu
     if quant.uses_fp8 and not gpu.supports_fp8:
         raise MoeprofError(f"{gpu.name} has no FP8 tensor cores; recipe {quant.name} needs them")

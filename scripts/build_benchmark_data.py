@@ -30,7 +30,7 @@ SOURCES = {
         "license": "not stated in the archive; measurements cited with attribution",
         "notes": "Chart JSON published at https://inferencemax.semianalysis.com/data/inference-performance/<model>-<isl_osl>-{e2e,interactivity}.json; e2e and interactivity points joined on (hardware, precision, tp, concurrency). The chart data has no engine field: engine, image and server flags are taken from SemiAnalysisAI/InferenceX workflow templates @ac1998a5 (2025-10-20). Values rounded to 3 decimals by the site. Client: random prompts, range ratio 0.8, num_prompts = 10 x concurrency, ignore_eos.",
     }),
-    "inferencex_runs_2025-12.json": ("gminneci/mantile", {
+    "inferencex_2025-12.json": ("gminneci/mantile", {
         "title": "InferenceX GitHub Actions artifacts (agg_bmk.json), Dec 2025 - Jan 2026, archived in gminneci/mantile @72ff84eb",
         "url": "https://github.com/gminneci/mantile/tree/72ff84eb/reconcile/sources/inferencemax/raw",
         "license": "not stated in the archive; measurements cited with attribution",

@@ -4,6 +4,7 @@ arguments its command takes as flags (moeprof.api.keywords) and running the same
 
 from __future__ import annotations
 
+from ..catalog.bundled import resolve
 from ..catalog.models import ModelSpec
 from ..catalog.models import load_model as _load_model
 from ..cli import compare_cmd, evaluate_cmd, memory_cmd, plan_cmd
@@ -26,6 +27,7 @@ def _document(values: dict):
 def plan(model: str | None = None, **options) -> PlanResult:
     """The cheapest deployment meeting the targets, as `moeprof plan` (keywords: its flags)."""
     v = bind(plan_cmd.plan, {"model": model, **options})
+    v["traffic_path"] = resolve("traffic", v["traffic_path"]) if v["traffic_path"] else None
     if v["report_path"]:
         check_output_target(v["report_path"], "report", inputs=(v["traffic_path"], v["vm_file"], *(v["profile_paths"] or ())))
     traffic = read_traffic(v["traffic_path"]) if v["traffic_path"] else None

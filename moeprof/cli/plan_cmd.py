@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from ..api.workflows.plan import add_traffic, check_readable, plan_document
+from ..catalog.bundled import resolve
 from ..catalog.hardware.prices import PRICINGS
 from ..catalog.models.checkpoints import released_note
 from ..catalog.models.quant import KV_DTYPES
@@ -103,7 +104,7 @@ def _fmt_row(r: PlanRow) -> str:
 @click.command()
 @target_options
 @click.option("--report", "report_path", type=click.Path(dir_okay=False), default=None, help="Also write a self-contained HTML report here.")
-@click.option("--traffic", "traffic_path", type=click.Path(dir_okay=False), default=None, help="QPS per hour over a day or week (CSV `hour,qps` or JSON {\"qps_per_hour\": [...]}): units per hour of the pick, static vs autoscaled vs reserved + pay-as-you-go cost.")
+@click.option("--traffic", "traffic_path", type=click.Path(dir_okay=False), default=None, help="QPS per hour over a day or week, a file or a shipped profile's name (moeprof data: diurnal-week) (CSV `hour,qps` or JSON {\"qps_per_hour\": [...]}): units per hour of the pick, static vs autoscaled vs reserved + pay-as-you-go cost.")
 @click.option("--min-units", type=BoundedInt(0, 10**6), default=1, show_default=True, help="Fewest autoscaling units running in any hour (with --traffic).")
 def plan(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms, percentile, headroom, engine_version, skus,
          quants, kv_dtypes, max_vms, routing_skew, prices, vm_file, pricing, region, profile_paths, token_price, as_json, as_csv,
@@ -113,6 +114,7 @@ def plan(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms
     Searches VM SKU x VM count x TP x EP x PP x replicas x quantization x KV dtype x max batch,
     rejects what does not fit or misses a target (with the reason), ranks the rest by $/month.
     Exit 1 when nothing meets the targets (the closest configurations are printed)."""
+    traffic_path = resolve("traffic", traffic_path) if traffic_path else None  # a shipped profile's name (moeprof data)
     if report_path:
         # before the search, not after it
         check_output_target(report_path, "report", inputs=(traffic_path, vm_file, *(profile_paths or ())))
