@@ -221,19 +221,19 @@ def _throughput(page: Page, doc: PlanDocument, colors, band: _Band) -> str:
         return not_available("throughput per GPU vs tokens/s per user",
                              doc.charts.unavailable.get("throughput", "the plan stores no sweep (run the plan again)"))
     inp, rec = doc.inputs, doc.recommended
-    pick = None
-    if rec is not None and rec.tpot_ms and rec.output_tokens_per_s:
-        pick = (1000.0 / rec.tpot_ms, rec.output_tokens_per_s / rec.gpus)
+    pick = 1000.0 / rec.tpot_ms if rec is not None and rec.tpot_ms else None
     skus = [c.sku for c in curves]
     cap = (
         f"Per SKU, its best configuration with 1, 2, 4, ... concurrent users per replica up to the sequences its KV "
         f"cache holds ({inp.input_tokens:,} input + {inp.output_tokens:,} output tokens each; `moeprof evaluate "
-        "--sweep concurrency=...`): up and to the right is better. Solid: output tokens/s per GPU (left axis); dotted: "
-        "$ per million input + output tokens at that load (right axis). The black ring is the recommendation at the "
-        "target QPS. " + _latency_caption(doc, [r for r in [rec] if r] + list(D.best_per_sku(doc).values()), skus, band)
+        "--sweep max_concurrency=...`): up and to the right is better. Solid: total (input + output) tokens/s per GPU, "
+        "as InferenceX plots it; dashed: output tokens/s per GPU (left axis); dotted: $ per million input + output "
+        "tokens at that load (right axis). The black ring is the recommendation on its own curve, at the tokens/s per "
+        "user it serves at the target QPS. " + _latency_caption(doc, [r for r in [rec] if r] + list(D.best_per_sku(doc).values()), skus, band)
         + " " + _price_caption(doc, skus)
     )
-    return page.figure(F.throughput_figure(curves, colors, pick, inp.percentile), cap, printed=True)
+    fig = F.throughput_figure(curves, colors, pick, inp.percentile, inp.input_tokens, inp.output_tokens)
+    return page.figure(fig, cap, printed=True)
 
 
 def _pareto(page: Page, doc: PlanDocument, colors, band: _Band) -> str:
@@ -299,8 +299,9 @@ def _latency(page: Page, doc: PlanDocument, band: _Band, colors) -> str:
     if not rec or s is None:
         return not_available("latency vs batch chart", doc.charts.unavailable.get("latency", "no chart data in the plan"))
     inp = doc.inputs
+    groups = rec.ep // rec.tp if rec.ep > rec.tp else 1  # wide EP: attention groups of a replica
     fig = F.latency_figure(s, inp.ttft_ms, inp.tpot_ms, rec.running_batch, inp.percentile, band.pct,
-                           colors.get(rec.sku, "#333"))
+                           colors.get(rec.sku, "#333"), groups)
     cap = (
         f"{esc(rec.label())}: load rising from idle to 98.5 % of saturation (Poisson arrivals, continuous "
         f"batching, max batch {esc(rec.max_batch)}); prefill of one {inp.input_tokens:,}-token prompt "
