@@ -64,7 +64,12 @@ class Validation:
         def stats(cs):
             errs = [abs(c.error_pct) for c in cs]
             worst = max(cs, key=lambda c: abs(c.error_pct))
-            return {"rows": len(cs), "median_abs_pct": statistics.median(errs), "worst_abs_pct": abs(worst.error_pct), "worst_case": f"{worst.probe} {worst.case}"}
+            return {
+                "rows": len(cs),
+                "median_abs_pct": statistics.median(errs),
+                "worst_abs_pct": abs(worst.error_pct),
+                "worst_case": f"{worst.probe} {worst.case}",
+            }
 
         out: dict = {"rows": len(self.checks)}
         timed = [c for c in self.checks if c.quantity == "ms"]
@@ -130,7 +135,9 @@ def gpu_for_profile(profile: Profile) -> tuple[GpuSpec, str]:
     fp8 = best("gemm_peak", "flop_per_s", dtype="fp8") or best("gemm", "flop_per_s", dtype="fp8")
     hbm = best("copy", "bytes_per_s")
     if not bf16 or not hbm:
-        raise MoeprofError(f"{profile.path or profile.gpu}: GPU '{profile.gpu}' is not in the catalog and the profile has no ceiling rows (gemm_peak, copy) to stand in")
+        raise MoeprofError(
+            f"{profile.path or profile.gpu}: GPU '{profile.gpu}' is not in the catalog and the profile has no ceiling rows (gemm_peak, copy) to stand in"
+        )
     mem = (profile.provenance.get("device") or {}).get("memory_total_bytes") or 0.0
     spec = GpuSpec(
         key=profile.gpu,
@@ -246,8 +253,12 @@ def validation_lines(v: Validation, prof: Profile) -> list[str]:
         for key, title in (("time", "time, all rows"), ("time_held_out", "time, held-out rows"), ("memory", "memory")):
             if key in s:
                 t = s[key]
-                out.append(f"summary ({title}): {t['rows']} rows; median |error| {t['median_abs_pct']:.1f}%, worst {t['worst_abs_pct']:.1f}% ({t['worst_case']})")
-        out.append("by probe: " + "; ".join(f"{p} n={t['rows']} median {t['median_abs_pct']:.1f}% worst {t['worst_abs_pct']:.1f}%" for p, t in s["by_probe"].items()))
+                out.append(
+                    f"summary ({title}): {t['rows']} rows; median |error| {t['median_abs_pct']:.1f}%, worst {t['worst_abs_pct']:.1f}% ({t['worst_case']})"
+                )
+        out.append(
+            "by probe: " + "; ".join(f"{p} n={t['rows']} median {t['median_abs_pct']:.1f}% worst {t['worst_abs_pct']:.1f}%" for p, t in s["by_probe"].items())
+        )
     if s["not_predicted"]:
         out.append("not predicted: " + ", ".join(f"{p} ({n})" for p, n in s["not_predicted"].items()))
     if v.kernel_tables:

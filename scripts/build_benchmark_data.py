@@ -28,19 +28,30 @@ SOURCES = {
         "title": "InferenceMAX website chart data (SemiAnalysis), snapshot 2025-10-25, archived in leoshan/inference-max-automated-pipeline @026458ab",
         "url": "https://github.com/leoshan/inference-max-automated-pipeline/tree/026458abbe7411fc0ba4f7f139553a8a18d9ca22/json_data/raw_json_files",
         "license": "not stated in the archive; measurements cited with attribution",
-        "notes": "Chart JSON published at https://inferencemax.semianalysis.com/data/inference-performance/<model>-<isl_osl>-{e2e,interactivity}.json; e2e and interactivity points joined on (hardware, precision, tp, concurrency). The chart data has no engine field: engine, image and server flags are taken from SemiAnalysisAI/InferenceX workflow templates @ac1998a5 (2025-10-20). Values rounded to 3 decimals by the site. Client: random prompts, range ratio 0.8, num_prompts = 10 x concurrency, ignore_eos.",
+        "notes": (
+            "Chart JSON published at https://inferencemax.semianalysis.com/data/inference-performance/<model>-<isl_osl>-{e2e,interactivity}.json; e2e and "
+            "interactivity points joined on (hardware, precision, tp, concurrency). The chart data has no engine field: engine, image and server flags are "
+            "taken from SemiAnalysisAI/InferenceX workflow templates @ac1998a5 (2025-10-20). Values rounded to 3 decimals by the site. Client: random "
+            "prompts, range ratio 0.8, num_prompts = 10 x concurrency, ignore_eos."
+        ),
     }),
     "inferencex_2025-12.json": ("gminneci/mantile", {
         "title": "InferenceX GitHub Actions artifacts (agg_bmk.json), Dec 2025 - Jan 2026, archived in gminneci/mantile @72ff84eb",
         "url": "https://github.com/gminneci/mantile/tree/72ff84eb/reconcile/sources/inferencemax/raw",
         "license": "not stated in the archive; measurements cited with attribution",
-        "notes": "Original runs: https://github.com/SemiAnalysisAI/InferenceX/actions/runs/<run id> (cited per record). Per (hardware, model, engine, ISL/OSL, TP, EP, DP-attention) the run with the most concurrency points was taken. Times published in seconds.",
+        "notes": (
+            "Original runs: https://github.com/SemiAnalysisAI/InferenceX/actions/runs/<run id> (cited per record). Per (hardware, model, engine, ISL/OSL, "
+            "TP, EP, DP-attention) the run with the most concurrency points was taken. Times published in seconds."
+        ),
     }),
     "inferencex_app_fixture_vngcloud.json": ("vngcloud/InferenceX-app", {
         "title": "InferenceX app API fixture, vngcloud/InferenceX-app @7fe6d62a packages/app/cypress/fixtures/api/benchmarks.json",
         "url": "https://github.com/vngcloud/InferenceX-app/blob/7fe6d62ad57a3df061be692e86578c7111d880c7/packages/app/cypress/fixtures/api/benchmarks.json",
         "license": "not stated in the fixture; measurements cited with attribution",
-        "notes": "One row per (configuration, ISL/OSL, concurrency): dates and images can differ between the concurrency points of a sweep; each row's run URL is quoted in its notes. Rows with MTP speculative decoding are marked spec_decode. Times published in seconds.",
+        "notes": (
+            "One row per (configuration, ISL/OSL, concurrency): dates and images can differ between the concurrency points of a sweep; each row's run URL is "
+            "quoted in its notes. Rows with MTP speculative decoding are marked spec_decode. Times published in seconds."
+        ),
     }),
     "inferencex_app_fixture_mi355x.json": ("SemiAnalysisAI/InferenceX-app", {
         "title": "SemiAnalysisAI/InferenceX-app API fixtures @3a600f1 (benchmarks.json, benchmarks-history.json)",
@@ -70,7 +81,10 @@ SOURCES = {
         "title": "Vultr Inference Cookbook (ROCm): Llama 3.1 405B on 8x MI325X (model guide and validation testing pages)",
         "url": "https://docs.vultr.com/inference-cookbook/rocm/benchmarks/validation-testing/llama-3-1",
         "license": "not checked; measurements cited with attribution",
-        "notes": "Also https://docs.vultr.com/inference-cookbook/rocm/model-guides/llama-3-1-405b. Prompt and output lengths are not published and 'Throughput' is not defined, so these records are kept out of fit and validation.",
+        "notes": (
+            "Also https://docs.vultr.com/inference-cookbook/rocm/model-guides/llama-3-1-405b. Prompt and output lengths are not published and 'Throughput' "
+            "is not defined, so these records are kept out of fit and validation."
+        ),
     }),
     "vllm_pr47276.json": ("vllm/pull/47276", {
         "title": "vLLM PR #47276 (DeepSeek-V3 family on MI300X, TP8, v0.23.0 vs the PR branch)",
@@ -97,22 +111,35 @@ SOURCES = {
         "notes": "GPU assumed MI300X; concurrency / request rate not stated.",
     }),
     "dstack_deepseek_r1_2025-03.json": ("dstackai/benchmarks", {
-        "title": "dstack: DeepSeek R1 inference performance, MI300X vs. H200 (blog 2025-03-18); raw results in dstackai/benchmarks @7f37e669 Deepseek-R1/raw_data",
+        "title": (
+            "dstack: DeepSeek R1 inference performance, MI300X vs. H200 (blog 2025-03-18); raw results in dstackai/benchmarks @7f37e669 Deepseek-R1/raw_data"
+        ),
         "url": "https://github.com/dstackai/benchmarks/tree/7f37e6697725e58dd09b9ef190b62ce19f01d45e/Deepseek-R1",
         "license": "not checked; measurements cited with attribution",
-        "notes": "Blog: https://dstack.ai/blog/h200-mi300x-deepskeek-benchmark (numbers only in charts there; the records come from the CSV files of the linked repository). Engine versions and launch commands from Deepseek-R1/README.md at the same commit. Online: SGLang bench_serving (dstack copy), random 3200 in / 800-6400 out, range ratio 1 (fixed lengths), 500 prompts, max concurrency 4-128. Offline: vLLM benchmark_throughput (dstack copy) with N prompts submitted at once. Prefix-cache runs (generated-shared-prefix dataset) left out. Times published in seconds where noted.",
+        "notes": (
+            "Blog: https://dstack.ai/blog/h200-mi300x-deepskeek-benchmark (numbers only in charts there; the records come from the CSV files of the linked "
+            "repository). Engine versions and launch commands from Deepseek-R1/README.md at the same commit. Online: SGLang bench_serving (dstack copy), "
+            "random 3200 in / 800-6400 out, range ratio 1 (fixed lengths), 500 prompts, max concurrency 4-128. Offline: vLLM benchmark_throughput (dstack "
+            "copy) with N prompts submitted at once. Prefix-cache runs (generated-shared-prefix dataset) left out. Times published in seconds where noted."
+        ),
     }),
     "sgl_cookbook_mi300x.json": ("sgl-project/sgl-cookbook", {
         "title": "SGLang cookbook (sgl-project/sgl-cookbook): Llama 4 and DeepSeek-V3 speed benchmarks on 8x MI300X",
         "url": "https://github.com/sgl-project/sgl-cookbook",
         "license": "repository licence not checked; benchmark output cited with attribution",
-        "notes": "Raw sglang.bench_serving output blocks from docs/autoregressive/Llama/Llama4-Scout.md @c4a9b664 (SGLang 0.5.7) and docs/autoregressive/DeepSeek/DeepSeek-V3.md @0e5d0fee (SGLang 0.5.7).",
+        "notes": (
+            "Raw sglang.bench_serving output blocks from docs/autoregressive/Llama/Llama4-Scout.md @c4a9b664 (SGLang 0.5.7) and "
+            "docs/autoregressive/DeepSeek/DeepSeek-V3.md @0e5d0fee (SGLang 0.5.7)."
+        ),
     }),
     "inferencex_pr3318_mi325x.json": ("InferenceX/pull/3318", {
         "title": "SemiAnalysisAI/InferenceX PR #3318: baseline table of dsr1-fp8-mi325x-sglang (lmsysorg/sglang:v0.5.19-rocm700-mi30x, published 2026-09-10)",
         "url": "https://github.com/SemiAnalysisAI/InferenceX/pull/3318",
         "license": "repository licence (Apache-2.0) not checked for PR text; measurements cited with attribution",
-        "notes": "PR description table frozen from the public InferenceX API (benchmarks?model=DeepSeek-R1-0528&date=2026-09-10). Mean latencies only. Same benchmark harness as the other InferenceX files, newer image.",
+        "notes": (
+            "PR description table frozen from the public InferenceX API (benchmarks?model=DeepSeek-R1-0528&date=2026-09-10). Mean latencies only. Same "
+            "benchmark harness as the other InferenceX files, newer image."
+        ),
     }),
     "vllm_recipes_deepseek_amd_2025-08.json": ("vllm-project/recipes", {
         "title": "vllm-project/recipes: DeepSeek/AMD_GPU/README.md @cbb075bc (2025-08-07), DeepSeek-R1 on 8x MI300X",
@@ -121,16 +148,26 @@ SOURCES = {
         "notes": "One benchmark_serving.py output block; image rocm/vllm:latest (tag not pinned).",
     }),
     "amd_rocm_performance_results_mi300x.json": ("rocm-hub/dev-ai/performance-results", {
-        "title": "AMD ROCm AI developer hub: Performance results (vLLM throughput tables on 8x MI300X), three snapshots (rocm/vllm images of 2025-09-09, 2025-10-06, 2025-11-03)",
+        "title": (
+            "AMD ROCm AI developer hub: Performance results (vLLM throughput tables on 8x MI300X), three snapshots (rocm/vllm images of 2025-09-09, "
+            "2025-10-06, 2025-11-03)"
+        ),
         "url": "https://www.amd.com/en/developer/resources/rocm-hub/dev-ai/performance-results.html",
         "license": "not checked; measurements cited with attribution",
-        "notes": "Stored copies of the page under several locale paths (fr, zh-cn, ja) show different snapshots; each record cites the copy its numbers come from. 'Throughput (tokens/s)' at an infinite request rate with num_prompts == max_num_seqs: a single-wave max-load run; whether input tokens are counted is not stated.",
+        "notes": (
+            "Stored copies of the page under several locale paths (fr, zh-cn, ja) show different snapshots; each record cites the copy its numbers come "
+            "from. 'Throughput (tokens/s)' at an infinite request rate with num_prompts == max_num_seqs: a single-wave max-load run; whether input tokens "
+            "are counted is not stated."
+        ),
     }),
     "gpustack_performance_lab.json": ("gpustack/gpustack", {
         "title": "GPUStack performance lab (gpustack/gpustack docs/performance-lab @1f37f1b8): DeepSeek-R1-0528 on 8x H200, gpt-oss-120b on H100",
         "url": "https://github.com/gpustack/gpustack/tree/1f37f1b8bd79c6b424a0cb55c7abd08a5c2132dc/docs/performance-lab",
         "license": "Apache-2.0 (repository licence)",
-        "notes": "Published at https://docs.gpustack.ai/latest/performance-lab/. vllm bench serve output blocks of the 'Other Benchmark Cases' sections: random dataset, all prompts sent at once (request rate inf, no max concurrency), no --ignore-eos; plus ShareGPT runs at max concurrency 4.",
+        "notes": (
+            "Published at https://docs.gpustack.ai/latest/performance-lab/. vllm bench serve output blocks of the 'Other Benchmark Cases' sections: random "
+            "dataset, all prompts sent at once (request rate inf, no max concurrency), no --ignore-eos; plus ShareGPT runs at max concurrency 4."
+        ),
     }),
 }
 
@@ -310,7 +347,10 @@ def build(records: list[dict], out_dir: Path) -> dict:
             out.append(rec)
         source = dict(SOURCES[name][1], retrieved=RETRIEVED)
         doc = {
-            "_about": "Published serving benchmark results, one record per measured point (schema and split rule: README.md in this folder). Metric names carry units; times in ms. A record's full notes are shared_notes[notes_ref] followed by its own notes.",
+            "_about": (
+                "Published serving benchmark results, one record per measured point (schema and split rule: README.md in this folder). Metric names carry "
+                "units; times in ms. A record's full notes are shared_notes[notes_ref] followed by its own notes."
+            ),
             "source": source,
             "shared_notes": shared,
             "records": out,

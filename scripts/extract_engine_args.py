@@ -306,7 +306,9 @@ def extract_sglang(src: Source) -> tuple[Flags, dict, dict[str, str]]:
                 names = [a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str) and a.value.startswith("-")]
                 if not names and node.args:
                     flags.skipped.append(f"{path}:{node.lineno}: {ast.unparse(node)[:120]}")
-                dep = "deprecat" in ast.unparse(kw.get("action", ast.Constant(""))).lower() or "Deprecated" in ast.unparse(kw.get("help", ast.Constant("")))[:40]
+                dep = (
+                    "deprecat" in ast.unparse(kw.get("action", ast.Constant(""))).lower() or "Deprecated" in ast.unparse(kw.get("help", ast.Constant("")))[:40]
+                )
                 flags.add(names, _action_kind(kw.get("action")), dep)
             elif fname.endswith("add_cli_args_from_dataclass"):
                 for fld in _sglang_record_fields(src, path, tree, cls_hit[1]):

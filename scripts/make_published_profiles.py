@@ -94,16 +94,26 @@ def build(key: str, entry: dict) -> Profile:
         bf16_measured = False
     else:
         bf16 = fp8 * gpu.bf16_flop_per_s / gpu.fp8_flop_per_s
-        bf16_src = f"not published for this GPU: derived as the published fp8 rate x datasheet bf16/fp8 ({gpu.bf16_flop_per_s / 1e12:.1f}/{gpu.fp8_flop_per_s / 1e12:.1f})"
+        ratio = f"{gpu.bf16_flop_per_s / 1e12:.1f}/{gpu.fp8_flop_per_s / 1e12:.1f}"
+        bf16_src = f"not published for this GPU: derived as the published fp8 rate x datasheet bf16/fp8 ({ratio})"
         bf16_measured = False
     fa, fa_src = entry["flash_attention_fwd"]
     ar = vm.allreduce_curve
     curves = {
         "gemm_bf16": gemm_curve(bf16, bf16_src, copy_bw, 2, "bf16"),
         "gemm_fp8": gemm_curve(fp8, fp8_src, copy_bw, 1, "fp8"),
-        "memory_copy": Curve((1.0,), (copy_bw,), f"published device copy bandwidth, bytes read + written ({copy_src}); a single point applied at every size (no size dependence published)"),
-        "attention_prefill": Curve((8192.0,), (fa,), f"published {fa_src} = {fa / 1e12:.1f} TFLOP/s; a single point applied at every length (x nominal; no length dependence published)"),
-        "attention_decode": Curve((1.0,), (copy_bw,), "derived, not measured: decode attention streams the KV cache once, so its rate is taken as the published copy bandwidth; no decode-attention measurement published"),
+        "memory_copy": Curve((1.0,), (copy_bw,), (
+            f"published device copy bandwidth, bytes read + written ({copy_src}); "
+            "a single point applied at every size (no size dependence published)"
+        )),
+        "attention_prefill": Curve((8192.0,), (fa,), (
+            f"published {fa_src} = {fa / 1e12:.1f} TFLOP/s; "
+            "a single point applied at every length (x nominal; no length dependence published)"
+        )),
+        "attention_decode": Curve((1.0,), (copy_bw,), (
+            "derived, not measured: decode attention streams the KV cache once, so its rate is taken as the published copy bandwidth; "
+            "no decode-attention measurement published"
+        )),
         "allreduce": Curve(tuple(float(x) for x in ar["x"]), tuple(float(y) for y in ar["y"]), f"published: {ar['source']} (bus bandwidth, 8 GPUs in one VM)"),
     }
     rows = []

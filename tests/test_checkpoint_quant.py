@@ -38,7 +38,9 @@ def test_gptq_and_awq_int4_are_weight_only():
 def test_compressed_tensors_int4_group32_with_ignore():
     q = {
         "quant_method": "compressed-tensors",
-        "config_groups": {"group_0": {"targets": ["Linear"], "weights": {"num_bits": 4, "type": "int", "group_size": 32, "symmetric": True, "strategy": "group"}}},
+        "config_groups": {
+            "group_0": {"targets": ["Linear"], "weights": {"num_bits": 4, "type": "int", "group_size": 32, "symmetric": True, "strategy": "group"}}
+        },
         "ignore": ["lm_head", "re:.*self_attn.*"],
     }
     r = with_quant(q).checkpoint_quant

@@ -117,7 +117,12 @@ LAYOUTS = st.sampled_from([("scout", 1), ("scout", 2), ("scout", 4), ("scout", 8
 
 
 @settings(max_examples=40, deadline=None)
-@given(LAYOUTS, st.sampled_from(["nd-h100-v5", "nd-h200-v5", "nd-mi300x-v5"]), st.sampled_from(["bf16", "fp8", "fp8-experts", "int4", "int4-experts"]), st.sampled_from(["bf16", "fp8"]))
+@given(
+    LAYOUTS,
+    st.sampled_from(["nd-h100-v5", "nd-h200-v5", "nd-mi300x-v5"]),
+    st.sampled_from(["bf16", "fp8", "fp8-experts", "int4", "int4-experts"]),
+    st.sampled_from(["bf16", "fp8"]),
+)
 def test_more_gpus_never_reduce_capacity(layout, sku, quant, kv):
     name, tp = layout
     m, vm, q = load_model(name), get_vm(sku), get_recipe(quant)

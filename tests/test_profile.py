@@ -168,7 +168,9 @@ def test_shipped_profiles_are_published_and_sourced():
 
 
 def test_shipped_profiles_regenerate_identically(tmp_path):
-    p = subprocess.run([sys.executable, str(ROOT / "scripts" / "make_published_profiles.py"), "--out-dir", str(tmp_path)], capture_output=True, text=True, timeout=120)
+    p = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "make_published_profiles.py"), "--out-dir", str(tmp_path)], capture_output=True, text=True, timeout=120
+    )
     assert p.returncode == 0, p.stderr
     for f in tmp_path.glob("*.json"):
         assert json.loads(f.read_text()) == json.loads((ROOT / "profiles" / f.name).read_text()), f.name

@@ -123,7 +123,10 @@ def _record(doc: dict, path, where: str, engine: str, metrics: dict, lengths, la
         "checkpoint_quant": layout["checkpoint_quant"],
         "gpu": layout["gpu"],
         "num_gpus": num_gpus,
-        "tp": layout["tp"], "ep": layout["ep"], "dp": layout["dp"], "pp": layout["pp"],
+        "tp": layout["tp"],
+        "ep": layout["ep"],
+        "dp": layout["dp"],
+        "pp": layout["pp"],
         "engine": engine,
         "engine_version": layout["engine_version"],
         "kv_cache_dtype": layout["kv_cache_dtype"],
@@ -133,10 +136,12 @@ def _record(doc: dict, path, where: str, engine: str, metrics: dict, lengths, la
         "output_tokens": lengths[1],
         "range_ratio": doc.get("random_range_ratio") if isinstance(doc.get("random_range_ratio"), (int, float)) else None,
         "dataset": doc.get("dataset_name") if isinstance(doc.get("dataset_name"), str) else None,
-        "num_prompts": doc.get("num_prompts") if isinstance(doc.get("num_prompts"), int) and 1 <= doc["num_prompts"] <= MAX_PROMPTS
-        else int(doc["completed"]),
+        "num_prompts": doc.get("num_prompts") if isinstance(doc.get("num_prompts"), int) and 1 <= doc["num_prompts"] <= MAX_PROMPTS else int(doc["completed"]),
         "metrics": metrics,
-        "source": {"url": Path(path).resolve().as_uri(), "quote": f"{engine} result: completed={doc['completed']}, output_throughput={doc['output_throughput']}"},
+        "source": {
+            "url": Path(path).resolve().as_uri(),
+            "quote": f"{engine} result: completed={doc['completed']}, output_throughput={doc['output_throughput']}",
+        },
         "notes": "; ".join(n for n in notes if n),
     }
     rec["split"], rec["split_reason"] = split_of(rec)

@@ -96,6 +96,53 @@ def _base_engine() -> EngineConfig:
     return cfg
 
 
+@dataclass(frozen=True)
+class SglangScheduler:
+    """SGLang's scheduler settings where they differ from vLLM's (engine.json `sglang`)."""
+
+    engine_version: str
+    chunk_tiers: tuple[tuple[float | None, int], ...]  # (GPU memory below which, chunked prefill tokens); None: the rest
+    cuda_graph_capture_sizes: tuple[int, ...]
+    host_overhead_s_per_step: float
+    sources: dict
+
+    def chunked_prefill_tokens(self, gpu_memory_bytes: float) -> int:
+        for below, tokens in self.chunk_tiers:
+            if below is None or gpu_memory_bytes < below:
+                return tokens
+        raise ConfigError(data_path("engine.json"), "sglang.chunked_prefill_size_tokens.tiers", "the last tier needs below_gpu_memory_bytes null")
+
+
+@lru_cache(maxsize=1)
+def sglang_scheduler() -> SglangScheduler:
+    path = data_path("engine.json")
+    d = read_data_json("engine.json").get("sglang")
+    if not isinstance(d, dict):
+        raise ConfigError(path, "sglang", "expected an object with SGLang's scheduler settings")
+    chunk = d.get("chunked_prefill_size_tokens") or {}
+    tiers = []
+    for i, t in enumerate(chunk.get("tiers") or []):
+        below, tokens = t.get("below_gpu_memory_bytes"), t.get("value")
+        if not (isinstance(tokens, int) and tokens > 0 and (below is None or (isinstance(below, (int, float)) and below > 0))):
+            raise ConfigError(path, f"sglang.chunked_prefill_size_tokens.tiers[{i}]", "expected {below_gpu_memory_bytes: bytes or null, value: tokens}")
+        tiers.append((None if below is None else float(below), tokens))
+    if not tiers or tiers[-1][0] is not None:
+        raise ConfigError(path, "sglang.chunked_prefill_size_tokens.tiers", "expected tiers ending with below_gpu_memory_bytes null")
+    sizes = (d.get("cuda_graph_capture_sizes") or {}).get("value")
+    if not isinstance(sizes, list) or not sizes or not all(isinstance(x, int) and not isinstance(x, bool) and x > 0 for x in sizes):
+        raise ConfigError(path, "sglang.cuda_graph_capture_sizes.value", "expected a list of positive integers")
+    host, host_src, _ = sourced(d.get("host_overhead_s_per_step"), path, "sglang.host_overhead_s_per_step", positive=False)
+    return SglangScheduler(
+        engine_version=str(d.get("engine_version", "")),
+        chunk_tiers=tuple(tiers),
+        cuda_graph_capture_sizes=tuple(sorted(sizes)),
+        host_overhead_s_per_step=float(host),
+        sources={"max_num_batched_tokens": str(chunk.get("source", "")),
+                 "cuda_graph_capture_sizes": str(d["cuda_graph_capture_sizes"].get("source", "")),
+                 "host_overhead_s_per_step": host_src},
+    )
+
+
 def load_engine(**overrides) -> EngineConfig:
     """The engine settings of moeprof/data/engine.json, with `overrides` (None keeps the default)."""
     cfg = _base_engine()

@@ -18,7 +18,7 @@ import pandas as pd
 
 from .. import perf, serving
 from ..catalog.calibration.serving import ServingCalibration
-from ..catalog.engine import EngineConfig
+from ..catalog.engine import EngineConfig, sglang_scheduler
 from ..catalog.hardware.vms import Price, VmSpec
 from ..catalog.models import ModelSpec
 from ..catalog.models.quant import get_recipe
@@ -236,19 +236,14 @@ def engine_for(engine: EngineConfig, name: str, gpu_memory_bytes: float, version
 
 
 def _scheduler(engine: EngineConfig, name: str, gpu_memory_bytes: float) -> EngineConfig:
-    """The engine's scheduler settings: vLLM as in moeprof/data/engine.json; SGLang's chunked
-    prefill size and CUDA-graph batch sizes by its GPU-memory tiers (python/sglang/srt/server_args.py,
-    0.4.9-0.5: 8192 tokens below 160 GB, 16384 above; cuda_graph_max_bs 512 at TP >= 4); no host
-    time per step the GPU waits for: SGLang's overlap scheduler (on by default since 0.4) prepares
-    the next batch while the GPU runs this one (lmsys.org/blog/2024-12-04-sglang-v0-4: 'we can keep
-    the GPUs always busy', verified with Nsight: no idle time between 5 consecutive decode batches)."""
+    """The engine's scheduler settings: vLLM as in moeprof/data/engine.json; SGLang's where they
+    differ (its `sglang` section: chunked prefill size by GPU-memory tier, CUDA-graph batch sizes,
+    no host time per step under the overlap scheduler), each with its source."""
     if name == "vllm":
         return engine
     if name != "sglang":
         raise MoeprofError(f"unknown engine {name!r} (known: vllm, sglang)")
-    chunk = 8192 if gpu_memory_bytes < 160e9 else 16384
-    sizes = tuple([1, 2, 4, 8, 12, 16, 24, 32] + list(range(40, 161, 8)) + list(range(176, 513, 16)))
-    return replace(engine, engine="sglang", engine_version="0.5", max_num_batched_tokens=chunk, cuda_graph_capture_sizes=sizes,
-                   host_overhead_s_per_step=0.0,
-                   sources={**engine.sources, "host_overhead_s_per_step": "SGLang overlap scheduler (default since 0.4): the CPU prepares "
-                            "the next batch while the GPU runs this one (lmsys.org/blog/2024-12-04-sglang-v0-4)"})
+    sg = sglang_scheduler()
+    return replace(engine, engine="sglang", engine_version=sg.engine_version, max_num_batched_tokens=sg.chunked_prefill_tokens(gpu_memory_bytes),
+                   cuda_graph_capture_sizes=sg.cuda_graph_capture_sizes, host_overhead_s_per_step=sg.host_overhead_s_per_step,
+                   sources={**engine.sources, **sg.sources})

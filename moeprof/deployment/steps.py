@@ -13,6 +13,8 @@ GPU times are scaled by the GPU's serving calibration (catalog.calibration: fitt
 serving runs; a profile's own section, written by `moeprof calibrate`, wins over the shipped file),
 the prompt work (token grid, prompt attention, prefill) also by its prefill_time_scale, and the host
 time per step is the engine's calibrated one where it has one (the profile's own where it has one).
+The energies follow the scaled times: the GPUs draw idle power through the time the calibration adds
+(perf.energy.time_scaled_energy_j); the kernel energy is the same work and is not scaled.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import pandas as pd
 from .. import perf, serving
 from ..catalog.calibration.serving import ServingCalibration
 from ..catalog.models.quant import get_recipe
+from ..perf.energy import idle_power_w, time_scaled_energy_j
 from .calibration import choose_calibration
 
 LAYOUT_COLUMNS = ["sku", "gpu", "tp", "ep", "pp", "quant", "kv_dtype", "gpus_per_replica", "vms_per_replica"]
@@ -58,7 +61,9 @@ def layout_steps(model, vm, quant: str, kv_dtype: str, profile, routing_skew: fl
     d = perf.decode_step(ctx, micro, np.full_like(b, ctx_tokens), tp=rep(tp, len(grid)), ep=rep(ep, len(grid)), pp=PP,
                          num_vms=rep(nv, len(grid)))
     step_s = np.where(PP > 1, PP * np.asarray(d.stage_s, dtype=float), np.asarray(d.total_s, dtype=float))
-    step_j = np.asarray(d.energy_j, dtype=float) * PP  # every stage's GPUs draw for each microbatch
+    idle_w = idle_power_w(vm.gpu, profile)
+    # every stage's GPUs draw for each microbatch, through the calibrated (scaled) step time
+    step_j = time_scaled_energy_j(d.energy_j, idle_w, rep(tp, len(grid)) * PP, d.total_s, k) * PP
     # One prefill evaluation for both the token grid (n x len(tok) chunks) and the n whole prompts
     # of input_tokens (the last n entries): the step model is elementwise, so this is two calls' worth.
     nt = n * len(tok)
@@ -75,7 +80,7 @@ def layout_steps(model, vm, quant: str, kv_dtype: str, profile, routing_skew: fl
         "prompt_attention_s": kp * g_attn[nt:],
         "prefill_s": kp * g_total[nt:],
         "host_s": np.full(n, np.nan if cal.host_overhead_s_per_step is None else cal.host_overhead_s_per_step),
-        "prefill_j": np.asarray(g.energy_j, dtype=float)[nt:] * np.ones(n),
+        "prefill_j": time_scaled_energy_j(np.asarray(g.energy_j, dtype=float)[nt:] * np.ones(n), idle_w, tp * pp, g_total[nt:], kp),
         "calibration": perf.calibration_label(ctx),
     }
 

@@ -22,6 +22,13 @@ def idle_power_w(gpu: GpuSpec, profile: Profile | None = None) -> float:
     return load_efficiencies(gpu.key).idle_power_fraction_of_tdp * gpu.tdp_w
 
 
+def time_scaled_energy_j(energy_j, idle_w: float, gpus, total_s, scale: float) -> np.ndarray:
+    """A step's energy when a serving calibration stretches its modelled time `total_s` by `scale`:
+    the GPUs draw idle power through the added time (idle_w x GPUs x total_s x (scale - 1)); the
+    kernel energy (FLOPs and bytes moved, or busy GPU-seconds) is the same work and stays."""
+    return np.asarray(energy_j, dtype=float) + idle_w * np.asarray(gpus, dtype=float) * np.asarray(total_s, dtype=float) * (scale - 1.0)
+
+
 def step_energy_j(gpu: GpuSpec, profile: Profile | None, total_s, gpus, active_gpu_s, flops, hbm_bytes) -> tuple[np.ndarray, str]:
     """Energy (J) of one step on `gpus` GPUs lasting total_s, with active_gpu_s GPU-seconds of
     kernels, `flops` FLOPs and `hbm_bytes` bytes moved (all summed over the GPUs)."""

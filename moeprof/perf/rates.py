@@ -48,11 +48,20 @@ class Rates:
         self._curves: dict[str, Curve | None] = {}
         label = profile.label if profile is not None else ""
         for name, fallback in (
-            ("gemm_bf16", f"datasheet {gpu.bf16_flop_per_s / 1e12:.1f} TFLOP/s x {eff.gemm_bf16_efficiency:.3f} x tile quantisation (M tile {eff.gemm_tile_m})"),
+            (
+                "gemm_bf16",
+                f"datasheet {gpu.bf16_flop_per_s / 1e12:.1f} TFLOP/s x {eff.gemm_bf16_efficiency:.3f} x tile quantisation (M tile {eff.gemm_tile_m})",
+            ),
             ("gemm_fp8", f"datasheet {gpu.fp8_flop_per_s / 1e12:.1f} TFLOP/s x {eff.gemm_fp8_efficiency:.3f} x tile quantisation (M tile {eff.gemm_tile_m})"),
             ("memory_copy", f"datasheet {gpu.hbm_bytes_per_s / 1e12:.2f} TB/s x {eff.memory_efficiency:.3f}"),
             ("attention_decode", f"datasheet {gpu.hbm_bytes_per_s / 1e12:.2f} TB/s x {eff.attention_decode_efficiency:.3f}"),
-            ("attention_prefill", f"datasheet {gpu.bf16_flop_per_s / 1e12:.1f} TFLOP/s x {eff.attention_prefill_efficiency:.3f} x tile quantisation (query tile {eff.attention_tile_m})"),
+            (
+                "attention_prefill",
+                (
+                    f"datasheet {gpu.bf16_flop_per_s / 1e12:.1f} TFLOP/s x {eff.attention_prefill_efficiency:.3f} x tile quantisation (query tile "
+                    f"{eff.attention_tile_m})"
+                ),
+            ),
         ):
             c = profile.curve(name) if profile is not None else None
             self._curves[name] = c

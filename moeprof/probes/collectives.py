@@ -84,7 +84,9 @@ def _time_repeats(fn, reset, device, repeats: int, inner: int) -> list[float]:
     return out
 
 
-def measure(rank: int, world: int, device: torch.device, sizes, repeats: int = 5, warmup: int = 2, seed: int = 7, ops=OPS, local_world: int | None = None) -> list[dict]:
+def measure(
+    rank: int, world: int, device: torch.device, sizes, repeats: int = 5, warmup: int = 2, seed: int = 7, ops=OPS, local_world: int | None = None
+) -> list[dict]:
     """Run on every rank; returns the rows (identical on every rank: times are the max over ranks)."""
     backend = dist.get_backend()
     dtype = torch.bfloat16 if device.type == "cuda" else torch.float32
@@ -226,7 +228,13 @@ def run(ctx) -> None:
     else:
         n = ctx.settings.collective_procs or 2
     if n < 2:
-        ctx.rows.append({"probe": "allreduce", "error": "skipped", "detail": "one GPU: run `torchrun --nproc-per-node N -m moeprof.probes.collectives --out P` on a multi-GPU host"})
+        ctx.rows.append(
+            {
+                "probe": "allreduce",
+                "error": "skipped",
+                "detail": "one GPU: run `torchrun --nproc-per-node N -m moeprof.probes.collectives --out P` on a multi-GPU host",
+            }
+        )
         ctx.progress("collectives: skipped (one GPU)")
         return
     sizes = default_sizes(d.is_gpu, ctx.settings.quick)
@@ -295,7 +303,9 @@ def main(argv=None) -> int:
         sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else default_sizes(use_cuda, args.quick)
         rows = measure(rank, world, device, sizes, repeats=args.repeats, local_world=local_world)
         if rank == 0:
-            path = write_profile(rows, args.out, device, {"quick": args.quick, "sizes": sizes, "repeats": args.repeats, "world_size": world, "local_world_size": local_world})
+            path = write_profile(
+                rows, args.out, device, {"quick": args.quick, "sizes": sizes, "repeats": args.repeats, "world_size": world, "local_world_size": local_world}
+            )
             for r in rows:
                 if "error" not in r:
                     print(f"{r['probe']:9s} {r['message_bytes']:>12d} B  {r['ms']:9.4f} ms  {r['bus_bytes_per_s'] / 1e9:8.2f} GB/s bus")

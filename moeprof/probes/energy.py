@@ -73,7 +73,14 @@ def run(ctx: ProbeContext) -> None:
         c = torch.empty(n, n, dtype=torch.bfloat16, device=d.device)
         calls, reading = _burst(ctx, lambda: torch.matmul(a, b, out=c), win)
         flop = 2.0 * n**3 * calls
-        return {"burst": "compute", "matrix_n": n, "calls": calls, "flop": flop, "flop_per_s": flop / reading.seconds, **_row(reading, state["idle_w"], flop, "flop")}
+        return {
+            "burst": "compute",
+            "matrix_n": n,
+            "calls": calls,
+            "flop": flop,
+            "flop_per_s": flop / reading.seconds,
+            **_row(reading, state["idle_w"], flop, "flop"),
+        }
 
     def memory():
         nbytes = (1 << 30) if d.is_gpu else (64 << 20)
@@ -81,7 +88,14 @@ def run(ctx: ProbeContext) -> None:
         dst = torch.empty_like(src)
         calls, reading = _burst(ctx, lambda: dst.copy_(src), win)
         moved = 2.0 * nbytes * calls
-        return {"burst": "memory", "buffer_bytes": nbytes, "calls": calls, "bytes": moved, "bytes_per_s": moved / reading.seconds, **_row(reading, state["idle_w"], moved, "byte")}
+        return {
+            "burst": "memory",
+            "buffer_bytes": nbytes,
+            "calls": calls,
+            "bytes": moved,
+            "bytes_per_s": moved / reading.seconds,
+            **_row(reading, state["idle_w"], moved, "byte"),
+        }
 
     def summary(r):
         if r.get("energy_j") is None:

@@ -39,7 +39,9 @@ def fit_curves(rows: list[dict]) -> dict[str, Curve]:
             f"moeprof probe: {dt} GEMM, total FLOP / total time over shapes {', '.join(shapes)} at each M ({len(g)} rows)",
         )
     c = _ok(rows, "copy")
-    curves["memory_copy"] = _aggregate([(r["bytes"], r["bytes"], r["ms"] / 1e3) for r in c], f"moeprof probe: device copy, bytes read + written ({len(c)} rows)")
+    curves["memory_copy"] = _aggregate(
+        [(r["bytes"], r["bytes"], r["ms"] / 1e3) for r in c], f"moeprof probe: device copy, bytes read + written ({len(c)} rows)"
+    )
     a = _ok(rows, "attention_decode")
     curves["attention_decode"] = _aggregate(
         [(r["kv_bytes"], r["kv_bytes"], r["ms"] / 1e3) for r in a], f"moeprof probe: GQA decode (SDPA), KV bytes read per step ({len(a)} rows)"
@@ -53,7 +55,8 @@ def fit_curves(rows: list[dict]) -> dict[str, Curve]:
     main_impl = "grouped" if "grouped" in impls else (impls[0] if impls else None)
     m = [r for r in m if r.get("impl") == main_impl]
     curves["moe_layer"] = _aggregate(
-        [(r["t_tokens"], r["flop"], r["ms"] / 1e3) for r in m], f"moeprof probe: MoE layer forward ({main_impl}), FLOP = 2 T (E H + k 3 H I + 3 H Is) ({len(m)} rows)"
+        [(r["t_tokens"], r["flop"], r["ms"] / 1e3) for r in m],
+        f"moeprof probe: MoE layer forward ({main_impl}), FLOP = 2 T (E H + k 3 H I + 3 H Is) ({len(m)} rows)",
     )
     for op in ("allreduce", "alltoall"):
         rs = _ok(rows, op)

@@ -63,3 +63,38 @@ def test_shipped_file_has_an_engine_host_time_and_no_per_gpu_one():
     doc = json.loads((ROOT / "moeprof" / "data" / "serving_calibration.json").read_text())
     assert doc["engines"]["vllm"]["host_overhead_s_per_step"]["source"]
     assert all("host_overhead_s_per_step" not in g for g in doc["gpus"].values())
+
+
+def test_sglang_scheduler_settings_come_from_engine_json():
+    from moeprof.catalog import engine as E
+    from moeprof.catalog.values import read_data_json
+
+    sg = read_data_json("engine.json")["sglang"]
+    low = sg["chunked_prefill_size_tokens"]["tiers"][0]
+    e = E.load_engine()
+    below = engine_for(e, "sglang", low["below_gpu_memory_bytes"] - 1)
+    above = engine_for(e, "sglang", low["below_gpu_memory_bytes"] + 1)
+    assert below.max_num_batched_tokens == low["value"]
+    assert above.max_num_batched_tokens == sg["chunked_prefill_size_tokens"]["tiers"][-1]["value"] != low["value"]
+    assert below.cuda_graph_capture_sizes == tuple(sorted(sg["cuda_graph_capture_sizes"]["value"]))
+    assert "server_args.py" in below.sources["max_num_batched_tokens"]
+
+
+def test_sglang_scheduler_section_is_checked(monkeypatch):
+    import json
+
+    import pytest
+
+    from moeprof.catalog import engine as E
+    from moeprof.errors import ConfigError
+
+    real = E.read_data_json("engine.json")
+    bad = json.loads(json.dumps(real))
+    bad["sglang"]["chunked_prefill_size_tokens"]["tiers"] = [{"below_gpu_memory_bytes": 1e11, "value": 8192}]
+    monkeypatch.setattr(E, "read_data_json", lambda name: bad)
+    E.sglang_scheduler.cache_clear()
+    try:
+        with pytest.raises(ConfigError, match="tiers"):
+            E.sglang_scheduler()
+    finally:
+        E.sglang_scheduler.cache_clear()

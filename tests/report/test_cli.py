@@ -46,7 +46,10 @@ def test_report_with_validation(tmp_path, capsys, plan_file):
     [
         ("{not json", "field '<json>': not valid JSON"),
         ('{"schema": "moeprof.profile", "schema_version": 1, "gpu": "h100-sxm-80gb", "source": "guess"}', "field 'source'"),
-        ('{"schema": "moeprof.plan", "schema_version": 2, "inputs": {"model": "maverick", "input_tokens": 1}, "recommended": null}', "field 'inputs.output_tokens'"),
+        (
+            '{"schema": "moeprof.plan", "schema_version": 2, "inputs": {"model": "maverick", "input_tokens": 1}, "recommended": null}',
+            "field 'inputs.output_tokens'",
+        ),
         ('{"inputs": {"model": "maverick"}, "recommended": null}', "schema version 1"),
         ("[1, 2]", "field '<root>'"),
     ],

@@ -37,7 +37,19 @@ def test_stdout_on_a_full_disk_is_one_error_line(monkeypatch, capsys):
 
 
 def test_stdout_past_the_file_size_limit_is_one_error_line(monkeypatch, capsys):
-    rc, err = _main_with_stdout(monkeypatch, capsys, _FailingStdout(OSError(errno.EFBIG, "File too large")), "plan", "--model", "scout", "--sku", "nd-h200-v5", "--max-vms", "1", "--json")
+    rc, err = _main_with_stdout(
+        monkeypatch,
+        capsys,
+        _FailingStdout(OSError(errno.EFBIG, "File too large")),
+        "plan",
+        "--model",
+        "scout",
+        "--sku",
+        "nd-h200-v5",
+        "--max-vms",
+        "1",
+        "--json",
+    )
     assert rc == 1 and err.count("\n") == 1 and "File too large" in err, err
 
 

@@ -130,7 +130,11 @@ def test_profile_row_ms_as_text(run, tmp_path):
 
 def test_profile_row_k_10_to_the_400(run, tmp_path):
     p = tmp_path / "p.json"
-    p.write_text(json.dumps(_profile_with_row({"probe": "gemm", "dtype": "bf16", "m_tokens": 64, "k": 1, "n": 4096, "ms": 1.0})).replace('"k": 1,', '"k": 1' + "0" * 400 + ","))
+    p.write_text(
+        json.dumps(_profile_with_row({"probe": "gemm", "dtype": "bf16", "m_tokens": 64, "k": 1, "n": 4096, "ms": 1.0})).replace(
+            '"k": 1,', '"k": 1' + "0" * 400 + ","
+        )
+    )
     _bad(run("validate", "--profile", p), "digits")
 
 

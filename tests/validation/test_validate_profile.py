@@ -20,10 +20,14 @@ def synthetic_profile(gpu="cpu"):
             rows.append({"probe": "gemm", "shape": shape, "dtype": "bf16", "m_tokens": m, "k": k, "n": n, "flop": flop, "ms": s * 1e3, "flop_per_s": flop / s})
     for L in (128, 512, 2048):
         kvb = 2 * 8 * L * 128 * 2
-        rows.append({"probe": "attention_decode", "batch": 1, "kv_len": L, "num_heads": 40, "num_kv_heads": 8, "head_dim": 128, "kv_bytes": kvb, "ms": kvb / 1e11 * 1e3})
+        rows.append(
+            {"probe": "attention_decode", "batch": 1, "kv_len": L, "num_heads": 40, "num_kv_heads": 8, "head_dim": 128, "kv_bytes": kvb, "ms": kvb / 1e11 * 1e3}
+        )
     rows.append({"probe": "kv_cache", "tokens": 1024, "layers": 2, "expected_bytes": 8 << 20, "measured_bytes": 9 << 20})
     rows.append({"probe": "gemm", "shape": "a", "dtype": "bf16", "m_tokens": 8192, "k": 256, "n": 512, "error": "oom"})
-    return Profile(gpu=gpu, source="measured", provenance={"device_name": "test", "date": "2026-01-01"}, curves=fit_curves(rows), scalars=fit_scalars(rows), rows=rows)
+    return Profile(
+        gpu=gpu, source="measured", provenance={"device_name": "test", "date": "2026-01-01"}, curves=fit_curves(rows), scalars=fit_scalars(rows), rows=rows
+    )
 
 
 def test_roofline_rows_are_predicted_well_and_errors_skipped():
@@ -67,7 +71,16 @@ def test_calibrations_on_the_shipped_profiles():
 def test_perf_predictor_moe_composition():
     gpu = get_gpu("h100")
     prof = resolve_profile("h100")
-    row = {"probe": "moe_layer", "t_tokens": 1, "hidden": 5120, "num_experts": 16, "top_k": 1, "expert_intermediate": 8192, "shared_intermediate": 8192, "impl": "grouped"}
+    row = {
+        "probe": "moe_layer",
+        "t_tokens": 1,
+        "hidden": 5120,
+        "num_experts": 16,
+        "top_k": 1,
+        "expert_intermediate": 8192,
+        "shared_intermediate": 8192,
+        "impl": "grouped",
+    }
     ms = predict.predict_row(row, gpu, prof)
     # decode reads ~2 experts' worth of weights (1 routed + shared, 3 x 5120 x 8192 x 2 bytes each) at ~2.9 TB/s
     weights = 2 * 3 * 5120 * 8192 * 2
