@@ -67,3 +67,13 @@ def one_line(text) -> str:
     """`text` on one line: control and line-break characters (NEL and U+2028/9 included) are
     shown escaped, so an error message never spans or forges lines."""
     return printable(text)
+
+
+class FlagError(MoeprofError):
+    """A bad value of one option, named as its command-line flag (`--context`) so the same message
+    serves the CLI and the Python API (whose keyword is the flag's name). With `usage`, a missing or
+    conflicting option: the CLI exits 2."""
+
+    def __init__(self, flag: str, problem: str, usage: bool = False):
+        self.flag, self.problem, self.usage = flag, problem, usage
+        super().__init__(problem if usage else f"invalid value for {flag}: {problem}")

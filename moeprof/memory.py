@@ -308,7 +308,7 @@ def memory_per_gpu(
     if total_gpus % par.gpus:
         raise MoeprofError(f"{total_gpus} GPUs cannot be split into replicas of {par.gpus} GPUs")
     if par.tp > vm.gpus_per_vm:
-        raise MoeprofError(f"tp={par.tp} would span VMs; keep tp <= {vm.gpus_per_vm} GPUs per VM and use pp across VMs")
+        raise MoeprofError(f"tp={par.tp} would span VMs; keep --tp <= {vm.gpus_per_vm} GPUs per VM and use --pp across VMs")
     gpu = vm.gpu
     if quant.uses_fp8 and not gpu.supports_fp8:
         raise MoeprofError(f"{gpu.name} has no FP8 tensor cores; recipe {quant.name} needs them")
@@ -339,7 +339,7 @@ def memory_per_gpu(
         verdict = memory_verdict(weights, overhead, budget, kv_budget, max_ctx, target_context_tokens, model_max,
                                  engine.block_size_tokens, engine.gpu_memory_utilization)
     fits = verdict.kind == ""
-    reason = verdict.reason or f"fits: {kv_budget / GiB:.1f} GiB KV per GPU, {capacity:,} tokens"
+    reason = verdict.reason or f"{kv_budget / GiB:.1f} GiB KV per GPU, {capacity:,} tokens"
     if fits and target_context_tokens:
         reason += f", max context {max_ctx:,} >= target {target_context_tokens:,}"
 

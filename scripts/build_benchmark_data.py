@@ -35,7 +35,7 @@ SOURCES = {
             "prompts, range ratio 0.8, num_prompts = 10 x concurrency, ignore_eos."
         ),
     }),
-    "inferencex_runs_2025-12.json": ("gminneci/mantile", {
+    "inferencex_2025-12.json": ("gminneci/mantile", {
         "title": "InferenceX GitHub Actions artifacts (agg_bmk.json), Dec 2025 - Jan 2026, archived in gminneci/mantile @72ff84eb",
         "url": "https://github.com/gminneci/mantile/tree/72ff84eb/reconcile/sources/inferencemax/raw",
         "license": "not stated in the archive; measurements cited with attribution",

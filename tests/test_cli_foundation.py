@@ -29,7 +29,7 @@ def test_memory_json_keys(cli):
 
 
 def test_memory_text(cli):
-    p = cli("memory", "--model", "maverick", "--sku", "nd-h100-v5", "--quant", "bf16", check_rc=0)
+    p = cli("memory", "--model", "maverick", "--sku", "nd-h100-v5", "--quant", "bf16", check_rc=1)
     assert "DOES NOT FIT" in p.stdout and "GiB" in p.stdout
 
 

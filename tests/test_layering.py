@@ -17,7 +17,9 @@
     calibrate                        benchmark readers and the serving calibration fit (deployment)
     validation                       predicted vs measured (perf + the probes' curve fitting)
     report, export                   read the PlanDocument only (planner.document)
+    api.workflows                    what a command and its Python API function both run
     cli                              the commands
+    api                              the Python API (moeprof.plan, ...): keywords named as the flags
 
 Each rule below lists what a layer may import from the package (a dotted layer is a sub-room and
 the longest match wins); the test scans every module's imports (module level and inside
@@ -62,9 +64,15 @@ ALLOWED = {
     "validation": BASE | {"catalog", "profile", "kernel_tables", "perf", "probes.fit"},
     "report": BASE | {"catalog", "profile", "planner.document", "report", "validation"},
     "export": BASE | {"catalog", "planner.document", "deployment.replicas", "export"},
+    # what a command and its Python API function both run: anything below the command line
+    "api.workflows": BASE | {"catalog", "profile", "memory", "perf", "serving", "deployment", "planner", "calibrate",
+                             "validation", "api.workflows"},
     "cli": None,  # the top: anything
+    # the Python API: its keywords are the commands' flags (it reads cli's options), its work api.workflows
+    "api": BASE | {"catalog", "profile", "memory", "perf", "serving", "deployment", "planner", "calibrate", "validation",
+                   "report", "export", "cli", "api"},
     "__main__": None,
-    "__init__": set(),
+    "__init__": {"api"},  # the public API, loaded on first use
 }
 
 

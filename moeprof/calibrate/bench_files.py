@@ -160,9 +160,9 @@ def _mean_lengths(doc: dict, path, where: str) -> tuple[int, int, str]:
 def _layout(path, gpu, tp, ep, dp, pp, num_gpus, model, model_family, engine_version,
             checkpoint_quant, kv_cache_dtype, spec_decode, notes) -> dict:
     if not gpu:
-        raise MoeprofError(f"{path}: the file does not record the GPU; pass gpu (e.g. h200-sxm-141gb)")
+        raise MoeprofError(f"{path}: the file does not record the GPU; give --gpu (e.g. h200-sxm-141gb)")
     if not tp:
-        raise MoeprofError(f"{path}: the file does not record the tensor-parallel size; pass tp")
+        raise MoeprofError(f"{path}: the file does not record the tensor-parallel size; give --tp")
     for name, v in (("tp", tp), ("ep", ep), ("dp", dp), ("pp", pp)):
         if isinstance(v, bool) or not isinstance(v, int) or v < 1:
             raise MoeprofError(f"{path}: {name} must be a positive integer, got {v!r}")
@@ -186,7 +186,7 @@ def parse_vllm_bench(doc, path, _where: str = "", **layout) -> list[BenchRecord]
     w = _where
     model = layout.get("model") or doc.get("model_id")
     if not isinstance(model, str) or not model:
-        raise ConfigError(path, f"{w}model_id", "missing; pass model")
+        raise ConfigError(path, f"{w}model_id", "missing; give --model")
     lay = _layout(path, **_with_defaults(layout, model))
     metrics = {new: float(_num(doc, old, path, w)) for old, new in _VLLM_RENAMES.items() if doc.get(old) is not None}
     metrics.update(_latencies(doc))
@@ -247,7 +247,7 @@ def parse_sglang_bench(lines, path, **layout) -> list[BenchRecord]:
             raise ConfigError(path, f"line {n}", "a vllm bench serve result in an SGLang bench_serving file")
         model = layout.get("model") or doc.get("model_id") or doc.get("model")
         if not isinstance(model, str) or not model:
-            raise ConfigError(path, f"{where}model", "the file does not name the model; pass model")
+            raise ConfigError(path, f"{where}model", "the file does not name the model; give --model")
         lay = _layout(path, **_with_defaults(layout, model))
         metrics = {new: float(_num(doc, old, path, where)) for old, new in _SGLANG_RENAMES.items() if doc.get(old) is not None}
         metrics.update(_latencies(doc))

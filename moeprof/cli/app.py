@@ -16,7 +16,7 @@ import warnings
 import click
 
 from .. import __version__, tempfiles
-from ..errors import MoeprofError, one_line
+from ..errors import FlagError, MoeprofError, one_line
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -59,12 +59,26 @@ def cli():
 
 
 def _register():
-    from . import calibrate_cmd, catalog_cmds, compare_cmd, estimate_cmd, evaluate_cmd, memory_cmd, plan_cmd, prices_cmd, probe_cmds, profile_cmds, report_cmds
+    from . import (
+        calibrate_cmd,
+        catalog_cmds,
+        compare_cmd,
+        data_cmd,
+        estimate_cmd,
+        evaluate_cmd,
+        memory_cmd,
+        plan_cmd,
+        prices_cmd,
+        probe_cmds,
+        profile_cmds,
+        report_cmds,
+    )
 
     for cmd in (
         catalog_cmds.models, catalog_cmds.hardware, memory_cmd.memory, plan_cmd.plan, compare_cmd.compare,
         estimate_cmd.estimate, evaluate_cmd.evaluate, probe_cmds.probe, probe_cmds.telemetry, probe_cmds.validate,
         report_cmds.report, report_cmds.export, calibrate_cmd.calibrate, profile_cmds.profile, prices_cmd.prices,
+        data_cmd.data,
     ):
         cli.add_command(cmd)
 
@@ -152,6 +166,9 @@ def _run(argv) -> int:
     except click.ClickException as e:
         _say(f"error: {e.format_message()}")
         return 1
+    except FlagError as e:
+        _say(f"{'usage error' if e.usage else 'error'}: {e}")
+        return 2 if e.usage else 1
     except MoeprofError as e:
         _say(f"error: {e}")
         return 1

@@ -7,6 +7,7 @@ from collections import Counter
 
 import click
 
+from ..catalog.bundled import resolve
 from ..errors import MoeprofError, printable
 from .common import BoundedInt, emit_json
 
@@ -18,7 +19,7 @@ def bench_options(f):
     opts = [
         click.argument("more_bench", nargs=-1, type=click.Path(dir_okay=False)),
         click.option("--bench", "bench_paths", multiple=True, type=click.Path(dir_okay=False),
-                     help="Benchmark file: a moeprof dataset file (moeprof/data/benchmarks), `vllm bench serve --save-result` JSON or SGLang bench_serving JSONL (repeatable; more files may follow: --bench A B C)."),
+                     help="Benchmark file or a shipped set's name (moeprof data: inferencex-2025-12): a moeprof dataset file (moeprof/data/benchmarks), `vllm bench serve --save-result` JSON or SGLang bench_serving JSONL (repeatable; more files may follow: --bench A B C)."),
         click.option("--split", type=click.Choice(("fit", "validation", "all")), default="all", show_default=True,
                      help="Records of this split only (Llama families fit, others validation; 'none' records never)."),
         click.option("--model", default=None, help="Model of engine result files: a Hugging Face id, a built-in model or a config.json [default: the file's model_id]."),
@@ -45,7 +46,7 @@ def load_bench(bench_paths, more_bench, split, model, gpu, tp, ep, pp, num_gpus,
 
     layout = {"model": model, "gpu": get_gpu(gpu).key if gpu else None, "tp": tp, "ep": ep, "pp": pp,
               "num_gpus": num_gpus, "kv_cache_dtype": kv_cache_dtype}
-    bench_paths = tuple(bench_paths) + tuple(more_bench)
+    bench_paths = tuple(resolve("benchmarks", b) for b in tuple(bench_paths) + tuple(more_bench))
     recs = sources.load(bench_paths, layout, engine_name, input_tokens, output_tokens, split)
     if not recs:
         raise MoeprofError(f"no {'' if split == 'all' else split + ' '}serving record in {', '.join(bench_paths)}"
@@ -75,8 +76,8 @@ def calibrate(more_bench, bench_paths, split, model, gpu, tp, ep, pp, num_gpus, 
     from ..profile import default_profile_for, resolve_profile, save_profile
 
     if not bench_paths:
-        raise click.UsageError("pass at least one --bench FILE")
-    bench_paths = tuple(bench_paths) + tuple(more_bench)
+        raise click.UsageError("give at least one --bench FILE or NAME (moeprof data)")
+    bench_paths = tuple(resolve("benchmarks", b) for b in tuple(bench_paths) + tuple(more_bench))
     if out_path != "-":
         from ..fileio import refuse_input
 

@@ -7,6 +7,7 @@ import click
 from ..catalog.hardware.vms import load_gpus, load_vms
 from ..catalog.models import load_model, model_names
 from ..catalog.models.quant import load_recipes
+from ..catalog.models.quant_label import quant_label
 from ..errors import printable
 from ..units import fmt_bytes, fmt_params, fmt_tokens
 from .common import emit_json
@@ -19,26 +20,28 @@ def models(ctx, as_json):
     """List the built-in models (total / active parameters, layout). `models show NAME` for one."""
     if ctx.invoked_subcommand:
         return
-    rows = [load_model(n).summary() for n in model_names()]
+    specs = [load_model(n) for n in model_names()]
+    rows = [m.summary() for m in specs]
     if as_json:
         emit_json(rows)
         return
     click.echo(f"{'name':<22}{'total':>10}{'active':>10}{'experts':>9}{'top-k':>6}{'MoE layers':>11}{'max context':>22}  default quant")
-    for r in rows:
+    for m, r in zip(specs, rows):
         click.echo(
             f"{r['name']:<22}{fmt_params(r['total_params']):>10}{fmt_params(r['active_params']):>10}"
             f"{r['num_experts']:>9}{r['top_k']:>6}{r['num_moe_layers']:>7}/{r['num_layers']:<3}"
-            f"{fmt_tokens(r['max_position_embeddings']):>22}  {r['default_quant']}"
+            f"{fmt_tokens(r['max_position_embeddings']):>22}  {quant_label(m, r['default_quant'])}"
             + ("  (estimated config)" if r["estimated_fields"] else "")
         )
-    click.echo("\nA path to a Hugging Face config.json works wherever a model name does.")
+    click.echo("\nA Hugging Face id (openai/gpt-oss-120b) or a path to a config.json works wherever a model name does; "
+               "ids of models not shipped are read from the Hub (pip install \"moeprof[hf]\").")
 
 
 @models.command("show")
 @click.argument("name")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def models_show(name, as_json):
-    """Parameters by component, layer layout and KV bytes per token of one model (NAME or config.json path)."""
+    """Parameters by component, layer layout and KV bytes per token of one model (NAME, Hugging Face id or config.json path)."""
     m = load_model(name)
     s = m.summary()
     if as_json:
@@ -79,7 +82,7 @@ def models_show(name, as_json):
         + ", ".join(f"{k} layers {fmt_bytes(v)}" for k, v in kv.items() if v)
         + ")"
     )
-    click.echo(f"  max position embeddings {fmt_tokens(m.max_position_embeddings)}; default quant {m.default_quant}")
+    click.echo(f"  max position embeddings {fmt_tokens(m.max_position_embeddings)}; default quant {quant_label(m, m.default_quant)}")
     if m.checkpoint_quant is not None:
         click.echo(f"  checkpoint quant: {m.checkpoint_quant.description}")
     if m.draft_params:

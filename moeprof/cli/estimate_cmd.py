@@ -11,7 +11,7 @@ from .common import BoundedFloat, BoundedInt, emit_json
 
 
 @click.command()
-@click.option("--model", "model_name", required=True, help="Model short name (moeprof models) or path to a config.json.")
+@click.option("--model", "model_name", required=True, help="Model: short name (moeprof models), Hugging Face id (openai/gpt-oss-120b) or config.json path.")
 @click.option("--gpu", "gpu_name", required=True, help="GPU: h100, h200, mi300x, mi325x or a catalog key (moeprof hardware).")
 @click.option("--quant", default=None, help="Quantization recipe: bf16, fp8, fp8-experts, int4, int4-experts [default: the model's].")
 @click.option("--kv-dtype", type=click.Choice(sorted(KV_DTYPES)), default="bf16", show_default=True, help="KV-cache dtype.")

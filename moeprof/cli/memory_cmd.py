@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import click
 
-from ..catalog.hardware.vms import get_vm, load_vms
-from ..catalog.models import load_model
-from ..catalog.models.quant import KV_DTYPES, get_recipe
-from ..memory import Parallelism, load_engine, memory_per_gpu
+from ..api.workflows.memory import memory_run
+from ..catalog.models.quant import KV_DTYPES
+from ..catalog.models.quant_label import quant_label
 from ..units import fmt_bytes, fmt_tokens
 from .common import BoundedFloat, BoundedInt, emit_json
 
 
 @click.command()
-@click.option("--model", "model_name", required=True, help="Model short name (moeprof models) or path to a config.json.")
+@click.option("--model", "model_name", required=True, help="Model: short name (moeprof models), Hugging Face id (openai/gpt-oss-120b) or config.json path.")
 @click.option("--sku", required=True, help="VM SKU, e.g. nd-h100-v5 (moeprof hardware).")
 @click.option("--vms", type=BoundedInt(1, 1024), default=1, show_default=True, help="Number of VMs.")
 @click.option("--quant", default=None, help="Quantization recipe: bf16, fp8, fp8-experts, int4, int4-experts [default: the model's].")
@@ -28,20 +27,17 @@ from .common import BoundedFloat, BoundedInt, emit_json
 def memory(model_name, sku, vms, quant, kv_dtype, tp, ep, pp, context, gpu_memory_utilization, vm_file, as_json):
     """Weights, KV cache, engine overhead and max context per GPU for one deployment.
 
-    Default parallelism: TP over the VM's GPUs, one replica per VM."""
-    model = load_model(model_name)
-    vm = get_vm(sku, load_vms(vm_file))
-    recipe = get_recipe(quant or model.default_quant, model)
-    kv_dtype = kv_dtype or model.default_kv_dtype
-    par = Parallelism(tp=tp or vm.gpus_per_vm, ep=ep or 1, pp=pp)
-    engine = load_engine(gpu_memory_utilization=gpu_memory_utilization)
-    r = memory_per_gpu(model, vm, vms, par, recipe, kv_dtype, engine, context)
+    Default parallelism: TP over the VM's GPUs, one replica per VM. Exit 1 when it does not fit."""
+    run = memory_run(model_name, sku, vms, quant, kv_dtype, tp, ep, pp, context, gpu_memory_utilization, vm_file)
+    r, engine, model, vm = run.result, run.engine, run.model, run.vm
     if as_json:
         emit_json(r.to_json())
+        if not r.fits:
+            raise SystemExit(1)
         return
     click.echo(
         f"{model.name} on {vms} x {vm.key} ({r.gpus} x {vm.gpu.name}); tp={r.tp} ep={r.ep} pp={r.pp} "
-        f"replicas={r.replicas}; quant {r.quant}; KV {r.kv_dtype}"
+        f"replicas={r.replicas}; quant {quant_label(model, r.quant)}; KV {r.kv_dtype}"
     )
     click.echo("per GPU (heaviest pipeline stage):")
     click.echo(f"  usable memory      {fmt_bytes(r.usable_memory_bytes_per_gpu)}")
@@ -78,3 +74,5 @@ def memory(model_name, sku, vms, quant, kv_dtype, tp, ep, pp, context, gpu_memor
     if r.max_concurrent_seqs_at_target is not None:
         click.echo(f"  sequences at {r.target_context_tokens:,} tokens: {r.max_concurrent_seqs_at_target:,} per replica")
     click.echo(("FITS: " if r.fits else "DOES NOT FIT: ") + r.reason)
+    if not r.fits:
+        raise SystemExit(1)  # a deployment that does not fit is an answer a script must not take for success

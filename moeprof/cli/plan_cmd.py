@@ -2,35 +2,25 @@
 
 from __future__ import annotations
 
-import time
-
 import click
 
+from ..api.workflows.plan import add_traffic, check_readable, plan_document, read_price_file
+from ..catalog.bundled import resolve
 from ..catalog.deployable import checkpoint_by_id
-from ..catalog.engine import load_engine
-from ..catalog.hardware.overheads import parse_overhead
-from ..catalog.hardware.price_file import check_price_file
 from ..catalog.hardware.prices import PRICINGS
-from ..catalog.hardware.serverless import TokenPrice, user_token_price
-from ..catalog.hardware.vms import load_vms
-from ..catalog.models import load_model
-from ..catalog.models.identity import model_ref
 from ..catalog.models.quant import KV_DTYPES
-from ..catalog.targets import model_target_defaults, target_defaults, workload_kind
-from ..deployment.evaluate import engine_for
+from ..catalog.targets import model_target_defaults, target_defaults
 from ..errors import MoeprofError
 from ..fileio import check_output_target
-from ..planner import PlanDocument, PlanRow, SearchSpace, Targets, default_profiles
-from ..planner import plan as run_plan
+from ..planner import PlanDocument, PlanRow
 from ..planner.analyses.breakeven import stays_pick_below
 from ..planner.document.bounds import MAX_VMS
 from ..planner.document.targets import MAX_HEADROOM, parse_redundancy
 from ..planner.document.traffic_file import read_traffic
-from ..profile import load_profile_or_shipped
 from ..report.tables import rows_to_csv
 from ..units import HOURS_PER_MONTH, GiB
-from .common import BoundedFloat, BoundedInt, emit_json, parse_prices
-from .traffic_out import add_traffic, print_traffic
+from .common import BoundedFloat, BoundedInt, emit_json
+from .traffic_out import print_traffic
 from .verdict_text import OVERHEAD_HELP, price_columns, print_verdict, refuse_spot_pick, reservation_notes, table_caption
 
 _D = target_defaults()
@@ -44,11 +34,12 @@ def _csv(value):
 def target_options(f):
     """Workload, SLA and search-space options shared by plan and compare."""
     opts = [
-        click.option("--model", "model_name", required=True, help="Model short name (moeprof models) or config.json path."),
+        click.option("--model", "model_name", required=True,
+                     help="Model: short name (moeprof models), Hugging Face id (openai/gpt-oss-120b) or config.json path."),
         click.option("--context", type=BoundedInt(1, 2**31), default=None, help=f"Sequence length in tokens (prompt + output): every sequence up to this long must fit [default: {_D['context_tokens']:,}, or the model's maximum when shorter]."),
-        click.option("--input-tokens", type=BoundedInt(1, 2**31), default=None,
+        click.option("--input-tokens", "--isl", "input_tokens", type=BoundedInt(1, 2**31), default=None,
                      help=f"Prompt tokens per request [default: {_D['input_tokens']:,}; {_R['input_tokens']:,} for a reasoning model]."),
-        click.option("--output-tokens", type=BoundedInt(1, 2**31), default=None,
+        click.option("--output-tokens", "--osl", "output_tokens", type=BoundedInt(1, 2**31), default=None,
                      help=f"Generated tokens per request [default: {_D['output_tokens']:,}; {_R['output_tokens']:,} for a reasoning "
                           "model (DeepSeek-R1, gpt-oss, Qwen3, GLM-4.5, MiniMax-M2: moeprof/data/targets.json)]."),
         click.option("--qps", type=BoundedFloat(0, 1e6), default=_D["qps"], show_default=True, help="Target requests per second (Poisson arrivals)."),
@@ -104,99 +95,17 @@ redundancy_option = click.option(
          "still meets --qps at the error band's pessimistic edge. The plan always states the N+1 cost.")
 
 
-MIN_TOKEN_USD = 1e-4  # USD per million tokens: a hundredth of the cheapest published serverless price
-
-
-def check_readable(doc: PlanDocument) -> None:
-    """A plan moeprof writes, moeprof can read: the document goes through its own reader (finite
-    values within its bounds) before it is printed or saved, else the command refuses its inputs."""
-    import json
-
-    from ..errors import ConfigError
-    from ..fileio import json_safe
-
-    try:
-        PlanDocument.from_json(json.loads(json.dumps(json_safe(doc.to_json()))), "<plan>")
-    except ConfigError as e:
-        raise MoeprofError(f"these inputs give a plan outside what a plan can hold ({e.field}: {e.problem}); "
-                           "check --token-price, --price-per-hour, --vm-file and the targets") from None
-
-
-def read_price_file(path: str) -> dict:
-    """--price-file: a price file's {SKU: {kind: [entry, ...]}}, every entry checked (one-line error otherwise)."""
-    from ..inputs import read_json_file
-
-    return check_price_file(read_json_file(path, "price file"), path)
-
-
-def parse_token_price(value: str | None, model) -> TokenPrice | None:
-    """--token-price IN,OUT (USD per million tokens)."""
-    if value is None:
-        return None
-    parts = [v.strip() for v in str(value).split(",")]
-    try:
-        usd = [BoundedFloat(MIN_TOKEN_USD, 1e6, lo_open=False).convert(v, None, None) for v in parts] if len(parts) == 2 else None
-    except click.BadParameter as e:
-        raise click.BadParameter(f"{value!r}: {e.message}", param_hint="--token-price") from None
-    if usd is None:
-        raise click.BadParameter(f"{value!r}: expected IN,OUT USD per million tokens, e.g. 0.25,1.0", param_hint="--token-price")
-    return user_token_price(model.hf_id or model.name, usd[0], usd[1])
-
-
 def _run(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms, percentile, headroom, skus, quants,
          kv_dtypes, max_vms, routing_skew, prices, vm_file, pricing, region, profile_paths, token_price=None, engine_version=None,
          allow_requantize=False, redundancy: int = 0, overhead=None, price_file=None):
-    model = load_model(model_name)
-    table = read_price_file(price_file) if price_file else None
-    user_price = parse_token_price(token_price, model)
-    overhead_spec = parse_overhead(overhead)
-    notes = []
-    mine = model_target_defaults(model_ref(model), model.name)[0]
-    if workload_kind(model_ref(model)) and (input_tokens is None or output_tokens is None):
-        notes.append(f"workload {mine['input_tokens']:,} in + {mine['output_tokens']:,} out tokens per request: {model.name} is a "
-                     "reasoning model, planned with a long-output workload (moeprof/data/targets.json; --input-tokens, --output-tokens)")
-    input_tokens = mine["input_tokens"] if input_tokens is None else input_tokens
-    output_tokens = mine["output_tokens"] if output_tokens is None else output_tokens
-    if context is None:
-        context = min(_D["context_tokens"], model.max_position_embeddings)
-        if context < _D["context_tokens"]:
-            notes.append(f"target context {context:,} tokens: {model.name}'s maximum (max_position_embeddings), below the "
-                         f"default {_D['context_tokens']:,}")
-    elif context > model.max_position_embeddings:
-        raise click.BadParameter(f"{context:,} tokens exceeds {model.name}'s maximum context {model.max_position_embeddings:,}",
-                                 param_hint="--context")
-    targets = Targets.defaults(
-        input_tokens=input_tokens, output_tokens=output_tokens, context_tokens=context, qps=qps,
-        ttft_ms=ttft_ms, tpot_ms=tpot_ms, percentile=percentile, headroom=headroom, redundancy=redundancy,
-    )
-    kv = _csv(kv_dtypes) or tuple(KV_DTYPES)
-    bad = [k for k in kv if k not in KV_DTYPES]
-    if bad:
-        raise click.BadParameter(f"unknown KV dtype {bad[0]!r} (known: {', '.join(KV_DTYPES)})", param_hint="--kv-dtype")
-    space = SearchSpace(skus=_csv(skus), quants=_csv(quants), kv_dtypes=kv, max_vms=max_vms, routing_skew=routing_skew,
-                        allow_requantize=allow_requantize)
-    profiles = None
-    if profile_paths:
-        vms = load_vms(vm_file, parse_prices(prices), pricing, region, space.skus, table)
-        profiles = default_profiles(vms)
-        gpus = sorted({vm.gpu.key for vm in vms.values()})
-        for p in profile_paths:
-            prof = load_profile_or_shipped(p)
-            if prof.gpu not in gpus:
-                raise click.BadParameter(
-                    f"{p} is a profile of GPU {prof.gpu!r}, which no VM SKU has (GPUs: {', '.join(gpus)})",
-                    param_hint="--profile",
-                )
-            profiles[prof.gpu] = prof
-    t0 = time.perf_counter()
-    engine = engine_for(load_engine(), "vllm", 0.0, engine_version)
-    doc = run_plan(model, targets, space, vm_file, parse_prices(prices), profiles, engine=engine, pricing=pricing, region=region,
-                   token_price=user_price, overhead=overhead_spec, price_table=table)
-    if engine_version is None:
-        notes.append(f"engine {engine.engine} {engine.engine_version}: the newest version the data covers (--engine-version)")
-    notes += reservation_notes(doc, pricing, table)
-    doc.warnings[:0] = notes
-    return model, doc, time.perf_counter() - t0
+    """(model, PlanDocument, search seconds): the policy shared with moeprof.plan() (api.workflows.plan), with
+    the price notes of the command line."""
+    model, doc, wall_s = plan_document(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms, percentile,
+                                       headroom, skus, quants, kv_dtypes, max_vms, routing_skew, prices, vm_file, pricing, region,
+                                       profile_paths, token_price, engine_version, allow_requantize, redundancy, overhead, price_file)
+    notes = reservation_notes(doc, pricing, read_price_file(price_file) if price_file else None)
+    doc.warnings[len(doc.warnings):] = notes
+    return model, doc, wall_s
 
 
 def band_text(lo, hi, spec: str) -> str:
@@ -227,7 +136,7 @@ def _fmt_row(r: PlanRow) -> str:
 @click.command()
 @target_options
 @click.option("--report", "report_path", type=click.Path(dir_okay=False), default=None, help="Also write a self-contained HTML report here.")
-@click.option("--traffic", "traffic_path", type=click.Path(dir_okay=False), default=None, help="QPS per hour over a day or week (CSV `hour,qps` or JSON {\"qps_per_hour\": [...]}): units per hour of the pick, static vs autoscaled vs reserved + pay-as-you-go cost.")
+@click.option("--traffic", "traffic_path", type=click.Path(dir_okay=False), default=None, help="QPS per hour over a day or week, a file or a shipped profile's name (moeprof data: diurnal-week) (CSV `hour,qps` or JSON {\"qps_per_hour\": [...]}): units per hour of the pick, static vs autoscaled vs reserved + pay-as-you-go cost.")
 @click.option("--min-units", type=BoundedInt(0, 10**6), default=1, show_default=True, help="Fewest autoscaling units running in any hour (with --traffic).")
 @redundancy_option
 def plan(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms, percentile, headroom, engine_version, skus,
@@ -238,6 +147,7 @@ def plan(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms
     Searches VM SKU x VM count x TP x EP x PP x replicas x quantization x KV dtype x max batch,
     rejects what does not fit or misses a target (with the reason), ranks the rest by $/month.
     Exit 1 when nothing meets the targets (the closest configurations are printed)."""
+    traffic_path = resolve("traffic", traffic_path) if traffic_path else None  # a shipped profile's name (moeprof data)
     if report_path:
         # before the search, not after it
         check_output_target(report_path, "report", inputs=(traffic_path, vm_file, *(profile_paths or ())))
@@ -251,7 +161,7 @@ def plan(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms
     if pricing == "spot" and doc.recommended is not None:
         refuse_spot_pick(doc)  # a plan needs all its VMs up; a Spot VM may be evicted at any time
     if traffic is not None:
-        add_traffic(doc, traffic, min_units, vm_file, prices, pricing, region, _csv(skus))
+        add_traffic(doc, traffic, min_units, vm_file, prices, pricing, region, skus)
     check_readable(doc)
     if report_path:
         from ..report import write_plan_report

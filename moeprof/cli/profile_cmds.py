@@ -17,7 +17,7 @@ BENCH_CONFIGS = Path(__file__).resolve().parent.parent / "data" / "benchmarks" /
 def model_shapes() -> tuple[set, set]:
     """(MoE shapes (hidden, inter, experts, topk), attention head dims) of the built-in models and
     the benchmark configs: the subset of the tables worth shipping."""
-    from ..catalog.models.loader import load_model, model_names
+    from ..catalog.models import load_model, model_names
 
     names = list(model_names()) + sorted(str(p) for p in BENCH_CONFIGS.glob("*.json"))
     moe, heads = set(), set()

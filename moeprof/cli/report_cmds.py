@@ -24,36 +24,42 @@ def _default_output(src: str, suffix: str) -> str:
 
 
 @click.command()
-@click.argument("file", metavar="PLAN_OR_PROFILE.json", type=click.Path(dir_okay=False))
+@click.argument("file", metavar="RESULT.json", type=click.Path(dir_okay=False))
 @click.option("-o", "--output", "out", type=click.Path(dir_okay=False), default=None,
               help="HTML file to write [default: FILE's name with .html, in the current folder].")
 @click.option("--validation", "validation_path", type=click.Path(dir_okay=False), default=None,
               help="`moeprof validate --json` output: adds the predicted vs measured chart to a plan report.")
 @click.option("--json", "as_json", is_flag=True, help="Print what was written as JSON.")
 def report(file, out, validation_path, as_json):
-    """Write a self-contained offline HTML report of a plan (`moeprof plan --json > PLAN.json`)
-    or of a GPU profile (`moeprof probe` output): plotly embedded once, no network access."""
+    """Write a self-contained offline HTML report of any JSON moeprof writes: a plan (`plan --json`),
+    a comparison (`compare --json`: bars with their error bands), an evaluation or its sweep
+    (`evaluate --json`: total and output tokens/s per GPU vs tokens/s per user), a validation
+    (`validate --json`: predicted vs measured) or a GPU profile (`probe`). Plotly embedded once,
+    no network access."""
     from ..fileio import check_output_target
     from ..planner.document.plan import PlanDocument
-    from ..report import write_plan_report, write_profile_report
-    from ..report.plan_doc import is_plan, is_profile, read_json
+    from ..report import write_plan_report, write_profile_report, write_result_report
+    from ..report.plan_doc import read_json
+    from ..report.result_kinds import kind_of
 
     out = out or _default_output(file, ".html")
     if out != "-":
         check_output_target(out, "report", inputs=(file, validation_path))
     doc = read_json(file)
-    if is_profile(doc):
-        if validation_path:
-            raise click.BadParameter("applies to plan reports only", param_hint="--validation")
+    kind = kind_of(doc)
+    if validation_path and kind != "plan":
+        raise click.BadParameter("applies to plan reports only", param_hint="--validation")
+    if kind == "profile":
         write_profile_report(doc, out, path_label=file)
-        kind = "profile"
-    elif is_plan(doc):
+    elif kind == "plan":
         plan_doc = PlanDocument.from_json(doc, file)
         validation = read_json(validation_path) if validation_path else None
         write_plan_report(plan_doc, out, validation)
-        kind = "plan"
+    elif kind is not None:
+        write_result_report(doc, kind, out, path_label=file)
     else:
-        raise ConfigError(file, "<root>", "neither a plan (`moeprof plan --json`) nor a profile (schema 'moeprof.profile')")
+        raise ConfigError(file, "<root>", "not a JSON moeprof writes (plan, compare, evaluate, validate --json, or a "
+                                          "profile with schema 'moeprof.profile')")
     if out == "-":
         return
     size = os.path.getsize(out)

@@ -4,24 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ..catalog.hardware.vms import load_vms
-from ..planner.analyses.traffic import traffic_plan
-from ..planner.analyses.traffic_prices import vm_rates
-from ..planner.document.plan import PlanDocument
 from ..planner.document.traffic import AUTOSCALED, STATIC, TrafficPlan
-from ..planner.document.traffic_file import TrafficProfile
-from .common import parse_prices
-
-
-def add_traffic(doc: PlanDocument, profile: TrafficProfile, min_units: int, vm_file, prices, pricing: str, region,
-                skus) -> None:
-    """doc.traffic for the recommended row (nothing when no row met the targets)."""
-    r = doc.recommended
-    if r is None:
-        doc.warnings.append(f"--traffic {profile.path}: no configuration met the targets, so there is no pick to scale")
-        return
-    vm = load_vms(vm_file, parse_prices(prices), pricing, region, skus)[r.sku]
-    doc.traffic = traffic_plan(profile, r, vm.gpus_per_vm, vm_rates(vm, pricing), doc.inputs.qps, min_units)
 
 
 def _unit_text(t: TrafficPlan) -> str:

@@ -92,7 +92,7 @@ def check(dep: Deployment) -> None:
         what = f"ep = {dep.ep} (wide EP)" if dep.ep > dep.tp else f"tp x pp = {par.gpus}"
         raise MoeprofError(f"{dep.gpus} GPUs cannot be split into replicas of {what}")
     if dep.tp > dep.vm.gpus_per_vm:
-        raise MoeprofError(f"tp={dep.tp} would span hosts of {dep.vm.gpus_per_vm} GPUs; use pp across hosts")
+        raise MoeprofError(f"tp={dep.tp} would span hosts of {dep.vm.gpus_per_vm} GPUs; use --pp across hosts")
 
 
 def _breakdown(dep: Deployment, b: float, context: float) -> dict:

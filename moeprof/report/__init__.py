@@ -3,6 +3,7 @@ profile, and the tables behind `--csv`.
 
     write_plan_report(plan_doc, path)      # moeprof plan --report PATH, moeprof report PLAN.json
     write_profile_report(profile_doc, path)  # moeprof report PROFILE.json
+    write_result_report(doc, kind, path)     # moeprof report EVALUATE/COMPARE/VALIDATE.json
 """
 
 from __future__ import annotations
@@ -35,4 +36,13 @@ def write_profile_report(doc: dict, path, path_label: str = "<profile>") -> None
     write_atomic(path, profile_report_html(doc, path_label))
 
 
-__all__ = ["write_plan_report", "write_profile_report", "plan_report_html", "profile_report_html"]
+def write_result_report(doc: dict, kind: str, path, path_label: str = "<file>") -> None:
+    """Write the HTML report of an evaluate, compare or validate JSON document, atomically."""
+    from .result_pages import build_compare_page, build_evaluate_page, build_validation_page
+
+    page = {"evaluate": lambda: build_evaluate_page(doc), "compare": lambda: build_compare_page(doc),
+            "validate": lambda: build_validation_page(doc, path_label)}[kind]()
+    write_atomic(path, page.render())
+
+
+__all__ = ["write_result_report", "write_plan_report", "write_profile_report", "plan_report_html", "profile_report_html"]

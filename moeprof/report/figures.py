@@ -191,9 +191,11 @@ def kv_context_figure(curves: list[KvCurve], model_max: int, target_context: int
 
 
 def latency_figure(s: LatencySweep, ttft_target_ms: float, tpot_target_ms: float, operating_batch: float | None,
-                   percentile: float, band_pct: float | None = None, color: str = "#333") -> go.Figure:
-    """TTFT, TPOT and throughput vs running batch in the configuration's SKU colour; targets
-    dotted, the operating point dashed black, the calibration error band shaded when known."""
+                   percentile: float, band_pct: float | None = None, color: str = "#333", groups: int = 1) -> go.Figure:
+    """TTFT, TPOT and throughput vs running batch per replica in the configuration's SKU colour;
+    targets dotted, the operating point dashed black, the calibration error band shaded when known.
+    `groups`: attention groups of a wide-EP replica; the decode-step grid is per group, drawn at
+    the replica's batch (groups x the group's)."""
     fig = make_subplots(rows=1, cols=3, horizontal_spacing=0.08,
                         subplot_titles=(f"TTFT p{percentile:g}", "TPOT", "throughput (all replicas)"))
     x = np.asarray(s.running_batch, dtype=float)
@@ -209,9 +211,12 @@ def latency_figure(s: LatencySweep, ttft_target_ms: float, tpot_target_ms: float
         fig.add_trace(go.Scatter(x=x, y=ys, mode="lines", name=name, customdata=s.qps,
                                  line=dict(color=color, dash="solid" if col == 1 else "dash"),
                                  hovertemplate=hover + "ms<extra>" + name + "</extra>"), row=1, col=col)
-    fig.add_trace(go.Scatter(x=s.decode_batch, y=s.decode_step_ms, mode="markers", name="decode step, idle queue (ms)",
-                             marker=dict(color="#888", symbol="circle-open"),
-                             hovertemplate="batch %{x:.0f}<br>decode step %{y:.2f} ms<extra></extra>"), row=1, col=2)
+    per_group = " per group" if groups > 1 else ""
+    fig.add_trace(go.Scatter(x=[b * groups for b in s.decode_batch], y=s.decode_step_ms, mode="markers",
+                             name="decode step, idle queue (ms)", marker=dict(color="#888", symbol="circle-open"),
+                             customdata=s.decode_batch,
+                             hovertemplate=f"batch %{{x:.0f}} per replica (%{{customdata:.0f}}{per_group})<br>"
+                                           "decode step %{y:.2f} ms<extra></extra>"), row=1, col=2)
     fig.add_trace(go.Scatter(x=x, y=s.output_tokens_per_s, mode="lines", name="output tokens/s",
                              customdata=s.qps, hovertemplate=hover + "output tokens/s<extra></extra>",
                              line=dict(color=color, dash="dashdot")), row=1, col=3)
@@ -230,42 +235,72 @@ def latency_figure(s: LatencySweep, ttft_target_ms: float, tpot_target_ms: float
     return _base(fig, 440)
 
 
-def throughput_figure(curves: list[ThroughputCurve], colors: dict[str, str], pick: tuple[float, float] | None,
-                      percentile: float) -> go.Figure:
-    """Output tokens/s per GPU (left, solid) and blended $/M tokens (right, dotted) against tokens/s
-    per user, one colour per SKU; `pick` (tokens/s per user, tokens/s per GPU) is the recommendation
-    at the target QPS, a black ring."""
+def total_per_gpu(output_per_gpu: list[float], input_tokens: int, output_tokens: int) -> list[float]:
+    """Total (input + output) tokens/s per GPU, as InferenceX plots it, from output tokens/s per GPU:
+    each request brings `input_tokens` prompt tokens with its `output_tokens` generated ones."""
+    f = (input_tokens + output_tokens) / output_tokens
+    return [v * f for v in output_per_gpu]
+
+
+def on_curve(xs: list[float], ys: list[float], x: float) -> float | None:
+    """y of the polyline (xs, ys) at x, interpolated in log-log (the chart's axes); None outside it."""
+    pts = sorted((a, b) for a, b in zip(xs, ys) if a > 0 and b > 0)
+    for (x0, y0), (x1, y1) in zip(pts, pts[1:]):
+        if min(x0, x1) <= x <= max(x0, x1):
+            if x1 == x0:
+                return y0
+            t = (math.log(x) - math.log(x0)) / (math.log(x1) - math.log(x0))
+            return math.exp(math.log(y0) + t * (math.log(y1) - math.log(y0)))
+    return None
+
+
+def throughput_figure(curves: list[ThroughputCurve], colors: dict[str, str], pick_tokens_per_s_per_user: float | None,
+                      percentile: float, input_tokens: int, output_tokens: int) -> go.Figure:
+    """Total tokens/s per GPU (input + output, as InferenceX plots it; left, solid), output tokens/s
+    per GPU (left, dashed) and blended $/M tokens (right, dotted) against tokens/s per user, one
+    colour per SKU. The recommendation is a black ring on its own configuration's curve, at the
+    tokens/s per user it serves at the target QPS (1000 / its TPOT)."""
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     xs, ys, cs = [], [], []
     for c in curves:
         col, name = colors.get(c.sku, "#333"), T(c.sku)
-        data = [[u, t, usd, ttft] for u, t, usd, ttft in zip(c.concurrency_per_replica, c.output_tokens_per_s_per_gpu,
-                                                             c.usd_per_million_tokens, c.ttft_ms)]
+        total = total_per_gpu(c.output_tokens_per_s_per_gpu, input_tokens, output_tokens)
+        data = [[u, t, usd, ttft, o] for u, t, usd, ttft, o in zip(c.concurrency_per_replica, total, c.usd_per_million_tokens,
+                                                                    c.ttft_ms, c.output_tokens_per_s_per_gpu)]
         hover = (f"<b>{T(c.label)}</b><br>%{{customdata[0]:.0f}} users per replica<br>%{{x:,.1f}} tokens/s per user<br>"
-                 f"%{{customdata[1]:,.0f}} output tokens/s per GPU<br>$%{{customdata[2]:,.3f}}/M tokens<br>"
-                 f"TTFT p{percentile:g} %{{customdata[3]:,.0f}} ms<extra></extra>")
-        fig.add_trace(go.Scatter(x=c.tokens_per_s_per_user, y=c.output_tokens_per_s_per_gpu, mode="lines+markers",
-                                 name=f"{name}: tokens/s per GPU", legendgroup=name, customdata=data, hovertemplate=hover,
+                 f"%{{customdata[1]:,.0f}} total tokens/s per GPU (%{{customdata[4]:,.0f}} output)<br>"
+                 f"$%{{customdata[2]:,.3f}}/M tokens<br>TTFT p{percentile:g} %{{customdata[3]:,.0f}} ms<extra></extra>")
+        fig.add_trace(go.Scatter(x=c.tokens_per_s_per_user, y=total, mode="lines+markers",
+                                 name=f"{name}: total tokens/s per GPU", legendgroup=name, customdata=data, hovertemplate=hover,
                                  line=dict(color=col, width=3 if c.recommended else 2), marker=dict(size=6, color=col)),
                       secondary_y=False)
+        fig.add_trace(go.Scatter(x=c.tokens_per_s_per_user, y=c.output_tokens_per_s_per_gpu, mode="lines",
+                                 name=f"{name}: output tokens/s per GPU", legendgroup=name, customdata=data,
+                                 hovertemplate=hover, line=dict(color=col, width=1.5, dash="dash")), secondary_y=False)
         fig.add_trace(go.Scatter(x=c.tokens_per_s_per_user, y=c.usd_per_million_tokens, mode="lines",
                                  name=f"{name}: $/M tokens", legendgroup=name, customdata=data, hovertemplate=hover,
                                  line=dict(color=col, width=1.5, dash="dot")), secondary_y=True)
         xs += c.tokens_per_s_per_user
-        ys += c.output_tokens_per_s_per_gpu
+        ys += total + c.output_tokens_per_s_per_gpu
         cs += c.usd_per_million_tokens
-    if pick is not None:
-        fig.add_trace(go.Scatter(x=[pick[0]], y=[pick[1]], mode="markers", name="recommended, at the target QPS",
-                                 marker=PICK, hovertemplate="<b>recommended</b> at the target QPS<br>%{x:,.1f} tokens/s "
-                                 "per user<br>%{y:,.0f} output tokens/s per GPU<extra></extra>"), secondary_y=False)
-        xs.append(pick[0])
-        ys.append(pick[1])
+    mine = next((c for c in curves if c.recommended), None)
+    y_pick = None
+    if mine is not None and pick_tokens_per_s_per_user:
+        y_pick = on_curve(mine.tokens_per_s_per_user, total_per_gpu(mine.output_tokens_per_s_per_gpu, input_tokens,
+                                                                      output_tokens), pick_tokens_per_s_per_user)
+    if y_pick is not None:
+        fig.add_trace(go.Scatter(x=[pick_tokens_per_s_per_user], y=[y_pick], mode="markers",
+                                 name=f"recommended ({T(mine.sku)}), at its TPOT at the target QPS", marker=PICK,
+                                 hovertemplate="<b>recommended</b> configuration at the tokens/s per user it serves at the "
+                                 "target QPS<br>%{x:,.1f} tokens/s per user<br>%{y:,.0f} total tokens/s per GPU on its "
+                                 "curve<extra></extra>"), secondary_y=False)
     if xs:
         fig.update_xaxes(title_text="tokens/s per user (1000 / TPOT)", **log_ticks(min(xs), max(xs)))
-        fig.update_yaxes(title_text="output tokens/s per GPU", secondary_y=False, **log_ticks(min(ys), max(ys)))
+        fig.update_yaxes(title_text="tokens/s per GPU: total (input + output) solid, output dashed", secondary_y=False,
+                         **log_ticks(min(ys), max(ys)))
         fig.update_yaxes(title_text="$ per million tokens (blended), dotted", secondary_y=True, showgrid=False,
                          **log_ticks(min(cs), max(cs), "$"))
-    fig = _base(fig, 560)
+    fig = _base(fig, 600)
     fig.update_layout(margin=dict(l=70, r=80, t=30, b=40), legend=dict(y=-0.16))
     return fig
 

@@ -73,7 +73,8 @@ def _positive(x) -> bool:
 
 def validation_points(validation) -> list[ValidationPoints]:
     """Pairs from `moeprof validate --json`: rows with predicted / measured / quantity / probe /
-    case (one series per probe and quantity); also rows with predicted_<q> and measured_<q>
+    case (one series per probe and quantity); `validate --bench` rows with figures {name:
+    {predicted, measured}} (one series per figure); also rows with predicted_<q> and measured_<q>
     fields (one series per <q>, the unit its suffix)."""
     rows = validation.get("rows") if isinstance(validation, dict) else validation
     if not isinstance(rows, list):
@@ -91,6 +92,13 @@ def validation_points(validation) -> list[ValidationPoints]:
         if not isinstance(row, dict):
             continue
         name = next((str(row[n]) for n in ("case", "name", "op", "config") if n in row), f"row {i}")
+        figures = row.get("figures")
+        if isinstance(figures, dict):  # `validate --bench`: one record, several figures
+            label = str(row.get("id") or name)
+            for q, f in figures.items():
+                if isinstance(f, dict):
+                    add(str(q), str(q).rsplit("_", 1)[-1], label, f.get("predicted"), f.get("measured"))
+            continue
         if "predicted" in row and "measured" in row:
             unit = str(row.get("quantity") or "value")
             probe = str(row.get("probe") or "row")

@@ -22,6 +22,8 @@ from ..planner.document.plan import PlanDocument, PlanRow
 from . import figures as F
 from . import plan_data as D
 from .html import Page, esc, not_available, table
+from .plan_lists import rejected_section as _rejected
+from .plan_lists import sources_section as _sources
 from .procure_sections import build_or_buy_section, price_section
 from .procurement import price_tags, procurement_html
 from .tables import fmt
@@ -239,19 +241,19 @@ def _throughput(page: Page, doc: PlanDocument, colors, band: _Band) -> str:
         return not_available("throughput per GPU vs tokens/s per user",
                              doc.charts.unavailable.get("throughput", "the plan stores no sweep (run the plan again)"))
     inp, rec = doc.inputs, doc.recommended
-    pick = None
-    if rec is not None and rec.tpot_ms and rec.output_tokens_per_s:
-        pick = (1000.0 / rec.tpot_ms, rec.output_tokens_per_s / rec.gpus)
+    pick = 1000.0 / rec.tpot_ms if rec is not None and rec.tpot_ms else None
     skus = [c.sku for c in curves]
     cap = (
         f"Per SKU, its best configuration with 1, 2, 4, ... concurrent users per replica up to the sequences its KV "
         f"cache holds ({inp.input_tokens:,} input + {inp.output_tokens:,} output tokens each; `moeprof evaluate "
-        "--sweep concurrency=...`): up and to the right is better. Solid: output tokens/s per GPU (left axis); dotted: "
-        "$ per million input + output tokens at that load (right axis). The black ring is the recommendation at the "
-        "target QPS. " + _latency_caption(doc, [r for r in [rec] if r] + list(D.best_per_sku(doc).values()), skus, band)
+        "--sweep max_concurrency=...`): up and to the right is better. Solid: total (input + output) tokens/s per GPU, "
+        "as InferenceX plots it; dashed: output tokens/s per GPU (left axis); dotted: $ per million input + output "
+        "tokens at that load (right axis). The black ring is the recommendation on its own curve, at the tokens/s per "
+        "user it serves at the target QPS. " + _latency_caption(doc, [r for r in [rec] if r] + list(D.best_per_sku(doc).values()), skus, band)
         + " " + _price_caption(doc, skus)
     )
-    return page.figure(F.throughput_figure(curves, colors, pick, inp.percentile), cap, printed=True)
+    fig = F.throughput_figure(curves, colors, pick, inp.percentile, inp.input_tokens, inp.output_tokens)
+    return page.figure(fig, cap, printed=True)
 
 
 def _pareto(page: Page, doc: PlanDocument, colors, band: _Band) -> str:
@@ -317,8 +319,9 @@ def _latency(page: Page, doc: PlanDocument, band: _Band, colors) -> str:
     if not rec or s is None:
         return not_available("latency vs batch chart", doc.charts.unavailable.get("latency", "no chart data in the plan"))
     inp = doc.inputs
+    groups = rec.ep // rec.tp if rec.ep > rec.tp else 1  # wide EP: attention groups of a replica
     fig = F.latency_figure(s, inp.ttft_ms, inp.tpot_ms, rec.running_batch, inp.percentile, band.pct,
-                           colors.get(rec.sku, "#333"))
+                           colors.get(rec.sku, "#333"), groups)
     cap = (
         f"{esc(rec.label())}: load rising from idle to 98.5 % of saturation (Poisson arrivals, continuous "
         f"batching, max batch {esc(rec.max_batch)}); prefill of one {inp.input_tokens:,}-token prompt "
@@ -327,30 +330,6 @@ def _latency(page: Page, doc: PlanDocument, band: _Band, colors) -> str:
         + _latency_caption(doc, [rec], [rec.sku], band)
     )
     return page.figure(fig, cap)
-
-
-def _rejected(doc: PlanDocument) -> str:
-    if not doc.rejected:
-        return "<p>No configuration was rejected.</p>"
-    groups: dict[str, list] = {}
-    for r in doc.rejected:
-        groups.setdefault(r.kind, []).append(r)
-    counts = doc.rejected_counts or {k: len(v) for k, v in groups.items()}
-    out = [
-        "<p>Each parallel layout (SKU, TP, EP, PP, quantization, KV dtype) with no feasible row, with the reason of "
-        "its most promising row (memory, then TTFT, TPOT, QPS, headroom: how far it got).</p>",
-        table(["reason", "layouts"], [[k, counts.get(k, len(v))] for k, v in groups.items()], {1}),
-    ]
-    limit = 200
-    for k, items in groups.items():
-        body = [[r.sku, r.tp, r.ep, r.pp, r.quant, r.kv_dtype, r.reason] for r in items[:limit]]
-        more = f"<p>... and {len(items) - limit:,} more (see the plan JSON).</p>" if len(items) > limit else ""
-        out.append(
-            f"<details><summary>{esc(k)} ({len(items):,})</summary>"
-            + table(["VM SKU", "TP", "EP", "PP", "quantization", "KV dtype", "reason"], body, {1, 2, 3})
-            + more + "</details>"
-        )
-    return "".join(out)
 
 
 def _validation(page: Page, doc: PlanDocument, validation, band: _Band) -> str:
@@ -377,27 +356,3 @@ def _validation(page: Page, doc: PlanDocument, validation, band: _Band) -> str:
     )
     return page.figure(F.validation_figure(band.points), cap) + table(
         ["quantity", "cases", "median |error| (%)", "max |error| (%)"], rows, {1, 2, 3})
-
-
-def _sources(doc: PlanDocument) -> str:
-    src = doc.sources
-    out = []
-    model = src.get("model")
-    if model:
-        out.append("<h3>Model</h3><ul>" + "".join(f"<li>{esc(m)}</li>" for m in model) + "</ul>")
-    engine = src.get("engine")
-    if isinstance(engine, dict):
-        out.append("<h3>Serving engine accounting</h3>" + table(["setting", "source"], [[k, v] for k, v in engine.items()]))
-    for k, v in src.items():
-        if not (isinstance(v, dict) and "price" in v):
-            continue
-        rows = [["price", str(v.get("price", "")) + (" (ESTIMATE)" if v.get("price_estimate") else "")],
-                ["performance", v.get("performance", "")]]
-        gpu = v.get("gpu")
-        if isinstance(gpu, dict):
-            rows += [[f"GPU {f}", s] for f, s in gpu.items()]
-        out.append(f"<h3>{esc(k)}</h3>" + table(["value", "source"], rows))
-    bands = [[g, D.plan_band_text(doc, g)] for g in (src.get("error_band") or {})]
-    if bands:
-        out.append("<h3>Error bands</h3>" + table(["GPU", "band"], bands))
-    return "".join(out) or "<p>The plan lists no sources.</p>"

@@ -29,8 +29,8 @@ def _cell(v) -> str:
         return ""
     if isinstance(v, bool):
         return "true" if v else "false"
-    if isinstance(v, float):  # numpy.float64 is a float whose repr is "np.float64(...)": repr the plain float
-        return repr(float(v)) if math.isfinite(v) else ""
+    if isinstance(v, float):  # numpy.float64 is a float whose repr is "np.float64(...)": the plain float
+        return _number(float(v)) if math.isfinite(v) else ""
     if isinstance(v, (int,)):
         return str(v)
     if hasattr(v, "item") and callable(v.item):  # numpy scalar
@@ -41,6 +41,14 @@ def _cell(v) -> str:
     # A text cell a spreadsheet would run as a formula is prefixed with a quote.
     s = "'" + s if s[:1] in ("=", "+", "-", "@", "\t", "\r") else s
     return s.replace("\r\n", "\n").replace("\r", "\n")  # the writer quotes \n, not a bare \r
+
+
+CSV_DIGITS = 12  # significant digits: float arithmetic noise (71773.59999999999) goes, every stated digit stays
+
+
+def _number(v: float) -> str:
+    """A float as CSV text: at most CSV_DIGITS significant digits (71773.6, 0.3, 1.5e-07)."""
+    return format(v, f".{CSV_DIGITS}g")
 
 
 def rows_to_csv(rows: list[dict], exclude: tuple[str, ...] = ("sources",)) -> str:

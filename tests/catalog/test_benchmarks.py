@@ -91,7 +91,7 @@ def test_split_rule_on_hand_made_records():
 def test_seconds_were_converted_to_ms_and_said_so(shipped):
     # InferenceX runs publish times in seconds; e2e latency of a request is at least
     # ttft + (output_tokens*range_ratio - 1) * tpot, which only holds when all are in the same unit.
-    runs = [r for r in shipped if r.path.endswith("inferencex_runs_2025-12.json")]
+    runs = [r for r in shipped if r.path.endswith("inferencex_2025-12.json")]
     assert runs
     for r in runs:
         m = r.metrics

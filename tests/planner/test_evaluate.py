@@ -25,7 +25,7 @@ def test_llama4_sweeps_on_the_three_skus(cli, model, sku, quant):
             "--input-tokens", "1024", "--output-tokens", "1024", "--json", check_rc=0)
     d = json.loads(p.stdout)
     rows = d["sweep"]
-    assert [r["concurrency"] for r in rows] == [1, 4, 16, 64, 256]
+    assert [r["max_concurrency"] for r in rows] == [1, 4, 16, 64, 256]
     assert all(METRICS <= set(r) and r["stable"] for r in rows)
     tput = [r["output_throughput_per_gpu"] for r in rows]
     user = [r["tokens_per_s_per_user"] for r in rows]
@@ -37,8 +37,8 @@ def test_llama4_sweeps_on_the_three_skus(cli, model, sku, quant):
         assert r["output_throughput"] == pytest.approx(r["request_throughput"] * 1024)
         assert r["output_throughput_per_gpu"] == pytest.approx(r["output_throughput"] / 8)
         in_flight = r["request_throughput"] * r["mean_e2el_ms"] / 1e3
-        assert in_flight == pytest.approx(r["concurrency"], rel=0.02)
-        assert r["running_batch"] <= r["concurrency"] + 1e-6
+        assert in_flight == pytest.approx(r["max_concurrency"], rel=0.02)
+        assert r["running_batch"] <= r["max_concurrency"] + 1e-6
 
 
 def test_gpu_without_a_vm_and_open_loop(cli):

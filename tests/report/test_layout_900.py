@@ -109,8 +109,9 @@ def test_plan_report_at_900_px(tmp_path, plan_doc):
     # the throughput chart's legend names every SKU and the pick, outside the plot area
     sec = dom.split('<section id="throughput">', 1)[1].split("</section>", 1)[0]
     for sku in ("nd-h100-v5", "nd-h200-v5", "nd-mi300x-v5"):
-        assert f">{sku}: tokens/s per GPU</text>" in sec and f">{sku}: $/M tokens</text>" in sec
-    assert ">recommended, at the target QPS</text>" in sec
+        assert f">{sku}: total tokens/s per GPU</text>" in sec and f">{sku}: output tokens/s per GPU</text>" in sec
+        assert f">{sku}: $/M tokens</text>" in sec
+    assert "at its TPOT at the target QPS</text>" in sec
     # log axes labelled in plain numbers, $ on the right axis
     assert re.search(r'class="ytick"[^>]*>.*?>\$\d', sec) or ">$1</text>" in sec
 

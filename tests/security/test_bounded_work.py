@@ -73,7 +73,7 @@ def test_limits_name_the_file(tmp_path):
 
 # ---- each command's work is bounded by its inputs, under 1.5 GB and 60 s ---------------------------------
 VLLM = ROOT / "tests" / "data" / "bench" / "vllm_scout_h200_c16.json"
-DATASET = ROOT / "moeprof" / "data" / "benchmarks" / "inferencex_runs_2025-12.json"
+DATASET = ROOT / "moeprof" / "data" / "benchmarks" / "inferencex_2025-12.json"
 
 
 def test_a_60_mib_jsonl_of_many_records_is_refused_quickly(tmp_path):

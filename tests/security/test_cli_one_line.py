@@ -81,12 +81,12 @@ def test_probe_only_without_a_name_is_a_usage_error(run):
 
 
 def test_memory_error_is_one_line(run, monkeypatch):
-    import moeprof.cli.plan_cmd as plan_cmd
+    import moeprof.api.workflows.plan as plan_workflow
 
     def boom(*a, **k):
         raise MemoryError
 
-    monkeypatch.setattr(plan_cmd, "run_plan", boom)
+    monkeypatch.setattr(plan_workflow, "search_plan", boom)
     r = run("plan", "--model", "scout")
     assert r.rc == 1 and r.one_line and "out of memory" in r.err, r
 
@@ -94,9 +94,9 @@ def test_memory_error_is_one_line(run, monkeypatch):
 def test_numpy_warnings_never_reach_stderr(run, monkeypatch):
     import warnings
 
-    import moeprof.cli.plan_cmd as plan_cmd
+    import moeprof.api.workflows.plan as plan_workflow
 
-    real = plan_cmd.run_plan
+    real = plan_workflow.search_plan
 
     def noisy(*a, **k):
         import numpy as np
@@ -106,7 +106,7 @@ def test_numpy_warnings_never_reach_stderr(run, monkeypatch):
         np.float64(1e308) * np.float64(1e308)
         return real(*a, **k)
 
-    monkeypatch.setattr(plan_cmd, "run_plan", noisy)
+    monkeypatch.setattr(plan_workflow, "search_plan", noisy)
     with warnings.catch_warnings():
         warnings.simplefilter("default")
         r = run("plan", "--model", "scout", "--sku", "nd-h200-v5", "--max-vms", "1")

@@ -68,7 +68,7 @@ def _check(rc, err, folder: Path):
 
 ROOT = Path(__file__).resolve().parents[2]
 BENCH = ROOT / "tests" / "data" / "bench"
-DATASET = json.loads((ROOT / "moeprof" / "data" / "benchmarks" / "inferencex_runs_2025-12.json").read_text())
+DATASET = json.loads((ROOT / "moeprof" / "data" / "benchmarks" / "inferencex_2025-12.json").read_text())
 DATASET = {**DATASET, "records": DATASET["records"][:2]}
 VLLM = json.loads((BENCH / "vllm_scout_h200_c16.json").read_text())
 SGLANG_LINES = [json.loads(x) for x in (BENCH / "sglang_dsr1_mi300x.jsonl").read_text().splitlines()[:2]]

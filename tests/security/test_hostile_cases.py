@@ -12,7 +12,7 @@ from moeprof.calibrate import sources
 
 ROOT = Path(__file__).resolve().parents[2]
 VLLM = ROOT / "tests" / "data" / "bench" / "vllm_scout_h200_c16.json"
-DATASET = ROOT / "moeprof" / "data" / "benchmarks" / "inferencex_runs_2025-12.json"
+DATASET = ROOT / "moeprof" / "data" / "benchmarks" / "inferencex_2025-12.json"
 CAL = ["--gpu", "h200", "--tp", "4"]
 EVAL = ["evaluate", "--model", "scout", "--gpu", "h200", "--gpus", "4", "--tp", "4", "--input-tokens", "512",
         "--output-tokens", "64"]

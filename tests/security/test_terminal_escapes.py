@@ -16,7 +16,7 @@ import pytest
 from moeprof.errors import printable, printable_lines
 
 ROOT = Path(__file__).resolve().parents[2]
-DATASET = ROOT / "moeprof" / "data" / "benchmarks" / "inferencex_runs_2025-12.json"
+DATASET = ROOT / "moeprof" / "data" / "benchmarks" / "inferencex_2025-12.json"
 VLLM_RESULT = ROOT / "tests" / "data" / "bench" / "vllm_scout_h200_c16.json"
 # set the window title, clear the screen, home the cursor, print forged text, reorder it, CSI in C1 form
 EVIL = "x\x1b]0;PWNED\x07\x1b[2J\x1b[Hforged\r\u202egnp.\u2066\x9b31m\x85\u2028"

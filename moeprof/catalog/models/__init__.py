@@ -4,7 +4,8 @@ with one parser per family (catalog/parsers/), and the loader of built-in and us
 
 from __future__ import annotations
 
-from .loader import _variants, builtin_model_files, from_hf_config, load_config_file, load_model, model_names  # noqa: F401
+from .hub import load_model
+from .loader import _variants, builtin_model_files, from_hf_config, load_config_file, model_names  # noqa: F401
 from .spec import ATTENTION_KINDS, COMPONENTS, LayerKind, ModelSpec
 
 __all__ = [

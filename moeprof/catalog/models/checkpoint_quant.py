@@ -196,4 +196,10 @@ def checkpoint_recipe(q: dict, model, source: str, path) -> QuantRecipe:
         quality_rank=0,
         quality_note="the released weights",
         block_scaled=tuple(c for c in COMPONENTS if gd[c] == "fp8") if label.startswith("fp8 block-wise") else (),
+        format=format_name(label),
     )
+
+
+def format_name(label: str) -> str:
+    """A checkpoint format as printed: 'MXFP4' -> 'mxfp4', 'fp8 block-wise 128x128' -> 'fp8 block 128x128'."""
+    return label.replace("block-wise", "block").lower()

@@ -28,6 +28,7 @@ class QuantRecipe:
     quality_rank: int = 0  # 0 = released weights; higher = further from them (tie-break only)
     quality_note: str = ""
     block_scaled: tuple[str, ...] = ()  # components whose fp8 GEMMs scale per weight block (DeepSeek-style)
+    format: str = ""  # a checkpoint's weight format by name (mxfp4, fp8 block 128x128); "" for a recipe
 
     @property
     def uses_fp8(self) -> bool:
