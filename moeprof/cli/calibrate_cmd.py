@@ -19,10 +19,15 @@ def bench_options(f):
     opts = [
         click.argument("more_bench", nargs=-1, type=click.Path(dir_okay=False)),
         click.option("--bench", "bench_paths", multiple=True, type=click.Path(dir_okay=False),
-                     help="Benchmark file or a shipped set's name (moeprof data: inferencex-2025-12): a moeprof dataset file (moeprof/data/benchmarks), `vllm bench serve --save-result` JSON or SGLang bench_serving JSONL (repeatable; more files may follow: --bench A B C)."),
+                     help=(
+                         "Benchmark file or a shipped set's name (moeprof data: inferencex-2025-12): a moeprof dataset file (moeprof/data/benchmarks), `vllm "
+                         "bench serve --save-result` JSON or SGLang bench_serving JSONL (repeatable; more files may follow: --bench A B C)."
+                     )),
         click.option("--split", type=click.Choice(("fit", "validation", "all")), default="all", show_default=True,
                      help="Records of this split only (Llama families fit, others validation; 'none' records never)."),
-        click.option("--model", default=None, help="Model of engine result files: a Hugging Face id, a built-in model or a config.json [default: the file's model_id]."),
+        click.option("--model", default=None, help=(
+            "Model of engine result files: a Hugging Face id, a built-in model or a config.json [default: the file's model_id]."
+        )),
         click.option("--gpu", default=None, help="GPU of engine result files (h100, h200, mi300x, mi325x); for dataset files, keep that GPU's records."),
         click.option("--tp", type=BoundedInt(1, 64), default=None, help="Tensor-parallel size of engine result files."),
         click.option("--ep", type=BoundedInt(1, 1024), default=None, help="Expert-parallel size (1: off) [default: 1]."),

@@ -58,7 +58,8 @@ def compare(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot
         vol_text = "-" if vol is None else f"{vol / 1e9:,.1f} B tok/mo = {d['self_hosting_cheaper_above_req_per_s']:,.1f}/s"
         click.echo(
             f"{r.sku:<14}{cfg:<44}{r.usd_per_hour:>9.2f}{r.usd_per_month:>11,.0f}{r.usd_per_million_tokens:>17.3f}"
-            f"{f'{r.ttft_ms:.0f}' + band_text(r.ttft_low_ms, r.ttft_high_ms, '.0f'):>18}{f'{r.tpot_ms:.1f}' + band_text(r.tpot_low_ms, r.tpot_high_ms, '.1f'):>20}"
+            f"{f'{r.ttft_ms:.0f}' + band_text(r.ttft_low_ms, r.ttft_high_ms, '.0f'):>18}"
+            f"{f'{r.tpot_ms:.1f}' + band_text(r.tpot_low_ms, r.tpot_high_ms, '.1f'):>20}"
             f"{f'{r.qps_capacity:.1f}' + band_text(r.qps_capacity_low, r.qps_capacity_high, '.1f'):>22}"
             f"{'-' if r.headroom is None else format(r.headroom, '+.0%'):>10}"
             f"{r.joules_per_token:>7.2f}{be_text:>27}{vol_text:>26}  {_compare_note(r, doc)}"

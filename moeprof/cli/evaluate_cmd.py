@@ -47,7 +47,9 @@ class _Concurrency(BoundedFloat):
 @click.option("--gpu", "gpu_name", default=None, help="GPU (catalog key or h100, h200, mi300x, mi325x) instead of a VM SKU; with --gpus.")
 @click.option("--gpus", type=BoundedInt(1, 512), default=None, help="GPUs of --gpu (8 per host).")
 @click.option("--tp", type=BoundedInt(1, 64), required=True, help="Tensor parallel GPUs per replica.")
-@click.option("--ep", type=BoundedInt(1, 64), default=1, show_default=True, help="Expert parallel GPUs: 1, --tp, or a multiple of --tp across VMs (wide EP: ep / tp attention groups).")
+@click.option("--ep", type=BoundedInt(1, 64), default=1, show_default=True, help=(
+    "Expert parallel GPUs: 1, --tp, or a multiple of --tp across VMs (wide EP: ep / tp attention groups)."
+))
 @click.option("--pp", type=BoundedInt(1, 64), default=1, show_default=True, help="Pipeline stages per replica.")
 @click.option("--quant", default=None, help="Quantization recipe [default: the model's released weights].")
 @click.option("--kv-dtype", type=click.Choice(KV_DTYPES), default="bf16", show_default=True, help="KV cache dtype.")
@@ -55,16 +57,23 @@ class _Concurrency(BoundedFloat):
               help="Requests in flight (closed loop, `vllm bench serve --max-concurrency`; --concurrency is the older name).")
 @click.option("--qps", type=BoundedFloat(0, 1e6), default=None, help="Poisson arrivals per second (open loop).")
 @click.option("--num-prompts", type=BoundedInt(1, 2**31), default=None,
-              help="With --concurrency: prompts the benchmark client sends in all (`vllm bench serve --num-prompts`); TTFT figures then cover the burst its clients start with [default: an endless run].")
+              help=(
+                  "With --concurrency: prompts the benchmark client sends in all (`vllm bench serve --num-prompts`); TTFT figures then cover the burst its "
+                  "clients start with [default: an endless run]."
+              ))
 @click.option("--sweep", default=None, help="max_concurrency=1,2,4,... (or qps=...; concurrency= is read too): one row per value.")
 @click.option("--input-tokens", "--isl", "input_tokens", type=BoundedInt(1, 2**24), required=True, help="Prompt tokens per request.")
 @click.option("--output-tokens", "--osl", "output_tokens", type=BoundedInt(1, 2**24), required=True, help="Generated tokens per request.")
-@click.option("--engine", "engine_name", type=click.Choice(("vllm", "sglang")), default="vllm", show_default=True, help="Serving engine whose scheduler settings apply.")
+@click.option("--engine", "engine_name", type=click.Choice(("vllm", "sglang")), default="vllm", show_default=True, help=(
+    "Serving engine whose scheduler settings apply."
+))
 @click.option("--engine-version", default=None,
               help="Engine version (0.13.0, v0.5.5.post3): its serving path and calibration [default: the newest the data covers, printed].")
 @click.option("--percentile", type=BoundedFloat(50, 99.99, lo_open=False), default=99.0, show_default=True,
               help="Tail percentile, reported under its own name (p90_ttft_ms for 90).")
-@click.option("--profile", "profile_path", default=None, help="GPU profile JSON or a shipped profile's name (h100-sxm-80gb.aic-vllm) [default: the shipped one for the GPU].")
+@click.option("--profile", "profile_path", default=None, help=(
+    "GPU profile JSON or a shipped profile's name (h100-sxm-80gb.aic-vllm) [default: the shipped one for the GPU]."
+))
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (a list under 'sweep' with --sweep).")
 @click.option("--csv", "as_csv", is_flag=True, help="Print CSV, one row per load value.")
 def evaluate(model_name, sku, vms, gpu_name, gpus, tp, ep, pp, quant, kv_dtype, concurrency, qps, num_prompts, sweep, input_tokens,

@@ -20,7 +20,9 @@ from .common import BoundedFloat, BoundedInt, emit_json
 @click.option("--tp", type=BoundedInt(1, 1024), default=None, help="Tensor parallel size [default: GPUs per VM].")
 @click.option("--ep", type=BoundedInt(1, 1024), default=None, help="Expert parallel size: 1 or tp [default: 1].")
 @click.option("--pp", type=BoundedInt(1, 1024), default=1, show_default=True, help="Pipeline parallel size.")
-@click.option("--context", type=BoundedInt(1, 2**31), default=None, help="Sequence length in tokens (prompt + output) every sequence must be able to reach; fits=false when the KV cache cannot hold one that long.")
+@click.option("--context", type=BoundedInt(1, 2**31), default=None, help=(
+    "Sequence length in tokens (prompt + output) every sequence must be able to reach; fits=false when the KV cache cannot hold one that long."
+))
 @click.option("--gpu-memory-utilization", type=BoundedFloat(0, 1.0), default=None, help="Engine memory fraction [default: vLLM's 0.9].")
 @click.option("--vm-file", type=click.Path(dir_okay=False), help="JSON file of extra / overriding VMs.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
@@ -41,7 +43,9 @@ def memory(model_name, sku, vms, quant, kv_dtype, tp, ep, pp, context, gpu_memor
     )
     click.echo("per GPU (heaviest pipeline stage):")
     click.echo(f"  usable memory      {fmt_bytes(r.usable_memory_bytes_per_gpu)}")
-    click.echo(f"  engine budget      {fmt_bytes(r.budget_bytes_per_gpu)}  ({engine.gpu_memory_utilization:g} x usable, {engine.engine} {engine.engine_version})")
+    click.echo(
+        f"engine budget      {fmt_bytes(r.budget_bytes_per_gpu)}  ({engine.gpu_memory_utilization:g} x usable, {engine.engine} {engine.engine_version})"
+    )
     click.echo(f"  weights            {fmt_bytes(r.weights_bytes_per_gpu)}")
     for k, v in r.weights_bytes_by_component.items():
         if v:
@@ -50,7 +54,10 @@ def memory(model_name, sku, vms, quant, kv_dtype, tp, ep, pp, context, gpu_memor
         f"  engine overhead    {fmt_bytes(r.overhead_bytes_per_gpu)}  (activation peak {fmt_bytes(r.activation_peak_bytes_per_gpu)}, "
         f"non-torch {fmt_bytes(r.non_torch_bytes_per_gpu)}, CUDA graphs {fmt_bytes(r.cuda_graph_bytes_per_gpu)})"
     )
-    click.echo(f"  KV budget          {fmt_bytes(r.kv_budget_bytes_per_gpu) if r.kv_budget_bytes_per_gpu > 0 else 'none (' + fmt_bytes(r.kv_budget_bytes_per_gpu) + ')'}")
+    click.echo(
+        "KV budget          "
+        f"{fmt_bytes(r.kv_budget_bytes_per_gpu) if r.kv_budget_bytes_per_gpu > 0 else 'none (' + fmt_bytes(r.kv_budget_bytes_per_gpu) + ')'}"
+    )
     by = r.kv_bytes_per_token_per_gpu_by_kind
     click.echo(
         f"  KV per token       {fmt_bytes(r.kv_bytes_per_token_per_gpu)} ("

@@ -36,16 +36,25 @@ def target_options(f):
     opts = [
         click.option("--model", "model_name", required=True,
                      help="Model: short name (moeprof models), Hugging Face id (openai/gpt-oss-120b) or config.json path."),
-        click.option("--context", type=BoundedInt(1, 2**31), default=None, help=f"Sequence length in tokens (prompt + output): every sequence up to this long must fit [default: {_D['context_tokens']:,}, or the model's maximum when shorter]."),
+        click.option("--context", type=BoundedInt(1, 2**31), default=None, help=(
+            f"Sequence length in tokens (prompt + output): every sequence up to this long must fit [default: {_D['context_tokens']:,}, or the model's "
+            "maximum when shorter]."
+        )),
         click.option("--input-tokens", "--isl", "input_tokens", type=BoundedInt(1, 2**31), default=None,
                      help=f"Prompt tokens per request [default: {_D['input_tokens']:,}; {_R['input_tokens']:,} for a reasoning model]."),
         click.option("--output-tokens", "--osl", "output_tokens", type=BoundedInt(1, 2**31), default=None,
                      help=f"Generated tokens per request [default: {_D['output_tokens']:,}; {_R['output_tokens']:,} for a reasoning "
                           "model (DeepSeek-R1, gpt-oss, Qwen3, GLM-4.5, MiniMax-M2: moeprof/data/targets.json)]."),
         click.option("--qps", type=BoundedFloat(0, 1e6), default=_D["qps"], show_default=True, help="Target requests per second (Poisson arrivals)."),
-        click.option("--ttft-ms", type=BoundedFloat(0, 1e7), default=_D["ttft_ms"], show_default=True, help="Time-to-first-token target at --percentile (MLPerf interactive)."),
-        click.option("--tpot-ms", type=BoundedFloat(0, 1e7), default=_D["tpot_ms"], show_default=True, help="Time-per-output-token target (MLPerf interactive)."),
-        click.option("--percentile", type=BoundedFloat(50, 99.99, lo_open=False), default=_D["percentile"], show_default=True, help="Latency percentile the targets apply to."),
+        click.option("--ttft-ms", type=BoundedFloat(0, 1e7), default=_D["ttft_ms"], show_default=True, help=(
+            "Time-to-first-token target at --percentile (MLPerf interactive)."
+        )),
+        click.option("--tpot-ms", type=BoundedFloat(0, 1e7), default=_D["tpot_ms"], show_default=True, help=(
+            "Time-per-output-token target (MLPerf interactive)."
+        )),
+        click.option("--percentile", type=BoundedFloat(50, 99.99, lo_open=False), default=_D["percentile"], show_default=True, help=(
+            "Latency percentile the targets apply to."
+        )),
         click.option("--headroom", type=BoundedFloat(0, MAX_HEADROOM, lo_open=False), default=_D["headroom"], show_default=True,
                      help="Capacity margin: a deployment qualifies only if its capacity at the pessimistic edge of the error band "
                           "(10th percentile of the calibration's throughput residuals on published runs) is >= (1 + F) x --qps. "
@@ -56,21 +65,29 @@ def target_options(f):
         click.option("--sku", "skus", default=None, help="Comma-separated VM SKUs to consider [default: all]."),
         click.option("--quant", "quants", default=None, help="Comma-separated quantization recipes [default: all]."),
         click.option("--kv-dtype", "kv_dtypes", default=None, help=f"Comma-separated KV dtypes [default: {','.join(KV_DTYPES)}]."),
-        click.option("--max-vms", type=BoundedInt(1, MAX_VMS), default=32, show_default=True, help=f"Most VMs a deployment may use (at most {MAX_VMS}: the search grows with it)."),
+        click.option("--max-vms", type=BoundedInt(1, MAX_VMS), default=32, show_default=True, help=(
+            f"Most VMs a deployment may use (at most {MAX_VMS}: the search grows with it)."
+        )),
         click.option("--allow-requantize", is_flag=True,
                      help="Also search recipes no published checkpoint loads as (int4 of a model with no int4 build ...): "
                           "the deployment then needs weights you quantize yourself [default: published checkpoints only]."),
-        click.option("--routing-skew", type=BoundedFloat(0, 10, lo_open=False), default=0.0, show_default=True, help="Zipf exponent of expert popularity (0 = uniform routing)."),
+        click.option("--routing-skew", type=BoundedFloat(0, 10, lo_open=False), default=0.0, show_default=True, help=(
+            "Zipf exponent of expert popularity (0 = uniform routing)."
+        )),
         click.option("--price-per-hour", "prices", multiple=True, metavar="SKU=USD", help="Override a VM price (repeatable)."),
         click.option("--vm-file", type=click.Path(dir_okay=False), help="JSON file of extra / overriding VMs and prices."),
-        click.option("--pricing", type=click.Choice(PRICINGS), default="payg", show_default=True, help="Price kind of the built-in VMs (moeprof/data/prices/azure_vms.json)."),
+        click.option("--pricing", type=click.Choice(PRICINGS), default="payg", show_default=True, help=(
+            "Price kind of the built-in VMs (moeprof/data/prices/azure_vms.json)."
+        )),
         click.option("--region", default=None, help="Azure region of the built-in VMs' prices and of the per-token tier "
                      "[default: the cheapest region that sells the most of the SKUs, printed]."),
         click.option("--overhead", default=None, metavar="PCT%|USD", help=OVERHEAD_HELP),
         click.option("--price-file", default=None, type=click.Path(dir_okay=False),
                      help="VM prices from this price file (written by `moeprof prices import` from Retail Prices API pages) "
                           "instead of moeprof/data/prices/azure_vms.json."),
-        click.option("--profile", "profile_paths", multiple=True, type=click.Path(dir_okay=False), help="GPU profile JSON, or a shipped profile's name (h100-sxm-80gb.aic-vllm), to use for its GPU (repeatable) [default: shipped]."),
+        click.option("--profile", "profile_paths", multiple=True, type=click.Path(dir_okay=False), help=(
+            "GPU profile JSON, or a shipped profile's name (h100-sxm-80gb.aic-vllm), to use for its GPU (repeatable) [default: shipped]."
+        )),
         click.option("--token-price", "token_price", default=None, metavar="IN,OUT",
                      help="Serverless price to weigh self-hosting against, USD per million input and output tokens "
                           "[default: Azure AI Foundry's, moeprof/data/prices/serverless.json]."),
@@ -136,7 +153,10 @@ def _fmt_row(r: PlanRow) -> str:
 @click.command()
 @target_options
 @click.option("--report", "report_path", type=click.Path(dir_okay=False), default=None, help="Also write a self-contained HTML report here.")
-@click.option("--traffic", "traffic_path", type=click.Path(dir_okay=False), default=None, help="QPS per hour over a day or week, a file or a shipped profile's name (moeprof data: diurnal-week) (CSV `hour,qps` or JSON {\"qps_per_hour\": [...]}): units per hour of the pick, static vs autoscaled vs reserved + pay-as-you-go cost.")
+@click.option("--traffic", "traffic_path", type=click.Path(dir_okay=False), default=None, help=(
+    "QPS per hour over a day or week, a file or a shipped profile's name (moeprof data: diurnal-week) (CSV `hour,qps` or JSON {\"qps_per_hour\": [...]}): "
+    "units per hour of the pick, static vs autoscaled vs reserved + pay-as-you-go cost."
+))
 @click.option("--min-units", type=BoundedInt(0, 10**6), default=1, show_default=True, help="Fewest autoscaling units running in any hour (with --traffic).")
 @redundancy_option
 def plan(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms, percentile, headroom, engine_version, skus,

@@ -24,9 +24,13 @@ DEVICES = ("auto", "cuda", "rocm", "cpu")
 @click.option("--out", type=click.Path(dir_okay=False), default=None, help="Profile to write [default: ./<gpu>.measured.json].")
 @click.option("--device", type=click.Choice(DEVICES), default="auto", show_default=True, help="Device to probe.")
 @click.option("--only", default=None, help="Comma-separated probes: ceilings,gemm,moe,attention,kv_cache,energy,collectives.")
-@click.option("--budget-s", type=BoundedFloat(0, 7200), default=None, help="Wall-clock budget for all probes; cases past a probe's share are skipped and recorded.")
+@click.option("--budget-s", type=BoundedFloat(0, 7200), default=None, help=(
+    "Wall-clock budget for all probes; cases past a probe's share are skipped and recorded."
+))
 @click.option("--repeats", type=BoundedInt(1, 1000), default=None, help="Timed repeats per case (median) [default: 5, quick 3].")
-@click.option("--scale", "shape_scale", type=BoundedFloat(0, 1), default=None, help="Shape scale (0, 1] [default: 1 on a GPU >= 60 GiB, 1/16 quick or 1/8 on a CPU].")
+@click.option("--scale", "shape_scale", type=BoundedFloat(0, 1), default=None, help=(
+    "Shape scale (0, 1] [default: 1 on a GPU >= 60 GiB, 1/16 quick or 1/8 on a CPU]."
+))
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary.")
 def probe(quick, model_name, out, device, only, budget_s, repeats, shape_scale, as_json):
     """Measure the device at hand (GEMM, MoE, attention, KV cache, energy, collectives) and write
@@ -93,7 +97,10 @@ def telemetry(as_json, watch, count, vendor):
         click.echo(f"telemetry: {b.vendor}" + (f" (driver {b.driver_version})" if b.driver_version else ""))
         for n in why:
             click.echo(f"  note: {n}")
-        click.echo(f"{'vendor':<7}{'idx':>3}  {'device':<34} {'memory used/total':>20} {'power':>10} {'energy counter':>14} {'util':>7} {'clock':>10} {'mem clk':>10}")
+        click.echo(
+            f"{'vendor':<7}{'idx':>3}  {'device':<34} {'memory used/total':>20} {'power':>10} {'energy counter':>14} {'util':>7} {'clock':>10} "
+            f"{'mem clk':>10}"
+        )
         for line in _telemetry_lines(b.samples()):
             click.echo(line)
         return

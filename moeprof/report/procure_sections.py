@@ -105,7 +105,8 @@ def price_section(page: Page, doc: PlanDocument, colors: dict[str, str]) -> str:
     table = ('<table class="breakeven"><thead><tr>' + "".join(f"<th>{esc(h)}</th>" for h in heads)
              + f'</tr></thead><tbody>{"".join(body)}</tbody></table>')
     est = [s.sku for s in sens if tags.get(s.sku) is not None and tags[s.sku].status != "api"]
-    warn = (f"<p><b>Prices to check</b>: {esc(', '.join(est))} (not read from the Azure Retail Prices API by moeprof: see the status; <code>moeprof prices url</code> gives the query). "
+    warn = (f"<p><b>Prices to check</b>: {esc(', '.join(est))} (not read from the Azure Retail Prices API by moeprof: "
+            "see the status; <code>moeprof prices url</code> gives the query). "
             "The break-even price is what a quote has to beat.</p>" if est else "")
     cap = (
         "A panel per SKU, x its own VM price. Its best configuration costs VMs x that price x 730 h a month (a line; "

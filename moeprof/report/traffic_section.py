@@ -60,7 +60,8 @@ def traffic_section(page: Page, t) -> str:
         + (f": {esc(t.source)}" if t.source else "") + ". "
         f"Peak {esc(f'{t.peak_qps:g}')} req/s, trough {esc(f'{t.trough_qps:g}')} req/s; the pick was sized for "
         f"{esc(f'{t.plan_qps:g}')} req/s. One autoscaling unit is {esc(unit)}, serving "
-        f"{esc(f'{t.unit_qps_capacity:.2f}')} req/s within the latency targets (at the error band's pessimistic edge where the plan has a band); units per hour = "
+        f"{esc(f'{t.unit_qps_capacity:.2f}')} req/s within the latency targets "
+        "(at the error band's pessimistic edge where the plan has a band); units per hour = "
         f"max({esc(t.min_units)}, ceil(req/s / {esc(f'{t.unit_qps_capacity:.2f}')})): peak {esc(t.peak_units)}, "
         f"trough {esc(t.trough_units)}, mean {esc(f'{t.mean_units:.2f}')}.</p>"
     ]

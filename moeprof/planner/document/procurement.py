@@ -65,7 +65,9 @@ class PriceSensitivity:
     def check_decoded(self, path, where: str) -> None:
         n = len(self.price_usd_per_vm_hour)
         if n != len(self.cost_usd_per_month) or not 2 <= n <= 1000:
-            raise ConfigError(path, f"{where}.price_usd_per_vm_hour", "price_usd_per_vm_hour and cost_usd_per_month must be lists of one length, 2 to 1,000 points (the chart's series)")
+            raise ConfigError(path, f"{where}.price_usd_per_vm_hour", (
+                "price_usd_per_vm_hour and cost_usd_per_month must be lists of one length, 2 to 1,000 points (the chart's series)"
+            ))
 
 
 @dataclass

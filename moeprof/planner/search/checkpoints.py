@@ -78,7 +78,7 @@ def requantize_saving(best: PlanRow | None, pick: PlanRow | None, layout_text: s
     if cents < 0 or (cents == 0 and not faster):
         return None
     if cents == 0:
-        text = (f"re-quantising to {best.quant} would save $0/month at TPOT {best.tpot_ms:.1f} ms instead of "
+        text = (f"re-quantising to {best.quant} would cost the same and give TPOT {best.tpot_ms:.1f} ms instead of "
                 f"{pick.tpot_ms:.1f} ms {tail}")
     else:
         text = f"re-quantising to {best.quant} would save ${saving:,.0f}/month {tail}"
