@@ -73,7 +73,7 @@ nav,.noprint,details,figure .moeprof-plot{display:none !important}
 main{padding:0;max-width:none}
 section{border:0;margin:6px 0;padding:0}
 h2{margin:8px 0 4px;break-after:avoid}
-.print-only{display:block;width:72%;height:auto;margin:0 auto}
+.print-only{display:block;width:60%;height:auto;margin:0 auto}
 figure{margin:4px 0;break-inside:avoid}
 figcaption{font-size:.85em;line-height:1.3}
 table{font-size:.95em;margin:4px 0}

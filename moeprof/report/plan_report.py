@@ -171,7 +171,7 @@ def _summary(doc: PlanDocument, band: _Band) -> str:
         for n in rec.notes or []:  # e.g. a recipe no released checkpoint ships
             out.append(f'<div class="warn">{esc(n)}</div>')
         if doc.requantize is not None:
-            out.append(f"<p><b>Re-quantising</b>: {esc(doc.requantize.text)}</p>")
+            out.append(f'<p class="noprint"><b>Re-quantising</b>: {esc(doc.requantize.text)}</p>')
         if doc.wide_ep_text(rec):
             out.append(f'<div class="warn">The plan depends on {esc(doc.wide_ep_text(rec))}</div>')
         k = [
@@ -190,13 +190,13 @@ def _summary(doc: PlanDocument, band: _Band) -> str:
         ]
         out.append('<div class="kpis">' + "".join(_kpi(v, w) for v, w in k) + "</div>")
         if rec.unit_text():
-            out.append(f"<p><b>Capacity per replica and per unit</b> (the unit: a VM with every replica that fits on "
+            out.append(f"<p class=\"noprint\"><b>Capacity per replica and per unit</b> (the unit: a VM with every replica that fits on "
                        f"it, or the VMs one replica spans): {esc(rec.unit_text())}.</p>")
         if doc.redundancy is not None:
             out.append(f"<p><b>Failure domains</b>: {esc(doc.redundancy.risk_text())}. "
                        f"{esc(doc.redundancy.next_text())}.</p>")
         out.append(
-            f"<p><b>Calibration</b>: {esc(rec.calibration or 'not stated in the plan')}; "
+            f"<p class=\"noprint\"><b>Calibration</b>: {esc(rec.calibration or 'not stated in the plan')}; "
             f"<b>error band</b>: {esc(band.text())}.</p>"
         )
         if doc.ranking_rule:
@@ -231,7 +231,7 @@ def _summary(doc: PlanDocument, band: _Band) -> str:
     if doc.configs_evaluated:
         out.append(f"<p class=\"noprint\">{esc(f'{doc.configs_evaluated:,}')} configurations evaluated.</p>")
     for w in doc.warnings:
-        out.append(f'<div class="warn">{esc(w)}</div>')
+        out.append(f'<div class="warn noprint">{esc(w)}</div>')  # on screen, in the terminal and the JSON
     return "".join(out)
 
 

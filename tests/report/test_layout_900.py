@@ -147,7 +147,7 @@ def test_csv_link_carries_the_procurement_table(tmp_path, plan_doc):
         b = best[r["sku"]]
         # at the pessimistic edge of the error band, as the plan states it
         assert float(r["headroom_fraction"]) == pytest.approx(b["qps_capacity_low"] / plan_doc["inputs"]["qps"] - 1)
-        assert b["qps_capacity_low"] < b["qps_capacity"]
+        assert b["qps_capacity_low"] <= b["qps_capacity_high"]  # a biased model's band need not contain its point
         assert int(r["gpu_count"]) == b["gpus"] and r["price_status"] in ("api", "reported", "estimate", "stale")
         assert r["price_date"] in r["price_source"]  # the short label's date is the full source's
 
