@@ -16,6 +16,7 @@ from .workflows.compare import compare_json, compare_rows
 from .workflows.evaluate import evaluate_run
 from .workflows.memory import memory_run
 from .workflows.plan import add_traffic, check_readable, plan_document
+from .workflows.pricing import refuse_spot_pick
 
 _PLAN_ONLY = ("report_path", "traffic_path", "min_units")
 
@@ -32,6 +33,8 @@ def plan(model: str | None = None, **options) -> PlanResult:
         check_output_target(v["report_path"], "report", inputs=(v["traffic_path"], v["vm_file"], *(v["profile_paths"] or ())))
     traffic = read_traffic(v["traffic_path"]) if v["traffic_path"] else None
     _, doc, wall_s = _document(v)
+    if v["pricing"] == "spot" and doc.recommended is not None:
+        refuse_spot_pick(doc)  # as `moeprof plan`: a plan needs all its VMs up; a Spot VM may be evicted at any time
     if traffic is not None:
         add_traffic(doc, traffic, v["min_units"], v["vm_file"], v["prices"], v["pricing"], v["region"], v["skus"])
     check_readable(doc)

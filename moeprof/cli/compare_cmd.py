@@ -8,11 +8,12 @@ from __future__ import annotations
 import click
 
 from ..api.workflows.compare import compare_json, compare_rows
+from ..api.workflows.pricing import spot_refusal
 from ..planner import PlanDocument, PlanRow
 from ..report.tables import rows_to_csv
 from .common import emit_json
 from .plan_cmd import _read, _run, band_text, price_text, redundancy_option, target_options
-from .verdict_text import print_verdict, spot_refusal, table_caption
+from .verdict_text import print_verdict, table_caption
 
 
 @click.command()

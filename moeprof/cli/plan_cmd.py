@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from ..api.workflows.plan import add_traffic, check_readable, plan_document, read_price_file
+from ..api.workflows.plan import add_traffic, check_readable, plan_document
+from ..api.workflows.pricing import refuse_spot_pick
 from ..catalog.bundled import resolve
 from ..catalog.deployable import checkpoint_by_id
 from ..catalog.hardware.prices import PRICINGS
@@ -21,7 +22,7 @@ from ..report.tables import rows_to_csv
 from ..units import HOURS_PER_MONTH, GiB
 from .common import BoundedFloat, BoundedInt, emit_json
 from .traffic_out import print_traffic
-from .verdict_text import OVERHEAD_HELP, price_columns, print_verdict, refuse_spot_pick, reservation_notes, table_caption
+from .verdict_text import OVERHEAD_HELP, price_columns, print_verdict, table_caption
 
 _D = target_defaults()
 _R = model_target_defaults("deepseek-r1")[0]  # a reasoning model's workload, for the help text
@@ -115,14 +116,10 @@ redundancy_option = click.option(
 def _run(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms, percentile, headroom, skus, quants,
          kv_dtypes, max_vms, routing_skew, prices, vm_file, pricing, region, profile_paths, token_price=None, engine_version=None,
          allow_requantize=False, redundancy: int = 0, overhead=None, price_file=None):
-    """(model, PlanDocument, search seconds): the policy shared with moeprof.plan() (api.workflows.plan), with
-    the price notes of the command line."""
-    model, doc, wall_s = plan_document(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms, percentile,
-                                       headroom, skus, quants, kv_dtypes, max_vms, routing_skew, prices, vm_file, pricing, region,
-                                       profile_paths, token_price, engine_version, allow_requantize, redundancy, overhead, price_file)
-    notes = reservation_notes(doc, pricing, read_price_file(price_file) if price_file else None)
-    doc.warnings[len(doc.warnings):] = notes
-    return model, doc, wall_s
+    """(model, PlanDocument, search seconds): the policy shared with moeprof.plan() (api.workflows.plan)."""
+    return plan_document(model_name, context, input_tokens, output_tokens, qps, ttft_ms, tpot_ms, percentile, headroom, skus,
+                         quants, kv_dtypes, max_vms, routing_skew, prices, vm_file, pricing, region, profile_paths, token_price,
+                         engine_version, allow_requantize, redundancy, overhead, price_file)
 
 
 def band_text(lo, hi, spec: str) -> str:

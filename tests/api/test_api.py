@@ -64,3 +64,10 @@ def test_memory_and_load_model(cli):
     import moeprof.memory as memory_module  # the memory model module stays reachable
 
     assert memory_module.Parallelism(tp=8, ep=1, pp=1).tp == 8
+
+
+def test_plan_refuses_a_spot_pick_as_the_command_does():
+    from moeprof.errors import MoeprofError
+
+    with pytest.raises(MoeprofError, match="no Spot pick"):
+        moeprof.plan(model="scout", pricing="spot", sku="nd-mi300x-v5", ttft_ms=2000)

@@ -26,6 +26,7 @@ from ...planner.document.traffic_file import TrafficProfile
 from ...profile import load_profile_or_shipped
 from .options import comma_list, price_overrides
 from .options import token_price as parse_token_price
+from .pricing import reservation_notes
 
 
 def read_price_file(path: str) -> dict:
@@ -90,6 +91,7 @@ def plan_document(model_name, context, input_tokens, output_tokens, qps, ttft_ms
     if engine_version is None:
         notes.append(f"engine {engine.engine} {engine.engine_version}: the newest version the data covers (--engine-version)")
     doc.warnings[:0] = notes
+    doc.warnings += reservation_notes(doc, pricing, table)
     return model, doc, time.perf_counter() - t0
 
 
