@@ -129,7 +129,9 @@ def recipe_checkpoints(ref: str, recipe: str, engine: str | None = None, engine_
     if is_builtin_ref(ref):
         spec_ids = {str(load_model(ref).hf_id).lower(), str(load_model(_base(ref)).hf_id).lower()}
         maker = next((e[2] for e in entries if e[0].lower() in spec_ids and e[2]), None)
-    found: list[tuple[int, int, int, int, int, RecipeCheckpoint]] = []
+    base_only = ({c.hf_id.lower() for c in published_checkpoints(_base(ref)) if c.pretrained_only}
+                 if is_builtin_ref(ref) and _base(ref) in checkpoint_models() else set())
+    found: list[tuple[int, int, int, int, int, int, RecipeCheckpoint]] = []
     for i, (hf_id, rec, publisher, date, engines, fmt) in enumerate(entries):
         online = None
         if rec == recipe:
@@ -148,9 +150,9 @@ def recipe_checkpoints(ref: str, recipe: str, engine: str | None = None, engine_
                 stated = True
         mine = 0 if hf_id.lower() in spec_ids else 1  # the model file's own checkpoint first
         first = not is_builtin_ref(ref) or (maker is not None and publisher == maker)
-        found.append((0 if stated else 1, 1 if online else 0, 0 if first else 1, mine, i,
+        found.append((0 if stated else 1, 1 if online else 0, 0 if first else 1, int(hf_id.lower() in base_only), mine, i,
                       RecipeCheckpoint(hf_id, publisher, date, online, stated, first)))
-    return [c for *_, c in sorted(found, key=lambda t: t[:5])]
+    return [c for *_, c in sorted(found, key=lambda t: t[:6])]
 
 
 def checkpoint_choice(ref: str, recipe: str, engine: str | None = None, engine_version: str | None = None,

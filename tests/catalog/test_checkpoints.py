@@ -72,3 +72,13 @@ def test_the_makers_weights_rank_before_another_publishers_build():
              for q in ("fp8-experts", "fp8", "int4", "int4-experts")}
     # Meta's FP8 release; Meta's bf16 quantized by the engine; Red Hat's w4a16 build; none
     assert ranks == {"fp8-experts": 0, "fp8": 1, "int4": 2, "int4-experts": 3}
+
+
+def test_a_pretrained_only_release_is_named_after_the_instruction_tuned_one():
+    from moeprof.catalog.deployable import recipe_checkpoints
+    from moeprof.catalog.models.published import published_checkpoints
+
+    base = [c.hf_id for c in published_checkpoints("mixtral-8x22b") if c.pretrained_only]
+    assert base == ["mistralai/Mixtral-8x22B-v0.1"]
+    ranked = [c.hf_id for c in recipe_checkpoints("mixtral-8x22b", "bf16", "vllm", "0.23.0")]
+    assert ranked[0] == "mistralai/Mixtral-8x22B-Instruct-v0.1" and ranked[-1] == base[0]

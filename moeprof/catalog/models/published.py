@@ -42,6 +42,7 @@ class PublishedCheckpoint:
     date: str | None
     source: str
     notes: str
+    pretrained_only: bool = False  # a base model without instruction tuning: named only when nothing else loads the recipe
 
     def min_engine_version(self, engine: str) -> str | None:
         """The first release of `engine` a source says loads this checkpoint; None when unstated."""
@@ -107,7 +108,14 @@ def _entry(model: str, raw, label: str, i: int) -> PublishedCheckpoint:
         date=date,
         source=_required(raw.get("source"), label, f"{where}.source"),
         notes=_required(raw.get("notes"), label, f"{where}.notes"),
+        pretrained_only=_flag(raw.get("pretrained_only", False), label, f"{where}.pretrained_only"),
     )
+
+
+def _flag(v, label: str, field: str) -> bool:
+    if not isinstance(v, bool):
+        raise ConfigError(label, field, f"expected true or false, got {v!r}")
+    return v
 
 
 @cache
