@@ -37,7 +37,9 @@ from collections import Counter, defaultdict
 from moeprof.calibrate.benchmarks import load_records
 from moeprof.calibrate.records import MODELS, VENDOR, deployment, mean_length, record_version, skip_reason  # noqa: F401 (fit_serving imports them here)
 from moeprof.calibrate.records import measured as records_measured
+from moeprof.calibrate.regressions import known_regression
 from moeprof.catalog.calibration.serving import ServingCalibration
+from moeprof.catalog.serving_path import parse_version
 from moeprof.deployment.evaluate import evaluate
 from moeprof.errors import MoeprofError
 from moeprof.profile import shipped_profiles
@@ -85,6 +87,19 @@ def version_key(rec) -> str:
     return f"{rec.engine} {record_version(rec) or '?'}"
 
 
+CURRENT = {"vllm": (0, 10), "sglang": (0, 5)}  # current engines: vLLM >= 0.10, SGLang >= 0.5
+
+
+def scope_of(rec) -> str:
+    """'current' (a current engine release), 'older engine' (vLLM < 0.10, SGLang < 0.5, or no version
+    named), or 'regression' (a release with a known regression on the run's GPU and model,
+    moeprof/data/engine_regressions.json): the headline figures are the current runs'."""
+    if known_regression(rec) is not None:
+        return "regression"
+    v = parse_version(rec.engine_version)
+    return "current" if v is not None and v[:2] >= CURRENT.get(rec.engine, (0, 0)) else "older engine"
+
+
 def score(recs, calibration_of=None, uncalibrated: bool = False):
     """(errors {(split, vendor, version, metric): [error %]}, skipped Counter, lines) of records;
     `calibration_of(rec)`: the ServingCalibration to use (None: the shipped one)."""
@@ -108,12 +123,12 @@ def score(recs, calibration_of=None, uncalibrated: bool = False):
         for k in ("tput", "tput_total", "user"):
             if k in got and pred[k]:
                 e = 100.0 * (pred[k] - got[k]) / got[k]
-                errs[(rec.split, VENDOR[rec.gpu], version_key(rec), "user" if k == "user" else "tput")].append(e)
+                errs[(rec.split, VENDOR[rec.gpu], version_key(rec), "user" if k == "user" else "tput", scope_of(rec))].append(e)
                 cells.append(f"{k} {pred[k]:9.1f} vs {got[k]:9.1f} ({e:+6.1f}%)")
         ttft = measured_ttft(rec)
         if ttft and row[ttft[0]]:
             e = 100.0 * (row[ttft[0]] - ttft[1]) / ttft[1]
-            errs[(rec.split, VENDOR[rec.gpu], version_key(rec), "ttft")].append(e)
+            errs[(rec.split, VENDOR[rec.gpu], version_key(rec), "ttft", scope_of(rec))].append(e)
             cells.append(f"ttft {row[ttft[0]]:9.1f} vs {ttft[1]:9.1f} ({e:+6.1f}%)")
         lines.append(f"{rec.split:<10} {rec.gpu:<15} {rec.engine:<6} {rec.model[-28:]:<28} tp{rec.tp} "
                      f"c={rec.load.get('concurrency', rec.load.get('request_rate_rps'))!s:<5} "
@@ -127,28 +142,32 @@ LABEL = {"tput": "throughput per GPU", "user": "tokens/s per user", "ttft": "TTF
 def run(split: str, show_rows: bool, uncalibrated: bool = False, out=sys.stdout) -> dict:
     recs = load_records(split=None if split == "all" else split)
     by_version, skipped, lines = score(recs, uncalibrated=uncalibrated)
-    errs: dict = defaultdict(list)  # (split, vendor, metric) -> [error %]
-    for (sp, vendor, _, k), v in by_version.items():
-        errs[(sp, vendor, k)] += v
+    errs: dict = defaultdict(list)  # (split, vendor, scope, metric) -> [error %]
+    for (sp, vendor, _, k, scope), v in by_version.items():
+        errs[(sp, vendor, scope, k)] += v
     if show_rows:
         print("\n".join(lines), file=out)
-    print(f"{'split':<11}{'vendor':<8}{'metric':<26}{'records':>8}{'median |err| %':>16}{'worst |err| %':>15}"
+    print("scope: current = vLLM >= 0.10 / SGLang >= 0.5 without a known regression (the headline figures); older engine; "
+          "regression = a release with a known regression on the run's GPU and model (moeprof/data/engine_regressions.json)",
+          file=out)
+    print(f"{'split':<11}{'vendor':<8}{'scope':<14}{'metric':<26}{'records':>8}{'median |err| %':>16}{'worst |err| %':>15}"
           f"{'median err %':>14}", file=out)
     summary = {}
-    for (sp, vendor, k), v in sorted(errs.items()):
+    order = {"current": 0, "older engine": 1, "regression": 2}
+    for (sp, vendor, scope, k), v in sorted(errs.items(), key=lambda kv: (kv[0][0], kv[0][1], order[kv[0][2]], kv[0][3])):
         a = [abs(x) for x in v]
-        summary[(sp, vendor, k)] = statistics.median(a)
-        print(f"{sp:<11}{vendor:<8}{LABEL[k]:<26}{len(v):>8}{statistics.median(a):>16.1f}{max(a):>15.1f}"
+        summary[(sp, vendor, scope, k)] = statistics.median(a)
+        print(f"{sp:<11}{vendor:<8}{scope:<14}{LABEL[k]:<26}{len(v):>8}{statistics.median(a):>16.1f}{max(a):>15.1f}"
               f"{statistics.median(v):>+14.1f}", file=out)
     print("skipped: " + "; ".join(f"{why} ({n})" for why, n in skipped.most_common()), file=out)
-    print(f"\nby engine version: median |err| % (records)\n{'split':<11}{'vendor':<8}{'engine version':<20}"
+    print(f"\nby engine version: median |err| % (records)\n{'split':<11}{'vendor':<8}{'engine version':<20}{'scope':<14}"
           f"{'throughput':>16}{'tok/s/user':>16}{'TTFT':>16}", file=out)
-    for sp, vendor, ver in sorted({k[:3] for k in by_version}):
+    for sp, vendor, ver, scope in sorted({(k[0], k[1], k[2], k[4]) for k in by_version}):
         cells = []
         for k in ("tput", "user", "ttft"):
-            v = by_version.get((sp, vendor, ver, k), [])
+            v = by_version.get((sp, vendor, ver, k, scope), [])
             cells.append(f"{statistics.median(abs(x) for x in v):.1f} ({len(v)})" if v else "-")
-        print(f"{sp:<11}{vendor:<8}{ver:<20}" + "".join(f"{c:>16}" for c in cells), file=out)
+        print(f"{sp:<11}{vendor:<8}{ver:<20}{scope:<14}" + "".join(f"{c:>16}" for c in cells), file=out)
     return summary
 
 
@@ -160,7 +179,8 @@ def loso(out=sys.stdout) -> None:
     by_source = defaultdict(list)
     for r in recs:
         by_source[r.path.replace("\\", "/").split("/")[-1]].append(r)
-    print(f"\nleave one source out: median |err| % (records) of a source's runs, fitted without them\n{'source':<38}"
+    print(f"\nleave one source out: median |err| % (records) of a source's runs, fitted without them (runs of a release "
+          f"with a known regression left out)\n{'source':<38}"
           f"{'fit':>5}{'vendor':>8}{'throughput':>16}{'tok/s/user':>16}{'TTFT':>16}", file=out)
     for src, mine in sorted(by_source.items()):
         held = [r for r in recs if r not in mine and r.split == "fit"]
@@ -177,10 +197,10 @@ def loso(out=sys.stdout) -> None:
             cals = {g: ServingCalibration(g, float(s), host_ms / 1e3, f"fitted without {src}") for g, s in scales.items()}
             calib = lambda r, cals=cals, src=src: cals.get(r.gpu) or ServingCalibration(r.gpu, 1.0, None, f"no fit runs without {src}")  # noqa: E731
         errs, _, _ = score(mine, calib)
-        for vendor in sorted({k[1] for k in errs}):
+        for vendor in sorted({k[1] for k in errs if k[4] != "regression"}):
             cells = []
             for k in ("tput", "user", "ttft"):
-                v = [x for key, xs in errs.items() if key[1] == vendor and key[3] == k for x in xs]
+                v = [x for key, xs in errs.items() if key[1] == vendor and key[3] == k and key[4] != "regression" for x in xs]
                 cells.append(f"{statistics.median(abs(x) for x in v):.1f} ({len(v)})" if v else "-")
             print(f"{src[:37]:<38}{'yes' if own_fit else 'no':>5}{vendor:>8}" + "".join(f"{c:>16}" for c in cells), file=out)
 

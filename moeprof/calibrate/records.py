@@ -33,6 +33,7 @@ MODELS = {
     "amd/Llama-3.3-70B-Instruct-FP8-KV": ("config:llama-3.3-70b-instruct.json", "fp8"),
     "meta-llama/Llama-3.1-405B-Instruct": ("config:llama-3.1-405b-instruct.json", "bf16"),
     "deepseek-ai/DeepSeek-R1-0528": ("deepseek-r1", None),
+    "deepseek-ai/DeepSeek-R1": ("deepseek-r1", None),  # the same architecture and FP8 checkpoint layout as -0528
     "deepseek-ai/DeepSeek-V3": ("deepseek-v3", None),
     "openai/gpt-oss-120b": ("gpt-oss-120b", None),
 }

@@ -116,4 +116,6 @@ def evaluate(model_name, sku, vms, gpu_name, gpus, tp, ep, pp, quant, kv_dtype, 
                    f"per prompt token {t['cpu_input_ms']:.1f} ({engine.engine} {engine.engine_version}: "
                    f"{engine.output_delay_steps:g} step late, {engine.cpu_s_per_input_token * 1e6:g} us a token)")
     click.echo(f"rates: {head['calibration']}")
+    if head.get("warning"):
+        click.echo(f"warning: {head['warning']}")
     click.echo(f"(low-high): error band, {band.source}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ...calibrate.regressions import regression_for
 from ...catalog.calibration.serving import error_band_for
 from ...catalog.engine import load_engine
 from ...catalog.hardware.vms import get_gpu, load_vms
@@ -132,4 +133,8 @@ def evaluate_run(model_name, sku, vms, gpu_name, gpus, tp, ep, pp, quant, kv_dty
             "input_tokens": input_tokens, "output_tokens": output_tokens, "percentile": percentile,
             "calibration": dep.profile.label if dep.profile is not None else "datasheet x published efficiencies",
             "error_band": band.to_json()}
+    known = regression_for(engine.engine, engine.engine_version, vm.gpu.key, model.hf_id or "")
+    if known is not None:  # published runs of this release measured what the model does not represent
+        head["warning"] = (f"{engine.engine} {engine.engine_version} has a {known.label()} on {vm.gpu.key} for {model.hf_id}: "
+                           f"{known.what}; ended by {known.ended_by} ({', '.join(known.evidence[:2])})")
     return EvaluateRun(head, out, load, sweep is not None, dep, band)
