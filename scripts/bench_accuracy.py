@@ -179,7 +179,7 @@ def loso(out=sys.stdout) -> None:
     by_source = defaultdict(list)
     for r in recs:
         by_source[r.path.replace("\\", "/").split("/")[-1]].append(r)
-    print(f"\nleave one source out: median |err| % (records) of a source's runs, fitted without them (runs of a release "
+    print(f"\nleave one source out: median |err| % (records) of a source's runs, fitted without them (current releases "
           f"with a known regression left out)\n{'source':<38}"
           f"{'fit':>5}{'vendor':>8}{'throughput':>16}{'tok/s/user':>16}{'TTFT':>16}", file=out)
     for src, mine in sorted(by_source.items()):
@@ -197,10 +197,10 @@ def loso(out=sys.stdout) -> None:
             cals = {g: ServingCalibration(g, float(s), host_ms / 1e3, f"fitted without {src}") for g, s in scales.items()}
             calib = lambda r, cals=cals, src=src: cals.get(r.gpu) or ServingCalibration(r.gpu, 1.0, None, f"no fit runs without {src}")  # noqa: E731
         errs, _, _ = score(mine, calib)
-        for vendor in sorted({k[1] for k in errs if k[4] != "regression"}):
+        for vendor in sorted({k[1] for k in errs if k[4] == "current"}):
             cells = []
             for k in ("tput", "user", "ttft"):
-                v = [x for key, xs in errs.items() if key[1] == vendor and key[3] == k and key[4] != "regression" for x in xs]
+                v = [x for key, xs in errs.items() if key[1] == vendor and key[3] == k and key[4] == "current" for x in xs]
                 cells.append(f"{statistics.median(abs(x) for x in v):.1f} ({len(v)})" if v else "-")
             print(f"{src[:37]:<38}{'yes' if own_fit else 'no':>5}{vendor:>8}" + "".join(f"{c:>16}" for c in cells), file=out)
 
