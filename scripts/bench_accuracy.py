@@ -180,7 +180,7 @@ def loso(out=sys.stdout) -> None:
     for r in recs:
         by_source[r.path.replace("\\", "/").split("/")[-1]].append(r)
     print(f"\nleave one source out: median |err| % (records) of a source's runs, fitted without them (current releases "
-          f"with a known regression left out)\n{'source':<38}"
+          f"only, as the headline)\n{'source':<38}"
           f"{'fit':>5}{'vendor':>8}{'throughput':>16}{'tok/s/user':>16}{'TTFT':>16}", file=out)
     for src, mine in sorted(by_source.items()):
         held = [r for r in recs if r not in mine and r.split == "fit"]

@@ -40,7 +40,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_accuracy import deployment, measured, skip_reason  # noqa: E402
+from bench_accuracy import VENDOR, deployment, measured, skip_reason  # noqa: E402
 
 from moeprof import serving  # noqa: E402
 from moeprof.calibrate.benchmarks import load_records  # noqa: E402
@@ -141,8 +141,11 @@ def fit_engine(runs: Runs, hosts_ms=None) -> tuple[float, dict]:
 
 
 def fit_versions(runs: Runs, names: dict) -> dict:
-    """{gpu: {"<engine> <version>": entry}}: floor + slope of each (GPU, engine version) with enough runs
-    over two or more TP sizes (one layout cannot tell a floor from a slope)."""
+    """{gpu: {"<engine> <version>": entry}}: floor + slope per (GPU, engine version) with enough runs
+    over two or more TP sizes (one layout cannot tell a floor from a slope). The floor is the
+    engine's host and launch time per step, a property of the engine release and the vendor's
+    software stack (CUDA or ROCm), not of the GPU model: one floor per (vendor, engine version),
+    shared by its GPUs, each GPU with its own slope (the kernels' speed on it)."""
     groups = {}
     for i, (g, v) in enumerate(zip(runs.gpu, runs.version)):
         groups.setdefault((g, v), []).append(i)
@@ -151,17 +154,33 @@ def fit_versions(runs: Runs, names: dict) -> dict:
     if not groups:
         return {}
     grid = {(s, f): runs.errors(s, f / 1e3) for s in SCALES for f in FLOORS_MS}
-    out: dict = {}
+    shared: dict = {}  # (vendor, version) -> [(gpu, mask)]
     for (gpu, ver), mask in sorted(groups.items()):
-        (s, f), errs = min(grid.items(), key=lambda kv: mean_of(kv[1], mask))
-        err, n = median_of(errs, mask), int(mask.sum())
-        src = (f"fitted by scripts/fit_serving.py on {n} published {ver} serving runs on {gpu} (split 'fit': "
-               f"{', '.join(sorted(names.get(gpu, [])))}; TP {', '.join(str(t) for t in sorted(set(runs.tp[mask])))}): "
-               f"step = {f:g} ms + {s:g} x the performance model's step, median |error| {pct(err):.1f} % on them")
-        out.setdefault(gpu, {})[ver] = {"step_time_scale": {"value": float(s), "source": src},
-                                        "step_floor_s": {"value": f / 1e3, "source": src},
-                                        "fit_records": n, "fit_median_abs_error_pct": round(pct(err), 2)}
-        print(f"{gpu:<16}{ver:<14}{n:>5} runs: floor {f:4.1f} ms + {s:.2f} x step, median |err| {pct(err):.1f} %")
+        shared.setdefault((VENDOR[gpu], ver), []).append((gpu, mask))
+    out: dict = {}
+    for (vendor, ver), members in sorted(shared.items()):
+        def best_scale(f, mask):
+            return min(SCALES, key=lambda sc: mean_of(grid[(sc, f)], mask))
+
+        def total(f, members=members):
+            errs = [e for _, m in members for i, es in enumerate(grid[(best_scale(f, m), f)]) if m[i] for e in es]
+            return statistics.fmean(errs)
+
+        f = min(FLOORS_MS, key=total)
+        gpus_txt = ", ".join(g for g, _ in members)
+        for gpu, mask in members:
+            s = best_scale(f, mask)
+            errs = grid[(s, f)]
+            err, n = median_of(errs, mask), int(mask.sum())
+            src = (f"fitted by scripts/fit_serving.py on {n} published {ver} serving runs on {gpu} (split 'fit': "
+                   f"{', '.join(sorted(names.get(gpu, [])))}; TP {', '.join(str(t) for t in sorted(set(runs.tp[mask])))}): "
+                   f"step = {f:g} ms + {s:g} x the performance model's step, the floor shared by the {vendor} GPUs of the "
+                   f"fit on {ver} ({gpus_txt}), median |error| {pct(err):.1f} % on them")
+            out.setdefault(gpu, {})[ver] = {"step_time_scale": {"value": float(s), "source": src},
+                                            "step_floor_s": {"value": f / 1e3, "source": src},
+                                            "fit_records": n, "fit_median_abs_error_pct": round(pct(err), 2)}
+            print(f"{gpu:<16}{ver:<14}{n:>5} runs: floor {f:4.1f} ms ({vendor} shared) + {s:.2f} x step, "
+                  f"median |err| {pct(err):.1f} %")
     return out
 
 
