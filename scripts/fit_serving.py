@@ -11,7 +11,9 @@ published serving runs (moeprof/data/benchmarks: the Llama family):
                                                per (GPU, engine version) with at least MIN_VERSION_RUNS
                                                runs of two or more layouts (floor grid 0 .. 20 ms): a
                                                floor plus a slope where one scale cannot hold small
-                                               and large steps at once
+                                               and large steps at once; the floor (host and launch
+                                               time) is one per (vendor, engine version), shared by
+                                               that vendor's GPUs, the slope is each GPU's
 
 minimising the mean |log(predicted / measured)| over throughput per GPU and tokens/s per user
 (the median, which the bench reports, is flat in the host time over 0.5-3 ms on these runs, so it

@@ -3,7 +3,9 @@ the performance model's kernels, fitted on published serving runs.
 
     gpus.<gpu>.versions.<engine> <version>  a floor + slope per (engine version, GPU) where the fit split
                                             pins both: step = step_floor_s + step_time_scale x the
-                                            model's step (the floor takes the host time's place)
+                                            model's step (the floor takes the host time's place; it is
+                                            fitted once per vendor and engine version, shared by the
+                                            vendor's GPUs)
     gpus.<gpu>.step_time_scale              the engine's step GPU time / the model's (kernels at the
                                             engine's rates: fusion, launch gaps, library maturity)
     engines.<engine>.host_overhead_s_per_step
