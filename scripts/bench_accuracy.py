@@ -17,7 +17,8 @@ counted as skipped, with the reason.
 A second table splits the errors by vendor and engine version (the version each record names;
 "?" where it names none). --loso adds the leave-one-source-out table: for each source file of
 moeprof/data/benchmarks, the calibration refitted without its records (scripts/fit_serving.py's
-fit: one host time per engine, one scale per GPU; a GPU left without fit runs uncalibrated), then
+fit: one host time per engine, one scale per GPU, and the floor + slope per GPU and vLLM version
+where the remaining runs pin them; a GPU left without fit runs uncalibrated), then
 its records scored; a source with no fit records is scored with the shipped calibration, which
 never saw it.
 
@@ -30,6 +31,8 @@ GPU's default profile.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import statistics
 import sys
 from collections import Counter, defaultdict
@@ -193,8 +196,15 @@ def loso(out=sys.stdout) -> None:
                 if p is not None and r.engine == "vllm":
                     items.append(p)
                     gpus.append(r.gpu)
-            host_ms, scales = fit_serving.fit_engine(fit_serving.Runs(items, gpus)) if items else (None, {})
+            runs = fit_serving.Runs(items, gpus) if items else None
+            host_ms, scales = fit_serving.fit_engine(runs) if runs else (None, {})
             cals = {g: ServingCalibration(g, float(s), host_ms / 1e3, f"fitted without {src}") for g, s in scales.items()}
+            with contextlib.redirect_stdout(io.StringIO()):  # the shipped fit's floor + slope per (GPU, version)
+                versions = fit_serving.fit_versions(runs, {}) if runs else {}
+            for g, vers in versions.items():
+                for key, e in vers.items():  # one vLLM version per GPU in the fit split
+                    cals[g] = ServingCalibration(g, e["step_time_scale"]["value"], e["step_floor_s"]["value"],
+                                                 f"fitted without {src}", version=key)
             calib = lambda r, cals=cals, src=src: cals.get(r.gpu) or ServingCalibration(r.gpu, 1.0, None, f"no fit runs without {src}")  # noqa: E731
         errs, _, _ = score(mine, calib)
         for vendor in sorted({k[1] for k in errs if k[4] == "current"}):
