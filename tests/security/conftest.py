@@ -1,13 +1,33 @@
 """Helpers for the hardening tests: run the CLI in process, as a user sees it."""
 
 import json
+import os
 import shutil
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, settings
 
 DATA = Path(__file__).parent.parent / "data"
+
+
+# MOEPROF_FUZZ_EXAMPLES=500 explores further (random seeds, slow); by default the fuzz tests are derandomized.
+FUZZ_EXAMPLES = int(os.environ.get("MOEPROF_FUZZ_EXAMPLES", "0")) or None
+
+
+def fuzz_sizes(full: int, fast: int = 3):
+    """Parametrize a fuzz test's `examples`: a few derandomized examples in the fast loop and `full`
+    marked slow (the full suite runs both); MOEPROF_FUZZ_EXAMPLES=N runs N random ones instead."""
+    if FUZZ_EXAMPLES:
+        return pytest.mark.parametrize("examples", [pytest.param(FUZZ_EXAMPLES, id=f"{FUZZ_EXAMPLES}-random")])
+    return pytest.mark.parametrize("examples", [pytest.param(fast, id=f"{fast}-examples"),
+                                                pytest.param(full, id=f"{full}-examples", marks=pytest.mark.slow)])
+
+
+def fuzz_settings(examples: int) -> settings:
+    return settings(max_examples=examples, deadline=None, derandomize=FUZZ_EXAMPLES is None,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 
 
 class Result:

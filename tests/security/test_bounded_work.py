@@ -42,8 +42,10 @@ HUGE = {
 }
 
 
-@pytest.mark.parametrize("kind", sorted(HUGE))
-@pytest.mark.parametrize("command", [["validate", "--bench"], ["report"], ["models", "show"]])
+# the fast loop reads one of the 60 MiB files with one command; the full suite every file with every command
+@pytest.mark.parametrize("kind", [k if k == "string" else pytest.param(k, marks=pytest.mark.slow) for k in sorted(HUGE)])
+@pytest.mark.parametrize("command", [["validate", "--bench"], pytest.param(["report"], marks=pytest.mark.slow),
+                                     pytest.param(["models", "show"], marks=pytest.mark.slow)])
 def test_a_60_mib_json_file_is_read_in_bounded_memory_and_time(tmp_path, kind, command):
     p = tmp_path / "big.json"
     p.write_text(HUGE[kind](60 * MIB))
@@ -76,6 +78,7 @@ VLLM = ROOT / "tests" / "data" / "bench" / "vllm_scout_h200_c16.json"
 DATASET = ROOT / "moeprof" / "data" / "benchmarks" / "inferencex_2025-12.json"
 
 
+@pytest.mark.slow
 def test_a_60_mib_jsonl_of_many_records_is_refused_quickly(tmp_path):
     line = json.dumps(json.loads(VLLM.read_text())) + "\n"
     p = tmp_path / "many.jsonl"
@@ -84,6 +87,7 @@ def test_a_60_mib_jsonl_of_many_records_is_refused_quickly(tmp_path):
     assert r.returncode == 1 and _one_line(r) and "many.jsonl" in r.stderr and "at most 2,000" in r.stderr, r.stderr
 
 
+@pytest.mark.slow
 def test_a_dataset_of_10000_records_is_refused_quickly(tmp_path):
     d = json.loads(DATASET.read_text())
     d["records"] = [dict(d["records"][0], id=f"r{i}") for i in range(10_000)]
@@ -92,6 +96,7 @@ def test_a_dataset_of_10000_records_is_refused_quickly(tmp_path):
     assert r.returncode == 1 and _one_line(r) and "d.json" in r.stderr and "records" in r.stderr, r.stderr
 
 
+@pytest.mark.slow
 def test_calibrate_over_1000_files_is_refused_before_fitting(tmp_path):
     base = json.loads(VLLM.read_text())
     names = []
@@ -109,7 +114,7 @@ def test_a_65000_point_sweep_is_refused(tmp_path):
     assert r.returncode == 1 and _one_line(r) and "at most 256" in r.stderr, r.stderr
 
 
-@pytest.mark.parametrize("cells", [10**7, 3 * 10**6])
+@pytest.mark.parametrize("cells", [10**7, pytest.param(3 * 10**6, marks=pytest.mark.slow)])
 def test_a_kernel_table_of_millions_of_cells_is_refused_in_bounded_memory(tmp_path, cells):
     from moeprof.profile import shipped_profiles
 

@@ -16,6 +16,8 @@ from hypothesis import strategies as st
 
 from moeprof.cli import main
 
+from .conftest import fuzz_settings, fuzz_sizes
+
 DATA = Path(__file__).parent.parent / "data"
 # MOEPROF_FUZZ_EXAMPLES=500 explores further (random seeds); the default keeps the inner loop fast.
 EXAMPLES = int(os.environ.get("MOEPROF_FUZZ_EXAMPLES", "0")) or None
@@ -93,14 +95,18 @@ CONFIGS = [json.loads((DATA / "mixtral-8x7b.json").read_text()), json.loads((DAT
            json.loads((DATA / "qwen3-30b-a3b.json").read_text()), _builtin("scout")]
 
 
-@FUZZ
-@given(st.sampled_from(range(len(CONFIGS))).flatmap(lambda i: mutated(CONFIGS[i])))
-def test_fuzz_model_configs(doc):
-    with tempfile.TemporaryDirectory() as d:
-        f = _write(Path(d), "config.json", doc)
-        for args in (("models", "show", f), ("memory", "--model", f, "--sku", "nd-h200-v5"),
-                     ("estimate", "--model", f, "--gpu", "h200")):
-            _check(*_run(*args))
+@fuzz_sizes(50, fast=8)
+def test_fuzz_model_configs(examples):
+    @fuzz_settings(examples)
+    @given(st.sampled_from(range(len(CONFIGS))).flatmap(lambda i: mutated(CONFIGS[i])))
+    def check(doc):
+        with tempfile.TemporaryDirectory() as d:
+            f = _write(Path(d), "config.json", doc)
+            for args in (("models", "show", f), ("memory", "--model", f, "--sku", "nd-h200-v5"),
+                         ("estimate", "--model", f, "--gpu", "h200")):
+                _check(*_run(*args))
+
+    check()
 
 
 VM_FILE = {
@@ -138,12 +144,9 @@ def test_fuzz_profiles(doc):
 
 
 @pytest.fixture(scope="module")
-def plan_doc():
-    from click.testing import CliRunner
-
-    with CliRunner().isolation() as (out, err, _):
-        assert main(["plan", "--model", "scout", "--sku", "nd-h200-v5", "--max-vms", "1", "--json"]) == 0
-    doc = json.loads(out.getvalue())
+def plan_doc(small_plan):
+    """The session's scout plan on one H200 VM (moeprof plan --json), its lists cut to three rows."""
+    doc = json.loads(json.dumps(small_plan))
     doc["feasible"], doc["rejected"] = doc["feasible"][:3], doc["rejected"][:3]
     return doc
 

@@ -4,20 +4,18 @@ text), end every command with exit 0, 1 or 2, at most one line on stderr, no int
 temp file, and no number on stdout longer than a plan can mean (no 300-digit TTFT)."""
 
 import json
-import os
 import re
 import tempfile
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from moeprof.cli import main
 
-# MOEPROF_FUZZ_EXAMPLES=500 explores further (random seeds); the default keeps the inner loop fast.
-EXAMPLES = int(os.environ.get("MOEPROF_FUZZ_EXAMPLES", "0")) or None
-FUZZ = settings(max_examples=EXAMPLES or 30, deadline=None, derandomize=EXAMPLES is None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+from .conftest import fuzz_settings, fuzz_sizes
+
+FUZZ = fuzz_settings(30)
 SCALARS = (st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.sampled_from([0, -1, 0.5, 10**9, 10**20, 1e308, 1e-300])
            | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=12)
            | st.sampled_from(["", "\x1b]0;t\x07", "a\nb", "--trust-remote-code", "inf", "1_5", "h200-sxm-141gb", "vllm"]))
@@ -90,24 +88,32 @@ def _ok(args, folder):
     assert not LONG_NUMBER.search(out), out[:500]
 
 
-@FUZZ
-@given(mutated(DATASET))
-def test_fuzz_dataset_files(doc):
-    with tempfile.TemporaryDirectory() as d:
-        f = Path(d) / "data.json"
-        f.write_text(json.dumps(doc))
-        _ok(["validate", "--bench", f], Path(d))
-        _ok(["calibrate", "--bench", f, "--gpu", "h100-sxm-80gb", "--out", Path(d) / "out.json"], Path(d))
+@fuzz_sizes(30)
+def test_fuzz_dataset_files(examples):
+    @fuzz_settings(examples)
+    @given(mutated(DATASET))
+    def check(doc):
+        with tempfile.TemporaryDirectory() as d:
+            f = Path(d) / "data.json"
+            f.write_text(json.dumps(doc))
+            _ok(["validate", "--bench", f], Path(d))
+            _ok(["calibrate", "--bench", f, "--gpu", "h100-sxm-80gb", "--out", Path(d) / "out.json"], Path(d))
+
+    check()
 
 
-@FUZZ
-@given(mutated(VLLM), st.integers(1, 3))
-def test_fuzz_vllm_results_and_appended_lines(doc, lines):
-    with tempfile.TemporaryDirectory() as d:
-        f = Path(d) / "result.json"
-        f.write_text(json.dumps(doc) if lines == 1 else "\n".join([json.dumps(VLLM)] + [json.dumps(doc)] * (lines - 1)))
-        _ok(["validate", "--bench", f, "--gpu", "h200", "--tp", "4"], Path(d))
-        _ok(["calibrate", "--bench", f, "--gpu", "h200", "--tp", "4", "--out", Path(d) / "out.json"], Path(d))
+@fuzz_sizes(30, fast=2)
+def test_fuzz_vllm_results_and_appended_lines(examples):
+    @fuzz_settings(examples)
+    @given(mutated(VLLM), st.integers(1, 3))
+    def check(doc, lines):
+        with tempfile.TemporaryDirectory() as d:
+            f = Path(d) / "result.json"
+            f.write_text(json.dumps(doc) if lines == 1 else "\n".join([json.dumps(VLLM)] + [json.dumps(doc)] * (lines - 1)))
+            _ok(["validate", "--bench", f, "--gpu", "h200", "--tp", "4"], Path(d))
+            _ok(["calibrate", "--bench", f, "--gpu", "h200", "--tp", "4", "--out", Path(d) / "out.json"], Path(d))
+
+    check()
 
 
 @FUZZ

@@ -85,6 +85,7 @@ def test_the_same_file_twice_is_refused(run, tmp_path):
     _refused(run("validate", "--bench", f, tmp_path / "." / "r.json", *CAL), "pass each file once")
 
 
+@pytest.mark.slow  # a robust fit and its leave-one-out over six runs
 def test_all_outlier_runs_say_so_without_internal_field_names(run, tmp_path):
     base = _vllm()
     files = []

@@ -71,6 +71,12 @@ def test_a_hostile_file_name_on_a_pty_is_shown_escaped(tmp_path):
     shutil.copy(VLLM_RESULT, tmp_path / name)
     out = _pty_run(["validate", "--bench", name, "--gpu", "h200", "--tp", "4"], tmp_path)
     assert not ACTIVE.search(out), repr(out)
+
+
+@pytest.mark.slow  # a calibration in a subprocess
+def test_a_hostile_file_name_given_to_calibrate_on_a_pty_is_shown_escaped(tmp_path):
+    name = f"r{EVIL}.json"
+    shutil.copy(VLLM_RESULT, tmp_path / name)
     (tmp_path / "empty").mkdir()
     out = _pty_run(["calibrate", "--bench", name, "--gpu", "h200", "--tp", "4", "--out", "empty/" + name], tmp_path)
     assert not ACTIVE.search(out), repr(out)
