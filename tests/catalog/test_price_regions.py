@@ -59,8 +59,8 @@ def test_a_user_price_keeps_a_sku_the_region_lacks(tmp_path):
 
 @pytest.mark.parametrize("region, priced", [("eastus", {"nd-h100-v5"}), ("westus3", {"nd-mi300x-v5"}),
                                             ("uksouth", {"nd-h100-v5"}), ("polandcentral", {"nd-h200-v5"})])
-def test_compare_in_a_region_plans_what_it_prices(cli, region, priced):
-    r = cli("compare", "--model", "maverick", "--region", region, "--json", check_rc=0)
+def test_compare_in_a_region_plans_what_it_prices(cli_once, region, priced):
+    r = cli_once("compare", "--model", "maverick", "--region", region, "--json", check_rc=0)
     d = json.loads(r.stdout)
     rows = {x["sku"]: x for x in d["rows"]}
     assert {k for k, x in rows.items() if "reason" not in x} <= priced
@@ -72,25 +72,25 @@ def test_compare_in_a_region_plans_what_it_prices(cli, region, priced):
             assert region in rows[k]["price_label"] and rows[k]["price_status"] in ("reported", "stale")
 
 
-def test_plan_without_a_region_says_which_region(cli):
-    d = json.loads(cli("plan", "--model", "maverick", "--json", check_rc=0).stdout)
+def test_plan_without_a_region_says_which_region(cli_once):
+    d = json.loads(cli_once("plan", "--model", "maverick", "--json", check_rc=0).stdout)
     assert any("payg in eastus2 for every SKU" in w for w in d["warnings"])
     assert {p["label"].split(",")[0] for p in d["charts"]["prices"]} == {"payg eastus2"}
-    text = cli("plan", "--model", "maverick", check_rc=0).stdout
+    text = cli_once("plan", "--model", "maverick", check_rc=0).stdout
     assert "  price       $" in text and "payg eastus2, read " in text and "reported by " in text
 
 
 @pytest.mark.parametrize("region", ["westeurope", "swedencentral"])
-def test_a_region_with_no_price_at_all_is_one_line(cli, region):
-    r = cli("plan", "--model", "maverick", "--region", region)
+def test_a_region_with_no_price_at_all_is_one_line(cli_once, region):
+    r = cli_once("plan", "--model", "maverick", "--region", region)
     assert r.returncode == 1 and len(r.stderr.strip().splitlines()) == 1
     assert "no VM SKU has a price" in r.stderr and f"no payg price in {region}" in r.stderr
-    r = cli("plan", "--model", "maverick", "--region", region, "--price-per-hour", "nd-h200-v5=110", "--json", check_rc=0)
+    r = cli_once("plan", "--model", "maverick", "--region", region, "--price-per-hour", "nd-h200-v5=110", "--json", check_rc=0)
     assert json.loads(r.stdout)["recommended"]["sku"] == "nd-h200-v5"
 
 
-def test_a_named_sku_without_a_price_in_the_region_is_left_out_not_an_error(cli):
-    r = cli("plan", "--model", "maverick", "--sku", "nd-h100-v5,nd-h200-v5", "--region", "uksouth", "--json", check_rc=0)
+def test_a_named_sku_without_a_price_in_the_region_is_left_out_not_an_error(cli_once):
+    r = cli_once("plan", "--model", "maverick", "--sku", "nd-h100-v5,nd-h200-v5", "--region", "uksouth", "--json", check_rc=0)
     d = json.loads(r.stdout)
     assert d["recommended"]["sku"] == "nd-h100-v5"
     assert any(s["sku"] == "nd-h200-v5" and "no payg price in uksouth" in s["reason"] for s in d["per_sku"])
@@ -112,11 +112,11 @@ def test_serverless_default_is_global_and_eu_regions_get_the_data_zone():
     assert is_eu("polandcentral") and not is_eu("uksouth") and not is_eu("norwayeast")
 
 
-def test_plan_in_an_eu_region_weighs_the_data_zone_price(cli):
-    d = json.loads(cli("plan", "--model", "maverick", "--region", "polandcentral", "--json", check_rc=0).stdout)
+def test_plan_in_an_eu_region_weighs_the_data_zone_price(cli_once):
+    d = json.loads(cli_once("plan", "--model", "maverick", "--region", "polandcentral", "--json", check_rc=0).stdout)
     b = d["charts"]["build_or_buy"]
     assert b["tier"] == "Data Zone EU (for polandcentral)" and b["usd_per_million_input_tokens"] == 0.275
-    d = json.loads(cli("plan", "--model", "maverick", "--json", check_rc=0).stdout)
+    d = json.loads(cli_once("plan", "--model", "maverick", "--json", check_rc=0).stdout)
     assert d["charts"]["build_or_buy"]["tier"] == "Global Standard"
 
 

@@ -91,7 +91,7 @@ def test_builtin_vms_json_prices_match_the_price_list():
         assert d[key]["price"]["region"] == vm.price.region, key
 
 
-def test_plan_pricing_and_region_options(cli, cli_once):
+def test_plan_pricing_and_region_options(cli_once):
     vms = load_vms()
     # --ttft-ms 2000: a target the MI300X TTFT band's high edge can meet (these tests are about prices)
     r = cli_once("plan", "--model", "maverick", "--sku", "nd-mi300x-v5", "--ttft-ms", "2000", "--pricing", "reserved-3y", "--json", check_rc=0)
@@ -103,19 +103,19 @@ def test_plan_pricing_and_region_options(cli, cli_once):
     assert row["usd_per_hour"] == pytest.approx(122.9 * row["vm_count" if "vm_count" in row else "vms"])
     # Spot is never a plan's pick: the cheapest Spot configuration (two MI300X VMs, $12,951/month) needs one or both
     # up, and Spot VMs are evictable, any or all at once; one line says so, with where the eviction rates are
-    r = cli("plan", "--model", "maverick", "--pricing", "spot", "--ttft-ms", "2000", "--json")
+    r = cli_once("plan", "--model", "maverick", "--pricing", "spot", "--ttft-ms", "2000", "--json")
     assert r.returncode == 1 and r.stdout == "" and len(r.stderr.strip().splitlines()) == 1
     assert "no Spot pick" in r.stderr and "(2 x nd-mi300x-v5, $12,951/month)" in r.stderr and re.search(r"only with [12] of its 2 VMs up", r.stderr)
     assert "evictable with 30 s notice" in r.stderr and "SpotResources" in r.stderr and "Traceback" not in r.stderr
     # compare shows Spot prices, labelled evictable; SKUs with no spot price there are left out
-    d = json.loads(cli("compare", "--model", "maverick", "--pricing", "spot", "--ttft-ms", "2000", "--json", check_rc=0).stdout)
+    d = json.loads(cli_once("compare", "--model", "maverick", "--pricing", "spot", "--ttft-ms", "2000", "--json", check_rc=0).stdout)
     assert {s["sku"] for s in d["rows"] if s.get("reason", "").startswith("no spot price in eastus2")} == {"nd-h100-v5", "nd-h200-v5"}
     mi = next(s for s in d["rows"] if s["sku"] == "nd-mi300x-v5")
     assert (mi["price_pricing"], mi["price_region"]) == ("spot", "eastus2")
     assert d["verdict"] is None and "no Spot pick" in d["spot"]
-    text = cli("compare", "--model", "maverick", "--pricing", "spot", "--ttft-ms", "2000", check_rc=0).stdout
+    text = cli_once("compare", "--model", "maverick", "--pricing", "spot", "--ttft-ms", "2000", check_rc=0).stdout
     assert "Spot: evictable" in text and "SPOT        --pricing spot: no Spot pick" in text
-    r = cli("plan", "--model", "maverick", "--pricing", "spot", "--sku", "nd-h200-v5")
+    r = cli_once("plan", "--model", "maverick", "--pricing", "spot", "--sku", "nd-h200-v5")
     assert r.returncode == 1 and "no spot price" in r.stderr and len(r.stderr.strip().splitlines()) == 1
 
 

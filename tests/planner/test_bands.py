@@ -129,7 +129,7 @@ def test_plan_text_shows_ranges_and_headroom(cli, cli_once):
     row = next(line for line in table.splitlines() if line.startswith("nd-h200-v5"))
     assert row.count("(") == 3 and "%" in row  # TTFT, TPOT and capacity ranges, the headroom
     assert "required >= +10%" in table
-    d = json.loads(cli("compare", "--model", "maverick", "--sku", "nd-h200-v5", "--quant", "fp8", "--json", check_rc=0).stdout)
+    d = json.loads(cli_once("compare", "--model", "maverick", "--sku", "nd-h200-v5", "--quant", "fp8", "--json", check_rc=0).stdout)
     assert d["rows"][0]["qps_capacity_low"] < d["rows"][0]["qps_capacity"] and "h200-sxm-141gb" in d["error_band"]
 
 
