@@ -1,6 +1,9 @@
 import contextlib
+import fcntl
 import functools
+import hashlib
 import io
+import json
 import os
 import subprocess
 import sys
@@ -71,15 +74,41 @@ def _shared_searches():
         plan_cmd._run, compare_cmd._run = saved
 
 
-@functools.cache
-def _run_once(argv: tuple[str, ...]) -> subprocess.CompletedProcess:
+# Under pytest-xdist, the folder this run's workers share (set by the cli_once fixture): the first worker
+# to need an argument list runs it and stores its output there, the other reads it (one lock per list).
+_SHARED_DIR: list[Path] = []
+
+
+def _run_here(argv: tuple[str, ...]) -> subprocess.CompletedProcess:
     with _shared_searches():
         return run_cli(*argv)
 
 
+@functools.cache
+def _run_once(argv: tuple[str, ...]) -> subprocess.CompletedProcess:
+    if not _SHARED_DIR:
+        return _run_here(argv)
+    folder = _SHARED_DIR[0]
+    folder.mkdir(exist_ok=True)
+    key = hashlib.sha256("\0".join(argv).encode()).hexdigest()[:32]
+    stored = folder / f"{key}.json"
+    with open(folder / f"{key}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if stored.exists():
+            d = json.loads(stored.read_text())
+            assert d["argv"] == list(argv), (d["argv"], argv)
+            return subprocess.CompletedProcess(["moeprof", *argv], d["returncode"], d["stdout"], d["stderr"])
+        p = _run_here(argv)
+        tmp = stored.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"argv": list(argv), "returncode": p.returncode, "stdout": p.stdout, "stderr": p.stderr}))
+        os.replace(tmp, stored)
+        return p
+
+
 def run_cli_once(*args, check_rc=None):
-    """run_cli of a read-only `plan` / `compare`, computed once per session for the same arguments
-    (files it reads must not change during the session: the shipped data, files under tests/)."""
+    """run_cli of a read-only `plan` / `compare`, computed once per test run for the same arguments (under
+    pytest-xdist, by one worker for all) (files it reads must not change during the run: the shipped
+    data, files under tests/)."""
     argv = tuple(str(a) for a in args)
     if argv[0] not in _ONCE_COMMANDS or any(a.split("=")[0] in _NOT_ONCE for a in argv):
         raise ValueError(f"run_cli_once takes read-only plan / compare commands, not {argv}")
@@ -115,7 +144,9 @@ def cli():
 
 
 @pytest.fixture(scope="session")
-def cli_once():
+def cli_once(tmp_path_factory):
+    if os.environ.get("PYTEST_XDIST_WORKER") and not _SHARED_DIR:  # basetemp is <run's folder>/<worker id>
+        _SHARED_DIR.append(tmp_path_factory.getbasetemp().parent / "cli-once")
     return run_cli_once
 
 

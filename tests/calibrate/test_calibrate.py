@@ -82,6 +82,7 @@ def test_calibrate_recovers_the_parameters_that_generated_the_runs(bench_dir):
     assert all(se is not None and se < 0.01 for se in fit.std_error.values())
 
 
+@pytest.mark.slow  # a robust refit of twelve runs
 def test_robust_fit_ignores_an_outlier(bench_dir, tmp_path):
     paths = sorted(bench_dir.glob("*.json"))
     doc = json.loads(paths[5].read_text())
@@ -95,6 +96,7 @@ def test_robust_fit_ignores_an_outlier(bench_dir, tmp_path):
     assert max(abs(x) for x in fit.in_sample["throughput"]) > 0.5  # the outlier stands out instead of pulling
 
 
+@pytest.mark.slow  # a refit
 def test_a_parameter_the_runs_cannot_pin_down_is_kept_at_its_prior(tmp_path):
     # 16-token prompts, 1,024-token answers and no TTFT published: the prompt work is a few
     # thousandths of the GPU time, so the runs say nothing about its scale
@@ -110,6 +112,7 @@ def test_a_parameter_the_runs_cannot_pin_down_is_kept_at_its_prior(tmp_path):
     assert fit.values["step_time_scale"] == pytest.approx(TRUE["step_time_scale"], rel=0.02)
 
 
+@pytest.mark.slow  # a fit and its twelve leave-one-out refits
 def test_calibrate_cli_writes_a_profile_that_evaluate_uses(bench_dir, tmp_path, capsys):
     out = tmp_path / "cal.json"
     files = [str(p) for p in sorted(bench_dir.glob("*.json"))]

@@ -38,9 +38,9 @@ def test_the_pages_give_the_regions_the_tests_assume(price_file):
 
 
 @pytest.mark.parametrize("region", ["canadacentral", "eastus", "eastus2", "uksouth", "westus", "polandcentral", "westus3"])
-def test_every_region_of_the_pages_plans_what_it_prices(cli, price_file, region):
+def test_every_region_of_the_pages_plans_what_it_prices(cli_once, price_file, region):
     sold = {k for k, rs in _payg_regions(price_file).items() if region in rs}
-    r = cli("compare", "--model", "maverick", "--ttft-ms", "2000", "--price-file", price_file, "--region", region, "--json")
+    r = cli_once("compare", "--model", "maverick", "--ttft-ms", "2000", "--price-file", price_file, "--region", region, "--json")
     assert r.returncode == 0, r.stderr
     d = json.loads(r.stdout)
     for row in d["rows"]:
@@ -53,8 +53,8 @@ def test_every_region_of_the_pages_plans_what_it_prices(cli, price_file, region)
         assert d["verdict"]["region"] == region and d["verdict"]["price_status"] == "api"
 
 
-def test_without_a_region_one_region_for_all(cli, price_file):
-    d = json.loads(cli("plan", "--model", "maverick", "--price-file", price_file, "--json", check_rc=0).stdout)
+def test_without_a_region_one_region_for_all(cli_once, price_file):
+    d = json.loads(cli_once("plan", "--model", "maverick", "--price-file", price_file, "--json", check_rc=0).stdout)
     assert {(p["region"], p["status"]) for p in d["charts"]["prices"]} == {("eastus2", "api")}
     assert d["verdict"]["text"].startswith("buy per token: $26,911/month vs $")
 

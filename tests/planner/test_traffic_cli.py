@@ -43,8 +43,8 @@ def test_json_traffic_object(week_json):
     assert doc.traffic is not None and doc.to_json()["traffic"] == t
 
 
-def test_without_traffic_the_document_has_no_traffic_key(cli):
-    d = json.loads(cli("plan", *FAST, "--json", check_rc=0).stdout)
+def test_without_traffic_the_document_has_no_traffic_key(cli_once):
+    d = json.loads(cli_once("plan", *FAST, "--json", check_rc=0).stdout)
     assert "traffic" not in d and PlanDocument.from_json(d).traffic is None
 
 
