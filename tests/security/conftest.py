@@ -68,11 +68,9 @@ def mixtral_cfg():
 
 
 @pytest.fixture(scope="session")
-def small_plan(tmp_path_factory):
-    """A real plan document (scout on one H200 VM)."""
-    r = run_main("plan", "--model", "scout", "--sku", "nd-h200-v5", "--max-vms", "1", "--json")
-    assert r.rc == 0, r
-    return json.loads(r.out)
+def small_plan(cli_once):
+    """A real plan document (scout on one H200 VM), computed once per test run: read it, do not change it."""
+    return json.loads(cli_once("plan", "--model", "scout", "--sku", "nd-h200-v5", "--max-vms", "1", "--json", check_rc=0).stdout)
 
 
 @pytest.fixture
