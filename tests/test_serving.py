@@ -89,7 +89,9 @@ def simulate(c, w, concurrency=None, qps=None, n_requests=3000, seed=0, whole_ru
     return len(done) / span, tpot, ttft
 
 
-@pytest.mark.parametrize("concurrency", [1, 8, 64, pytest.param(256, marks=pytest.mark.slow), pytest.param(512, marks=pytest.mark.slow)])
+# the fast loop checks the ends of the batch range (1 and 64); the full suite the middle and the large batches too
+@pytest.mark.parametrize("concurrency", [1, pytest.param(8, marks=pytest.mark.slow), 64, pytest.param(256, marks=pytest.mark.slow),
+                                         pytest.param(512, marks=pytest.mark.slow)])
 def test_closed_loop_matches_the_simulation(concurrency):
     c, w = costs(), workload()
     pt = serving.closed_loop(c, w, concurrency)
@@ -98,7 +100,7 @@ def test_closed_loop_matches_the_simulation(concurrency):
     assert pt.tpot_s[0] == pytest.approx(tpot_sim, rel=0.05)
 
 
-@pytest.mark.parametrize("concurrency,I", [(8, 1000), (64, 1000), (32, 6000)])
+@pytest.mark.parametrize("concurrency,I", [(8, 1000), pytest.param(64, 1000, marks=pytest.mark.slow), (32, 6000)])
 def test_finite_run_ttft_matches_the_simulation(concurrency, I):
     """A benchmark run of 10 x C prompts, the C clients starting at once: the closed form's TTFT
     mean, median and p99 over the run (the starting burst and the steady state) against every
@@ -115,7 +117,7 @@ def test_finite_run_ttft_matches_the_simulation(concurrency, I):
     assert pt.ttft_q_s[0] > 1.5 * endless.ttft_q_s[0]  # the burst is the run's tail
 
 
-@pytest.mark.parametrize("concurrency", [16, 64])
+@pytest.mark.parametrize("concurrency", [16, pytest.param(64, marks=pytest.mark.slow)])
 def test_closed_loop_ttft_tail_matches_the_simulation(concurrency):
     """Steady state (the starting burst dropped): p99 is the simulated p99, not the median;
     prompts that reach the engine at the same step share its budget."""
@@ -139,7 +141,7 @@ def test_serving_path_adds_to_every_ttft():
         assert b.ttft_median_s[0] - a.ttft_median_s[0] == pytest.approx(0.01 + 0.004 + a.step_s[0], rel=0.05)
 
 
-@pytest.mark.parametrize("frac", [0.2, 0.6, pytest.param(0.9, marks=pytest.mark.slow)])
+@pytest.mark.parametrize("frac", [pytest.param(0.2, marks=pytest.mark.slow), 0.6, pytest.param(0.9, marks=pytest.mark.slow)])
 def test_open_loop_matches_the_simulation(frac):
     c, w = costs(), workload()
     qps = frac * float(serving.saturation_qps(c, w)[0])
