@@ -3,6 +3,10 @@
 import pytest
 
 torch = pytest.importorskip("torch")
+# One intra-op thread, as the probe suite runs on a CPU (ProbeSettings.cpu_threads): these tests call the
+# probes directly, and torch's default pool of one thread per core, spinning while it waits, makes each
+# probe several times slower when the test workers share the cores (pytest-xdist).
+torch.set_num_threads(1)
 
 from moeprof.catalog.models import load_model  # noqa: E402
 from moeprof.probes.context import ProbeContext  # noqa: E402
