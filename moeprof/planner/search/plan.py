@@ -12,6 +12,10 @@
     redundancy the pick's failure domains and the cheapest N + (K + 1)            planner.search.redundancy
     charts    the report's chart data                                             planner.analyses.charts, throughput
     procure   break-even VM prices, price sensitivity, build or buy per SKU      planner.analyses.breakeven, build_or_buy
+
+Every stage reads one PlanContext (planner.search.context: the VMs, profiles, engine, error bands,
+recipes and checkpoint table, loaded once by plan_context) and hands the next a named result:
+layout_stage -> LayoutStage (layouts, latency), serve_stage -> ServeStage (serve to checkpoint).
 """
 
 from __future__ import annotations
