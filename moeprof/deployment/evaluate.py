@@ -21,7 +21,7 @@ from ..catalog.calibration.serving import ServingCalibration
 from ..catalog.engine import EngineConfig, sglang_scheduler
 from ..catalog.hardware.vms import Price, VmSpec
 from ..catalog.models import ModelSpec
-from ..catalog.models.quant import get_recipe
+from ..catalog.models.quant import QuantRecipe, get_recipe
 from ..catalog.serving_path import serving_path
 from ..errors import MoeprofError
 from ..memory import Parallelism, check_parallelism, memory_per_gpu
@@ -47,6 +47,11 @@ class Deployment:
     profile: Profile | None = None
     routing_skew: float = 0.0
     calibration: ServingCalibration | None = None  # None: the profile's own, else the shipped one
+    recipe: QuantRecipe | None = None  # the QuantRecipe named `quant` (None: looked up in the model's)
+
+    @property
+    def quant_recipe(self) -> QuantRecipe:
+        return self.recipe if self.recipe is not None else get_recipe(self.quant, self.model)
 
     @property
     def gpus(self) -> int:
@@ -98,7 +103,7 @@ def check(dep: Deployment) -> None:
 def _breakdown(dep: Deployment, b: float, context: float) -> dict:
     """The decode step at batch b split into attention, MoE, dense FFN, collectives and the output
     head (ms per step, summed over layers)."""
-    ctx = perf.make_context(dep.model, dep.vm.gpu, get_recipe(dep.quant, dep.model), dep.kv_dtype, dep.profile, dep.vm, dep.routing_skew)
+    ctx = perf.make_context(dep.model, dep.vm.gpu, dep.quant_recipe, dep.kv_dtype, dep.profile, dep.vm, dep.routing_skew)
     res = perf.decode_step(ctx, max(b, 1.0), context, tp=dep.tp, ep=dep.ep, pp=dep.pp, num_vms=dep.vms_per_replica)
     out = {"attention_ms": 0.0, "moe_ms": 0.0, "dense_ms": 0.0, "collectives_ms": 0.0, "head_ms": 0.0}
     for key, ops in res.ops.items():
@@ -123,7 +128,7 @@ def deployment_slots(dep: Deployment, input_tokens: int, output_tokens: int):
     cache at the mean length a running sequence has (its blocks are held as it grows: input +
     output / 2)."""
     m = dep.model
-    mem = memory_per_gpu(m, dep.vm, dep.vms_per_replica, dep.parallelism, get_recipe(dep.quant, m), dep.kv_dtype, dep.engine, input_tokens + output_tokens)
+    mem = memory_per_gpu(m, dep.vm, dep.vms_per_replica, dep.parallelism, dep.quant_recipe, dep.kv_dtype, dep.engine, input_tokens + output_tokens)
     if mem.kv_budget_bytes_per_gpu <= 0:
         raise MoeprofError(f"does not fit: {mem.reason}")
     mean_len = input_tokens + output_tokens / 2.0
@@ -138,7 +143,8 @@ def deployment_costs(dep: Deployment, input_tokens: int, output_tokens: int, cos
     if costs is not None:
         return costs, slots, mem
     steps = layout_steps(m, dep.vm, dep.quant, dep.kv_dtype, dep.profile, dep.routing_skew, [dep.tp], [dep.ep], [dep.pp],
-                         [dep.vms_per_replica], input_tokens, output_tokens, dep.calibration, dep.engine.engine, dep.engine.engine_version)
+                         [dep.vms_per_replica], input_tokens, output_tokens, dep.calibration, dep.engine.engine, dep.engine.engine_version,
+                         recipe=dep.recipe)
     c1 = step_costs(pd.DataFrame({k: v for k, v in steps.items() if k != "calibration"}), dep.engine)
     return c1, slots, mem
 

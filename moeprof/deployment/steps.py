@@ -52,14 +52,15 @@ def prefill_profile(gpu_key: str, engine: str, profile):
 
 def layout_steps(model, vm, quant: str, kv_dtype: str, profile, routing_skew: float, tp, ep, pp, nv,
                  input_tokens: float, output_tokens: float, calibration: ServingCalibration | None = None,
-                 engine: str = "vllm", engine_version: str | None = None) -> dict:
+                 engine: str = "vllm", engine_version: str | None = None, recipe=None) -> dict:
     """Step costs of n layouts (arrays tp, ep, pp, nv of length n) of one (SKU, quant, KV dtype),
     the GPU times scaled by the GPU's serving calibration and the host time the engine's
-    (catalog.calibration; a profile's own section first)."""
+    (catalog.calibration; a profile's own section first). `recipe`: the QuantRecipe named `quant`
+    (None: looked up)."""
     cal = choose_calibration(vm.gpu.key, engine, profile, calibration, engine_version)
     k = cal.step_time_scale
     kp = k * cal.prefill_time_scale
-    recipe = get_recipe(quant, model)
+    recipe = recipe if recipe is not None else get_recipe(quant, model)
     ctx = perf.make_context(model, vm.gpu, recipe, kv_dtype, profile, vm, routing_skew)
     pre = prefill_profile(vm.gpu.key, engine, profile)
     pctx = ctx if pre is profile else perf.make_context(model, vm.gpu, recipe, kv_dtype, pre, vm, routing_skew)
@@ -98,14 +99,17 @@ def layout_steps(model, vm, quant: str, kv_dtype: str, profile, routing_skew: fl
     }
 
 
-def layout_latency(model, vms, layouts: pd.DataFrame, targets, routing_skew: float, profiles, engine=None) -> pd.DataFrame:
-    """`layouts` (LAYOUT_COLUMNS) with the step costs of layout_steps as columns."""
+def layout_latency(model, vms, layouts: pd.DataFrame, targets, routing_skew: float, profiles, engine=None,
+                   recipes: dict | None = None) -> pd.DataFrame:
+    """`layouts` (LAYOUT_COLUMNS) with the step costs of layout_steps as columns; `recipes` the
+    model's QuantRecipes by name (None: each looked up)."""
     out = []
     for (sku, qn, kv), g in layouts.groupby(["sku", "quant", "kv_dtype"], sort=False):
         vm = vms[sku]
         steps = layout_steps(model, vm, str(qn), str(kv), profiles.get(vm.gpu.key), routing_skew, g.tp.to_numpy(), g.ep.to_numpy(),
                              g.pp.to_numpy(), g.vms_per_replica.to_numpy(), targets.input_tokens, targets.output_tokens,
-                             engine=getattr(engine, "engine", "vllm"), engine_version=getattr(engine, "engine_version", None))
+                             engine=getattr(engine, "engine", "vllm"), engine_version=getattr(engine, "engine_version", None),
+                             recipe=(recipes or {}).get(str(qn)))
         h = g.copy()
         for k, v in steps.items():
             h[k] = v

@@ -9,7 +9,8 @@ live one room down, in moeprof.deployment.
 
 from .document.plan import LAYOUT_KEYS, ROW_FIELDS, ROW_SCHEMA, PlanDocument, PlanRow, Rejection, SkuBest
 from .document.targets import SearchSpace, Targets
-from .search.plan import default_profiles, plan
+from .search.context import PlanContext, plan_context
+from .search.plan import default_profiles, plan, plan_with
 from .search.rank import RANKING_RULE
 from .search.verdicts import RejectKind
 
@@ -18,6 +19,7 @@ __all__ = [
     "RANKING_RULE",
     "ROW_FIELDS",
     "ROW_SCHEMA",
+    "PlanContext",
     "PlanDocument",
     "PlanRow",
     "Rejection",
@@ -27,4 +29,6 @@ __all__ = [
     "Targets",
     "default_profiles",
     "plan",
+    "plan_context",
+    "plan_with",
 ]

@@ -105,7 +105,7 @@ def test_a_user_supplied_model_that_is_an_option_stops_the_script(small_plan, st
 
 def test_the_shell_words_of_an_export_are_the_engine_argv(small_plan, stub_path, tmp_path):
     text = export(_plan_with(small_plan, "org/name"), "vllm")
-    lines = [x for x in text.splitlines() if "vllm serve" in x and not x.startswith("#")]
+    lines = [x for x in text.splitlines() if "vllm serve" in x and not x.lstrip().startswith("#")]
     assert lines, text
     for line in lines:  # each replica's line, after its CUDA_VISIBLE_DEVICES=... assignment when it has one
         words = shlex.split(line.rstrip(" &"))

@@ -18,8 +18,8 @@ from ...catalog.targets import model_target_defaults, target_defaults, workload_
 from ...deployment.evaluate import engine_for
 from ...errors import ConfigError, FlagError, MoeprofError
 from ...fileio import json_safe
-from ...planner import PlanDocument, SearchSpace, Targets, default_profiles
-from ...planner import plan as search_plan
+from ...planner import PlanDocument, SearchSpace, Targets, plan_context
+from ...planner import plan_with as search_plan
 from ...planner.analyses.traffic import traffic_plan
 from ...planner.analyses.traffic_prices import vm_rates
 from ...planner.document.traffic_file import TrafficProfile
@@ -72,22 +72,19 @@ def plan_document(model_name, context, input_tokens, output_tokens, qps, ttft_ms
         raise FlagError("--kv-dtype", f"unknown KV dtype {bad[0]!r} (known: {', '.join(KV_DTYPES)})")
     space = SearchSpace(skus=comma_list(skus), quants=comma_list(quants), kv_dtypes=kv, max_vms=max_vms,
                         routing_skew=routing_skew, allow_requantize=allow_requantize)
-    overrides = price_overrides(prices)
-    profiles = None
-    if profile_paths:
-        vms = load_vms(vm_file, overrides, pricing, region, space.skus, table)
-        profiles = default_profiles(vms)
-        gpus = sorted({vm.gpu.key for vm in vms.values()})
-        for p in profile_paths:
-            prof = load_profile_or_shipped(p)
-            if prof.gpu not in gpus:
-                raise FlagError("--profile", f"{p} is a profile of GPU {prof.gpu!r}, which no VM SKU has "
-                                             f"(GPUs: {', '.join(gpus)})")
-            profiles[prof.gpu] = prof
     t0 = time.perf_counter()
     engine = engine_for(load_engine(), "vllm", 0.0, engine_version)
-    doc = search_plan(model, targets, space, vm_file, overrides, profiles, engine=engine, pricing=pricing, region=region,
-                      token_price=user_price, overhead=overhead_spec, price_table=table)
+    ctx = plan_context(model, targets, space, vm_file, price_overrides(prices), None, engine, pricing, region, table)
+    if profile_paths:  # the VMs the plan searches, loaded once (planner.search.context)
+        mine = {}
+        for p in profile_paths:
+            prof = load_profile_or_shipped(p)
+            if prof.gpu not in ctx.gpus:
+                raise FlagError("--profile", f"{p} is a profile of GPU {prof.gpu!r}, which no VM SKU has "
+                                             f"(GPUs: {', '.join(ctx.gpus)})")
+            mine[prof.gpu] = prof
+        ctx = ctx.with_profiles(mine)
+    doc = search_plan(ctx, token_price=user_price, overhead=overhead_spec)
     if engine_version is None:
         notes.append(f"engine {engine.engine} {engine.engine_version}: the newest version the data covers (--engine-version)")
     doc.warnings[:0] = notes

@@ -50,17 +50,18 @@ def top_configs(recommended, alternatives, closest, per_sku: list[SkuBest], n: i
     return out
 
 
-def _memory(model, vms, r: PlanRow, engine):
+def _memory(model, vms, r: PlanRow, engine, recipes: dict | None = None):
     vm = vms[r.sku]
+    recipe = recipes[r.quant] if recipes is not None and r.quant in recipes else get_recipe(r.quant, model)
     par = Parallelism(tp=r.tp, ep=r.ep, pp=r.pp)
     eng = replace(engine, max_num_seqs=int(r.max_batch))
-    return memory_per_gpu(model, vm, vms_per_replica(par.gpus, vm.gpus_per_vm), par, get_recipe(r.quant, model), r.kv_dtype, eng)
+    return memory_per_gpu(model, vm, vms_per_replica(par.gpus, vm.gpus_per_vm), par, recipe, r.kv_dtype, eng)
 
 
-def memory_bars(model, vms, tagged: list[tuple[str, PlanRow]], engine) -> tuple[list[MemoryBar], dict]:
+def memory_bars(model, vms, tagged: list[tuple[str, PlanRow]], engine, recipes: dict | None = None) -> tuple[list[MemoryBar], dict]:
     bars, info = [], {}
     for tag, r in tagged:
-        m = _memory(model, vms, r, engine)
+        m = _memory(model, vms, r, engine, recipes)
         parts = {f"weights: {k.replace('_', ' ')}": v / GiB for k, v in m.weights_bytes_by_component.items() if v > 0}
         parts["activation peak"] = m.activation_peak_bytes_per_gpu / GiB
         parts["non-torch (NCCL, CUDA context)"] = m.non_torch_bytes_per_gpu / GiB
@@ -82,11 +83,11 @@ def context_grid(model_max: int, target: int | None = None, points: int = 64) ->
     return g
 
 
-def kv_curves(model, vms, rows: dict[str, PlanRow], target_context: int, engine) -> list[KvCurve]:
+def kv_curves(model, vms, rows: dict[str, PlanRow], target_context: int, engine, recipes: dict | None = None) -> list[KvCurve]:
     grid = context_grid(model.max_position_embeddings, target_context)
     out = []
     for sku, r in rows.items():
-        m = _memory(model, vms, r, engine)
+        m = _memory(model, vms, r, engine, recipes)
         per_kind = m.kv_bytes_per_token_per_gpu_by_kind
         seq = np.array([kv_bytes_for_sequence(model, per_kind, float(c), engine.kv_capped_kinds) for c in grid])
         budget = max(m.kv_budget_bytes_per_gpu, 0.0)
@@ -107,7 +108,7 @@ def layout_row(steps: pd.DataFrame | None, r: PlanRow) -> pd.DataFrame | None:
 
 
 def latency_sweep(model, vms, r: PlanRow, targets: Targets, routing_skew: float, profiles, engine,
-                  points: int = 48, steps: pd.DataFrame | None = None) -> LatencySweep:
+                  points: int = 48, steps: pd.DataFrame | None = None, recipes: dict | None = None) -> LatencySweep:
     """TTFT, TPOT and throughput of one configuration as its load rises from idle to 98.5 % of
     saturation (the planner's own latency stage, reused from the search when given, then
     moeprof.serving along the arrival rate)."""
@@ -120,7 +121,7 @@ def latency_sweep(model, vms, r: PlanRow, targets: Targets, routing_skew: float,
             "sku": r.sku, "gpu": vm.gpu.key, "tp": r.tp, "ep": r.ep, "pp": r.pp, "quant": r.quant, "kv_dtype": r.kv_dtype,
             "gpus_per_replica": gpus, "vms_per_replica": vms_per_replica(gpus, vm.gpus_per_vm),
         }])
-        lat = layout_latency(model, {r.sku: vm}, layout, targets, routing_skew, profiles)
+        lat = layout_latency(model, {r.sku: vm}, layout, targets, routing_skew, profiles, recipes=recipes)
     c1 = step_costs(lat, engine)
     w1 = workload(1, targets.input_tokens, targets.output_tokens, engine, [r.max_batch])
     sat = float(serving.saturation_qps(c1, w1)[0])
@@ -150,14 +151,15 @@ def latency_sweep(model, vms, r: PlanRow, targets: Targets, routing_skew: float,
 
 
 def plan_charts(model, vms, targets: Targets, routing_skew: float, profiles, engine, recommended, alternatives,
-                closest, per_sku: list[SkuBest], steps: pd.DataFrame | None = None) -> Charts:
-    """The chart data; `steps` are the search's step costs per layout (deployment.steps), reused."""
+                closest, per_sku: list[SkuBest], steps: pd.DataFrame | None = None, recipes: dict | None = None) -> Charts:
+    """The chart data; `steps` are the search's step costs per layout (deployment.steps), reused;
+    `recipes` the model's quantization recipes (None: loaded where needed)."""
     ch = Charts(model_max_context_tokens=int(model.max_position_embeddings))
     tagged = top_configs(recommended, alternatives, closest, per_sku)
     try:
         if not tagged:
             raise MoeprofError("no configuration in the plan")
-        ch.memory, ch.engine = memory_bars(model, vms, tagged, engine)
+        ch.memory, ch.engine = memory_bars(model, vms, tagged, engine, recipes)
     except MoeprofError as e:
         ch.unavailable["memory"] = str(e)
     best = {s.sku: s.row for s in per_sku if s.row is not None}
@@ -168,19 +170,19 @@ def plan_charts(model, vms, targets: Targets, routing_skew: float, profiles, eng
     try:
         if not best:
             raise MoeprofError("no configuration in the plan fits in memory")
-        ch.kv = kv_curves(model, vms, best, targets.context_tokens, engine)
+        ch.kv = kv_curves(model, vms, best, targets.context_tokens, engine, recipes)
     except MoeprofError as e:
         ch.unavailable["kv"] = str(e)
     if recommended is None:
         ch.unavailable["latency"] = "no configuration meets the targets"
     else:
         try:
-            ch.latency = latency_sweep(model, vms, recommended, targets, routing_skew, profiles, engine, steps=steps)
+            ch.latency = latency_sweep(model, vms, recommended, targets, routing_skew, profiles, engine, steps=steps, recipes=recipes)
         except MoeprofError as e:
             ch.unavailable["latency"] = str(e)
     try:
         ch.throughput = throughput_curves(model, vms, per_sku, recommended, targets, routing_skew, profiles, engine,
-                                          lambda r: layout_row(steps, r))
+                                          lambda r: layout_row(steps, r), recipes)
         if not ch.throughput:
             ch.unavailable["throughput"] = "no SKU has a configuration that meets the targets"
     except MoeprofError as e:

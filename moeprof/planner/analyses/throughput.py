@@ -24,11 +24,12 @@ def concurrency_grid(slots: float) -> list[int]:
 
 
 def throughput_curve(model, vm, r, targets: Targets, routing_skew: float, profile, engine,
-                     recommended: bool, steps=None) -> ThroughputCurve:
+                     recommended: bool, steps=None, recipe=None) -> ThroughputCurve:
     """`steps`: the search's step costs of r's layout (deployment.steps columns), so the sweep
-    reuses them; None computes them."""
+    reuses them; None computes them. `recipe`: the QuantRecipe of r.quant (None: looked up)."""
     dep = Deployment(model=model, vm=vm, vms=r.vms, tp=r.tp, ep=r.ep, pp=r.pp, quant=r.quant, kv_dtype=r.kv_dtype,
-                     engine=replace(engine, max_num_seqs=int(r.max_batch)), profile=profile, routing_skew=routing_skew)
+                     engine=replace(engine, max_num_seqs=int(r.max_batch)), profile=profile, routing_skew=routing_skew,
+                     recipe=recipe)
     slots, _ = deployment_slots(dep, targets.input_tokens, targets.output_tokens)
     per_replica = concurrency_grid(slots)
     pts = evaluate(dep, "concurrency", [c * dep.groups for c in per_replica], targets.input_tokens,
@@ -49,7 +50,7 @@ def throughput_curve(model, vm, r, targets: Targets, routing_skew: float, profil
 
 
 def throughput_curves(model, vms, per_sku: list[SkuBest], recommended, targets: Targets, routing_skew: float,
-                      profiles, engine, steps_of=lambda r: None) -> list[ThroughputCurve]:
+                      profiles, engine, steps_of=lambda r: None, recipes: dict | None = None) -> list[ThroughputCurve]:
     """One curve per SKU with a best row; a row `evaluate` cannot take (wide EP across VMs) is left
     out, and when no curve is left the first reason is raised."""
     rec_key = recommended.key() if recommended is not None else None
@@ -60,7 +61,7 @@ def throughput_curves(model, vms, per_sku: list[SkuBest], recommended, targets: 
         vm = vms[s.sku]
         try:
             out.append(throughput_curve(model, vm, s.row, targets, routing_skew, profiles.get(vm.gpu.key), engine,
-                                        s.row.key() == rec_key, steps_of(s.row)))
+                                        s.row.key() == rec_key, steps_of(s.row), (recipes or {}).get(s.row.quant)))
         except MoeprofError as e:
             why.append(f"{s.sku}: {e}")
     if not out and why:

@@ -17,10 +17,15 @@ import pandas as pd
 from ...perf import idle_power_w
 from ...units import HOURS_PER_MONTH
 from ..document.targets import Targets
+from .serve import ServeLoad
 
 
-def add_costs(rows: pd.DataFrame, vms, targets: Targets, profiles) -> pd.DataFrame:
-    """rows from serve.serve_rows with the cost and energy columns (consumes its `_` columns)."""
+def add_costs(rows: pd.DataFrame, vms, targets: Targets, profiles, load: ServeLoad | None = None) -> pd.DataFrame:
+    """rows from serve.serve_rows with the cost and energy columns; `load`: serve_rows' ServeLoad of the
+    rows (None: read from the rows' ServeLoad.COLUMNS, which are then dropped)."""
+    if load is None:
+        load = ServeLoad.from_columns(rows)
+        rows = rows.drop(columns=list(ServeLoad.COLUMNS))
     price = rows.sku.map({k: v.price.usd_per_hour for k, v in vms.items()}).to_numpy(dtype=float)
     rows["usd_per_hour"] = rows.vms.to_numpy() * price
     rows["usd_per_month"] = rows.usd_per_hour * HOURS_PER_MONTH
@@ -29,17 +34,17 @@ def add_costs(rows: pd.DataFrame, vms, targets: Targets, profiles) -> pd.DataFra
     O = float(targets.output_tokens)
     b = rows.running_batch.to_numpy()
     rho = rows.utilization.to_numpy()
-    lam = rows._lam.to_numpy()
+    lam = load.lam
     idle = {k: idle_power_w(v.gpu, profiles.get(v.gpu.key)) for k, v in vms.items()}
     idle_w = rows.gpus_per_replica.to_numpy() * rows.sku.map(idle).to_numpy(dtype=float)
-    e_req = (rows.prefill_j.fillna(0).to_numpy() + O * rows._j_step.to_numpy() / np.maximum(b, 1)
+    e_req = (rows.prefill_j.fillna(0).to_numpy() + O * load.j_step / np.maximum(b, 1)
              + np.clip(1 - rho, 0, 1) * idle_w / np.maximum(lam, 1e-12))
     rows["joules_per_token"] = e_req / O
 
     tok_in_h = targets.qps * targets.input_tokens * 3600
     tok_out_h = targets.qps * O * 3600
-    share_p = np.clip(rows._prefill_share.to_numpy(), 0.0, 1.0)
+    share_p = np.clip(load.prefill_share, 0.0, 1.0)
     rows["usd_per_million_tokens"] = rows.usd_per_hour / (tok_in_h + tok_out_h) * 1e6
     rows["usd_per_million_input_tokens"] = rows.usd_per_hour * share_p / tok_in_h * 1e6
     rows["usd_per_million_output_tokens"] = rows.usd_per_hour * (1 - share_p) / tok_out_h * 1e6
-    return rows.drop(columns=["_j_step", "_lam", "_prefill_share"])
+    return rows

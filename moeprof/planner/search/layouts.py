@@ -71,10 +71,12 @@ def _scale_up_layouts(model: ModelSpec, vm: VmSpec, max_vms: int):
                     yield par
 
 
-def memory_rows(model: ModelSpec, vms: dict[str, VmSpec], targets: Targets, space: SearchSpace, engine) -> list[dict]:
+def memory_rows(model: ModelSpec, vms: dict[str, VmSpec], targets: Targets, space: SearchSpace, engine,
+                recipes: dict | None = None) -> list[dict]:
     """One row per (sku, layout, quant, kv dtype, max batch) with its memory verdict
-    (`memory_kind` '' when it fits, `memory_reason` the one-line why not)."""
-    recipes = load_recipes(model)
+    (`memory_kind` '' when it fits, `memory_reason` the one-line why not). `recipes`: the model's
+    (catalog.models.quant.load_recipes; None: loaded here)."""
+    recipes = recipes if recipes is not None else load_recipes(model)
     quants = space.quants or tuple(recipes)
     engines = {b: replace(engine, max_num_seqs=b) for b in MAX_BATCH_OPTIONS}
     rows = []

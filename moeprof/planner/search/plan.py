@@ -12,6 +12,10 @@
     redundancy the pick's failure domains and the cheapest N + (K + 1)            planner.search.redundancy
     charts    the report's chart data                                             planner.analyses.charts, throughput
     procure   break-even VM prices, price sensitivity, build or buy per SKU      planner.analyses.breakeven, build_or_buy
+
+Every stage reads one PlanContext (planner.search.context: the VMs, profiles, engine, error bands,
+recipes and checkpoint table, loaded once by plan_context) and hands the next a named result:
+layout_stage -> LayoutStage (layouts, latency), serve_stage -> ServeStage (serve to checkpoint).
 """
 
 from __future__ import annotations
@@ -19,17 +23,12 @@ from __future__ import annotations
 import pandas as pd
 
 from ...catalog.calibration.multi_vm_runs import evidence_text
-from ...catalog.engine import load_engine
 from ...catalog.hardware.prices import STALE_DAYS, stale
 from ...catalog.hardware.serverless_tiers import serverless_price_for_region
-from ...catalog.hardware.vms import load_priced_vms
 from ...catalog.models import ModelSpec
 from ...catalog.models.identity import model_ref
-from ...catalog.models.quant import load_recipes
-from ...deployment.evaluate import engine_for
 from ...deployment.steps import LAYOUT_COLUMNS, layout_latency
-from ...errors import MoeprofError, UnknownNameError
-from ...profile import default_profile_for
+from ...errors import MoeprofError
 from ..analyses.breakeven import add_break_even, price_sensitivity
 from ..analyses.build_or_buy import build_or_buy
 from ..analyses.charts import plan_charts
@@ -37,8 +36,9 @@ from ..analyses.throughput import price_tags
 from ..analyses.verdict import attach_verdict
 from ..document.plan import LAYOUT_KEYS, PlanDocument, PlanInputs, SkuBest
 from ..document.targets import SearchSpace, Targets
-from .bands import add_bands, band_sources, gpu_bands, latency_edges
-from .checkpoints import add_checkpoints, checkpoint_table, requantize_saving
+from .bands import add_bands, band_sources, latency_edges
+from .checkpoints import add_checkpoints, requantize_saving
+from .context import LayoutStage, PlanContext, ServeStage, default_profiles, plan_context
 from .cost import add_costs
 from .layouts import memory_rows
 from .rank import RANKING_RULE, closest_misses, per_sku_best, plan_rows, rank_feasible, rejections
@@ -47,62 +47,48 @@ from .relax import relax_targets
 from .serve import serve_rows
 from .verdicts import add_verdicts
 
-
-def default_profiles(vms) -> dict:
-    """The shipped profile of each VM's GPU (measured preferred), where one exists."""
-    out = {}
-    for vm in vms.values():
-        p = default_profile_for(vm.gpu.key)
-        if p is not None:
-            out[vm.gpu.key] = p
-    return out
+__all__ = ["LayoutStage", "PlanContext", "ServeStage", "default_profiles", "evaluate", "evaluate_rows", "layout_stage",
+           "plan", "plan_context", "plan_with", "serve_stage"]
 
 
-def _select_vms(space: SearchSpace, vm_file, prices, pricing: str = "payg", region: str | None = None, table=None):
-    """(VMs of the search, the RegionChoice): a SKU with no price in the region is left out with
-    its reason; an error only when no SKU is left."""
-    all_vms, choice = load_priced_vms(vm_file, prices, pricing, region, space.skus, table)
-    if space.skus:
-        unknown = [s for s in space.skus if s not in all_vms and s not in choice.unpriced]
-        if unknown:
-            raise UnknownNameError("VM SKU", unknown[0], list(all_vms) + list(choice.unpriced))
-        all_vms = {k: all_vms[k] for k in space.skus if k in all_vms}
-    if not all_vms:
-        raise MoeprofError("no VM SKU has a price: " + "; ".join(choice.reasons()))
-    return all_vms, choice
-
-
-def layout_stage(model: ModelSpec, targets: Targets, space: SearchSpace, vms: dict, profiles: dict, engine):
-    """(memory rows, step costs of the layouts that fit): what does not depend on the TTFT, TPOT
-    and QPS targets."""
-    mem = pd.DataFrame(memory_rows(model, vms, targets, space, engine))
+def layout_stage(ctx: PlanContext) -> LayoutStage:
+    """The memory rows and the step costs of the layouts that fit at the context's targets: what
+    does not depend on the TTFT, TPOT and QPS targets."""
+    t = ctx.targets
+    mem = pd.DataFrame(memory_rows(ctx.model, ctx.vms, t, ctx.space, ctx.engine, ctx.recipes))
     if mem.empty:
-        raise MoeprofError(f"no parallel layout of {model.name} is possible on {', '.join(vms)}")
+        raise MoeprofError(f"no parallel layout of {ctx.model.name} is possible on {', '.join(ctx.vms)}")
     for col in ("sku", "gpu", "quant", "kv_dtype", "memory_kind"):  # few distinct names: categorical codes
         mem[col] = pd.Categorical(mem[col])
     fits = mem[mem.memory_kind == ""]
     layouts = fits.drop_duplicates(list(LAYOUT_KEYS))[LAYOUT_COLUMNS]
-    lat = layout_latency(model, vms, layouts, targets, space.routing_skew, profiles, engine) if len(layouts) else None
-    return mem, lat
+    lat = (layout_latency(ctx.model, ctx.vms, layouts, t, ctx.space.routing_skew, ctx.profiles, ctx.engine, ctx.recipes)
+           if len(layouts) else None)
+    return LayoutStage(mem, lat)
 
 
-def serve_stage(mem, lat, targets: Targets, space: SearchSpace, vms: dict, profiles: dict, engine,
-                bands: dict | None = None) -> pd.DataFrame:
-    """The layouts at the TTFT, TPOT and QPS targets: serving, costs, verdicts."""
-    bands = bands if bands is not None else gpu_bands(vms, profiles)
-    rows = serve_rows(mem, lat, vms, targets, space.max_vms, engine, latency_edges(bands))
-    rows = add_bands(rows, vms, bands, targets)
-    rows = add_costs(rows, vms, targets, profiles)
-    return add_verdicts(rows, targets)
+def serve_stage(ctx: PlanContext, layout: LayoutStage) -> ServeStage:
+    """The layouts at the context's TTFT, TPOT and QPS targets: serving, error bands, costs,
+    verdicts, then the checkpoint gate (planner.search.checkpoints)."""
+    t = ctx.targets
+    rows, load = serve_rows(layout.memory, layout.latency, ctx.vms, t, ctx.space.max_vms, ctx.engine, latency_edges(ctx.bands))
+    rows = add_bands(rows, ctx.vms, ctx.bands, t)
+    rows = add_costs(rows, ctx.vms, t, ctx.profiles, load)
+    rows = add_verdicts(rows, t)
+    rows, requantize = add_checkpoints(rows, ctx.checkpoints, ctx.model.name, ctx.space.allow_requantize)
+    return ServeStage(rows, requantize)
+
+
+def evaluate(ctx: PlanContext) -> pd.DataFrame:
+    """Every configuration of the context's search space as one DataFrame row, with its verdict and checkpoint."""
+    return serve_stage(ctx, layout_stage(ctx)).rows
 
 
 def evaluate_rows(model: ModelSpec, targets: Targets, space: SearchSpace, vms: dict, profiles: dict, engine,
                   bands: dict | None = None) -> pd.DataFrame:
-    """Every configuration of the search space as one DataFrame row, with its verdict and checkpoint."""
-    mem, lat = layout_stage(model, targets, space, vms, profiles, engine)
-    rows = serve_stage(mem, lat, targets, space, vms, profiles, engine, bands)
-    table = checkpoint_table(model, load_recipes(model), engine)
-    return add_checkpoints(rows, table, model.name, space.allow_requantize)[0]
+    """evaluate() of the context of these VMs as given (no price list read), profiles and engine;
+    `bands` None: each GPU's own."""
+    return evaluate(plan_context(model, targets, space, profiles=profiles, engine=engine, vms=vms).with_bands(bands))
 
 
 def plan(model: ModelSpec, targets: Targets, space: SearchSpace | None = None, vm_file: str | None = None,
@@ -111,58 +97,45 @@ def plan(model: ModelSpec, targets: Targets, space: SearchSpace | None = None, v
     """`token_price`: the serverless per-token price build-or-buy compares with (catalog.hardware.serverless.TokenPrice);
     None: Azure AI Foundry's price of the model, where the price list has one. `overhead`: the costs beside the VMs
     (catalog.hardware.overheads.OverheadSpec; None: the shipped defaults) in the verdict and build or buy.
-    `price_table`: a price file's table (`--price-file`) instead of the shipped VM prices."""
-    space = space or SearchSpace()
-    engine = engine or engine_for(load_engine(), "vllm", 0.0)
-    vms, choice = _select_vms(space, vm_file, prices, pricing, region, price_table)
-    if space.quants:
-        recipes = load_recipes(model)
-        for q in space.quants:
-            if q not in recipes:
-                raise UnknownNameError("quantization recipe", q, recipes)
-    profiles = profiles if profiles is not None else default_profiles(vms)
+    `price_table`: a price file's table (`--price-file`) instead of the shipped VM prices. The rest builds the
+    PlanContext (planner.search.context.plan_context)."""
+    ctx = plan_context(model, targets, space, vm_file, prices, profiles, engine, pricing, region, price_table)
+    return plan_with(ctx, token_price, overhead)
 
-    bands = gpu_bands(vms, profiles)
-    table = checkpoint_table(model, load_recipes(model), engine)
 
-    def gate(r: pd.DataFrame) -> pd.DataFrame:
-        return add_checkpoints(r, table, model.name, space.allow_requantize)[0]
-
-    mem, lat = layout_stage(model, targets, space, vms, profiles, engine)
-    rows, requant = add_checkpoints(serve_stage(mem, lat, targets, space, vms, profiles, engine, bands), table, model.name,
-                                    space.allow_requantize)
-    ranked = rank_feasible(rows, model)
-    sources = _sources(model, vms, profiles, engine, targets)
-    sources["error_band"] = band_sources(bands)
+def plan_with(ctx: PlanContext, token_price=None, overhead=None) -> PlanDocument:
+    """The plan of a PlanContext (plan()'s `token_price` and `overhead`)."""
+    model, targets, space, vms, profiles, engine = ctx.model, ctx.targets, ctx.space, ctx.vms, ctx.profiles, ctx.engine
+    layout = layout_stage(ctx)
+    served = serve_stage(ctx, layout)
+    rows = served.rows
+    ranked = rank_feasible(rows, recipes=ctx.recipes)
+    sources = _sources(ctx)
+    sources["error_band"] = band_sources(ctx.bands)
     recommended, alternatives = None, []
     if len(ranked):
         recommended = plan_rows(ranked.head(1))[0]
         recommended.sources = sources
-        recommended.notes = [] if table.get(recommended.quant) is not None else [
+        recommended.notes = [] if ctx.checkpoints.get(recommended.quant) is not None else [
             f"no published {recommended.quant} checkpoint of {model.name}: the deployment needs weights of your own"]
         alternatives = plan_rows(ranked.drop_duplicates(list(LAYOUT_KEYS)).iloc[1:11])
     rejected, counts = rejections(rows, ranked)
     closest = closest_misses(rows, targets) if recommended is None else []
     relaxations = []
     if recommended is None:
-        fits = mem[mem.memory_kind == ""]  # the rest is never feasible: the relaxations serve only these
-
-        def search_fits(t: Targets) -> pd.DataFrame:
-            m, la = layout_stage(model, t, space, vms, profiles, engine)
-            return gate(serve_stage(m[m.memory_kind == ""], la, t, space, vms, profiles, engine, bands))
-
+        fits = layout.fitting()  # the rest is never feasible: the relaxations serve only these
         relaxations = relax_targets(
-            rows, targets, model, serve=lambda t: gate(serve_stage(fits, lat, t, space, vms, profiles, engine, bands)),
-            search=search_fits,
+            rows, targets, ctx.recipes, serve=lambda t: serve_stage(ctx.at(t), fits).rows,
+            search=lambda t: serve_stage(ctx.at(t), layout_stage(ctx.at(t)).fitting()).rows,
         )
     per_sku = add_break_even(per_sku_best(rows, ranked, rejected), recommended)
-    per_sku += [SkuBest(k, None, why) for k, why in choice.unpriced.items()]
+    per_sku += [SkuBest(k, None, why) for k, why in ctx.choice.unpriced.items()]
     charts = plan_charts(model, vms, targets, space.routing_skew, profiles, engine, recommended, alternatives,
-                         closest, per_sku, lat)
-    charts.prices = price_tags(vms, pricing)
+                         closest, per_sku, layout.latency, recipes=ctx.recipes)
+    charts.prices = price_tags(vms, ctx.pricing)
     charts.price_sensitivity = price_sensitivity(recommended, per_sku)
-    charts.build_or_buy = build_or_buy(token_price or serverless_price_for_region(model.hf_id, region), per_sku, targets.qps, targets.input_tokens,
-                                       targets.output_tokens)
+    charts.build_or_buy = build_or_buy(token_price or serverless_price_for_region(model.hf_id, ctx.region), per_sku, targets.qps,
+                                       targets.input_tokens, targets.output_tokens)
     inputs = PlanInputs(
         model=model_ref(model), model_name=model.name, hf_id=model.hf_id, input_tokens=targets.input_tokens, output_tokens=targets.output_tokens,
         context_tokens=targets.context_tokens, qps=targets.qps, ttft_ms=targets.ttft_ms, tpot_ms=targets.tpot_ms,
@@ -181,31 +154,32 @@ def plan(model: ModelSpec, targets: Targets, space: SearchSpace | None = None, v
         closest=closest,
         feasible=plan_rows(ranked.drop_duplicates(list(LAYOUT_KEYS) + ["max_batch"])),
         configs_evaluated=len(rows),
-        warnings=([choice.note] if choice.note else []) + _warnings(model, vms, profiles) + (
+        warnings=([ctx.choice.note] if ctx.choice.note else []) + _warnings(ctx) + (
             [f"{model.name} has no published checkpoint that loads as any recipe (moeprof/data/checkpoints): nothing is "
              "deployable without weights of your own; --allow-requantize plans it as if you had them"]
-            if not space.allow_requantize and all(c is None for c in table.values()) else []),
+            if not space.allow_requantize and all(c is None for c in ctx.checkpoints.values()) else []),
         sources=sources,
         per_sku=per_sku,
         charts=charts,
         ranking_rule=RANKING_RULE,
         relaxations=relaxations,
-        requantize=_requantize(requant, model, recommended),
+        requantize=_requantize(served.requantize, ctx.recipes, recommended),
         redundancy=redundancy(ranked, recommended, targets) if recommended is not None else None,
     )
-    attach_verdict(doc, overhead, pricing, model.hf_id)  # planner.analyses.verdict: build or buy, with the overheads
+    attach_verdict(doc, overhead, ctx.pricing, model.hf_id)  # planner.analyses.verdict: build or buy, with the overheads
     return doc
 
 
-def _requantize(candidates: pd.DataFrame, model: ModelSpec, recommended):
+def _requantize(candidates: pd.DataFrame, recipes: dict, recommended):
     """The cheapest row rejected only for its missing checkpoint, against the pick (a line of the plan)."""
     if not len(candidates):
         return None
-    best = plan_rows(rank_feasible(candidates.assign(feasible=True), model).head(1))[0]
+    best = plan_rows(rank_feasible(candidates.assign(feasible=True), recipes=recipes).head(1))[0]
     return requantize_saving(best, recommended, best.label())
 
 
-def _warnings(model, vms, profiles) -> list[str]:
+def _warnings(ctx: PlanContext) -> list[str]:
+    model, vms, profiles = ctx.model, ctx.vms, ctx.profiles
     out = [f"{k}: price is an ESTIMATE ({v.price.source})" for k, v in vms.items() if v.price.estimate]
     out += [f"{k}: price ${v.price.usd_per_hour:,.2f}/h ({v.price.region}) is dated {v.price.date!r}: undated or "
             f"older than {STALE_DAYS} days; check it or give --price-per-hour"
@@ -218,14 +192,15 @@ def _warnings(model, vms, profiles) -> list[str]:
     return out
 
 
-def _sources(model, vms, profiles, engine, targets: Targets) -> dict:
+def _sources(ctx: PlanContext) -> dict:
+    model = ctx.model
     out = {
         "model": list(model.sources) or [model.source_path],
-        "engine": engine.sources,
-        "targets": targets.sources(model),
+        "engine": ctx.engine.sources,
+        "targets": ctx.targets.sources(model),
     }
-    for k, vm in vms.items():
-        p = profiles.get(vm.gpu.key)
+    for k, vm in ctx.vms.items():
+        p = ctx.profiles.get(vm.gpu.key)
         out[k] = {
             "price": vm.price.source,
             "price_estimate": vm.price.estimate,

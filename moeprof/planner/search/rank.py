@@ -97,9 +97,10 @@ def checkpoint_kind(rows: pd.DataFrame) -> np.ndarray:
     return np.array([0 if isinstance(c, str) and c else 3 for c in rows.checkpoint.tolist()], dtype=np.int64)
 
 
-def rank_feasible(rows: pd.DataFrame, model=None) -> pd.DataFrame:
-    """Feasible rows, best first (RANKING_RULE)."""
-    recipes = load_recipes(model)
+def rank_feasible(rows: pd.DataFrame, model=None, recipes: dict | None = None) -> pd.DataFrame:
+    """Feasible rows, best first (RANKING_RULE). `recipes`: the model's (their quality_rank; None:
+    load_recipes(model))."""
+    recipes = recipes if recipes is not None else load_recipes(model)
     pos = np.flatnonzero(rows.feasible.to_numpy())
     col = lambda k: rows[k].to_numpy()[pos]  # noqa: E731 - one column of the feasible rows, no frame copy
     quant = rows.quant if isinstance(rows.quant.dtype, pd.CategoricalDtype) else rows.quant.astype("category")

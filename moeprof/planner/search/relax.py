@@ -38,12 +38,12 @@ def _describe(r: PlanRow) -> str:
             f" at ${r.usd_per_month:,.0f}/month")
 
 
-def _best(rows: pd.DataFrame, model) -> PlanRow | None:
-    ranked = rank_feasible(rows, model)
+def _best(rows: pd.DataFrame, recipes: dict) -> PlanRow | None:
+    ranked = rank_feasible(rows, recipes=recipes)
     return plan_rows(ranked.head(1))[0] if len(ranked) else None
 
 
-def _latency(rows, targets: Targets, model, serve, key: str, step: float, name: str, unit: str) -> Relaxation:
+def _latency(rows, targets: Targets, recipes: dict, serve, key: str, step: float, name: str, unit: str) -> Relaxation:
     asked = getattr(targets, key)
     lifted = serve(replace(targets, **{key: _LIFTED_MS}))
     feas = lifted[lifted.feasible]
@@ -53,7 +53,7 @@ def _latency(rows, targets: Targets, model, serve, key: str, step: float, name: 
     least = max(float(feas[key.replace("_ms", "_high_ms")].min()), asked)
     for i in range(RETRIES + 1):
         value = round(math.ceil(least * (1 + RETRY_STEP) ** i / step - 1e-9) * step, 6)
-        best = _best(serve(replace(targets, **{key: value})), model)
+        best = _best(serve(replace(targets, **{key: value})), recipes)
         if best is not None:
             break
     if best is None:
@@ -62,7 +62,7 @@ def _latency(rows, targets: Targets, model, serve, key: str, step: float, name: 
     return Relaxation(key, asked, value, f"{name} <= {fmt} {unit} (asked {asked:g}) admits {_describe(best)}", best)
 
 
-def _qps(rows: pd.DataFrame, targets: Targets, model, serve) -> Relaxation:
+def _qps(rows: pd.DataFrame, targets: Targets, recipes: dict, serve) -> Relaxation:
     fits = rows[(rows.memory_kind == "") & (rows.stage == 3)]
     cap = min(float(fits.qps_capacity.max()) if len(fits) else 0.0, targets.qps)  # never more than asked
     best = None
@@ -70,7 +70,7 @@ def _qps(rows: pd.DataFrame, targets: Targets, model, serve) -> Relaxation:
         value = math.floor(cap * (1 - RETRY_STEP) ** i * 100.0 + 1e-9) / 100.0
         if value <= 0:
             break
-        best = _best(serve(replace(targets, qps=value)), model)
+        best = _best(serve(replace(targets, qps=value)), recipes)
         if best is not None:
             break
     if best is None:
@@ -79,7 +79,7 @@ def _qps(rows: pd.DataFrame, targets: Targets, model, serve) -> Relaxation:
                       best)
 
 
-def _context(rows: pd.DataFrame, targets: Targets, model, search) -> Relaxation:
+def _context(rows: pd.DataFrame, targets: Targets, recipes: dict, search) -> Relaxation:
     asked = targets.context_tokens
     if not (rows.memory_kind == "context").any():
         return Relaxation("context_tokens", asked, None, "a shorter context admits no plan: no layout misses on context")
@@ -89,22 +89,23 @@ def _context(rows: pd.DataFrame, targets: Targets, model, search) -> Relaxation:
     if not len(feas):
         return Relaxation("context_tokens", asked, None, "no context alone admits a plan: the other targets stay unmet")
     value = int(min(feas.max_context_tokens.max(), asked))
-    best = _best(again[again.feasible & (again.max_context_tokens >= value)], model)
+    best = _best(again[again.feasible & (again.max_context_tokens >= value)], recipes)
     return Relaxation("context_tokens", asked, float(value),
                       f"context <= {value:,} tokens (asked {asked:,}) admits {_describe(best)}", best)
 
 
-def relax_targets(rows: pd.DataFrame, targets: Targets, model, serve: Callable[[Targets], pd.DataFrame],
+def relax_targets(rows: pd.DataFrame, targets: Targets, recipes: dict, serve: Callable[[Targets], pd.DataFrame],
                   search: Callable[[Targets], pd.DataFrame]) -> list[Relaxation]:
-    """One Relaxation per target (TTFT, TPOT, QPS, context). `serve(targets)`: the rows at other
-    latency / QPS targets (same layouts); `search(targets)`: the whole search at other targets."""
+    """One Relaxation per target (TTFT, TPOT, QPS, context). `recipes`: the model's (the ranking's
+    quality_rank); `serve(targets)`: the rows at other latency / QPS targets (same layouts: the
+    plan's LayoutStage, planner.search.plan); `search(targets)`: the whole search at other targets."""
     if not np.any(rows.memory_kind == ""):
         fits = [Relaxation(k, getattr(targets, k), None, f"no {n} admits a plan: no layout fits in memory at this context")
                 for k, n in (("ttft_ms", "TTFT"), ("tpot_ms", "TPOT"), ("qps", "QPS"))]
     else:
         fits = [
-            _latency(rows, targets, model, serve, "ttft_ms", 1.0, "TTFT", "ms"),
-            _latency(rows, targets, model, serve, "tpot_ms", 0.1, "TPOT", "ms"),
-            _qps(rows, targets, model, serve),
+            _latency(rows, targets, recipes, serve, "ttft_ms", 1.0, "TTFT", "ms"),
+            _latency(rows, targets, recipes, serve, "tpot_ms", 0.1, "TPOT", "ms"),
+            _qps(rows, targets, recipes, serve),
         ]
-    return fits + [_context(rows, targets, model, search)]
+    return fits + [_context(rows, targets, recipes, search)]

@@ -12,6 +12,8 @@ the replica's load; capacity, running batch and step energy are the replica's (x
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -25,6 +27,24 @@ STEP_COLUMNS = ["prefill_s", "prefill_j", "decode_s_grid", "decode_j_grid", "tok
                 "calibration"]
 
 
+@dataclass(frozen=True)
+class ServeLoad:
+    """What the serving model hands the cost stage (planner.search.cost) per row of serve_rows, in
+    its row order: `j_step` the joules of one decode step at the row's running batch (x dp: the
+    replica's), `lam` the arrival rate at one replica (req/s: target QPS / replicas),
+    `prefill_share` the prompts' share of GPU time at that load (0.5 where the row serves nothing)."""
+
+    j_step: np.ndarray
+    lam: np.ndarray
+    prefill_share: np.ndarray
+
+    COLUMNS = ("_j_step", "_lam", "_prefill_share")  # the same three as columns (a frame made by hand)
+
+    @classmethod
+    def from_columns(cls, rows: pd.DataFrame) -> ServeLoad:
+        return cls(*(rows[c].to_numpy() for c in cls.COLUMNS))
+
+
 def _with_latency(mem: pd.DataFrame, lat: pd.DataFrame | None) -> pd.DataFrame:
     keys = list(LAYOUT_KEYS)
     if lat is not None and len(lat):
@@ -33,9 +53,9 @@ def _with_latency(mem: pd.DataFrame, lat: pd.DataFrame | None) -> pd.DataFrame:
 
 
 def serve_rows(mem: pd.DataFrame, lat: pd.DataFrame | None, vms, targets: Targets, max_vms: int, engine,
-               edges: dict | None = None) -> pd.DataFrame:
-    """One row per (memory row, replica count) with the serving columns; rows that do not fit
-    in memory keep infinite latency. Keeps `_j_step`, `_lam` and `_prefill_share` for the cost stage.
+               edges: dict | None = None) -> tuple[pd.DataFrame, ServeLoad]:
+    """(One row per (memory row, replica count) with the serving columns, the ServeLoad of each row
+    for the cost stage); rows that do not fit in memory keep infinite latency.
     `edges`: GPU -> (1 + hi of TTFT, 1 + hi of TPOT) of its error band (planner.search.bands.latency_edges):
     the capacity is the most QPS whose TTFT and TPOT at the band's pessimistic edge meet the targets."""
     df = _with_latency(mem, lat)
@@ -108,7 +128,5 @@ def serve_rows(mem: pd.DataFrame, lat: pd.DataFrame | None, vms, targets: Target
     j_grid = np.zeros((n, len(serving.BATCH_GRID)))
     if ok.any():
         j_grid[ok] = np.stack(okdf.decode_j_grid.to_list())
-    rows["_j_step"] = serving.interp_step(j_grid[idx], b) * dp[idx]
-    rows["_lam"] = lam
-    rows["_prefill_share"] = share
-    return rows.drop(columns=["decode_s_grid", "decode_j_grid", "token_s_grid"])
+    load = ServeLoad(j_step=serving.interp_step(j_grid[idx], b) * dp[idx], lam=lam, prefill_share=share)
+    return rows.drop(columns=["decode_s_grid", "decode_j_grid", "token_s_grid"]), load
