@@ -108,7 +108,11 @@ def _solve(batch: Batch, theta0, free, mask=None) -> robust.RobustFit:
         v = to_values(theta)
         return batch.log_errors(v["step_time_scale"], v["host_overhead_s_per_step"], v["prefill_time_scale"])[obs_keep]
 
-    return robust.fit(fun, theta0, LO, HI, STEPS, free, scale_floor=SCALE_FLOOR)
+    def fun_many(thetas):  # to_values of each row, as arrays
+        t = np.asarray(thetas, dtype=float)
+        return batch.log_errors_many(np.exp(t[:, 0]), t[:, 1] / 1e3, np.exp(t[:, 2]))[:, obs_keep]
+
+    return robust.fit(fun, theta0, LO, HI, STEPS, free, scale_floor=SCALE_FLOOR, fun_many=fun_many)
 
 
 def fit_gpu(points: list[Point], prior: ServingCalibration, fit_optional=OPTIONAL, loo: bool = True,

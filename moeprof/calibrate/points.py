@@ -101,30 +101,50 @@ class Batch:
 
     def predict(self, scale: float, host_s: float, prefill_scale: float) -> dict[str, np.ndarray]:
         """Predicted figures of every point (arrays; nan where the replica is saturated)."""
-        n = len(self.points)
-        lam, tpot, ttft = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
-        kp = scale * prefill_scale
+        return {k: v[0] for k, v in self.predict_many([scale], [host_s], [prefill_scale]).items()}
+
+    def predict_many(self, scales, host_s, prefill_scales) -> dict[str, np.ndarray]:
+        """predict of k parameter sets at once ([k, points] arrays): one scheduler solve per group
+        over every (set, point) pair instead of k solves."""
+        S, H, P = (np.atleast_1d(np.asarray(x, dtype=float)) for x in (scales, host_s, prefill_scales))
+        k, n = len(S), len(self.points)
+        lam, tpot, ttft = np.full((k, n), np.nan), np.full((k, n), np.nan), np.full((k, n), np.nan)
         for g in self.groups:
             m = len(g["idx"])
-            c = serving.StepCosts(g["s_dec"] * scale, g["g_tok"] * kp, g["attn"] * kp, np.full(m, host_s), g["caps"], **g["path"])
+            rep = np.tile(np.arange(m), k)  # point of each (set, point) pair, set-major
+            s, kp = np.repeat(S, m), np.repeat(S * P, m)
+            c = serving.StepCosts(g["s_dec"][rep] * s[:, None], g["g_tok"][rep] * kp[:, None], g["attn"][rep] * kp,
+                                  np.repeat(H, m), g["caps"], **{key: v[rep] for key, v in g["path"].items()})
             run = serving.closed_loop if g["load"] == "concurrency" else serving.open_loop
-            pt = run(c, g["w"], g["value"])
+            pt = run(c, g["w"].take(rep), g["value"][rep])
             ok = pt.stable & np.isfinite(pt.tpot_s)
-            lam[g["idx"]] = np.where(ok, pt.lam, np.nan)
-            tpot[g["idx"]] = np.where(ok, pt.tpot_s, np.nan)
-            ttft[g["idx"]] = np.where(ok, np.where(g["median_ttft"], pt.ttft_median_s, pt.ttft_mean_s), np.nan)
+            lam[:, g["idx"]] = np.where(ok, pt.lam, np.nan).reshape(k, m)
+            tpot[:, g["idx"]] = np.where(ok, pt.tpot_s, np.nan).reshape(k, m)
+            ttft[:, g["idx"]] = np.where(ok, np.where(g["median_ttft"][rep], pt.ttft_median_s, pt.ttft_mean_s), np.nan).reshape(k, m)
         X = lam * self.replicas
         return {"tput": X * self.O / self.gpus, "tput_total": X * (self.I + self.O) / self.gpus,
                 "user": 1.0 / tpot, "ttft_ms": ttft * 1e3}
 
     def predicted_obs(self, scale: float, host_s: float, prefill_scale: float) -> np.ndarray:
-        pred = self.predict(scale, host_s, prefill_scale)
-        return np.array([pred[k][i] for i, k in zip(self.obs_point, self.obs_figure)])
+        return self.predicted_obs_many([scale], [host_s], [prefill_scale])[0]
+
+    def predicted_obs_many(self, scales, host_s, prefill_scales) -> np.ndarray:
+        """[k, observations] predicted values of k parameter sets."""
+        pred = self.predict_many(scales, host_s, prefill_scales)
+        cols = {f: np.flatnonzero(np.array(self.obs_figure) == f) for f in set(self.obs_figure)}
+        out = np.full((len(np.atleast_1d(scales)), len(self.obs)), np.nan)
+        for f, j in cols.items():
+            out[:, j] = pred[f][:, self.obs_point[j]]
+        return out
 
     def log_errors(self, scale: float, host_s: float, prefill_scale: float) -> np.ndarray:
         """log(predicted / measured) of every observation, capped at +-LOG_ERROR_CAP."""
+        return self.log_errors_many([scale], [host_s], [prefill_scale])[0]
+
+    def log_errors_many(self, scales, host_s, prefill_scales) -> np.ndarray:
+        """log_errors of k parameter sets ([k, observations])."""
         with np.errstate(divide="ignore", invalid="ignore"):
-            r = np.log(self.predicted_obs(scale, host_s, prefill_scale) / self.obs_value)
+            r = np.log(self.predicted_obs_many(scales, host_s, prefill_scales) / self.obs_value)
         return np.clip(np.where(np.isfinite(r), r, LOG_ERROR_CAP), -LOG_ERROR_CAP, LOG_ERROR_CAP)
 
 

@@ -51,20 +51,29 @@ def huber_loss(r: np.ndarray, s: float, k: float = HUBER_K) -> float:
     return float(np.sum(np.where(u <= k, 0.5 * u * u, k * u - 0.5 * k * k)))
 
 
-def jacobian(fun, theta: np.ndarray, r0: np.ndarray, free: np.ndarray, steps: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    """Forward differences in the free parameters (backward at the upper bound)."""
-    J = np.zeros((len(r0), int(free.sum())))
-    for j, i in enumerate(np.flatnonzero(free)):
-        h = steps[i] if theta[i] + steps[i] <= hi[i] else -steps[i]
-        t = theta.copy()
-        t[i] += h
-        J[:, j] = (fun(t) - r0) / h
+def jacobian(fun, theta: np.ndarray, r0: np.ndarray, free: np.ndarray, steps: np.ndarray, hi: np.ndarray,
+             fun_many=None) -> np.ndarray:
+    """Forward differences in the free parameters (backward at the upper bound). `fun_many`
+    (thetas [k, p] -> residuals [k, n]) evaluates theta and its steps in one call; the differences
+    are then taken against that call's own value at theta."""
+    cols = np.flatnonzero(free)
+    hs = np.array([steps[i] if theta[i] + steps[i] <= hi[i] else -steps[i] for i in cols])
+    trials = np.repeat(theta[None, :], len(cols), axis=0)
+    trials[np.arange(len(cols)), cols] += hs
+    if fun_many is not None:
+        F = fun_many(np.vstack([theta[None, :], trials]))
+        return ((F[1:] - F[0]) / hs[:, None]).T
+    J = np.zeros((len(r0), len(cols)))
+    for j in range(len(cols)):
+        J[:, j] = (fun(trials[j]) - r0) / hs[j]
     return J
 
 
-def fit(fun, theta0, lo, hi, steps, free=None, scale_floor: float = 1e-3, max_iter: int = 60, tol: float = 1e-7) -> RobustFit:
+def fit(fun, theta0, lo, hi, steps, free=None, scale_floor: float = 1e-3, max_iter: int = 60, tol: float = 1e-7,
+        fun_many=None) -> RobustFit:
     """Minimise the Huber loss of fun(theta) (an array of residuals) within [lo, hi]; `free`
-    (bool per parameter) says which move; `steps` are the difference steps of the Jacobian."""
+    (bool per parameter) says which move; `steps` are the difference steps of the Jacobian;
+    `fun_many` (optional) is fun over a stack of thetas, for the Jacobian in one call."""
     theta = np.clip(np.asarray(theta0, dtype=float), lo, hi)
     lo, hi, steps = (np.asarray(x, dtype=float) for x in (lo, hi, steps))
     free = np.ones(len(theta), dtype=bool) if free is None else np.asarray(free, dtype=bool)
@@ -74,7 +83,7 @@ def fit(fun, theta0, lo, hi, steps, free=None, scale_floor: float = 1e-3, max_it
         it += 1
         s = robust_scale(r, scale_floor)
         w = huber_weights(r, s)
-        J = jacobian(fun, theta, r, free, steps, hi)
+        J = jacobian(fun, theta, r, free, steps, hi, fun_many)
         A = J.T @ (w[:, None] * J)
         g = J.T @ (w * r)
         loss0 = huber_loss(r, s)
@@ -101,7 +110,7 @@ def fit(fun, theta0, lo, hi, steps, free=None, scale_floor: float = 1e-3, max_it
     w = huber_weights(r, s)
     se = np.full(len(theta), np.nan)
     if free.any():
-        J = jacobian(fun, theta, r, free, steps, hi)
+        J = jacobian(fun, theta, r, free, steps, hi, fun_many)
         A = J.T @ (w[:, None] * J)
         dof = max(len(r) - int(free.sum()), 1)
         s2 = max(float(np.sum(w * r * r)) / dof, scale_floor ** 2)

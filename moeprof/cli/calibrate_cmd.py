@@ -111,7 +111,7 @@ def calibrate(more_bench, bench_paths, split, model, gpu, tp, ep, pp, num_gpus, 
     if not points:
         raise MoeprofError(f"no record can be modelled: {'; '.join(f'{w} ({n})' for w, n in skipped.most_common(3))}")
     _say(f"calibrate: fitting {len(points)} records, then leave-one-out")
-    fit = fit_gpu(points, prior, progress=_say)
+    fit = fit_gpu(points, prior, progress=lambda msg: _say(f"calibrate: {msg}"))
     prof = calibrated_profile(base, fit, bench_paths)
     save_profile(prof, out_path)
     sec = prof.serving_calibration.section

@@ -68,6 +68,15 @@ _ROW_HOVER = (
 )
 
 
+def _cells(values: list) -> np.ndarray:
+    """Values of a large trace as an object array: plotly takes it without checking each cell (a list
+    of thousands of points costs ~10x more to build) and writes it out as the same JSON list."""
+    a = np.empty(len(values), dtype=object)
+    for i, v in enumerate(values):
+        a[i] = v
+    return a
+
+
 def _row_data(r: PlanRow) -> list:
     return [r.vms, r.gpus, r.tp, r.ep, r.pp, r.replicas, T(r.quant), T(r.kv_dtype), r.max_batch, r.usd_per_month,
             r.usd_per_hour, r.ttft_ms, r.tpot_ms, r.usd_per_million_tokens, r.joules_per_token]
@@ -88,10 +97,10 @@ def pareto_figure(rows: list[PlanRow], recommended: PlanRow | None, ttft_target_
             if not mine:
                 continue
             fig.add_trace(go.Scatter(
-                x=[getattr(r, key) for r in mine], y=[r.usd_per_month for r in mine], mode="markers",
+                x=_cells([getattr(r, key) for r in mine]), y=_cells([r.usd_per_month for r in mine]), mode="markers",
                 name=T(sku), legendgroup=T(sku), showlegend=col == 1,
                 marker=dict(color=colors[sku], size=7, opacity=0.7, line=dict(width=0.5, color="#fff")),
-                customdata=[_row_data(r) for r in mine], hovertemplate=f"<b>{T(sku)}</b>: {_ROW_HOVER}<extra></extra>",
+                customdata=_cells([_row_data(r) for r in mine]), hovertemplate=f"<b>{T(sku)}</b>: {_ROW_HOVER}<extra></extra>",
             ), row=1, col=col)
         if pts:
             front = pareto_front([getattr(r, key) for r in pts], [r.usd_per_month for r in pts])

@@ -209,3 +209,34 @@ def test_a_profile_with_a_broken_serving_calibration_is_refused(tmp_path):
     prof = from_json(doc, "p.json")
     assert prof.serving_calibration.step_time_scale == 1.1 and prof.serving_calibration.prefill_time_scale == 1.0
     assert from_json(prof.to_json(), "q.json").serving_calibration.host_overhead_s_per_step == 0.001
+
+
+def test_a_batched_jacobian_equals_one_solve_per_parameter(bench_dir):
+    """The fit's Jacobian from one scheduler solve over every trial (Batch.log_errors_many) is the
+    one the per-parameter solves give, and predict_many's rows are predict's."""
+    import numpy as np
+
+    from moeprof.calibrate import robust
+    from moeprof.calibrate.fit import HI, STEPS
+    from moeprof.calibrate.points import Batch
+
+    batch = Batch(_points(sorted(bench_dir.glob("*.json"))))
+    theta = np.array([0.2, 2.0, -0.1])
+    free = np.ones(3, dtype=bool)
+
+    def fun(t):
+        return batch.log_errors(float(np.exp(t[0])), t[1] / 1e3, float(np.exp(t[2])))
+
+    def fun_many(ts):
+        return batch.log_errors_many(np.exp(ts[:, 0]), ts[:, 1] / 1e3, np.exp(ts[:, 2]))
+
+    r0 = fun(theta)
+    one_by_one = robust.jacobian(fun, theta, r0, free, STEPS, HI)
+    batched = robust.jacobian(fun, theta, r0, free, STEPS, HI, fun_many)
+    assert np.abs(one_by_one).max() > 0.1  # the residuals move with every parameter
+    np.testing.assert_allclose(batched, one_by_one, rtol=1e-6, atol=1e-9)
+    many = batch.predict_many([1.2, 0.9], [0.002, 0.001], [1.0, 1.1])
+    for k, (s, h, p) in enumerate([(1.2, 0.002, 1.0), (0.9, 0.001, 1.1)]):
+        one = batch.predict(s, h, p)
+        for name in one:
+            np.testing.assert_allclose(many[name][k], one[name], rtol=1e-9)

@@ -4,7 +4,6 @@ the notes said about each default, then the search (planner.plan) and the traffi
 
 from __future__ import annotations
 
-import json
 import time
 
 from ...catalog.engine import load_engine
@@ -105,9 +104,11 @@ def add_traffic(doc: PlanDocument, profile: TrafficProfile, min_units: int, vm_f
 
 def check_readable(doc: PlanDocument) -> None:
     """A plan moeprof writes, moeprof can read: the document goes through its own reader (finite
-    values within its bounds) before it is printed or saved, else the command refuses its inputs."""
+    values within its bounds) before it is printed or saved, else the command refuses its inputs.
+    json_safe's output is what json.loads gives back for its json.dumps (str keys, lists, finite
+    floats or None), so the text round trip itself is not repeated here."""
     try:
-        PlanDocument.from_json(json.loads(json.dumps(json_safe(doc.to_json()))), "<plan>")
+        PlanDocument.from_json(json_safe(doc.to_json()), "<plan>")
     except ConfigError as e:
         raise MoeprofError(f"these inputs give a plan outside what a plan can hold ({e.field}: {e.problem}); "
                            "check --token-price, --price-per-hour, --vm-file and the targets") from None
