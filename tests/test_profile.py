@@ -109,6 +109,7 @@ def test_corrupt_and_truncated_files(tmp_path):
         load_profile(tmp_path / "missing.json")
 
 
+@pytest.mark.slow  # a real `python -m moeprof` subprocess
 def test_cli_reports_a_corrupt_profile_in_one_line(tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text('{"schema": "moeprof.profile", "schema_version": 1, "gpu": "h100-sxm-80gb", "sou')

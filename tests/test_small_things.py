@@ -5,6 +5,8 @@ import csv
 import io
 import json
 
+import pytest
+
 from moeprof.report.tables import rows_to_csv
 
 
@@ -35,6 +37,7 @@ def test_money_in_csv_has_no_float_noise():
     assert row["usd_per_month"] == "71773.6" and row["x"] == "0.3" and row["n"] == "3"
 
 
+@pytest.mark.slow  # three evaluations and a full plan
 def test_isl_osl_and_max_concurrency(cli, cli_once):
     a = json.loads(cli("evaluate", "--model", "scout", "--sku", "nd-h100-v5", "--tp", "8", "--max-concurrency", "4",
                        "--isl", "512", "--osl", "64", "--json", check_rc=0).stdout)

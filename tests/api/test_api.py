@@ -40,6 +40,7 @@ def test_keywords_are_the_flags_with_their_bounds_and_aliases():
     assert a.to_dict() == b.to_dict() and a.to_dict()["max_concurrency"] == 8
 
 
+@pytest.mark.slow  # a full compare of its own
 def test_compare_rows_and_json(cli_once):
     c = moeprof.compare(model="maverick", sku=["nd-h200-v5", "nd-h100-v5"])
     d = json.loads(cli_once("compare", "--model", "maverick", "--sku", "nd-h200-v5,nd-h100-v5", "--json", check_rc=0).stdout)

@@ -51,6 +51,7 @@ def test_a_config_file_is_its_own_checkpoint():
     assert [c.hf_id for c in stored] == ["org/my-mixtral"]
 
 
+@pytest.mark.slow  # full plans of their own
 def test_plan_keeps_to_published_checkpoints_and_says_what_requantising_saves(cli_once):
     cli = cli_once
     r = cli("plan", "--model", "scout", "--quant", "int4-experts", check_rc=1)  # no published int4-experts build

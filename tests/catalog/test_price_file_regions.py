@@ -41,6 +41,7 @@ def test_the_pages_give_the_regions_the_tests_assume(price_file):
 # the full suite every region of the pages
 @pytest.mark.parametrize("region", [r if r in ("eastus2", "polandcentral") else pytest.param(r, marks=pytest.mark.slow)
                                     for r in ["canadacentral", "eastus", "eastus2", "uksouth", "westus", "polandcentral", "westus3"]])
+@pytest.mark.slow  # full plans of their own
 def test_every_region_of_the_pages_plans_what_it_prices(cli_once, price_file, region):
     sold = {k for k, rs in _payg_regions(price_file).items() if region in rs}
     r = cli_once("compare", "--model", "maverick", "--ttft-ms", "2000", "--price-file", price_file, "--region", region, "--json")
@@ -56,6 +57,7 @@ def test_every_region_of_the_pages_plans_what_it_prices(cli_once, price_file, re
         assert d["verdict"]["region"] == region and d["verdict"]["price_status"] == "api"
 
 
+@pytest.mark.slow  # full plans of their own
 def test_without_a_region_one_region_for_all(cli_once, price_file):
     d = json.loads(cli_once("plan", "--model", "maverick", "--price-file", price_file, "--json", check_rc=0).stdout)
     assert {(p["region"], p["status"]) for p in d["charts"]["prices"]} == {("eastus2", "api")}

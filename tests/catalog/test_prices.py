@@ -91,6 +91,7 @@ def test_builtin_vms_json_prices_match_the_price_list():
         assert d[key]["price"]["region"] == vm.price.region, key
 
 
+@pytest.mark.slow  # full plans of their own
 def test_plan_pricing_and_region_options(cli_once):
     vms = load_vms()
     # --ttft-ms 2000: a target the MI300X TTFT band's high edge can meet (these tests are about prices)

@@ -25,6 +25,7 @@ def test_the_reasoning_models_are_built_in_and_sourced():
     assert Targets.defaults("gpt-oss-20b").output_tokens == 8192 and Targets.defaults().output_tokens == general["output_tokens"]
 
 
+@pytest.mark.slow  # a full plan of another model
 @pytest.mark.parametrize("model", ["deepseek-r1", "scout"])
 def test_every_stated_default_speaks_of_the_planned_model(cli_once, model):
     doc = json.loads(cli_once("plan", "--model", model, "--json").stdout)
@@ -40,12 +41,14 @@ def test_every_stated_default_speaks_of_the_planned_model(cli_once, model):
         assert mine["inputs"]["output_tokens"] == 512 and mine["sources"]["targets"]["output_tokens"].startswith("set by the user")
 
 
+@pytest.mark.slow  # a full plan of another model
 def test_a_model_with_a_shorter_context_says_its_own_maximum(cli_once):
     doc = json.loads(cli_once("plan", "--model", "mixtral-8x7b", "--json").stdout)
     assert doc["inputs"]["context_tokens"] == 32768
     assert doc["sources"]["targets"]["context_tokens"].startswith("mixtral-8x7b's maximum context")
 
 
+@pytest.mark.slow  # a full plan of another model
 def test_a_long_output_pick_near_saturation_still_gives_a_readable_plan(cli_once):
     """gpt-oss-20b at 1K / 8K: its pick's latency sweep reaches loads where the queue does not settle;
     those points are left out of the chart, not written as null (the plan would refuse itself)."""

@@ -42,6 +42,7 @@ def test_kernel_table_profiles_are_chosen_by_name_not_by_default():
     assert load_profile_or_shipped(str(FILES[0])).kernel_tables is not None
 
 
+@pytest.mark.slow  # scores every shipped kernel table
 def test_validate_cli_prints_the_held_out_scores(cli):
     path = str(ROOT / "profiles" / "h100-sxm-80gb.aic-vllm.json")
     out = cli("validate", "--profile", path, check_rc=0).stdout

@@ -43,6 +43,7 @@ def test_json_round_trip_and_validation():
         SkuBest.from_json({**d, "break_even_usd_per_vm_hour": -1}, "p", "w")
 
 
+@pytest.mark.slow  # a full plan of its own
 def test_plan_prints_and_stores_break_even(cli_once):
     cli = cli_once
     d = json.loads(cli("plan", "--model", "maverick", "--json", check_rc=0).stdout)

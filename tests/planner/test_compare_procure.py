@@ -38,6 +38,7 @@ def test_rows_carry_blended_cost_break_even_and_volume(compared):
             r["self_hosting_cheaper_above_tokens_per_month"] / ((tin + tout) * 3600 * 730))
 
 
+@pytest.mark.slow  # a full compare of its own
 def test_compare_text_json_and_csv(cli_once):
     cli = cli_once
     out = cli("compare", "--model", "maverick", "--ttft-ms", "2000", check_rc=0).stdout

@@ -4,6 +4,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -27,6 +28,7 @@ def _rows(vms_counts, skus, shares):
     prices=st.tuples(*[st.floats(0.5, 500.0) for _ in range(3)]),
     qps=st.floats(0.01, 1000.0), tin=st.integers(1, 100_000), tout=st.integers(1, 10_000),
 )
+@pytest.mark.slow  # full plans of their own
 def test_blended_cost_ranks_as_monthly_cost(data, prices, qps, tin, tout):
     gpu = get_gpu("h100-sxm-80gb")
     vms = {k: SimpleNamespace(price=SimpleNamespace(usd_per_hour=p, estimate=False), gpu=gpu) for k, p in zip("abc", prices)}

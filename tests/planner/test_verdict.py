@@ -28,6 +28,7 @@ def _lines(out: str) -> list[str]:
     return out.splitlines()
 
 
+@pytest.mark.slow  # a full plan of its own
 def test_plan_prints_the_verdict_first_with_both_monthly_costs(cli_once):
     """Defect: the per-token $/month was printed nowhere and the verdict was one line far down."""
     out = cli_once("plan", "--model", "maverick", "--overhead", "0", check_rc=0).stdout
@@ -100,6 +101,7 @@ def test_a_bad_overhead_is_one_line(cli, bad):
     assert r.returncode != 0 and r.stderr.count("\n") == 1 and "--overhead" in r.stderr and "Traceback" not in r.stderr
 
 
+@pytest.mark.slow  # a full plan of its own
 def test_overhead_share_and_dollars_change_the_self_hosted_side_only(cli_once):
     a = json.loads(cli_once("plan", "--model", "maverick", "--overhead", "15%", "--json", check_rc=0).stdout)["verdict"]
     b = json.loads(cli_once("plan", "--model", "maverick", "--overhead", "4000", "--json", check_rc=0).stdout)["verdict"]
@@ -158,6 +160,7 @@ def test_a_near_tie_keeps_two_digits():
     assert verdict_text("build", 600.0, 300.0) == "self-host: $300/month vs $600/month per token (2.0x)"
 
 
+@pytest.mark.slow  # a full plan of its own
 def test_no_verdict_without_a_per_token_price_or_a_pick(plans):
     doc = plans("maverick")
     assert make_verdict(doc, OverheadSpec(), overhead_defaults(), "spot") is None  # Spot gives no pick
@@ -168,6 +171,7 @@ def test_no_verdict_without_a_per_token_price_or_a_pick(plans):
     assert "No build-or-buy verdict" in verdict_section(bare)
 
 
+@pytest.mark.slow  # a full plan of its own
 def test_report_opens_with_the_verdict_and_prints_it(plans):
     """Defect: the HTML summary tiles and the printed PDF carried no build or buy or break-even."""
     from moeprof.report import plan_report_html
@@ -196,6 +200,7 @@ def test_h200_reservation_discounts_are_flagged():
     assert discount_note("reserved-1y", "eastus2", {"a": 0.36, "b": 0.37, "c": 0.35}) is None  # a pattern: no note
 
 
+@pytest.mark.slow  # a full plan of its own
 def test_reserved_plan_says_so(cli_once):
     out = cli_once("plan", "--model", "maverick", "--pricing", "reserved-1y", check_rc=0).stdout
     assert "note: reserved-1y discounts from pay-as-you-go in eastus2: nd-h100-v5 36%, nd-h200-v5 45%" in out

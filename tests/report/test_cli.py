@@ -22,6 +22,7 @@ def one_line_error(err: str) -> str:
     return lines[0]
 
 
+@pytest.mark.slow  # a full plan and two reports
 def test_report_of_a_plan_and_of_a_profile(tmp_path, capsys, plan_file, profile_doc):
     out = tmp_path / "r.html"
     rc, o, _ = run(capsys, "report", plan_file, "-o", out, "--json")

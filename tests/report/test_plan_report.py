@@ -129,6 +129,7 @@ def test_hostile_strings_are_escaped(plan_doc):
     assert re.search(r"\\u0026lt;script\\u0026gt;alert\(1\)", text)
 
 
+@pytest.mark.slow  # a plan report with its validation
 def test_validation_section(plan_doc):
     v = {"source": "moeprof validate on h100 (2026-01-02)", "rows": [
         {"case": "decode b=64", "predicted_step_ms": 11.0, "measured_step_ms": 12.0},

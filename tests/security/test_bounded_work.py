@@ -46,6 +46,7 @@ HUGE = {
 @pytest.mark.parametrize("kind", [k if k == "string" else pytest.param(k, marks=pytest.mark.slow) for k in sorted(HUGE)])
 @pytest.mark.parametrize("command", [["validate", "--bench"], pytest.param(["report"], marks=pytest.mark.slow),
                                      pytest.param(["models", "show"], marks=pytest.mark.slow)])
+@pytest.mark.slow  # a real `python -m moeprof` subprocess under memory limits
 def test_a_60_mib_json_file_is_read_in_bounded_memory_and_time(tmp_path, kind, command):
     p = tmp_path / "big.json"
     p.write_text(HUGE[kind](60 * MIB))
@@ -66,6 +67,7 @@ def test_the_structure_check_is_linear_and_small_in_memory():
     assert int(out) < 400 * 1024, out  # KiB: under 400 MB for a 60 MB string (was 7.6 GB)
 
 
+@pytest.mark.slow  # a real `python -m moeprof` subprocess under memory limits
 def test_limits_name_the_file(tmp_path):
     p = tmp_path / "many.json"
     p.write_text(json.dumps([{} for _ in range(1_100_000)]))
@@ -107,6 +109,7 @@ def test_calibrate_over_1000_files_is_refused_before_fitting(tmp_path):
     assert r.returncode == 1 and "at most 80 in one calibration" in r.stderr, r.stderr[-500:]
 
 
+@pytest.mark.slow  # a real `python -m moeprof` subprocess under memory limits
 def test_a_65000_point_sweep_is_refused(tmp_path):
     pts = ",".join(["1"] * 65000)  # one argument of 130 kB (the kernel's limit is 128 KiB)
     r = run_limited(["evaluate", "--model", "scout", "--gpu", "h200", "--gpus", "4", "--tp", "4", "--input-tokens", "512",
@@ -114,7 +117,8 @@ def test_a_65000_point_sweep_is_refused(tmp_path):
     assert r.returncode == 1 and _one_line(r) and "at most 256" in r.stderr, r.stderr
 
 
-@pytest.mark.parametrize("cells", [10**7, pytest.param(3 * 10**6, marks=pytest.mark.slow)])
+@pytest.mark.slow  # a real `python -m moeprof` subprocess under memory limits
+@pytest.mark.parametrize("cells", [10**7, 3 * 10**6])
 def test_a_kernel_table_of_millions_of_cells_is_refused_in_bounded_memory(tmp_path, cells):
     from moeprof.profile import shipped_profiles
 

@@ -113,6 +113,7 @@ def test_numpy_warnings_never_reach_stderr(run, monkeypatch):
     assert r.rc in (0, 1) and "RuntimeWarning" not in r.err and r.one_line, r
 
 
+@pytest.mark.slow  # a full plan and report of its own
 def test_plan_of_a_config_file_keeps_its_report_charts(run, tmp_path, copy_data):
     cfg = copy_data("mixtral-8x7b.json")
     html = tmp_path / "r.html"

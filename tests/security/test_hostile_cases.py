@@ -58,6 +58,7 @@ def test_a_sglang_line_in_a_vllm_lines_file_names_the_line(run, tmp_path):
 
 
 # ---- duplicates and bands ------------------------------------------------------------------------------
+@pytest.mark.slow  # a full calibration and its leave-one-out
 def test_one_run_repeated_is_one_run_and_its_band_is_marked_not_borrowed(run, tmp_path):
     f = _write(tmp_path / "repeated.json", "\n".join([json.dumps(_vllm())] * 50))
     out = tmp_path / "p.json"

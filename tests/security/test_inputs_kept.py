@@ -41,6 +41,7 @@ def test_calibrate_out_is_a_hard_link_to_the_benchmark(run, tmp_path):
     _refused(run("calibrate", "--bench", b, *CAL, "--out", tmp_path / "h.json"), b, BENCH.read_bytes())
 
 
+@pytest.mark.slow  # a full calibration
 def test_calibrate_out_is_the_base_profile(run, tmp_path):
     r = run("calibrate", "--bench", BENCH, *CAL, "--out", tmp_path / "prof.json")
     assert r.rc == 0, r
@@ -81,6 +82,7 @@ def test_plan_report_is_the_vm_file(run, tmp_path):
     _refused(run("plan", "--model", "scout", "--vm-file", vm, "--report", vm), vm, b'{"vms": {}}')
 
 
+@pytest.mark.slow  # a full calibration
 def test_calibrate_removes_the_folders_it_created_when_the_write_fails(run, tmp_path):
     out = tmp_path / "new" / "sub" / ("x" * 300 + ".json")  # a name no file system accepts
     r = run("calibrate", "--bench", BENCH, *CAL, "--out", out)
@@ -101,6 +103,7 @@ def test_a_stale_temp_file_of_a_dead_writer_is_removed_by_the_next_write(tmp_pat
     assert remove_stale_temp_files(target) == []
 
 
+@pytest.mark.slow  # a real `python -m moeprof` subprocess killed by a signal
 def test_sigkill_during_a_write_leaves_the_target_and_the_next_write_cleans_up(tmp_path, plan_file):
     out = tmp_path / "r.html"
     out.write_text("previous")

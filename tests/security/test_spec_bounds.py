@@ -77,6 +77,7 @@ def test_max_vms_4096_is_refused(run):
     _bad(run("plan", "--model", "scout", "--max-vms", "4096"), "--max-vms", "64")
 
 
+@pytest.mark.slow  # a full plan of its own
 def test_price_per_hour_applies_to_a_vm_file_sku_whatever_its_case(run, tmp_path):
     p = _vm_file(tmp_path)
     r = run("plan", "--model", "scout", "--vm-file", p, "--price-per-hour", "MyVM=5", "--sku", "MyVM", "--max-vms", "1", "--json")
@@ -85,6 +86,7 @@ def test_price_per_hour_applies_to_a_vm_file_sku_whatever_its_case(run, tmp_path
     assert "user-supplied" in doc["sources"]["myvm"]["price"], doc["sources"]["myvm"]
 
 
+@pytest.mark.slow  # a full plan of its own
 def test_report_accepts_a_plan_moeprof_wrote_at_the_highest_price(run, tmp_path):
     r = run("plan", "--model", "scout", "--sku", "nd-h200-v5", "--max-vms", "1", "--price-per-hour", "nd-h200-v5=1e6", "--json")
     assert r.rc in (0, 1) and r.out, r

@@ -60,12 +60,14 @@ def evil_dataset(tmp_path):
     return p
 
 
+@pytest.mark.slow  # a real `python -m moeprof` subprocess on a pty or pipe
 def test_validate_bench_on_a_pty_prints_no_escape_sequence(evil_dataset, tmp_path):
     out = _pty_run(["validate", "--bench", evil_dataset.name], tmp_path)
     assert "tok/s/GPU" in out and "\\x1b]0;PWNED" in out, out  # the id is shown, escaped
     assert not ACTIVE.search(out), repr(out)
 
 
+@pytest.mark.slow  # a real `python -m moeprof` subprocess on a pty or pipe
 def test_a_hostile_file_name_on_a_pty_is_shown_escaped(tmp_path):
     name = f"r{EVIL}.json"
     shutil.copy(VLLM_RESULT, tmp_path / name)
@@ -82,6 +84,7 @@ def test_a_hostile_file_name_given_to_calibrate_on_a_pty_is_shown_escaped(tmp_pa
     assert not ACTIVE.search(out), repr(out)
 
 
+@pytest.mark.slow  # a real `python -m moeprof` subprocess on a pty or pipe
 def test_the_title_sequence_does_not_pass_a_pipe(evil_dataset, tmp_path):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     r = subprocess.run([sys.executable, "-m", "moeprof", "validate", "--bench", evil_dataset.name], cwd=tmp_path, env=env,
@@ -91,6 +94,7 @@ def test_the_title_sequence_does_not_pass_a_pipe(evil_dataset, tmp_path):
         assert not ACTIVE.search(stream.decode()), stream
 
 
+@pytest.mark.slow  # a real `python -m moeprof` subprocess on a pty or pipe
 def test_models_show_of_a_hostile_config_on_a_pty(tmp_path, mixtral_cfg):
     cfg = {**mixtral_cfg, "_moeprof": {"sources": [EVIL], "notes": [EVIL], "estimate_method": EVIL}}
     (tmp_path / "config.json").write_text(json.dumps(cfg))

@@ -2,6 +2,7 @@ import json
 import subprocess
 import sys
 
+import pytest
 from click.testing import CliRunner
 
 from moeprof.cli.probe_cmds import telemetry
@@ -46,6 +47,7 @@ def test_cpu_fallback_when_no_gpu_library(monkeypatch):
     assert any("NVML unavailable" in n for n in d["notes"])
 
 
+@pytest.mark.slow  # a real `python -m moeprof` subprocess
 def test_real_cli_on_this_machine_never_tracebacks():
     p = subprocess.run([sys.executable, "-m", "moeprof", "telemetry", "--watch", "0.01", "--count", "2"], capture_output=True, text=True, timeout=60)
     assert p.returncode == 0 and "Traceback" not in p.stderr
