@@ -226,7 +226,11 @@ class PlanRow:
         vals = {}
         for f in ROW_SCHEMA:
             v = d.get(f.name)
-            vals[f.name] = _check_value(v, f, path, f"{where}.{f.name}")
+            # the common cases, accepted as _check_value would without building the field's path
+            if (f.kind is float and type(v) is float and math.isfinite(v)) or (f.kind is int and type(v) is int and v >= 1):
+                vals[f.name] = v
+            else:
+                vals[f.name] = _check_value(v, f, path, f"{where}.{f.name}")
         misses = d.get("misses")
         if misses is not None and (not isinstance(misses, list) or not all(isinstance(m, str) for m in misses)):
             raise ConfigError(path, f"{where}.misses", "must be a list of strings")
