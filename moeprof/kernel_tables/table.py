@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from functools import cached_property
 
 import numpy as np
 
@@ -100,11 +99,6 @@ class KernelTable:
     def shape(self) -> tuple[int, ...]:
         return self.ms.shape
 
-    @cached_property
-    def _log_ms(self) -> np.ndarray:
-        """log(ms) of every cell, which lookup interpolates (computed once per table)."""
-        return np.log(self.ms)
-
     def lookup(self, **coords) -> tuple[np.ndarray, np.ndarray]:
         """(ms, extrapolated) at the coordinates (one array per axis, broadcast together)."""
         missing = [a for a in self.axes if a not in coords]
@@ -112,7 +106,7 @@ class KernelTable:
             raise MoeprofError(f"kernel table {self.op}: lookup needs {', '.join(missing)}")
         xs = np.broadcast_arrays(*(np.asarray(coords[a], dtype=float) for a in self.axes))
         shape = xs[0].shape
-        log_ms = self._log_ms
+        log_ms = np.log(self.ms)
         idx, wts = [], []
         scale = np.ones(shape)
         outside = np.zeros(shape, dtype=bool)

@@ -113,7 +113,11 @@ def test_stdout_to_dev_full():
     assert p.returncode == 1 and _clean(p.stderr) and "No space left" in p.stderr and "internal" not in p.stderr, p.stderr
 
 
-@pytest.mark.parametrize("limit_mb", [150, 200, 300])
+# 150 MiB runs out while starting, 200 MiB early in the search (a one-line error each); 400 MiB holds the
+# plan (peak address space about 309 MiB). Between the two (300 MiB was a case) the process runs out wherever its heap meets the limit,
+# and where that is the main thread's stack growing, the kernel ends it with SIGSEGV, which no program
+# can catch: the outcome there changed from run to run (success, one-line error or SIGSEGV).
+@pytest.mark.parametrize("limit_mb", [150, 200, 400])
 def test_tight_memory_limits(limit_mb):
     def limit():
         resource.setrlimit(resource.RLIMIT_AS, (limit_mb * 2**20, limit_mb * 2**20))
