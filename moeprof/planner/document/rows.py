@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 from ...errors import ConfigError
 from . import bounds
@@ -223,7 +224,7 @@ class PlanRow:
     def from_json(cls, d, path, where: str) -> PlanRow:
         if not isinstance(d, dict):
             raise ConfigError(path, where, "expected an object")
-        vals = {}
+        vals: dict[str, Any] = {}
         for f in ROW_SCHEMA:
             v = d.get(f.name)
             # the common cases, accepted as _check_value would without building the field's path
