@@ -38,4 +38,6 @@ def entry():  # console script: moeprof = moeprof.cli:entry
         os.write(2, f"moeprof: error: cannot start: {type(e).__name__}: {one_line(e)}\n".encode(errors="backslashreplace"))
         sys.exit(1)
     signals.running()
-    sys.exit(main(console=True))
+    rc = main(console=True)
+    signals.finished()
+    sys.exit(rc)

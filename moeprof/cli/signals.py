@@ -47,3 +47,16 @@ def running() -> None:
     """Modules are loaded: from now on a signal raises in the running command."""
     global _running
     _running = True
+
+
+def finished() -> None:
+    """The command is done (its output flushed, its temporary files removed): a Ctrl-C from now
+    on, while the interpreter shuts down (atexit, joining child processes), is ignored, so the
+    process ends with the command's own exit code. Python resets a handler written in Python to
+    the default action when it starts shutting down, and SIGINT would then end the process as
+    killed by the signal, with no line on stderr. SIGTERM keeps its handler: it still ends a
+    shutdown that hangs."""
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except (ValueError, OSError):
+        pass

@@ -146,3 +146,21 @@ def test_ctrl_c_while_probe_starts_its_collective_workers(tmp_path):
             return
         time.sleep(0.2)
     pytest.fail("processes of the probe's group are still running")
+
+
+@pytest.mark.slow  # two Python subprocesses
+def test_ctrl_c_while_the_interpreter_shuts_down_keeps_the_commands_exit_code():
+    """A SIGINT while the interpreter shuts down raised KeyboardInterrupt in an atexit callback (a traceback)
+    or, once Python has reset its handlers to the default action, ended the process as killed by the
+    signal with no line; signals.finished() (the entry point calls it once the command is done) ignores it."""
+    code = ("import atexit, os, signal, sys, time\n"
+            "from moeprof.cli import signals\n"
+            "signals.install(); signals.running()\n"
+            "atexit.register(lambda: (os.kill(os.getpid(), signal.SIGINT), time.sleep(0.3)))\n"
+            "if sys.argv[1] == 'finished': signals.finished()\n"
+            "sys.exit(0)\n")
+    done = subprocess.run([sys.executable, "-c", code, "finished"], capture_output=True, text=True, env=ENV, timeout=60)
+    assert done.returncode == 0 and done.stderr == "", (done.returncode, done.stderr)
+    before = subprocess.run([sys.executable, "-c", code, "not"], capture_output=True, text=True, env=ENV, timeout=60)
+    # what it guards against: the KeyboardInterrupt's traceback from an atexit callback, or death by the signal
+    assert before.returncode == -signal.SIGINT or "Traceback" in before.stderr, (before.returncode, before.stderr)
