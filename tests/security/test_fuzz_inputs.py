@@ -102,7 +102,7 @@ def test_fuzz_dataset_files(examples):
     check()
 
 
-@fuzz_sizes(30, fast=2)
+@fuzz_sizes(30, fast=1)  # each example is a calibration: one in the inner loop
 def test_fuzz_vllm_results_and_appended_lines(examples):
     @fuzz_settings(examples)
     @given(mutated(VLLM), st.integers(1, 3))
