@@ -4,22 +4,22 @@ from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from moeprof.catalog.hardware.vms import get_gpu
 from moeprof.planner.document.targets import Targets
 from moeprof.planner.search.cost import add_costs
+from moeprof.planner.search.serve import ServeLoad
 
 
 def _rows(vms_counts, skus, shares):
     n = len(vms_counts)
-    return pd.DataFrame({
+    rows = pd.DataFrame({
         "sku": skus, "vms": vms_counts, "gpus_per_replica": [8] * n, "running_batch": [16.0] * n,
-        "utilization": [0.5] * n, "_lam": [1.0] * n, "prefill_j": [1.0] * n, "_j_step": [1.0] * n,
-        "_prefill_share": shares,
+        "utilization": [0.5] * n, "prefill_j": [1.0] * n,
     })
+    return rows, ServeLoad(j_step=np.ones(n), lam=np.ones(n), prefill_share=np.asarray(shares, dtype=float))
 
 
 @settings(max_examples=200, deadline=None)
@@ -28,13 +28,12 @@ def _rows(vms_counts, skus, shares):
     prices=st.tuples(*[st.floats(0.5, 500.0) for _ in range(3)]),
     qps=st.floats(0.01, 1000.0), tin=st.integers(1, 100_000), tout=st.integers(1, 10_000),
 )
-@pytest.mark.slow  # full plans of their own
 def test_blended_cost_ranks_as_monthly_cost(data, prices, qps, tin, tout):
     gpu = get_gpu("h100-sxm-80gb")
     vms = {k: SimpleNamespace(price=SimpleNamespace(usd_per_hour=p, estimate=False), gpu=gpu) for k, p in zip("abc", prices)}
-    rows = _rows([d[0] for d in data], [d[1] for d in data], [d[2] for d in data])
+    rows, load = _rows([d[0] for d in data], [d[1] for d in data], [d[2] for d in data])
     t = Targets.defaults(qps=qps, input_tokens=tin, output_tokens=tout)
-    out = add_costs(rows, vms, t, {})
+    out = add_costs(rows, vms, t, {}, load)
     month, blended = out.usd_per_month.to_numpy(), out.usd_per_million_tokens.to_numpy()
     for i in range(len(out)):
         for j in range(len(out)):

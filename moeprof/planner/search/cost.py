@@ -20,12 +20,8 @@ from ..document.targets import Targets
 from .serve import ServeLoad
 
 
-def add_costs(rows: pd.DataFrame, vms, targets: Targets, profiles, load: ServeLoad | None = None) -> pd.DataFrame:
-    """rows from serve.serve_rows with the cost and energy columns; `load`: serve_rows' ServeLoad of the
-    rows (None: read from the rows' ServeLoad.COLUMNS, which are then dropped)."""
-    if load is None:
-        load = ServeLoad.from_columns(rows)
-        rows = rows.drop(columns=list(ServeLoad.COLUMNS))
+def add_costs(rows: pd.DataFrame, vms, targets: Targets, profiles, load: ServeLoad) -> pd.DataFrame:
+    """rows from serve.serve_rows with the cost and energy columns; `load`: serve_rows' ServeLoad of the rows."""
     price = rows.sku.map({k: v.price.usd_per_hour for k, v in vms.items()}).to_numpy(dtype=float)
     rows["usd_per_hour"] = rows.vms.to_numpy() * price
     rows["usd_per_month"] = rows.usd_per_hour * HOURS_PER_MONTH

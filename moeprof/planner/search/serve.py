@@ -38,12 +38,6 @@ class ServeLoad:
     lam: np.ndarray
     prefill_share: np.ndarray
 
-    COLUMNS = ("_j_step", "_lam", "_prefill_share")  # the same three as columns (a frame made by hand)
-
-    @classmethod
-    def from_columns(cls, rows: pd.DataFrame) -> ServeLoad:
-        return cls(*(rows[c].to_numpy() for c in cls.COLUMNS))
-
 
 def _with_latency(mem: pd.DataFrame, lat: pd.DataFrame | None) -> pd.DataFrame:
     keys = list(LAYOUT_KEYS)
