@@ -53,6 +53,26 @@ def vllm_image_tag() -> str:
 ROCM_VLLM_IMAGE = "rocm/vllm:rocm7.0.0_vllm_0.11.2_20251210"
 
 
+def rocm_env(vm) -> dict[str, str]:
+    """The environment a vLLM launch on AMD GPUs sets (moeprof/data/engine.json rocm_env: AITER on, as in the
+    runs the AMD calibration comes from); nothing on other GPUs."""
+    if vm is None or vm.gpu.vendor != "amd":
+        return {}
+    from ..catalog.values import read_data_json
+
+    d = read_data_json("engine.json").get("rocm_env") or {}
+    return {k: str(v["value"]) for k, v in d.items() if not k.startswith("_")}
+
+
+def _env_lines(vm, per_vm: int) -> list[str]:
+    env = rocm_env(vm)
+    if not env:
+        return []
+    where = "" if per_vm else "; set the same on every VM before `ray start`"
+    return [comment("AMD's AITER kernels: vLLM leaves them off, the plan's AMD speeds were measured with them on "
+                    f"(moeprof/data/engine.json rocm_env){where}")] + [f"export {k}={shlex.quote(v)}" for k, v in env.items()]
+
+
 def container_image(vm) -> str:
     """The vLLM container image for a VM's GPUs: AMD's ROCm build on AMD, the upstream CUDA one otherwise."""
     if vm is not None and vm.gpu.vendor == "amd":
@@ -196,7 +216,7 @@ def export_vllm(doc: dict) -> str:
     lines = ["#!/usr/bin/env bash", *_header(doc, "vLLM", version)]
     lines.append(comment(f"{_kvcomment(rec['kv_dtype'])}; memory settings are the ones the plan assumed"))
     mlines, model_arg = _model_lines(ck)
-    lines += mlines + ["set -euo pipefail"]
+    lines += mlines + ["set -euo pipefail"] + _env_lines(vm, per_vm)
     args = vllm_args(doc, ck)
     nodes = wide_ep_nodes(rec, gpv)
     if nodes:
@@ -326,6 +346,7 @@ def export_azureml(doc: dict, endpoint_name: str | None = None) -> str:
         "environment_variables": {
             "MODEL_NAME": _engine_model(ck) or "",
             "VLLM_ARGS": " ".join(eng_args),  # word-split by the entrypoint: plain tokens only
+            **rocm_env(vm),
         },
         "instance_type": vm.azure_name,
         "instance_count": int(rec["vms"]),

@@ -235,6 +235,22 @@ def test_azureml_image_follows_the_gpu_vendor(plan_doc):
     nv = export(plan_with(plan_doc, sku="nd-h200-v5", tp=8, ep=8, pp=1, replicas=1, vms=1), "azureml")
     assert "FROM vllm/vllm-openai:v0.11.0" in nv and "rocm" not in nv
     assert yaml.safe_load(amd)["instance_type"] == "Standard_ND96isr_MI300X_v5"
+    assert yaml.safe_load(amd)["environment_variables"]["VLLM_ROCM_USE_AITER"] == "1"
+    assert "VLLM_ROCM_USE_AITER" not in yaml.safe_load(nv)["environment_variables"]
+
+
+def test_vllm_on_amd_turns_on_the_kernels_the_calibration_ran_with(plan_doc):
+    """vLLM leaves AMD's AITER kernels off; the MI300X calibration's runs had them on (data/engine.json rocm_env)."""
+    from moeprof.catalog.values import read_data_json
+
+    want = {k: v["value"] for k, v in read_data_json("engine.json")["rocm_env"].items() if not k.startswith("_")}
+    amd = export(plan_with(plan_doc, sku="nd-mi300x-v5", tp=8, ep=8, pp=1, replicas=1, vms=1), "vllm")
+    check_bash(amd)
+    exports = dict(ln[len("export "):].split("=", 1) for ln in amd.splitlines() if ln.startswith("export "))
+    assert want and exports == want
+    assert amd.index("export VLLM_ROCM_USE_AITER=1") < amd.index("vllm serve")
+    nv = export(plan_with(plan_doc, sku="nd-h200-v5", tp=8, ep=8, pp=1, replicas=1, vms=1), "vllm")
+    assert "VLLM_ROCM" not in nv and "\nexport " not in nv
 
 
 @pytest.mark.parametrize("kv, flag", [("bf16", "auto"), ("fp8", "fp8")])
