@@ -104,15 +104,12 @@ def residuals_of(batch: Batch, values: dict, rows=None) -> dict[str, list[float]
 def _solve(batch: Batch, theta0, free, mask=None) -> robust.RobustFit:
     obs_keep = np.ones(len(batch.obs), dtype=bool) if mask is None else mask
 
-    def fun(theta):
-        v = to_values(theta)
-        return batch.log_errors(v["step_time_scale"], v["host_overhead_s_per_step"], v["prefill_time_scale"])[obs_keep]
-
-    def fun_many(thetas):  # to_values of each row, as arrays
+    def fun_many(thetas):  # the log errors of each row of thetas (to_values of every row, as arrays)
         t = np.asarray(thetas, dtype=float)
         return batch.log_errors_many(np.exp(t[:, 0]), t[:, 1] / 1e3, np.exp(t[:, 2]))[:, obs_keep]
 
-    return robust.fit(fun, theta0, LO, HI, STEPS, free, scale_floor=SCALE_FLOOR, fun_many=fun_many)
+    return robust.fit(lambda theta: fun_many(np.asarray(theta)[None, :])[0], theta0, LO, HI, STEPS, free,
+                      scale_floor=SCALE_FLOOR, fun_many=fun_many)
 
 
 def fit_gpu(points: list[Point], prior: ServingCalibration, fit_optional=OPTIONAL, loo: bool = True,

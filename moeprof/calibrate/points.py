@@ -98,6 +98,7 @@ class Batch:
         self.obs_point = np.array([i for i, _, _ in self.obs], dtype=int)
         self.obs_figure = [k for _, k, _ in self.obs]
         self.obs_value = np.array([v for _, _, v in self.obs], dtype=float)
+        self.obs_columns = {f: np.flatnonzero(np.array(self.obs_figure) == f) for f in set(self.obs_figure)}  # figure -> its observations
 
     def predict(self, scale: float, host_s: float, prefill_scale: float) -> dict[str, np.ndarray]:
         """Predicted figures of every point (arrays; nan where the replica is saturated)."""
@@ -125,15 +126,11 @@ class Batch:
         return {"tput": X * self.O / self.gpus, "tput_total": X * (self.I + self.O) / self.gpus,
                 "user": 1.0 / tpot, "ttft_ms": ttft * 1e3}
 
-    def predicted_obs(self, scale: float, host_s: float, prefill_scale: float) -> np.ndarray:
-        return self.predicted_obs_many([scale], [host_s], [prefill_scale])[0]
-
     def predicted_obs_many(self, scales, host_s, prefill_scales) -> np.ndarray:
         """[k, observations] predicted values of k parameter sets."""
         pred = self.predict_many(scales, host_s, prefill_scales)
-        cols = {f: np.flatnonzero(np.array(self.obs_figure) == f) for f in set(self.obs_figure)}
         out = np.full((len(np.atleast_1d(scales)), len(self.obs)), np.nan)
-        for f, j in cols.items():
+        for f, j in self.obs_columns.items():
             out[:, j] = pred[f][:, self.obs_point[j]]
         return out
 

@@ -67,8 +67,9 @@ def _shipped_recipes() -> dict[str, QuantRecipe]:
     return out
 
 
-def get_recipe(name: str, model=None) -> QuantRecipe:
-    recipes = load_recipes(model)
+def get_recipe(name: str, model=None, recipes: dict | None = None) -> QuantRecipe:
+    """The recipe `name` of the model's; `recipes`: the model's already loaded (load_recipes), else loaded here."""
+    recipes = recipes if recipes is not None else load_recipes(model)
     k = name.strip().lower()
     if k not in recipes:
         raise UnknownNameError("quantization recipe", name, recipes)

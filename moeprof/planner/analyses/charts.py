@@ -52,7 +52,7 @@ def top_configs(recommended, alternatives, closest, per_sku: list[SkuBest], n: i
 
 def _memory(model, vms, r: PlanRow, engine, recipes: dict | None = None):
     vm = vms[r.sku]
-    recipe = recipes[r.quant] if recipes is not None and r.quant in recipes else get_recipe(r.quant, model)
+    recipe = get_recipe(r.quant, model, recipes)
     par = Parallelism(tp=r.tp, ep=r.ep, pp=r.pp)
     eng = replace(engine, max_num_seqs=int(r.max_batch))
     return memory_per_gpu(model, vm, vms_per_replica(par.gpus, vm.gpus_per_vm), par, recipe, r.kv_dtype, eng)
