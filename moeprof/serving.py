@@ -32,18 +32,13 @@ Open loop (Poisson arrivals at a QPS): solve lam(b) = QPS for b (bisection; lam 
 The replica saturates at lam(B). Closed loop (C clients, a new request when one finishes, as
 benchmark clients run): b + X x TTFT = C with X = lam(b), solved for b; past B the rest wait in
 the engine's queue (Little: TTFT = (C - B) / X + the prompt's own steps).
-A finite benchmark run (C clients, N prompts in all: `vllm bench serve --max-concurrency C --num-prompts N`)
-starts with all C prompts at once: the k-th finishes prefill after ceil(k I / P) full steps (burst_ttft_s);
-the run's TTFT mean / median / percentile are those of the burst and N - C steady-state TTFTs together.
 Serving path (per request, off the engine's steps; StepCosts.frontend_s, cpu_s_per_input_token,
 output_delay_steps): every TTFT adds the frontend (HTTP, IPC, detokenising, SSE), the CPU time per
 prompt token (tokenising), and, where the engine overlaps or outputs asynchronously, one mean step
 tau: the first token leaves after the step that follows the one computing it.
-Closed-loop TTFT tail: the other clients' prompts that reach the engine at the same step are
-k ~ Poisson(b / Od) (b sequences, each ending in a step with probability 1 / Od); the prompt is at
-position j (uniform in 0..k) of the k + 1 that share the budget FCFS: ceil((j + 1) I / room) steps
-of t_d + g(b + p_k) - g(b) + A p_k / I, p_k = min(room, (k + 1) I). Mean, median and the percentile
-are those of that distribution (the percentile asked, not the median).
+How a closed loop's prompts reach the engine, and the TTFT distribution that gives (moeprof.arrivals):
+by chance at the same step (the steady state), all at once (a finite run's starting burst), or in
+waves (every request of the same lengths).
 Capacity at latency targets: the largest b (then lam(b)) whose TPOT and TTFT meet them.
 tests/test_serving.py checks all of this against a step-by-step simulation of the scheduler.
 """
@@ -54,6 +49,8 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+
+from . import arrivals
 
 BATCH_GRID = np.array([1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024], dtype=float)
 TOKEN_GRID = 2.0 ** np.arange(0, 16)  # 1 .. 32768 tokens
@@ -130,10 +127,12 @@ class Workload:
     budget_tokens: np.ndarray  # max_num_batched_tokens
     max_seqs: np.ndarray  # B: min(max_num_seqs, sequences the KV cache holds)
     num_prompts: np.ndarray | None = None  # closed loop: prompts the client sends in all (None or inf: an endless run)
+    fixed_lengths: np.ndarray | None = None  # closed loop: every request has exactly I and O tokens (None: all False)
 
     def take(self, idx) -> Workload:
         n = None if self.num_prompts is None else self.num_prompts[idx]
-        return Workload(self.input_tokens[idx], self.output_tokens[idx], self.budget_tokens[idx], self.max_seqs[idx], n)
+        f = None if self.fixed_lengths is None else self.fixed_lengths[idx]
+        return Workload(self.input_tokens[idx], self.output_tokens[idx], self.budget_tokens[idx], self.max_seqs[idx], n, f)
 
 
 @dataclass
@@ -198,38 +197,7 @@ def _slot_wait(rho, slots, service_s, q):
     return np.where(bad, np.inf, mean), np.where(bad, np.inf, tail)
 
 
-def _quantile_of(values: np.ndarray, probs: np.ndarray, q: float) -> np.ndarray:
-    """Per row of [N, M] values with probabilities: the smallest value whose cumulative probability is >= q."""
-    order = np.argsort(values, axis=1)
-    v = np.take_along_axis(values, order, axis=1)
-    cdf = np.cumsum(np.take_along_axis(probs, order, axis=1), axis=1)
-    i = np.minimum(np.sum(cdf < q * cdf[:, -1:] - 1e-12, axis=1), v.shape[1] - 1)
-    return v[np.arange(len(v)), i]
-
-
-def _shared_prefill(c: StepCosts, w: Workload, b, t_d, percentile: float):
-    """Closed loop: (mean, median, percentile) of a prompt's own prefill steps when k ~ Poisson(b / Od)
-    other prompts reach the engine at the same step and it is at position j (uniform 0..k) of them."""
-    m = np.asarray(b, dtype=float) / _od(w)
-    room = np.maximum(w.budget_tokens - b, 1.0)
-    k_max = int(min(64, np.max(np.ceil(m + 6.0 * np.sqrt(m) + 2.0))))
-    vals, probs = [], []
-    pk, below = np.exp(-m), np.zeros_like(m)  # P(k), P(< k)
-    for k in range(k_max + 1):
-        p_tok = np.minimum(room, (k + 1) * w.input_tokens)
-        step = t_d + c.g(b + p_tok) - c.g(b) + c.attn_prompt_s * p_tok / w.input_tokens
-        weight = pk if k < k_max else np.maximum(1.0 - below, 0.0)  # the last carries the tail
-        below = below + pk
-        for j in range(k + 1):
-            vals.append(np.ceil((j + 1) * w.input_tokens / room - 1e-9) * step)
-            probs.append(weight / (k + 1))
-        pk = pk * m / (k + 1)
-    v, p = np.stack(vals, axis=1), np.stack(probs, axis=1)
-    mean = np.sum(v * p, axis=1) / np.sum(p, axis=1)
-    return mean, _quantile_of(v, p, 0.5), _quantile_of(v, p, percentile / 100.0)
-
-
-def _point(c: StepCosts, w: Workload, b, percentile: float, open_loop: bool, queued=None, busy=None) -> OperatingPoint:
+def _point(c: StepCosts, w: Workload, b, percentile: float, open_loop: bool, queued=None, busy=None, clients=None) -> OperatingPoint:
     t_d, tau, t_m, n, E, lam = steps_at(c, w, b)
     q = percentile / 100.0
     od = _od(w)
@@ -253,8 +221,13 @@ def _point(c: StepCosts, w: Workload, b, percentile: float, open_loop: bool, que
         # (busy: 1 when other clients' sequences keep the engine stepping, 0 for a lone client); it
         # shares its prefill steps with the prompts that arrive at the same step (_shared_prefill)
         extra = (np.zeros_like(tau) if queued is None else queued) + (1.0 if busy is None else busy) * tau + path
-        own_mean, own_med, own_q = _shared_prefill(c, w, b, t_d, percentile)
+        own_mean, own_med, own_q = arrivals.shared_prefill(c, w, b, t_d, percentile)
         ttft_mean, ttft_med, ttft_q = own_mean + extra, own_med + extra, own_q + extra
+        if w.fixed_lengths is not None and clients is not None and np.any(w.fixed_lengths):
+            wave = arrivals.waves(c, w, b, clients, percentile)
+            fixed_extra = (np.zeros_like(tau) if queued is None else queued) + c.path_s(w.input_tokens, 0.0)
+            ttft_mean, ttft_med, ttft_q = (np.where(w.fixed_lengths, v + fixed_extra, old)
+                                           for v, old in zip(wave, (ttft_mean, ttft_med, ttft_q)))
     mixed_share = np.minimum(1.0, b * n / od)
     itl_med = np.where(mixed_share < 0.5, t_d, t_m)
     unstable = ~stable
@@ -323,65 +296,18 @@ def closed_loop(c: StepCosts, w: Workload, concurrency, percentile: float = 99.0
     busy = np.clip(C - 1.0, 0.0, 1.0)
 
     def in_system(x):
-        pt = _point(c, w, np.maximum(x, 1e-9), percentile, open_loop=False, busy=busy)
+        pt = _point(c, w, np.maximum(x, 1e-9), percentile, open_loop=False, busy=busy, clients=C)
         return x + pt.lam * pt.ttft_mean_s
 
     b = _bisect(lambda x: in_system(x) <= C, np.zeros_like(hi), hi)
     b = np.maximum(b, 1e-9)
-    pt = _point(c, w, b, percentile, open_loop=False, busy=busy)
+    pt = _point(c, w, b, percentile, open_loop=False, busy=busy, clients=C)
     waiting = np.maximum(C - in_system(b), 0.0)  # past the slots: the engine's waiting queue
     queued = waiting / np.maximum(pt.lam, 1e-12)
-    pt = _point(c, w, b, percentile, open_loop=False, queued=queued, busy=busy)
+    pt = _point(c, w, b, percentile, open_loop=False, queued=queued, busy=busy, clients=C)
     if w.num_prompts is not None:
-        _finite_run(c, w, C, pt, percentile)
+        arrivals.finite_run(c, w, C, pt, percentile)
     return pt
-
-
-def burst_ttft_s(c: StepCosts, w: Workload, clients) -> np.ndarray:
-    """TTFT of the k-th of the `clients` prompts a benchmark client sends at once when it starts
-    ([N, max clients], k = 1, 2, ...; nan past a configuration's own count), up to the sequence
-    slots (the rest wait for a slot, as in steady state). Prefill fills each step's token budget
-    FCFS: prompt k's last token is in step ceil(k I / P), P = budget - b_bar prompt tokens a step,
-    b_bar = (k_max - 1) / 2 sequences decoding on average (the burst's prompts decode as they finish
-    prefill; none in the first step); a step carries p = min(P, k_max I) prompt tokens:
-    t = t_d(b_bar) + g(b_bar + p) - g(b_bar) + A p / I (t_d toward the host time alone as b_bar -> 0)."""
-    k_max = np.maximum(np.floor(np.minimum(clients, w.max_seqs) + 1e-9), 1.0)
-    b_bar = (k_max - 1.0) / 2.0
-    room = np.maximum(w.budget_tokens - b_bar, 1.0)
-    p = np.minimum(room, k_max * w.input_tokens)
-    t_d = np.where(b_bar < 1.0, c.host_s + b_bar * (c.decode_only(1.0) - c.host_s), c.decode_only(np.maximum(b_bar, 1.0)))
-    step = t_d + c.g(b_bar + p) - c.g(b_bar) + c.attn_prompt_s * p / w.input_tokens
-    k = np.arange(1, int(k_max.max()) + 1, dtype=float)[None, :]
-    steps = np.ceil(k * w.input_tokens[:, None] / room[:, None] - 1e-9)
-    path = c.path_s(w.input_tokens, step) * np.ones(len(step))
-    return np.where(k <= k_max[:, None], steps * step[:, None] + path[:, None], np.nan)
-
-
-def _finite_run(c: StepCosts, w: Workload, clients, pt: OperatingPoint, percentile: float) -> None:
-    """TTFT statistics over a finite benchmark run (vLLM `bench serve` / SGLang bench_serving with
-    --max-concurrency C and --num-prompts N, InferenceX: N = 10 C): the first C prompts leave at
-    once (burst_ttft_s), the other N - C at the steady state's TTFT. Mean, median and the
-    percentile of that mixture (the rank-ceil(qN) value) replace pt's, in place."""
-    burst = burst_ttft_s(c, w, clients)
-    n_burst = np.sum(~np.isnan(burst), axis=1).astype(float)
-    n_prompts = np.asarray(w.num_prompts, dtype=float) * np.ones(len(n_burst))
-    total = np.where(np.isfinite(n_prompts), np.maximum(n_prompts, n_burst), n_burst)
-    rest = total - n_burst
-    ss = pt.ttft_mean_s
-    ok = np.isfinite(ss) & np.isfinite(n_prompts)
-    srt = np.sort(np.where(np.isnan(burst), np.inf, burst), axis=1)  # nan (past k_max) last
-    below = np.sum(srt < ss[:, None], axis=1)
-
-    def at_rank(q):
-        r = np.clip(np.ceil(q * total - 1e-9), 1, total)  # 1-based rank in the run
-        i = np.where(r <= below, r - 1, r - 1 - rest).astype(np.intp)
-        v = np.take_along_axis(srt, np.clip(i, 0, srt.shape[1] - 1)[:, None], axis=1)[:, 0]
-        return np.where((r > below) & (r <= below + rest), ss, v)
-
-    mean = (np.nansum(burst, axis=1) + rest * ss) / total
-    for name, v in (("ttft_mean_s", mean), ("ttft_median_s", at_rank(0.5)), ("ttft_q_s", at_rank(percentile / 100.0))):
-        setattr(pt, name, np.where(ok, v, getattr(pt, name)))
-    pt.e2el_mean_s = np.where(ok, mean + _od(w) * pt.tpot_s, pt.e2el_mean_s)
 
 
 def capacity_qps(c: StepCosts, w: Workload, ttft_target_s, tpot_target_s, percentile: float) -> np.ndarray:

@@ -38,7 +38,7 @@ import sys
 from collections import Counter, defaultdict
 
 from moeprof.calibrate.benchmarks import load_records
-from moeprof.calibrate.records import MODELS, VENDOR, deployment, mean_length, record_version, skip_reason  # noqa: F401 (fit_serving imports them here)
+from moeprof.calibrate.records import MODELS, VENDOR, deployment, fixed_lengths, mean_length, record_version, skip_reason  # noqa: F401 (fit_serving imports them here)
 from moeprof.calibrate.records import measured as records_measured
 from moeprof.calibrate.regressions import known_regression
 from moeprof.catalog.calibration.serving import ServingCalibration
@@ -64,7 +64,7 @@ def predict(rec, calibration=None):
         profile = kernel_table_profile(rec.gpu, rec.engine) if KERNEL_TABLES["on"] else None
         dep, I, O = deployment(rec, calibration, profile)
         load, value = ("concurrency", rec.load["concurrency"]) if "concurrency" in rec.load else ("qps", rec.load["request_rate_rps"])
-        row = evaluate(dep, load, [value], I, O, num_prompts=rec.num_prompts)[0]
+        row = evaluate(dep, load, [value], I, O, num_prompts=rec.num_prompts, fixed_lengths=fixed_lengths(rec))[0]
     except MoeprofError as e:
         return None, f"evaluate: {str(e)[:70]}"
     if not row["stable"]:

@@ -42,7 +42,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_accuracy import VENDOR, deployment, measured, skip_reason  # noqa: E402
+from bench_accuracy import VENDOR, deployment, fixed_lengths, measured, skip_reason  # noqa: E402
 
 from moeprof import serving  # noqa: E402
 from moeprof.calibrate.benchmarks import load_records  # noqa: E402
@@ -74,7 +74,7 @@ def prepared(rec):
     except MoeprofError:
         return None
     w = serving.Workload(np.array([float(I)]), np.array([float(O)]), np.array([float(dep.engine.max_num_batched_tokens)]),
-                         np.array([slots]))
+                         np.array([slots]), None, np.array([fixed_lengths(rec)]))
     return (c, w, rec.load["concurrency"] / dep.replicas, dep.replicas, dep.gpus, I, O, got, dep.engine.host_overhead_s_per_step,
             f"{rec.engine} {dep.engine.engine_version}", rec.tp)
 
@@ -91,7 +91,8 @@ class Runs:
         self.version = np.array([it[9] for it in items])
         self.tp = np.array([it[10] for it in items])
         self.w = serving.Workload(*(np.concatenate([getattr(it[1], f) for it in items])
-                                    for f in ("input_tokens", "output_tokens", "budget_tokens", "max_seqs")))
+                                    for f in ("input_tokens", "output_tokens", "budget_tokens", "max_seqs")),
+                                  None, np.concatenate([it[1].fixed_lengths for it in items]))
         self.conc = np.array([it[2] for it in items], dtype=float)
         self.reps, self.gpus_n, self.I, self.O = (np.array([it[k] for it in items], dtype=float) for k in (3, 4, 5, 6))
         self.got = [it[7] for it in items]

@@ -9,7 +9,8 @@
     profile, telemetry               GPU profiles, device readings
     memory, probes                   the memory model; measurements on the device
     perf                             the performance model (every prediction, probe rows included)
-    serving                          the engine's scheduler, no package imports
+    arrivals, serving                how a closed loop's prompts arrive (TTFT distributions); the
+                                     engine's scheduler (arrivals only)
     deployment                       one deployment: replica arithmetic, step costs, evaluate
     planner.document                 the typed plan document and its records
     planner.analyses                 chart data, procurement, traffic (document + deployment)
@@ -52,7 +53,8 @@ ALLOWED = {
     "memory": BASE | {"catalog"},
     "probes": BASE | {"catalog", "profile", "telemetry", "memory", "probes"},
     "perf": BASE | {"catalog", "profile", "kernel_tables", "perf"},
-    "serving": set(),
+    "arrivals": set(),
+    "serving": {"arrivals"},
     "deployment": BASE | {"catalog", "profile", "memory", "perf", "serving", "deployment"},
     "planner": BASE | {"planner"},
     "planner.document": BASE | {"catalog", "planner.document"},

@@ -28,14 +28,15 @@ def workload(n=1, I=1000, O=200, budget=8192, slots=512):
 RANGE_RATIO = 0.8  # lengths uniform over [0.8 L, L], as benchmark clients draw them (--random-range-ratio)
 
 
-def simulate(c, w, concurrency=None, qps=None, n_requests=3000, seed=0, whole_run=False):
+def simulate(c, w, concurrency=None, qps=None, n_requests=3000, seed=0, whole_run=False, range_ratio=RANGE_RATIO):
     """Steps of the scheduler; returns (throughput req/s, mean TPOT s, median TTFT s) after warm-up.
-    Request lengths are uniform over [r L, L] with the workload's I and O as their means. Closed
+    Request lengths are uniform over [r L, L] with the workload's I and O as their means (r = 1:
+    every request has exactly I and O). Closed
     loop: the clients start at once, and a client's next request reaches the engine after the step
     that follows the one its last token came from has started. whole_run: a benchmark run of
     n_requests prompts in all; returns every request's TTFT (s), the starting burst included."""
     I_mean, O_mean = float(w.input_tokens[0]), float(w.output_tokens[0])
-    lo = 2 * RANGE_RATIO / (1 + RANGE_RATIO)  # mean of U[rL, L] = (1 + r) L / 2
+    lo = 2 * range_ratio / (1 + range_ratio)  # mean of U[rL, L] = (1 + r) L / 2
     draw = lambda mean: int(rng.integers(round(lo * mean), round(2 * mean - lo * mean) + 1))  # noqa: E731
     budget, slots = int(w.budget_tokens[0]), int(w.max_seqs[0])
     rng = np.random.default_rng(seed)
@@ -115,6 +116,27 @@ def test_finite_run_ttft_matches_the_simulation(concurrency, I):
     assert pt.ttft_q_s[0] == pytest.approx(np.percentile(sim, 99), rel=0.25)
     endless = serving.closed_loop(c, workload(I=I), concurrency, 99.0)
     assert pt.ttft_q_s[0] > 1.5 * endless.ttft_q_s[0]  # the burst is the run's tail
+
+
+# (C, I, budget): one wave in one step (G = 1), two steps (G = 2), many (G = 4, 8, 16), prompts longer than the budget
+@pytest.mark.parametrize("concurrency,I,budget", [(8, 1000, 8192), (12, 1000, 8192), (32, 1000, 8192), (16, 8000, 8192),
+                                                  pytest.param(128, 1000, 8192, marks=pytest.mark.slow),
+                                                  pytest.param(16, 20000, 8192, marks=pytest.mark.slow)])
+def test_fixed_lengths_arrive_in_waves_as_simulated(concurrency, I, budget):
+    """Every request of the same lengths: requests that start together end together, so each wave of
+    prompts refills the budget in consecutive steps and waits out the previous group's step. The
+    steady state (the starting burst dropped) against the simulation, and far above the TTFT of
+    lengths that vary, which the waves do not describe."""
+    c = costs()
+    w = workload(I=I, O=200, budget=budget)
+    w.fixed_lengths = np.array([True])
+    sim = simulate(c, w, concurrency=concurrency, n_requests=12 * concurrency, whole_run=True, range_ratio=1.0)[4 * concurrency:]
+    pt = serving.closed_loop(c, w, concurrency, 99.0)
+    assert pt.ttft_median_s[0] == pytest.approx(np.median(sim), rel=0.15)
+    assert pt.ttft_mean_s[0] == pytest.approx(np.mean(sim), rel=0.15)
+    varied = serving.closed_loop(c, workload(I=I, O=200, budget=budget), concurrency, 99.0)
+    if I < budget < concurrency * I:  # several prompts a step, several steps a wave: a group waits for the previous group's step
+        assert pt.ttft_median_s[0] > 1.5 * varied.ttft_median_s[0]
 
 
 @pytest.mark.parametrize("concurrency", [16, pytest.param(64, marks=pytest.mark.slow)])

@@ -16,7 +16,7 @@ from collections import Counter
 
 from ..deployment.evaluate import evaluate
 from ..errors import MoeprofError, printable
-from .records import deployment, load_of, skip_reason
+from .records import deployment, fixed_lengths, load_of, skip_reason
 
 FIGURES = ("throughput_per_gpu_tok_s", "tokens_per_s_per_user", "ttft_ms", "tpot_ms")
 
@@ -63,7 +63,7 @@ def check_record(rec, profiles: dict) -> tuple[dict | None, str]:
     try:
         dep, I, O = deployment(rec, None, profiles.get(rec.gpu))
         load, value = load_of(rec)
-        row = evaluate(dep, load, [value], I, O, num_prompts=rec.num_prompts)[0]
+        row = evaluate(dep, load, [value], I, O, num_prompts=rec.num_prompts, fixed_lengths=fixed_lengths(rec))[0]
     except MoeprofError as e:
         return None, f"evaluate: {str(e)[:80]}"
     if not row["stable"]:

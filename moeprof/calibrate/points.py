@@ -21,7 +21,7 @@ from ..catalog.calibration.serving import ServingCalibration
 from ..deployment.evaluate import deployment_costs
 from ..errors import MoeprofError
 from .benchmarks import BenchRecord
-from .records import deployment, load_of, measured, skip_reason
+from .records import deployment, fixed_lengths, load_of, measured, skip_reason
 
 FIGURES = ("tput", "tput_total", "user", "ttft_ms")
 BAND_METRIC = {"tput": "throughput", "tput_total": "throughput", "user": "tpot_ms", "ttft_ms": "ttft_ms"}
@@ -60,7 +60,7 @@ def prepare(rec: BenchRecord, profile=None, known_models_only: bool = True) -> t
     load, value = load_of(rec)
     n = rec.num_prompts / dep.replicas if rec.num_prompts and load == "concurrency" else np.inf  # the finite run's burst
     w = serving.Workload(np.array([float(I)]), np.array([float(O)]), np.array([float(dep.engine.max_num_batched_tokens)]),
-                         np.array([slots]), np.array([n]))
+                         np.array([slots]), np.array([n]), np.array([load == "concurrency" and fixed_lengths(rec)]))
     return Point(rec, c, w, load, value / dep.replicas, dep.replicas, dep.gpus, I, O, got), ""
 
 
@@ -85,7 +85,7 @@ class Batch:
                          for k in ("frontend_s", "cpu_s_per_input_token", "output_delay_steps")},
                 "w": serving.Workload(stack(lambda p: p.workload.input_tokens), stack(lambda p: p.workload.output_tokens),
                                       stack(lambda p: p.workload.budget_tokens), stack(lambda p: p.workload.max_seqs),
-                                      stack(lambda p: p.workload.num_prompts)),
+                                      stack(lambda p: p.workload.num_prompts), stack(lambda p: p.workload.fixed_lengths)),
                 "value": np.array([p.per_replica for p in ps]),
                 "median_ttft": np.array(["median_ttft_ms" in p.rec.metrics for p in ps]),
             })

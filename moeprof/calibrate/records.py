@@ -60,6 +60,16 @@ def mean_length(tokens: int, range_ratio) -> float:
     return tokens * (1.0 + r) / 2.0
 
 
+def fixed_lengths(rec) -> bool:
+    """Whether every request of the run had the nominal lengths: a random dataset whose range ratio
+    is 1 (lengths uniform over [L, L]) or not given (vllm bench serve's random dataset draws
+    --random-range-ratio 0: one length). The closed-loop clients' waves then persist (moeprof.arrivals.waves)."""
+    if rec.range_ratio is not None:
+        return float(rec.range_ratio) >= 1.0
+    ds = str(rec.dataset or "").lower()
+    return ("random" in ds or "fixed" in ds) and "sharegpt" not in ds
+
+
 def skip_reason(rec, known_models_only: bool = True) -> str | None:
     """Why a record is not one `evaluate` can model, or None."""
     if rec.engine not in ENGINES:

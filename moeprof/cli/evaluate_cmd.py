@@ -61,6 +61,11 @@ class _Concurrency(BoundedFloat):
                   "With --concurrency: prompts the benchmark client sends in all (`vllm bench serve --num-prompts`); TTFT figures then cover the burst its "
                   "clients start with [default: an endless run]."
               ))
+@click.option("--fixed-lengths", is_flag=True, help=(
+    "With --concurrency: every request has exactly --input-tokens and --output-tokens (`vllm bench serve`'s random dataset at its "
+    "default --random-range-ratio 0). Requests that start together then end together, so the clients send in waves and TTFT is "
+    "that of a wave's prefill steps [default: lengths that vary, as --random-range-ratio 0.8 draws them]."
+))
 @click.option("--sweep", default=None, help="max_concurrency=1,2,4,... (or qps=...; concurrency= is read too): one row per value.")
 @click.option("--input-tokens", "--isl", "input_tokens", type=BoundedInt(1, 2**24), required=True, help="Prompt tokens per request.")
 @click.option("--output-tokens", "--osl", "output_tokens", type=BoundedInt(1, 2**24), required=True, help="Generated tokens per request.")
@@ -76,13 +81,13 @@ class _Concurrency(BoundedFloat):
 ))
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (a list under 'sweep' with --sweep).")
 @click.option("--csv", "as_csv", is_flag=True, help="Print CSV, one row per load value.")
-def evaluate(model_name, sku, vms, gpu_name, gpus, tp, ep, pp, quant, kv_dtype, concurrency, qps, num_prompts, sweep, input_tokens,
-             output_tokens, engine_name, engine_version, percentile, profile_path, as_json, as_csv):
+def evaluate(model_name, sku, vms, gpu_name, gpus, tp, ep, pp, quant, kv_dtype, concurrency, qps, num_prompts, fixed_lengths, sweep,
+             input_tokens, output_tokens, engine_name, engine_version, percentile, profile_path, as_json, as_csv):
     """What one fixed deployment does under the serving engine's scheduler: throughput per GPU,
     tokens/s per user, TTFT / TPOT / ITL / end-to-end latency (vLLM `bench serve` names), the
     running batch, KV use and the decode step split by kind."""
     run = evaluate_run(model_name, sku, vms, gpu_name, gpus, tp, ep, pp, quant, kv_dtype, concurrency, qps, num_prompts, sweep,
-                       input_tokens, output_tokens, engine_name, engine_version, percentile, profile_path)
+                       input_tokens, output_tokens, engine_name, engine_version, percentile, profile_path, fixed_lengths)
     rows, head, load, dep, band = run.rows, run.head, run.load, run.deployment, run.band
     model, vm, engine = dep.model, dep.vm, dep.engine
     if as_json:

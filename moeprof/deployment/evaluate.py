@@ -162,12 +162,14 @@ def tail_label(percentile: float) -> str:
 
 
 def evaluate(dep: Deployment, load: str, values, input_tokens: int, output_tokens: int, percentile: float = 99.0,
-             breakdown: bool = True, costs: serving.StepCosts | None = None, num_prompts: float | None = None) -> list[dict]:
+             breakdown: bool = True, costs: serving.StepCosts | None = None, num_prompts: float | None = None,
+             fixed_lengths: bool = False) -> list[dict]:
     """One metrics dict per load value (concurrency or QPS over the whole deployment); without
     `breakdown`, no split of the decode step by op (the costly part of a long sweep); `costs` as
     deployment_costs takes them; `num_prompts` (concurrency only): the prompts a benchmark client
     sends in all, whose TTFT statistics then cover the burst it starts with (serving.closed_loop),
-    None: an endless run."""
+    None: an endless run; `fixed_lengths` (concurrency only): every request has exactly the input and
+    output lengths, so the clients' requests arrive in waves (moeprof.arrivals.waves)."""
     check(dep)
     if load not in LOADS:
         raise MoeprofError(f"load must be one of {', '.join(LOADS)}")
@@ -184,7 +186,8 @@ def evaluate(dep: Deployment, load: str, values, input_tokens: int, output_token
     idx = np.zeros(n, dtype=int)
     w = serving.Workload(np.full(n, float(input_tokens)), np.full(n, float(output_tokens)),
                          np.full(n, float(dep.engine.max_num_batched_tokens)), np.full(n, slots),
-                         None if num_prompts is None or load != "concurrency" else np.full(n, float(num_prompts) / dep.groups))
+                         None if num_prompts is None or load != "concurrency" else np.full(n, float(num_prompts) / dep.groups),
+                         np.full(n, bool(fixed_lengths) and load == "concurrency"))
     c = c1.take(idx)
     per_group = vals / dep.groups
     pt = serving.closed_loop(c, w, per_group, percentile) if load == "concurrency" else serving.open_loop(c, w, per_group, percentile)

@@ -89,7 +89,8 @@ class EvaluateRun:
 
 
 def evaluate_run(model_name, sku, vms, gpu_name, gpus, tp, ep, pp, quant, kv_dtype, concurrency, qps, num_prompts, sweep,
-                 input_tokens, output_tokens, engine_name, engine_version, percentile, profile_path) -> EvaluateRun:
+                 input_tokens, output_tokens, engine_name, engine_version, percentile, profile_path,
+                 fixed_lengths: bool = False) -> EvaluateRun:
     """The rows of `moeprof evaluate` for its options (converted and bounded)."""
     model = load_model(model_name)
     if (sku is None) == (gpu_name is None):
@@ -121,8 +122,12 @@ def evaluate_run(model_name, sku, vms, gpu_name, gpus, tp, ep, pp, quant, kv_dty
     if num_prompts is not None and num_prompts < max(values):
         raise FlagError("--num-prompts", f"{num_prompts} prompts cannot keep {max(values):g} requests in flight: give "
                                          "--num-prompts at least the concurrency")
+    if fixed_lengths and load != CONCURRENCY:
+        raise FlagError("--fixed-lengths", "--fixed-lengths goes with --max-concurrency (or a concurrency sweep): Poisson "
+                                           "arrivals do not come in waves", usage=True)
     kind = "concurrency" if load == CONCURRENCY else "qps"
-    rows = run_evaluate(dep, kind, values, input_tokens, output_tokens, percentile, num_prompts=num_prompts)
+    rows = run_evaluate(dep, kind, values, input_tokens, output_tokens, percentile, num_prompts=num_prompts,
+                        fixed_lengths=fixed_lengths)
     band = error_band_for(vm.gpu.key, vm.gpu.vendor, dep.profile)
     out = []
     for r in rows:
@@ -130,7 +135,7 @@ def evaluate_run(model_name, sku, vms, gpu_name, gpus, tp, ep, pp, quant, kv_dty
         out.append({load: r.pop(kind), **r} if kind != load else r)
     head = {"model": model.name, "gpu": vm.gpu.key, "gpus": dep.gpus, "sku": sku, "tp": tp, "ep": ep, "pp": pp,
             "quant": dep.quant, "kv_dtype": kv_dtype, "engine": f"{engine.engine} {engine.engine_version}",
-            "input_tokens": input_tokens, "output_tokens": output_tokens, "percentile": percentile,
+            "input_tokens": input_tokens, "output_tokens": output_tokens, "fixed_lengths": bool(fixed_lengths), "percentile": percentile,
             "calibration": dep.profile.label if dep.profile is not None else "datasheet x published efficiencies",
             "error_band": band.to_json()}
     known = regression_for(engine.engine, engine.engine_version, vm.gpu.key, model.hf_id or "")

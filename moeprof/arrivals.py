@@ -1,0 +1,143 @@
+"""How a closed loop's prompts reach the engine, and the distribution of TTFT that gives (the
+engine-side part: moeprof.serving adds the serving path and the queues). No package imports;
+c, w and pt are serving.StepCosts, serving.Workload and serving.OperatingPoint (arrays over
+configurations).
+
+- By chance (the steady state, lengths that vary): the other clients' prompts that reach the engine
+  at the same step are k ~ Poisson(b / Od) (b sequences, each ending in a step with probability
+  1 / Od); the prompt is at position j (uniform in 0..k) of the k + 1 that share the budget FCFS:
+  ceil((j + 1) I / room) steps of t_d + g(b + p_k) - g(b) + A p_k / I, p_k = min(room, (k + 1) I)
+  (shared_prefill).
+- All at once: a finite benchmark run (C clients, N prompts in all: `vllm bench serve
+  --max-concurrency C --num-prompts N`) starts with all C prompts at once; the k-th finishes
+  prefill after ceil(k I / P) full steps (burst_ttft_s). The run's TTFT mean / median / percentile
+  are those of the burst and the N - C steady-state TTFTs together (finite_run).
+- In waves: when every request has the same lengths, requests that start prefill together end
+  together, so the burst's pattern persists: a group of prompts arrives while the previous group's
+  prefill step runs and takes a step of its own (waves).
+Mean, median and the percentile asked are those of each distribution.
+tests/test_serving.py checks each against a step-by-step simulation of the scheduler.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _od(w) -> np.ndarray:
+    return np.maximum(w.output_tokens - 1.0, 1.0)
+
+
+def quantile_of(values: np.ndarray, probs: np.ndarray, q: float) -> np.ndarray:
+    """Per row of [N, M] values with probabilities: the smallest value whose cumulative probability is >= q."""
+    order = np.argsort(values, axis=1)
+    v = np.take_along_axis(values, order, axis=1)
+    cdf = np.cumsum(np.take_along_axis(probs, order, axis=1), axis=1)
+    i = np.minimum(np.sum(cdf < q * cdf[:, -1:] - 1e-12, axis=1), v.shape[1] - 1)
+    return v[np.arange(len(v)), i]
+
+
+def shared_prefill(c, w, b, t_d, percentile: float):
+    """Closed loop: (mean, median, percentile) of a prompt's own prefill steps when k ~ Poisson(b / Od)
+    other prompts reach the engine at the same step and it is at position j (uniform 0..k) of them."""
+    m = np.asarray(b, dtype=float) / _od(w)
+    room = np.maximum(w.budget_tokens - b, 1.0)
+    k_max = int(min(64, np.max(np.ceil(m + 6.0 * np.sqrt(m) + 2.0))))
+    vals, probs = [], []
+    pk, below = np.exp(-m), np.zeros_like(m)  # P(k), P(< k)
+    for k in range(k_max + 1):
+        p_tok = np.minimum(room, (k + 1) * w.input_tokens)
+        step = t_d + c.g(b + p_tok) - c.g(b) + c.attn_prompt_s * p_tok / w.input_tokens
+        weight = pk if k < k_max else np.maximum(1.0 - below, 0.0)  # the last carries the tail
+        below = below + pk
+        for j in range(k + 1):
+            vals.append(np.ceil((j + 1) * w.input_tokens / room - 1e-9) * step)
+            probs.append(weight / (k + 1))
+        pk = pk * m / (k + 1)
+    v, p = np.stack(vals, axis=1), np.stack(probs, axis=1)
+    mean = np.sum(v * p, axis=1) / np.sum(p, axis=1)
+    return mean, quantile_of(v, p, 0.5), quantile_of(v, p, percentile / 100.0)
+
+
+def waves(c, w, b, clients, percentile: float):
+    """Closed loop with fixed lengths: (mean, median, percentile) of TTFT less the frontend and per-token
+    CPU time. Requests of one length that start prefill together finish decoding together, so the
+    starting burst's pattern persists: each wave of C = `clients` prompts refills the budget
+    R = budget - b in G = ceil(C I / R) consecutive steps, of p = min(R, C I) prompt tokens and the last
+    of the rest, p_last = C I - (G - 1) p (t_h and t_last: the decoding b_h = b - p / I beside them).
+    A group arrives while the previous group's step runs (the first group: a decode step, or an idle
+    engine when G = 1), takes n = ceil(I / R) steps of its own, and its first token waits the
+    delayed-output step, the next group's (after the last group: a decode step). Groups weigh by
+    their prompt tokens."""
+    C = np.maximum(np.minimum(np.asarray(clients, dtype=float), w.max_seqs), 1.0)
+    b = np.asarray(b, dtype=float)
+    room = np.maximum(w.budget_tokens - b, 1.0)
+    wave = C * w.input_tokens
+    p = np.minimum(room, wave)
+    G = np.ceil(wave / room - 1e-9)
+    p_last = wave - (G - 1.0) * p
+    n = np.ceil(w.input_tokens / room - 1e-9)
+    b_h = np.maximum(b - p / w.input_tokens, 0.0)
+    t_d = np.where(b_h < 1.0, c.host_s + b_h * (c.decode_only(1.0) - c.host_s), c.decode_only(np.maximum(b_h, 1.0)))
+    step = lambda tok: t_d + c.g(b_h + tok) - c.g(b_h) + c.attn_prompt_s * tok / w.input_tokens  # noqa: E731
+    t_h, t_last = step(p), step(p_last)
+    t_light = c.decode_only(np.maximum(b, 1.0))
+    many = G >= 2
+    delay = c.output_delay_steps
+    first = np.where(many, t_light, 0.0) + n * t_h + delay * np.where(G >= 3, t_h, np.where(many, t_last, t_light))
+    middle = t_h + n * t_h + delay * t_h
+    last = t_h + n * t_last + delay * t_light
+    share = p / wave
+    vals = np.stack([first, middle, np.where(many, last, first)], axis=1)
+    probs = np.stack([share, np.maximum(G - 2.0, 0.0) * share, np.where(many, p_last / wave, 0.0)], axis=1)
+    mean = np.sum(vals * probs, axis=1)
+    return mean, quantile_of(vals, probs, 0.5), quantile_of(vals, probs, percentile / 100.0)
+
+
+def burst_ttft_s(c, w, clients) -> np.ndarray:
+    """TTFT of the k-th of the `clients` prompts a benchmark client sends at once when it starts
+    ([N, max clients], k = 1, 2, ...; nan past a configuration's own count), up to the sequence
+    slots (the rest wait for a slot, as in steady state). Prefill fills each step's token budget
+    FCFS: prompt k's last token is in step ceil(k I / P), P = budget - b_bar prompt tokens a step,
+    b_bar = (k_max - 1) / 2 sequences decoding on average (the burst's prompts decode as they finish
+    prefill; none in the first step); a step carries p = min(P, k_max I) prompt tokens:
+    t = t_d(b_bar) + g(b_bar + p) - g(b_bar) + A p / I (t_d toward the host time alone as b_bar -> 0)."""
+    k_max = np.maximum(np.floor(np.minimum(clients, w.max_seqs) + 1e-9), 1.0)
+    b_bar = (k_max - 1.0) / 2.0
+    room = np.maximum(w.budget_tokens - b_bar, 1.0)
+    p = np.minimum(room, k_max * w.input_tokens)
+    t_d = np.where(b_bar < 1.0, c.host_s + b_bar * (c.decode_only(1.0) - c.host_s), c.decode_only(np.maximum(b_bar, 1.0)))
+    step = t_d + c.g(b_bar + p) - c.g(b_bar) + c.attn_prompt_s * p / w.input_tokens
+    k = np.arange(1, int(k_max.max()) + 1, dtype=float)[None, :]
+    steps = np.ceil(k * w.input_tokens[:, None] / room[:, None] - 1e-9)
+    path = c.path_s(w.input_tokens, step) * np.ones(len(step))
+    return np.where(k <= k_max[:, None], steps * step[:, None] + path[:, None], np.nan)
+
+
+def finite_run(c, w, clients, pt, percentile: float) -> None:
+    """TTFT statistics over a finite benchmark run (vLLM `bench serve` / SGLang bench_serving with
+    --max-concurrency C and --num-prompts N, InferenceX: N = 10 C): the first C prompts leave at
+    once (burst_ttft_s), the other N - C at the steady state's TTFT. Mean, median and the
+    percentile of that mixture (the rank-ceil(qN) value) replace pt's, in place."""
+    burst = burst_ttft_s(c, w, clients)
+    n_burst = np.sum(~np.isnan(burst), axis=1).astype(float)
+    n_prompts = np.asarray(w.num_prompts, dtype=float) * np.ones(len(n_burst))
+    total = np.where(np.isfinite(n_prompts), np.maximum(n_prompts, n_burst), n_burst)
+    rest = total - n_burst
+    ss = pt.ttft_mean_s
+    ok = np.isfinite(ss) & np.isfinite(n_prompts)
+    srt = np.sort(np.where(np.isnan(burst), np.inf, burst), axis=1)  # nan (past k_max) last
+    below = np.sum(srt < ss[:, None], axis=1)
+
+    def at_rank(q):
+        r = np.clip(np.ceil(q * total - 1e-9), 1, total)  # 1-based rank in the run
+        i = np.where(r <= below, r - 1, r - 1 - rest).astype(np.intp)
+        v = np.take_along_axis(srt, np.clip(i, 0, srt.shape[1] - 1)[:, None], axis=1)[:, 0]
+        return np.where((r > below) & (r <= below + rest), ss, v)
+
+    mean = (np.nansum(burst, axis=1) + rest * ss) / total
+    for name, v in (("ttft_mean_s", mean), ("ttft_median_s", at_rank(0.5)), ("ttft_q_s", at_rank(percentile / 100.0))):
+        setattr(pt, name, np.where(ok, v, getattr(pt, name)))
+    pt.e2el_mean_s = np.where(ok, mean + _od(w) * pt.tpot_s, pt.e2el_mean_s)
+
+
