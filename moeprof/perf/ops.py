@@ -90,7 +90,7 @@ def gemm(rates: Rates, m_tokens, k, n, weight_bytes_per_param: float, dtype: str
     A GEMM whose weights are stored narrower than its compute dtype (int4 -> bf16, or fp8 on a GPU
     without fp8) is weight-only quantised. A block-scaled fp8 GEMM (block_scaled, run in fp8) adds
     the activation-quantization kernel and takes at least the published kernel time at its K
-    (perf.blockscale), where the GPU has one."""
+    (perf.blockscale), where the GPU has one, and at most the kernels' measured rate at many tokens."""
     run_dtype = rates.gemm_dtype(dtype)
     weight_only = weight_bytes_per_param < DTYPE_BYTES[run_dtype]
     m = np.asarray(m_tokens, dtype=float)
@@ -105,6 +105,8 @@ def gemm(rates: Rates, m_tokens, k, n, weight_bytes_per_param: float, dtype: str
     bs = rates.blockscale
     if block_scaled and run_dtype == "fp8" and bs is not None:
         busy = np.maximum(busy, bs.floor_s(k) * np.ones_like(m))
+        if bs.gemm_flop_per_s is not None:
+            busy = np.maximum(busy, flops / bs.gemm_flop_per_s)
         kernels = kernels + bs.extra_kernels
     return OpCost(busy, kernels, flops=flops, weight_bytes=w, act_bytes=act)
 
@@ -217,13 +219,14 @@ def attention_prefill(rates: Rates, tokens_per_seq, context, sequences, q_heads,
 
 
 def routed_experts(rates: Rates, touched, pairs, hidden: int, width: int, wbpp: float, dtype: str,
-                   shards: float) -> OpCost:
+                   shards: float, block_scaled: bool = False) -> OpCost:
     """Grouped/fused MoE GEMMs on one GPU (5 kernels: align/sort, gate_up, SiLU-and-mul, down,
     combine). touched = distinct experts this GPU runs, pairs = token-expert pairs it computes,
     shards = how many GPUs split each expert's columns (tp / ep).
     FLOPs = pairs * 2 * 3 * H * W / shards; weight bytes = touched * 3 * H * W * wbpp / shards;
     activations per pair (2H + 6W/shards) * 2 bytes; the GEMM rate is taken at the per-expert
-    token count pairs / touched."""
+    token count pairs / touched; block-scaled fp8 experts run at most at the fused MoE kernel's
+    measured rate at many tokens (perf.blockscale), where the GPU has one."""
     D = np.asarray(touched, dtype=float)
     P = np.asarray(pairs, dtype=float)
     w = width / shards
@@ -235,4 +238,7 @@ def routed_experts(rates: Rates, touched, pairs, hidden: int, width: int, wbpp: 
     weight_only = wbpp < DTYPE_BYTES[run_dtype]
     m = P / np.maximum(D, 1e-12)
     busy = roofline_s(flops, rates.gemm_flop_per_s(run_dtype, m, weight_only), wb + act, rates.memory_bytes_per_s(wb + act))
+    bs = rates.blockscale
+    if block_scaled and run_dtype == "fp8" and bs is not None and bs.moe_flop_per_s is not None:
+        busy = np.maximum(busy, flops / bs.moe_flop_per_s)  # the fused MoE kernel's measured rate at many tokens
     return OpCost(busy, 5.0, flops=flops, weight_bytes=wb, act_bytes=act)

@@ -219,7 +219,7 @@ def _moe_op(ctx, T, tp, ep, dp) -> tuple[O.OpCost, dict]:
     touched, pairs = busiest_rank_load(q, T_all, experts_per_rank)
     shards = np.maximum(tp / ep, 1.0)
     we, de = _weights(ctx, "routed_experts")
-    routed = O.routed_experts(r, touched, pairs, H, m.expert_intermediate_size, we, de, shards)
+    routed = O.routed_experts(r, touched, pairs, H, m.expert_intermediate_size, we, de, shards, _blocked(ctx, "routed_experts"))
     if ctx.routing_skew == 0:  # the MoE tables are measured under balanced routing
         run = r.gemm_dtype(de)
         dt = run if we == O.DTYPE_BYTES[run] else None  # weight-only quantised experts: no table

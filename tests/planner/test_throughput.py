@@ -35,7 +35,8 @@ def test_one_curve_per_sku_with_a_feasible_row(doc):
     for c in curves:
         r = best[c.sku]
         assert c.row_key == list(r.key()) and c.usd_per_hour == r.usd_per_hour
-        assert c.concurrency_per_replica[0] == 1 and c.concurrency_per_replica[-1] <= r.max_batch
+        groups = r.ep // r.tp if r.ep > r.tp else 1  # wide EP: the sweep's users per group x the attention groups
+        assert c.concurrency_per_replica[0] == groups and c.concurrency_per_replica[-1] <= r.max_batch * groups
         tput, user = c.output_tokens_per_s_per_gpu, c.tokens_per_s_per_user
         assert all(b > a for a, b in zip(tput, tput[1:]))  # more users, more tokens per GPU
         assert all(b < a for a, b in zip(user, user[1:]))  # and fewer for each user
