@@ -9,8 +9,10 @@ dtype, engine, input / output lengths at the benchmark's mean, load) and compare
     and TTFT (the median where published, else the mean; the run's own num_prompts, so the
     statistic covers the burst the benchmark client starts with)
 Prints each record's error, then the median and worst |error| by split (fit / validation) and GPU
-vendor. Records of other engines (TensorRT-LLM), offline runs and models that do not load are
-counted as skipped, with the reason.
+vendor. A run that sends every prompt at once with no concurrency cap (single_wave) is scored as
+the starting burst of that many clients, on TTFT only, in a scope of its own. Records of other
+engines (TensorRT-LLM), other offline runs and models that do not load are counted as skipped,
+with the reason.
 
     python scripts/bench_accuracy.py [--split fit|validation|all] [--rows] [--uncalibrated] [--kernel-tables] [--loso]
 
@@ -32,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import io
 import statistics
 import sys
@@ -55,15 +58,25 @@ def kernel_table_profile(gpu_key: str, engine: str):
     return shipped_profiles().get(f"{gpu_key}.aic-{engine}")
 
 
+def single_wave(rec) -> bool:
+    """A serving client's run that sends every prompt at once, with no concurrency cap (load offline,
+    num_prompts given, TTFT published: the throughput tools trtllm-bench and benchmark_throughput
+    publish no TTFT). Its TTFT is the starting burst's of num_prompts clients (serving.closed_loop
+    at concurrency N with N prompts); it has no steady state, so its throughput is not scored."""
+    return bool(rec.load.get("offline")) and bool(rec.num_prompts) and measured_ttft(rec) is not None
+
+
 def predict(rec, calibration=None):
     """(predicted metrics dict, None) or (None, reason to skip)."""
-    why = skip_reason(rec)
+    wave = single_wave(rec)
+    why = skip_reason(dataclasses.replace(rec, load={"concurrency": rec.num_prompts}) if wave else rec)
     if why:
         return None, why
     try:
         profile = kernel_table_profile(rec.gpu, rec.engine) if KERNEL_TABLES["on"] else None
         dep, I, O = deployment(rec, calibration, profile)
-        load, value = ("concurrency", rec.load["concurrency"]) if "concurrency" in rec.load else ("qps", rec.load["request_rate_rps"])
+        load, value = (("concurrency", rec.num_prompts) if wave else ("concurrency", rec.load["concurrency"]) if "concurrency" in rec.load
+                       else ("qps", rec.load["request_rate_rps"]))
         row = evaluate(dep, load, [value], I, O, num_prompts=rec.num_prompts, fixed_lengths=fixed_lengths(rec))[0]
     except MoeprofError as e:
         return None, f"evaluate: {str(e)[:70]}"
@@ -95,8 +108,11 @@ CURRENT = {"vllm": (0, 10), "sglang": (0, 5)}  # current engines: vLLM >= 0.10, 
 
 def scope_of(rec) -> str:
     """'current' (a current engine release), 'older engine' (vLLM < 0.10, SGLang < 0.5, or no version
-    named), or 'regression' (a release with a known regression on the run's GPU and model,
-    moeprof/data/engine_regressions.json): the headline figures are the current runs'."""
+    named), 'regression' (a release with a known regression on the run's GPU and model,
+    moeprof/data/engine_regressions.json) or 'single wave' (every prompt at once, single_wave): the
+    headline figures are the current runs'."""
+    if single_wave(rec):
+        return "single wave"
     if known_regression(rec) is not None:
         return "regression"
     v = parse_version(rec.engine_version)
@@ -110,8 +126,8 @@ def score(recs, calibration_of=None, uncalibrated: bool = False):
     errs: dict = defaultdict(list)
     lines = []
     for rec in recs:
-        got = measured(rec)
-        if not got:
+        got = {} if single_wave(rec) else measured(rec)
+        if not got and not single_wave(rec):
             skipped["no throughput or TPOT published"] += 1
             continue
         cal = ServingCalibration(rec.gpu, 1.0, None, "uncalibrated") if uncalibrated else (
@@ -151,12 +167,13 @@ def run(split: str, show_rows: bool, uncalibrated: bool = False, out=sys.stdout)
     if show_rows:
         print("\n".join(lines), file=out)
     print("scope: current = vLLM >= 0.10 / SGLang >= 0.5 without a known regression (the headline figures); older engine; "
-          "regression = a release with a known regression on the run's GPU and model (moeprof/data/engine_regressions.json)",
+          "regression = a release with a known regression on the run's GPU and model (moeprof/data/engine_regressions.json); "
+          "single wave = every prompt sent at once (TTFT only: the starting burst)",
           file=out)
     print(f"{'split':<11}{'vendor':<8}{'scope':<14}{'metric':<26}{'records':>8}{'median |err| %':>16}{'worst |err| %':>15}"
           f"{'median err %':>14}", file=out)
     summary = {}
-    order = {"current": 0, "older engine": 1, "regression": 2}
+    order = {"current": 0, "older engine": 1, "regression": 2, "single wave": 3}
     for (sp, vendor, scope, k), v in sorted(errs.items(), key=lambda kv: (kv[0][0], kv[0][1], order[kv[0][2]], kv[0][3])):
         a = [abs(x) for x in v]
         summary[(sp, vendor, scope, k)] = statistics.median(a)

@@ -97,6 +97,7 @@ class Interconnect:
         n_ar = _measured_ranks(profile, "allreduce") if "curve allreduce" in self.sources["allreduce"] else self.gpus_per_vm
         n_a2a = _measured_ranks(profile, "alltoall") or self.gpus_per_vm
         n_ar = n_ar or self.gpus_per_vm
+        n_ar, n_a2a = max(n_ar, 2), max(n_a2a, 2)  # one GPU runs no collective: keep the curve (no 0 / 0)
         self.allreduce_curve = self._bandwidth_part(self.allreduce_curve, 2.0 * (n_ar - 1) / n_ar)
         self.alltoall_curve = self._bandwidth_part(self.alltoall_curve, (n_a2a - 1) / n_a2a)
         if self.alltoall_curve is not None:

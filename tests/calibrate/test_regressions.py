@@ -44,8 +44,9 @@ def test_bench_scope_scores_regressions_apart(monkeypatch):
     monkeypatch.syspath_prepend(str(SCRIPTS))
     import bench_accuracy
 
-    def rec(engine, version, gpu="mi300x-192gb", model="deepseek-ai/DeepSeek-R1-0528"):
-        return SimpleNamespace(engine=engine, engine_version=version, gpu=gpu, model=model)
+    def rec(engine, version, gpu="mi300x-192gb", model="deepseek-ai/DeepSeek-R1-0528", load=None, num_prompts=None, metrics=None):
+        return SimpleNamespace(engine=engine, engine_version=version, gpu=gpu, model=model, load=load or {"concurrency": 4},
+                               num_prompts=num_prompts, metrics=metrics or {})
 
     assert bench_accuracy.scope_of(rec("sglang", "v0.5.5.post3-rocm700-mi30x")) == "regression"
     assert bench_accuracy.scope_of(rec("sglang", "v0.5.12-rocm700-mi30x")) == "current"
@@ -53,6 +54,11 @@ def test_bench_scope_scores_regressions_apart(monkeypatch):
     assert bench_accuracy.scope_of(rec("vllm", "0.7.3")) == "older engine"
     assert bench_accuracy.scope_of(rec("vllm", "gpt-oss-dev")) == "older engine"  # no version named: not claimed current
     assert bench_accuracy.scope_of(rec("vllm", "0.10.1", model="openai/gpt-oss-120b")) == "current"
+    # every prompt at once (a serving client's TTFT, no concurrency cap): the starting burst, scored apart;
+    # an offline throughput run (no TTFT) is not one
+    wave = rec("vllm", "0.11.0", load={"offline": True}, num_prompts=500, metrics={"median_ttft_ms": 900.0})
+    assert bench_accuracy.scope_of(wave) == "single wave"
+    assert not bench_accuracy.single_wave(rec("vllm", "0.11.0", load={"offline": True}, num_prompts=500))
     sys.modules.pop("bench_accuracy", None)
 
 

@@ -130,3 +130,26 @@ def test_a_finite_run_adds_the_starting_burst_to_ttft(cli):
     p = cli("evaluate", "--model", "scout", "--sku", "nd-h200-v5", "--tp", "8", "--qps", "2", "--num-prompts", "10",
             "--input-tokens", "1024", "--output-tokens", "256")
     assert p.returncode != 0 and "Traceback" not in p.stderr and len(p.stderr.strip().splitlines()) == 1
+
+
+def test_one_gpu_without_a_vm(cli):
+    """A single GPU runs no collective: its host takes the published all-reduce curve as it is
+    (one rank used to divide 0 by 0)."""
+    one = json.loads(cli("evaluate", "--model", "gpt-oss-120b", "--gpu", "h100-sxm-80gb", "--gpus", "1", "--tp", "1",
+                         "--concurrency", "4", "--input-tokens", "1000", "--output-tokens", "100", "--json", check_rc=0).stdout)
+    assert one["stable"] and one["collectives_ms"] == 0.0 and one["output_throughput_per_gpu"] > 0
+
+
+def test_fixed_lengths_arrive_in_waves(cli):
+    """--fixed-lengths: requests of one length end together and come back as a wave, which waits
+    for the previous group's prefill step; Poisson arrivals take no --fixed-lengths."""
+    args = ("evaluate", "--model", "scout", "--sku", "nd-h200-v5", "--tp", "8", "--concurrency", "64",
+            "--input-tokens", "1024", "--output-tokens", "256", "--json")
+    varied = json.loads(cli(*args, check_rc=0).stdout)
+    waves = json.loads(cli(*args, "--fixed-lengths", check_rc=0).stdout)
+    assert waves["fixed_lengths"] and not varied["fixed_lengths"]
+    assert waves["median_ttft_ms"] > 1.5 * varied["median_ttft_ms"]
+    assert waves["median_tpot_ms"] == pytest.approx(varied["median_tpot_ms"], rel=0.1)
+    p = cli("evaluate", "--model", "scout", "--sku", "nd-h200-v5", "--tp", "8", "--qps", "2", "--fixed-lengths",
+            "--input-tokens", "1024", "--output-tokens", "256")
+    assert p.returncode == 2 and "Traceback" not in p.stderr and "--fixed-lengths" in p.stderr
