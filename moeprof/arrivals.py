@@ -28,6 +28,12 @@ def _od(w) -> np.ndarray:
     return np.maximum(w.output_tokens - 1.0, 1.0)
 
 
+def _decode_step(c, b) -> np.ndarray:
+    """A decode step of b sequences, toward the host time alone as b -> 0 (no sequence decoding)."""
+    b = np.asarray(b, dtype=float)
+    return np.where(b < 1.0, c.host_s + b * (c.decode_only(1.0) - c.host_s), c.decode_only(np.maximum(b, 1.0)))
+
+
 def quantile_of(values: np.ndarray, probs: np.ndarray, q: float) -> np.ndarray:
     """Per row of [N, M] values with probabilities: the smallest value whose cumulative probability is >= q."""
     order = np.argsort(values, axis=1)
@@ -78,7 +84,7 @@ def waves(c, w, b, clients, percentile: float):
     p_last = wave - (G - 1.0) * p
     n = np.ceil(w.input_tokens / room - 1e-9)
     b_h = np.maximum(b - p / w.input_tokens, 0.0)
-    t_d = np.where(b_h < 1.0, c.host_s + b_h * (c.decode_only(1.0) - c.host_s), c.decode_only(np.maximum(b_h, 1.0)))
+    t_d = _decode_step(c, b_h)
     step = lambda tok: t_d + c.g(b_h + tok) - c.g(b_h) + c.attn_prompt_s * tok / w.input_tokens  # noqa: E731
     t_h, t_last = step(p), step(p_last)
     t_light = c.decode_only(np.maximum(b, 1.0))
@@ -106,7 +112,7 @@ def burst_ttft_s(c, w, clients) -> np.ndarray:
     b_bar = (k_max - 1.0) / 2.0
     room = np.maximum(w.budget_tokens - b_bar, 1.0)
     p = np.minimum(room, k_max * w.input_tokens)
-    t_d = np.where(b_bar < 1.0, c.host_s + b_bar * (c.decode_only(1.0) - c.host_s), c.decode_only(np.maximum(b_bar, 1.0)))
+    t_d = _decode_step(c, b_bar)
     step = t_d + c.g(b_bar + p) - c.g(b_bar) + c.attn_prompt_s * p / w.input_tokens
     k = np.arange(1, int(k_max.max()) + 1, dtype=float)[None, :]
     steps = np.ceil(k * w.input_tokens[:, None] / room[:, None] - 1e-9)
