@@ -151,6 +151,8 @@ class OperatingPoint:
     decode_step_s: np.ndarray  # a decode-only step
     prefill_share: np.ndarray  # fraction of GPU time the prompts add
     stable: np.ndarray  # bool
+    ttft_steady_mean_s: np.ndarray | None = None  # a finite run (closed_loop with num_prompts): the steady state's,
+    ttft_steady_median_s: np.ndarray | None = None  # before the starting burst is mixed in
 
 
 def _od(w: Workload) -> np.ndarray:
@@ -306,6 +308,7 @@ def closed_loop(c: StepCosts, w: Workload, concurrency, percentile: float = 99.0
     queued = waiting / np.maximum(pt.lam, 1e-12)
     pt = _point(c, w, b, percentile, open_loop=False, queued=queued, busy=busy, clients=C)
     if w.num_prompts is not None:
+        pt.ttft_steady_mean_s, pt.ttft_steady_median_s = pt.ttft_mean_s.copy(), pt.ttft_median_s.copy()
         arrivals.finite_run(c, w, C, pt, percentile)
     return pt
 

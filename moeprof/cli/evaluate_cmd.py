@@ -120,6 +120,9 @@ def evaluate(model_name, sku, vms, gpu_name, gpus, tp, ep, pp, quant, kv_dtype, 
                    f"own steps, queues) + output one step late {t['output_delay_ms']:.1f} + frontend {t['frontend_ms']:.1f} + CPU "
                    f"per prompt token {t['cpu_input_ms']:.1f} ({engine.engine} {engine.engine_version}: "
                    f"{engine.output_delay_steps:g} step late, {engine.cpu_s_per_input_token * 1e6:g} us a token)")
+    if r["stable"] and "startup_mean_ttft_ms" in r:
+        click.echo(f"start-up: the run's first {r[load]:g} prompts arrive at once; they add {r['startup_mean_ttft_ms']:.1f} ms to the mean TTFT "
+                   f"(steady state: mean {r['steady_state_mean_ttft_ms']:.1f}, p50 {r['steady_state_median_ttft_ms']:.1f} ms)")
     click.echo(f"rates: {head['calibration']}")
     if head.get("warning"):
         click.echo(f"warning: {head['warning']}")

@@ -227,6 +227,10 @@ def evaluate(dep: Deployment, load: str, values, input_tokens: int, output_token
             "calibration_source": cal.source,
             "stable": ok,
         }
+        if pt.ttft_steady_mean_s is not None and pt.ttft_steady_median_s is not None:  # a finite run: the starting burst, labelled
+            steady = float(pt.ttft_steady_mean_s[i]) * 1e3
+            row.update({"steady_state_mean_ttft_ms": steady, "steady_state_median_ttft_ms": float(pt.ttft_steady_median_s[i]) * 1e3,
+                        "startup_mean_ttft_ms": ttft[0] - steady})
         if breakdown:
             row.update(_breakdown(dep, b, input_tokens + output_tokens / 2.0))
         out.append(row)

@@ -127,6 +127,11 @@ def test_a_finite_run_adds_the_starting_burst_to_ttft(cli):
     assert run["median_tpot_ms"] == pytest.approx(endless["median_tpot_ms"])
     assert run["p99_ttft_ms"] > 3 * endless["p99_ttft_ms"]
     assert run["mean_ttft_ms"] > endless["mean_ttft_ms"]
+    # the start-up term is labelled apart: the steady state is the endless run's, the burst adds the rest
+    assert run["steady_state_mean_ttft_ms"] == pytest.approx(endless["mean_ttft_ms"])
+    assert run["steady_state_median_ttft_ms"] == pytest.approx(endless["median_ttft_ms"])
+    assert run["startup_mean_ttft_ms"] == pytest.approx(run["mean_ttft_ms"] - endless["mean_ttft_ms"])
+    assert "startup_mean_ttft_ms" not in endless
     p = cli("evaluate", "--model", "scout", "--sku", "nd-h200-v5", "--tp", "8", "--qps", "2", "--num-prompts", "10",
             "--input-tokens", "1024", "--output-tokens", "256")
     assert p.returncode != 0 and "Traceback" not in p.stderr and len(p.stderr.strip().splitlines()) == 1
