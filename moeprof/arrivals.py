@@ -122,28 +122,40 @@ def burst_ttft_s(c, w, clients) -> np.ndarray:
 
 def finite_run(c, w, clients, pt, percentile: float) -> None:
     """TTFT statistics over a finite benchmark run (vLLM `bench serve` / SGLang bench_serving with
-    --max-concurrency C and --num-prompts N, InferenceX: N = 10 C): the first C prompts leave at
-    once (burst_ttft_s), the other N - C at the steady state's TTFT. Mean, median and the
-    percentile of that mixture (the rank-ceil(qN) value) replace pt's, in place."""
+    --max-concurrency C and --num-prompts N, InferenceX: N = 10 C; a single wave: N = C): the first
+    C prompts leave at once (burst_ttft_s). Past the k sequence slots the rest wait for slots, which
+    the burst's sequences free together, a cohort of k every k / lam (lam: the replica's requests/s):
+    the j-th waits the last burst prompt's TTFT + ceil(j / k) k / lam. The other N - C prompts take
+    the steady state's TTFT. Mean, median and the percentile of that mixture (the rank-ceil(qN)
+    value) replace pt's, in place."""
     burst = burst_ttft_s(c, w, clients)
     n_burst = np.sum(~np.isnan(burst), axis=1).astype(float)
+    C = np.maximum(np.floor(np.asarray(clients, dtype=float) * np.ones(len(n_burst)) + 1e-9), n_burst)
+    over = C - n_burst  # the burst's prompts beyond the sequence slots
+    srt = np.sort(np.where(np.isnan(burst), np.inf, burst), axis=1)  # nan (past k_max) last
+    t0 = np.take_along_axis(srt, np.maximum(n_burst - 1, 0).astype(np.intp)[:, None], axis=1)[:, 0]
+    lam = np.maximum(np.asarray(pt.lam, dtype=float), 1e-12)
     n_prompts = np.asarray(w.num_prompts, dtype=float) * np.ones(len(n_burst))
-    total = np.where(np.isfinite(n_prompts), np.maximum(n_prompts, n_burst), n_burst)
-    rest = total - n_burst
+    total = np.where(np.isfinite(n_prompts), np.maximum(n_prompts, C), C)
+    rest = total - C
     ss = pt.ttft_mean_s
     ok = np.isfinite(ss) & np.isfinite(n_prompts)
-    srt = np.sort(np.where(np.isnan(burst), np.inf, burst), axis=1)  # nan (past k_max) last
-    below = np.sum(srt < ss[:, None], axis=1)
+    k = np.maximum(n_burst, 1.0)
+    period = k / lam  # a cohort of k slots frees every k / lam
+    cohorts_below = np.floor(np.maximum(ss - t0, 0.0) / period)
+    below = np.sum(srt < ss[:, None], axis=1) + np.minimum(over, k * cohorts_below)
+
+    def first_c(i):  # the i-th (1-based) smallest TTFT of the first C prompts: the burst, then the cohorts
+        v = np.take_along_axis(srt, np.clip(i - 1, 0, srt.shape[1] - 1).astype(np.intp)[:, None], axis=1)[:, 0]
+        return np.where(i <= n_burst, v, t0 + np.ceil((i - n_burst) / k - 1e-9) * period)
 
     def at_rank(q):
         r = np.clip(np.ceil(q * total - 1e-9), 1, total)  # 1-based rank in the run
-        i = np.where(r <= below, r - 1, r - 1 - rest).astype(np.intp)
-        v = np.take_along_axis(srt, np.clip(i, 0, srt.shape[1] - 1)[:, None], axis=1)[:, 0]
-        return np.where((r > below) & (r <= below + rest), ss, v)
+        return np.where(r <= below, first_c(r), np.where(r <= below + rest, ss, first_c(r - rest)))
 
-    mean = (np.nansum(burst, axis=1) + rest * ss) / total
+    q_full, r_left = np.floor(over / k + 1e-9), over - np.floor(over / k + 1e-9) * k  # full cohorts, then a partial one
+    waiting_sum = over * t0 + period * (k * q_full * (q_full + 1.0) / 2.0 + r_left * (q_full + 1.0))
+    mean = (np.nansum(burst, axis=1) + waiting_sum + rest * ss) / total
     for name, v in (("ttft_mean_s", mean), ("ttft_median_s", at_rank(0.5)), ("ttft_q_s", at_rank(percentile / 100.0))):
         setattr(pt, name, np.where(ok, v, getattr(pt, name)))
     pt.e2el_mean_s = np.where(ok, mean + _od(w) * pt.tpot_s, pt.e2el_mean_s)
-
-

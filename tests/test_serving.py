@@ -118,6 +118,20 @@ def test_finite_run_ttft_matches_the_simulation(concurrency, I):
     assert pt.ttft_q_s[0] > 1.5 * endless.ttft_q_s[0]  # the burst is the run's tail
 
 
+@pytest.mark.parametrize("concurrency", [56, pytest.param(200, marks=pytest.mark.slow)])  # medians inside a cohort
+def test_single_wave_past_the_slots_matches_the_simulation(concurrency):
+    """Every prompt at once (N = C, no concurrency cap) with fewer sequence slots than prompts: the
+    burst fills the slots, and the rest wait for slots, which the burst's sequences free together,
+    cohort after cohort; the queue is not refilled, as in the steady state of clients that send again."""
+    c, w = costs(), workload(I=1000, O=200, slots=16)
+    w.num_prompts = np.array([float(concurrency)])
+    pt = serving.closed_loop(c, w, concurrency, 99.0)
+    sim = np.concatenate([simulate(c, w, concurrency=concurrency, n_requests=concurrency, seed=s, whole_run=True) for s in range(3)])
+    assert pt.ttft_median_s[0] == pytest.approx(np.median(sim), rel=0.15)
+    assert pt.ttft_mean_s[0] == pytest.approx(sim.mean(), rel=0.15)
+    assert pt.ttft_q_s[0] == pytest.approx(np.percentile(sim, 99), rel=0.15)
+
+
 # (C, I, budget): one wave in one step (G = 1), two steps (G = 2), many (G = 4, 8, 16), prompts longer than the budget
 @pytest.mark.parametrize("concurrency,I,budget", [(8, 1000, 8192), (12, 1000, 8192), (32, 1000, 8192), (16, 8000, 8192),
                                                   pytest.param(128, 1000, 8192, marks=pytest.mark.slow),

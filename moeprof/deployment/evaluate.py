@@ -24,7 +24,7 @@ from ..catalog.models import ModelSpec
 from ..catalog.models.quant import QuantRecipe, get_recipe
 from ..catalog.serving_path import serving_path
 from ..errors import MoeprofError
-from ..memory import Parallelism, check_parallelism, memory_per_gpu
+from ..memory import Parallelism, check_parallelism, kv_bytes_for_sequence, memory_per_gpu
 from ..profile import Profile
 from .calibration import choose_calibration
 from .replicas import vms_per_replica
@@ -131,8 +131,16 @@ def deployment_slots(dep: Deployment, input_tokens: int, output_tokens: int):
     mem = memory_per_gpu(m, dep.vm, dep.vms_per_replica, dep.parallelism, dep.quant_recipe, dep.kv_dtype, dep.engine, input_tokens + output_tokens)
     if mem.kv_budget_bytes_per_gpu <= 0:
         raise MoeprofError(f"does not fit: {mem.reason}")
-    mean_len = input_tokens + output_tokens / 2.0
-    return max(1.0, min(float(dep.engine.max_num_seqs), mem.kv_capacity_tokens / mean_len)), mem
+    seq_bytes = mean_sequence_kv_bytes(dep, mem, input_tokens, output_tokens)
+    return max(1.0, min(float(dep.engine.max_num_seqs), mem.kv_budget_bytes_per_gpu / seq_bytes)), mem
+
+
+def mean_sequence_kv_bytes(dep: Deployment, mem, input_tokens: int, output_tokens: int) -> float:
+    """KV bytes per GPU of a running sequence at its mean length (input + output / 2), the attention
+    kinds the engine caps (sliding windows under vLLM's hybrid KV manager) holding at most their span,
+    as `memory` and the planner count them."""
+    return max(kv_bytes_for_sequence(dep.model, mem.kv_bytes_per_token_per_gpu_by_kind, input_tokens + output_tokens / 2.0,
+                                     tuple(mem.kv_capped_kinds)), 1e-9)
 
 
 def deployment_costs(dep: Deployment, input_tokens: int, output_tokens: int, costs: serving.StepCosts | None = None):
@@ -218,7 +226,7 @@ def evaluate(dep: Deployment, load: str, values, input_tokens: int, output_token
             "ttft_parts_ms": _ttft_parts(c1, dep.engine, input_tokens, float(pt.step_s[i]), ttft[1]),
             "running_batch": b,
             "slots": slots,
-            "kv_use_fraction": min(1.0, b * mean_len / max(mem.kv_capacity_tokens, 1)),
+            "kv_use_fraction": min(1.0, b * mean_sequence_kv_bytes(dep, mem, input_tokens, output_tokens) / max(mem.kv_budget_bytes_per_gpu, 1.0)),
             "step_ms": float(pt.step_s[i]) * 1e3,
             "decode_step_ms": float(pt.decode_step_s[i]) * 1e3,
             "prefill_share": float(pt.prefill_share[i]),
