@@ -188,7 +188,7 @@ def evaluate(dep: Deployment, load: str, values, input_tokens: int, output_token
     c1, slots, mem = deployment_costs(dep, input_tokens, output_tokens, costs)
     cal = choose_calibration(dep.vm.gpu.key, dep.engine.engine, dep.profile, dep.calibration, dep.engine.engine_version)
     scale = cal.step_time_scale
-    mean_len = input_tokens + output_tokens / 2.0
+    seq_kv_bytes = mean_sequence_kv_bytes(dep, mem, input_tokens, output_tokens)
     vals = np.asarray(values, dtype=float)
     n = len(vals)
     idx = np.zeros(n, dtype=int)
@@ -226,7 +226,7 @@ def evaluate(dep: Deployment, load: str, values, input_tokens: int, output_token
             "ttft_parts_ms": _ttft_parts(c1, dep.engine, input_tokens, float(pt.step_s[i]), ttft[1]),
             "running_batch": b,
             "slots": slots,
-            "kv_use_fraction": min(1.0, b * mean_sequence_kv_bytes(dep, mem, input_tokens, output_tokens) / max(mem.kv_budget_bytes_per_gpu, 1.0)),
+            "kv_use_fraction": min(1.0, b * seq_kv_bytes / max(mem.kv_budget_bytes_per_gpu, 1.0)),
             "step_ms": float(pt.step_s[i]) * 1e3,
             "decode_step_ms": float(pt.decode_step_s[i]) * 1e3,
             "prefill_share": float(pt.prefill_share[i]),

@@ -116,9 +116,16 @@ def pareto_figure(rows: list[PlanRow], recommended: PlanRow | None, ttft_target_
                 customdata=[_row_data(recommended)],
                 hovertemplate=f"<b>recommended</b>, {T(recommended.sku)}: {_ROW_HOVER}<extra></extra>",
             ), row=1, col=col)
-        fig.add_vline(x=target, line=dict(color="#b33", dash="dot", width=1), row=1, col=col,
-                      annotation_text=f"target {target:g} ms", annotation_position="top left",
-                      annotation_font=dict(size=10, color="#b33"))
+        y_at = recommended.usd_per_month if recommended else (pts[0].usd_per_month if pts else None)
+        if y_at is not None:  # an invisible point, so the axis range includes the target and its label shows
+            fig.add_trace(go.Scatter(x=[target * 1.15], y=[y_at], mode="markers", marker=dict(opacity=0), showlegend=False,
+                                     hoverinfo="skip"), row=1, col=col)
+        fig.add_vline(x=target, line=dict(color="#b33", dash="dot", width=1), row=1, col=col)
+        # the label as an annotation of its own: on the log TTFT axis an annotation's x is log10 of the value
+        # (plotly places add_vline's own annotation at 10^target there, off the chart)
+        fig.add_annotation(x=math.log10(target) if col == 1 else target, y=1.0, xref=f"x{col if col > 1 else ''}",
+                           yref=f"y{col if col > 1 else ''} domain", text=f"target {target:g} ms", showarrow=False,
+                           xanchor="right", yanchor="top", font=dict(size=10, color="#b33"))
     fig.update_xaxes(title_text=f"TTFT at target QPS, p{percentile:g} (ms)", type="log", dtick=1, row=1, col=1)
     fig.update_xaxes(title_text="TPOT at target QPS (ms)", row=1, col=2)
     fig.update_yaxes(title_text="cost at target QPS ($/month, 730 h)", type="log", dtick=1, row=1, col=1)
