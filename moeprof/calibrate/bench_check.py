@@ -16,7 +16,7 @@ from collections import Counter
 
 from ..deployment.evaluate import evaluate
 from ..errors import MoeprofError, printable
-from .records import deployment, fixed_lengths, load_of, skip_reason
+from .records import STARTUP_SHARE_MAX, deployment, fixed_lengths, load_of, skip_reason, startup_share
 
 FIGURES = ("throughput_per_gpu_tok_s", "tokens_per_s_per_user", "ttft_ms", "tpot_ms")
 
@@ -30,6 +30,8 @@ def _measured(rec) -> dict[str, tuple[float, str]]:
         out["throughput_per_gpu_tok_s"] = (m["output_throughput_tok_s"] / rec.num_gpus, "output")
     elif "total_token_throughput_per_gpu_tok_s" in m:
         out["throughput_per_gpu_tok_s"] = (m["total_token_throughput_per_gpu_tok_s"], "total")
+    if startup_share(rec) > STARTUP_SHARE_MAX:  # the throughput over the run is mostly its start-up
+        out.pop("throughput_per_gpu_tok_s", None)
     if m.get("median_tpot_ms"):
         out["tokens_per_s_per_user"] = (1000.0 / m["median_tpot_ms"], "1000 / median TPOT")
         out["tpot_ms"] = (m["median_tpot_ms"], "median")

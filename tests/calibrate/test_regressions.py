@@ -84,3 +84,18 @@ def test_evaluate_warns_for_an_affected_release(version, warned):
     assert ("warning" in head) == warned
     if warned:
         assert "fixed in sglang 0.5.12" in head["warning"] and "https://github.com/" in head["warning"]
+
+
+def test_a_run_mostly_start_up_publishes_no_steady_throughput():
+    """The SGLang cookbook's concurrency-1 runs spent most of their time in one first request (kernel
+    compilation): their throughput over the run is not scored or fitted, their medians are; the
+    concurrency-16 run of the same page keeps its throughput."""
+    from moeprof.calibrate.records import STARTUP_SHARE_MAX, measured, startup_share
+
+    recs = {r.id: r for r in load_records()}
+    c1 = recs["sglcookbook-mi300x-llama4-scout-sglang057-tp8-1000x1000-c1"]
+    c16 = recs["sglcookbook-mi300x-llama4-scout-sglang057-tp8-1000x1000-c16"]
+    assert startup_share(c1) > STARTUP_SHARE_MAX > startup_share(c16)
+    assert set(measured(c1)) == {"user", "ttft_ms"}
+    assert {"tput", "user", "ttft_ms"} <= set(measured(c16))
+    assert startup_share(SimpleNamespace(metrics={"median_ttft_ms": 90.0})) == 0.0  # not published: kept
