@@ -104,11 +104,13 @@ def evaluate(model_name, sku, vms, gpu_name, gpus, tp, ep, pp, quant, kv_dtype, 
                f"{input_tokens:,} in + {output_tokens:,} out tokens")
     banded = rows[0]["bands"]
     cols = shown(tail_label(percentile))
-    width = [24 if k in banded else 12 for k, _, _ in cols]
-    click.echo(f"{load:>12}" + "".join(f"{label:>{w}}" for (_, label, _), w in zip(cols, width)))
-    for r in rows:
-        cells = [_cell(r, k, fmt) for k, _, fmt in cols]
-        click.echo(f"{r[load]:>12g}" + "".join(f"{c:>{w}}" for c, w in zip(cells, width)) + ("" if r["stable"] else "  saturated"))
+    body = [[_cell(r, k, fmt) for k, _, fmt in cols] for r in rows]
+    # each column as wide as its widest cell (a band like "1351.855 (1237.218-1565.719)" runs past 24), one space apart
+    width = [max(24 if k in banded else 12, *(len(b[i]) + 1 for b in body)) for i, (k, _, _) in enumerate(cols)]
+    first = max(12, *(len(f"{r[load]:g}") + 1 for r in rows))
+    click.echo(f"{load:>{first}}" + "".join(f"{label:>{w}}" for (_, label, _), w in zip(cols, width)))
+    for r, cells in zip(rows, body):
+        click.echo(f"{r[load]:>{first}g}" + "".join(f"{c:>{w}}" for c, w in zip(cells, width)) + ("" if r["stable"] else "  saturated"))
     r = rows[-1]
     click.echo(f"decode step at batch {r['running_batch']:.1f}: {r['decode_step_ms']:.2f} ms = (attention {r['attention_ms']:.2f} + "
                f"MoE {r['moe_ms']:.2f} + dense {r['dense_ms']:.2f} + collectives {r['collectives_ms']:.2f} + head "
@@ -120,9 +122,12 @@ def evaluate(model_name, sku, vms, gpu_name, gpus, tp, ep, pp, quant, kv_dtype, 
                    f"own steps, queues) + output one step late {t['output_delay_ms']:.1f} + frontend {t['frontend_ms']:.1f} + CPU "
                    f"per prompt token {t['cpu_input_ms']:.1f} ({engine.engine} {engine.engine_version}: "
                    f"{engine.output_delay_steps:g} step late, {engine.cpu_s_per_input_token * 1e6:g} us a token)")
-    if r["stable"] and "startup_mean_ttft_ms" in r:
+    if r["stable"] and "startup_mean_ttft_ms" in r and num_prompts is not None and num_prompts > r[load]:
         click.echo(f"start-up: the run's first {r[load]:g} prompts arrive at once; they add {r['startup_mean_ttft_ms']:.1f} ms to the mean TTFT "
                    f"(steady state: mean {r['steady_state_mean_ttft_ms']:.1f}, p50 {r['steady_state_median_ttft_ms']:.1f} ms)")
+    elif r["stable"] and num_prompts is not None and num_prompts <= r[load]:
+        click.echo(f"a single wave: all {num_prompts:,} prompts arrive at once, so the TTFT figures are the wave's (no steady state); "
+                   "throughput and TPOT are the steady state's at this concurrency")
     click.echo(f"rates: {head['calibration']}")
     if head.get("warning"):
         click.echo(f"warning: {head['warning']}")

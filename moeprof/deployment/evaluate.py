@@ -235,7 +235,8 @@ def evaluate(dep: Deployment, load: str, values, input_tokens: int, output_token
             "calibration_source": cal.source,
             "stable": ok,
         }
-        if pt.ttft_steady_mean_s is not None and pt.ttft_steady_median_s is not None:  # a finite run: the starting burst, labelled
+        if pt.ttft_steady_mean_s is not None and pt.ttft_steady_median_s is not None and num_prompts is not None \
+                and num_prompts > vals[i]:  # a finite run past its starting burst: the burst, labelled apart (a single wave has no steady state)
             steady = float(pt.ttft_steady_mean_s[i]) * 1e3
             row.update({"steady_state_mean_ttft_ms": steady, "steady_state_median_ttft_ms": float(pt.ttft_steady_median_s[i]) * 1e3,
                         "startup_mean_ttft_ms": ttft[0] - steady})

@@ -158,3 +158,17 @@ def test_fixed_lengths_arrive_in_waves(cli):
     p = cli("evaluate", "--model", "scout", "--sku", "nd-h200-v5", "--tp", "8", "--qps", "2", "--fixed-lengths",
             "--input-tokens", "1024", "--output-tokens", "256")
     assert p.returncode == 2 and "Traceback" not in p.stderr and "--fixed-lengths" in p.stderr
+
+
+def test_columns_stay_apart_and_a_single_wave_says_so(cli):
+    """A band wider than its column no longer runs into the next one; a run of exactly C prompts is
+    one wave: no steady state is claimed for its TTFT."""
+    p = cli("evaluate", "--model", "scout", "--sku", "nd-h200-v5", "--tp", "8", "--sweep", "max_concurrency=1,4096",
+            "--num-prompts", "4096", "--input-tokens", "1", "--output-tokens", "1", check_rc=0)
+    table = p.stdout.splitlines()[1:4]
+    assert [line.split()[0] for line in table] == ["max_concurrency", "1", "4096"]  # the load apart from the req/s band
+    assert all(line.split()[2].startswith("(") for line in table[1:])  # and each value apart from its band
+    assert "a single wave: all 4,096 prompts arrive at once" in p.stdout
+    one = json.loads(cli("evaluate", "--model", "scout", "--sku", "nd-h200-v5", "--tp", "8", "--concurrency", "64",
+                         "--num-prompts", "64", "--input-tokens", "100", "--output-tokens", "10", "--json", check_rc=0).stdout)
+    assert "startup_mean_ttft_ms" not in one
