@@ -118,8 +118,13 @@ def evaluate(model_name, sku, vms, gpu_name, gpus, tp, ep, pp, quant, kv_dtype, 
                f"prompts add {r['prefill_share']:.0%} of step time")
     if r["stable"]:
         t = r["ttft_parts_ms"]
-        click.echo(f"TTFT p50 {r['median_ttft_ms']:.1f} ms = engine {t['engine_ms']:.1f} (wait for the step in flight, the prompt's "
-                   f"own steps, queues) + output one step late {t['output_delay_ms']:.1f} + frontend {t['frontend_ms']:.1f} + CPU "
+        if t["output_delay_ms"] is None:  # in waves: the delayed output waits for the next group's prefill step
+            engine_part = (f"engine {t['engine_ms']:.1f} (a wave's steps: the previous group's prefill step in flight, the prompt's own, "
+                           f"and the next group's, after which its first token leaves)")
+        else:
+            engine_part = (f"engine {t['engine_ms']:.1f} (wait for the step in flight, the prompt's own steps, queues) + output one "
+                           f"step late {t['output_delay_ms']:.1f}")
+        click.echo(f"TTFT p50 {r['median_ttft_ms']:.1f} ms = {engine_part} + frontend {t['frontend_ms']:.1f} + CPU "
                    f"per prompt token {t['cpu_input_ms']:.1f} ({engine.engine} {engine.engine_version}: "
                    f"{engine.output_delay_steps:g} step late, {engine.cpu_s_per_input_token * 1e6:g} us a token)")
     if r["stable"] and "startup_mean_ttft_ms" in r and num_prompts is not None and num_prompts > r[load]:

@@ -157,11 +157,14 @@ def deployment_costs(dep: Deployment, input_tokens: int, output_tokens: int, cos
     return c1, slots, mem
 
 
-def _ttft_parts(c: serving.StepCosts, engine: EngineConfig, input_tokens: int, step_s: float, ttft_ms: float) -> dict:
-    """The median TTFT split: the serving path's terms (serving.StepCosts.path_s) and the engine's rest."""
-    parts = {"output_delay_ms": engine.output_delay_steps * step_s * 1e3, "frontend_ms": engine.frontend_s * 1e3,
-             "cpu_input_ms": engine.cpu_s_per_input_token * input_tokens * 1e3}
-    return {"engine_ms": ttft_ms - sum(parts.values()), **parts}
+def _ttft_parts(c: serving.StepCosts, engine: EngineConfig, input_tokens: int, step_s: float, ttft_ms: float,
+                in_waves: bool = False) -> dict:
+    """The median TTFT split: the serving path's terms (serving.StepCosts.path_s) and the engine's rest.
+    In waves (fixed lengths) the delayed output waits for the next group's prefill step, which is part
+    of the wave's steps: it is in engine_ms, and output_delay_ms is None."""
+    parts = {"frontend_ms": engine.frontend_s * 1e3, "cpu_input_ms": engine.cpu_s_per_input_token * input_tokens * 1e3}
+    delay = None if in_waves else engine.output_delay_steps * step_s * 1e3
+    return {"engine_ms": ttft_ms - sum(parts.values()) - (delay or 0.0), "output_delay_ms": delay, **parts}
 
 
 def tail_label(percentile: float) -> str:
@@ -223,7 +226,8 @@ def evaluate(dep: Deployment, load: str, values, input_tokens: int, output_token
             "mean_itl_ms": tpot, "median_itl_ms": float(pt.itl_median_s[i]) * 1e3,
             f"{tail}_itl_ms": float(serving.steps_at(c1, w.take([i]), np.array([max(b, 1e-9)]))[2][0]) * 1e3,
             "mean_e2el_ms": ttft[0] + od * tpot, "median_e2el_ms": ttft[1] + od * tpot, f"{tail}_e2el_ms": ttft[2] + od * tpot,
-            "ttft_parts_ms": _ttft_parts(c1, dep.engine, input_tokens, float(pt.step_s[i]), ttft[1]),
+            "ttft_parts_ms": _ttft_parts(c1, dep.engine, input_tokens, float(pt.step_s[i]), ttft[1],
+                                         in_waves=bool(fixed_lengths) and load == "concurrency"),
             "running_batch": b,
             "slots": slots,
             "kv_use_fraction": min(1.0, b * seq_kv_bytes / max(mem.kv_budget_bytes_per_gpu, 1.0)),

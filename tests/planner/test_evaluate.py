@@ -155,6 +155,10 @@ def test_fixed_lengths_arrive_in_waves(cli):
     assert waves["fixed_lengths"] and not varied["fixed_lengths"]
     assert waves["median_ttft_ms"] > 1.5 * varied["median_ttft_ms"]
     assert waves["median_tpot_ms"] == pytest.approx(varied["median_tpot_ms"], rel=0.1)
+    # the delayed output waits for the next group's prefill step: part of the wave's steps, not a separate term
+    assert waves["ttft_parts_ms"]["output_delay_ms"] is None and varied["ttft_parts_ms"]["output_delay_ms"] > 0
+    parts = waves["ttft_parts_ms"]
+    assert parts["engine_ms"] + parts["frontend_ms"] + parts["cpu_input_ms"] == pytest.approx(waves["median_ttft_ms"])
     p = cli("evaluate", "--model", "scout", "--sku", "nd-h200-v5", "--tp", "8", "--qps", "2", "--fixed-lengths",
             "--input-tokens", "1024", "--output-tokens", "256")
     assert p.returncode == 2 and "Traceback" not in p.stderr and "--fixed-lengths" in p.stderr
