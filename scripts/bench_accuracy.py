@@ -41,7 +41,7 @@ import sys
 from collections import Counter, defaultdict
 
 from moeprof.calibrate.benchmarks import load_records
-from moeprof.calibrate.records import MODELS, VENDOR, deployment, fixed_lengths, mean_length, record_version, skip_reason  # noqa: F401 (fit_serving imports them here)
+from moeprof.calibrate.records import MODELS, VENDOR, deployment, fixed_lengths, load_of, mean_length, record_version, skip_reason  # noqa: F401 (fit_serving imports them here)
 from moeprof.calibrate.records import measured as records_measured
 from moeprof.calibrate.regressions import known_regression
 from moeprof.catalog.calibration.serving import ServingCalibration
@@ -75,8 +75,7 @@ def predict(rec, calibration=None):
     try:
         profile = kernel_table_profile(rec.gpu, rec.engine) if KERNEL_TABLES["on"] else None
         dep, I, O = deployment(rec, calibration, profile)
-        load, value = (("concurrency", rec.num_prompts) if wave else ("concurrency", rec.load["concurrency"]) if "concurrency" in rec.load
-                       else ("qps", rec.load["request_rate_rps"]))
+        load, value = ("concurrency", rec.num_prompts) if wave else load_of(rec)
         row = evaluate(dep, load, [value], I, O, num_prompts=rec.num_prompts, fixed_lengths=fixed_lengths(rec))[0]
     except MoeprofError as e:
         return None, f"evaluate: {str(e)[:70]}"
@@ -126,8 +125,9 @@ def score(recs, calibration_of=None, uncalibrated: bool = False):
     errs: dict = defaultdict(list)
     lines = []
     for rec in recs:
-        got = {} if single_wave(rec) else measured(rec)
-        if not got and not single_wave(rec):
+        wave = single_wave(rec)
+        got = {} if wave else measured(rec)
+        if not got and not wave:
             skipped["no throughput or TPOT published"] += 1
             continue
         cal = ServingCalibration(rec.gpu, 1.0, None, "uncalibrated") if uncalibrated else (
