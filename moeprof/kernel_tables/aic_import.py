@@ -7,8 +7,13 @@ moeprof profile. Latencies in the source are milliseconds.
 
 What is taken (per engine; `version` picks an engine version, else the newest per op):
     gemm/gemm_perf                       bf16 (gemm_dtype bfloat16) and fp8 (per-tensor) GEMMs
-    moe/moe_perf                         distribution 'balanced', dtypes bf16 and fp8, at the
-                                         (hidden, inter, experts, topk) shapes asked for
+    moe/moe_perf                         distribution 'balanced', dtypes bf16, fp8 (per-tensor),
+                                         fp8_block (128 x 128 weight blocks, DeepSeek-V3/R1) and
+                                         mxfp4 (aiconfigurator's w4a16_mxfp4: MXFP4 weights, bf16
+                                         activations, as gpt-oss runs on Hopper), at the
+                                         (hidden, inter, experts, topk) shapes asked for; not
+                                         where the timed kernel is not the engine's default for
+                                         the format (MOE_NOT_DEFAULT, recorded in the provenance)
     attention/generation_attention_perf  window 0, KV bf16 and fp8, at the head dims asked for;
                                          kv_len = isl + step (the tokens in the KV cache)
     attention/context_attention_perf     window 0, KV bf16, at the head dims asked for
@@ -33,6 +38,15 @@ LICENSE = "Apache-2.0"
 ATTRIBUTION = ("Kernel latencies from NVIDIA aiconfigurator (aiconfigurator-core), Copyright NVIDIA CORPORATION & "
                "AFFILIATES, licensed under the Apache License 2.0; subset, regridded and rounded to 4 significant digits.")
 DTYPES = {"bfloat16": "bf16", "fp8": "fp8"}
+MOE_DTYPES = {**DTYPES, "fp8_block": "fp8_block", "w4a16_mxfp4": "mxfp4"}
+# MoE tables left out because the kernel aiconfigurator timed is not the one the engine runs for
+# that weight format on Hopper by default, so the table would time another kernel.
+MOE_NOT_DEFAULT = {
+    ("vllm", "fp8_block"): ("vLLM runs block-scaled fp8 MoE through DeepGEMM on Hopper (vllm/envs.py: VLLM_USE_DEEP_GEMM "
+                            "defaults to 1 from v0.11.0, 0 in v0.10.1); the table times its Triton and FlashInfer CUTLASS kernels"),
+    ("sglang", "mxfp4"): ("SGLang runs gpt-oss's MXFP4 experts through the triton_kernels backend on Hopper; the table times "
+                          "its fused_moe_triton kernel"),
+}
 ENGINES = ("vllm", "sglang", "trtllm")
 MAX_KV_HEADS = 8  # per GPU: the models' KV heads (8 at most) split over TP
 ALLREDUCE_BACKENDS = ("vllm_graph", "sglang_graph")
@@ -157,7 +171,9 @@ def import_tables(system: str, engine: str, version: str | None = None, head_dim
         f = f[f.distribution == "balanced"]
         for hidden, inter, experts, topk in sorted(set(moe_shapes)):
             sub = f[(f.hidden_size == hidden) & (f.inter_size == inter) & (f.num_experts == experts) & (f.topk == topk)]
-            for src, dt in DTYPES.items():
+            for src, dt in MOE_DTYPES.items():
+                if (engine, dt) in MOE_NOT_DEFAULT:
+                    continue
                 key = {"dtype": dt, "hidden": hidden, "inter": inter, "experts": experts, "topk": topk}
                 t = _table("moe", key, sub[sub.moe_dtype == src], ("tokens", "moe_tp", "moe_ep"),
                            ("num_tokens", "moe_tp_size", "moe_ep_size"), {"tokens"}, meta)
@@ -212,6 +228,7 @@ def import_tables(system: str, engine: str, version: str | None = None, head_dim
         "license": LICENSE,
         "notice": ATTRIBUTION,
         "source_tables": sources,
+        "moe_tables_left_out": {dt: why for (eng, dt), why in MOE_NOT_DEFAULT.items() if eng == engine},
         "tables": {name: {"op": t.op, "cells": int(t.ms.size), "measured_cells": int(t.measured.sum()),
                           **{k: t.meta[k] for k in ("source_table", "engine_version", "rows", "kernel_source")}}
                    for name, t in tables.items()},

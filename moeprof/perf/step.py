@@ -37,7 +37,9 @@ from ..errors import MoeprofError
 from . import ops as O
 from .context import PerfContext
 from .energy import step_energy_j
-from .moe import busiest_rank_load, total_touched
+from .moe_layer import blocked as _blocked
+from .moe_layer import moe_op as _moe_op
+from .moe_layer import weights as _weights
 
 OP_NAMES = ("qkv_proj", "attention", "o_proj", "moe", "dense_mlp", "norms", "collectives")
 HEAD_KEY = "head"
@@ -144,15 +146,6 @@ class _Placement:
         self.intra_hops = pp - 1 - self.cross_hops
 
 
-def _weights(ctx: PerfContext, component: str) -> tuple[float, str]:
-    return ctx.quant.weight_bytes_per_param[component], ctx.quant.gemm_dtype[component]
-
-
-def _blocked(ctx: PerfContext, component: str) -> bool:
-    """Whether the component's fp8 GEMMs scale per weight block (perf.blockscale)."""
-    return component in ctx.quant.block_scaled
-
-
 def _mla_projections(ctx, T, tp) -> O.OpCost:
     """MLA's projections into attention as the engines run them (vLLM / SGLang DeepSeek-V2/V3):
     the down-projections of q and of the KV latent fused into one GEMM replicated on every TP rank
@@ -197,50 +190,6 @@ def _attention_ops(ctx, shapes, T, tp, phase, kind, decode_batch, context, seqs)
                                   ctx.kv_bytes_per_element, shapes.qk_dim, shapes.v_dim, chunk, window=window)
     out["attention"] = att.scaled_group(tp)
     return out
-
-
-def _moe_op(ctx, T, tp, ep, dp) -> tuple[O.OpCost, dict]:
-    """Router + shared expert + routed experts on the busiest EP rank. Llama 4 scales the
-    expert's input by the router score: an elementwise product fused into the expert kernels,
-    not costed separately."""
-    m, r = ctx.model, ctx.rates
-    H, E, k = m.hidden_size, m.num_experts, m.top_k
-    wr, dr = _weights(ctx, "router")
-    router = O.gemm(r, T, H, E, wr, dr) + O.elementwise(r, T * E * 4.0 * 2)  # logits fp32, top-k
-    router.scaled_group(tp)
-    if m.shared_intermediate_size:
-        ws, ds = _weights(ctx, "shared_expert")
-        shared = O.swiglu_mlp(r, T, H, m.shared_intermediate_size / tp, ws, ds, _blocked(ctx, "shared_expert")).scaled_group(tp)
-    else:
-        shared = O.OpCost(np.zeros_like(T))
-    q = ctx.expert_inclusion
-    experts_per_rank = np.ceil(E / ep)
-    T_all = T * dp  # every data-parallel group's tokens meet in the MoE layer
-    touched, pairs = busiest_rank_load(q, T_all, experts_per_rank)
-    shards = np.maximum(tp / ep, 1.0)
-    we, de = _weights(ctx, "routed_experts")
-    routed = O.routed_experts(r, touched, pairs, H, m.expert_intermediate_size, we, de, shards, _blocked(ctx, "routed_experts"))
-    if ctx.routing_skew == 0:  # the MoE tables are measured under balanced routing
-        run = r.gemm_dtype(de)
-        dt = run if we == O.DTYPE_BYTES[run] else None  # weight-only quantised experts: no table
-        ms = r.table_ms("moe", {"tokens": T, "moe_tp": shards, "moe_ep": ep}, dtype=dt, hidden=H,
-                        inter=m.expert_intermediate_size, experts=E, topk=k) if dt else None
-        if ms is not None:
-            routed.busy_s, routed.kernels = ms * 1e-3, 0.0
-    # Group totals: every token-expert pair once, every touched expert's weights once.
-    W = m.expert_intermediate_size
-    routed.flops_group = 2.0 * T * k * 3.0 * H * W
-    routed.weight_bytes_group = total_touched(q, T_all) * 3.0 * H * W * we / dp  # this group's share
-    routed.act_bytes_group = T * k * (2 * H * shards + 6 * W) * O.ACT_BYTES
-    ovh = r.kernel_overhead_s
-    detail = {
-        "router_s": router.time_s(ovh),
-        "shared_expert_s": shared.time_s(ovh),
-        "routed_experts_s": routed.time_s(ovh),
-        "experts_touched": touched,
-        "tokens_per_expert": pairs / np.maximum(touched, 1e-12),
-    }
-    return router + shared + routed, detail
 
 
 def _dense_op(ctx, T, tp) -> O.OpCost:

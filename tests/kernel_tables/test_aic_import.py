@@ -76,3 +76,25 @@ def test_newest_version_by_default_and_errors(tmp_path):
         import_tables("nope", "vllm", root=tmp_path)
     with pytest.raises(MoeprofError, match="no GEMM table"):
         import_tables("sys_x", "sglang", root=tmp_path)
+
+
+def test_moe_weight_formats_only_where_the_engine_runs_that_kernel(tmp_path):
+    synthetic_db(tmp_path)
+    rows = [{"kernel_source": "k", "moe_dtype": src, "num_tokens": t, "hidden_size": 512, "inter_size": 256, "topk": 2,
+             "num_experts": 8, "moe_tp_size": 1, "moe_ep_size": 1, "distribution": "balanced", "latency": 0.02 * t}
+            for src in ("bfloat16", "fp8_block", "w4a16_mxfp4") for t in (1, 8, 64)]
+    for engine in ("vllm", "sglang"):
+        _write(tmp_path, f"sys_x/moe/{engine}/0.9.0/moe_perf.parquet", rows)
+        _write(tmp_path, f"sys_x/gemm/{engine}/0.9.0/gemm_perf.parquet",
+               [{"kernel_source": "t", "gemm_dtype": "bfloat16", "m": 1, "n": 1024, "k": 1024, "latency": 0.01},
+                {"kernel_source": "t", "gemm_dtype": "bfloat16", "m": 16, "n": 4096, "k": 4096, "latency": 0.02}])
+    shape = [(512, 256, 8, 2)]
+    vllm, pv = import_tables("sys_x", "vllm", version="0.9.0", moe_shapes=shape, root=tmp_path)
+    sgl, ps = import_tables("sys_x", "sglang", version="0.9.0", moe_shapes=shape, root=tmp_path)
+    moe = lambda t: {n for n in t if n.startswith("moe_")}  # noqa: E731
+    # vLLM runs MXFP4 experts through the timed triton kernel, block fp8 through DeepGEMM (not timed)
+    assert moe(vllm) == {"moe_bf16_h512_i256_e8_k2", "moe_mxfp4_h512_i256_e8_k2"}
+    assert moe(sgl) == {"moe_bf16_h512_i256_e8_k2", "moe_fp8_block_h512_i256_e8_k2"}
+    assert set(pv["moe_tables_left_out"]) == {"fp8_block"} and "DeepGEMM" in pv["moe_tables_left_out"]["fp8_block"]
+    assert set(ps["moe_tables_left_out"]) == {"mxfp4"}
+    assert vllm["moe_mxfp4_h512_i256_e8_k2"].lookup(tokens=64, moe_tp=1, moe_ep=1)[0] == pytest.approx(1.28)
