@@ -44,7 +44,8 @@ MOE_DTYPES = {**DTYPES, "fp8_block": "fp8_block", "w4a16_mxfp4": "mxfp4"}
 MOE_NOT_DEFAULT = {
     ("vllm", "fp8_block"): ("vLLM runs block-scaled fp8 MoE through DeepGEMM on Hopper (vllm/envs.py: VLLM_USE_DEEP_GEMM "
                             "defaults to 1 from v0.11.0, 0 in v0.10.1); the table times its Triton and FlashInfer CUTLASS kernels"),
-    ("sglang", "mxfp4"): ("SGLang runs gpt-oss's MXFP4 experts through the triton_kernels backend on Hopper; the table times "
+    ("sglang", "mxfp4"): ("SGLang runs gpt-oss's MXFP4 experts through triton_kernels on Hopper (python/sglang/srt/server_args.py: "
+                          "a GPT-OSS model with --moe-runner-backend auto and EP 1 selects triton_kernel); the table times "
                           "its fused_moe_triton kernel"),
 }
 ENGINES = ("vllm", "sglang", "trtllm")
