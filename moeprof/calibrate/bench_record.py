@@ -63,6 +63,7 @@ class BenchRecord:
     split: str
     split_reason: str = ""
     path: str = field(default="", compare=False)
+    engine_env: dict[str, str] = field(default_factory=dict)  # environment variables the run's server set, as published
 
     @property
     def concurrency(self) -> int | None:
@@ -165,6 +166,13 @@ def _source(d: dict, path, where: str) -> dict:
     return dict(s)
 
 
+def _env(d: dict, path, where: str) -> dict[str, str]:
+    env = d.get("engine_env") or {}
+    if not isinstance(env, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in env.items()):
+        raise ConfigError(path, f"{where}.engine_env", "expected an object of environment variable names to string values")
+    return dict(env)
+
+
 def record_from_dict(d, path, where: str, notes_prefix: str = "") -> BenchRecord:
     """A validated BenchRecord from a record object; errors name the file and the field."""
     if not isinstance(d, dict):
@@ -213,6 +221,7 @@ def record_from_dict(d, path, where: str, notes_prefix: str = "") -> BenchRecord
         split=split,
         split_reason=reason,
         path=str(path),
+        engine_env=_env(d, path, where),
     )
 
 

@@ -12,6 +12,7 @@ interactivity) and TTFT (median, else mean).
 
 from __future__ import annotations
 
+import dataclasses
 from importlib import resources
 from pathlib import Path
 
@@ -101,6 +102,14 @@ def load_of(rec) -> tuple[str, float]:
     return "qps", float(rec.load["request_rate_rps"])
 
 
+def mxfp4_moe_kernel(rec) -> str:
+    """The MoE kernel a run's MXFP4 experts ran ("": the engine's default): vLLM's Marlin where the
+    server set VLLM_MXFP4_USE_MARLIN=1 (engine_env, as published)."""
+    if rec.engine == "vllm" and rec.engine_env.get("VLLM_MXFP4_USE_MARLIN", "0").strip().lower() in ("1", "true"):
+        return "marlin"
+    return ""
+
+
 def deployment(rec, calibration=None, profile=None):
     """(Deployment, mean input tokens, mean output tokens) of a record's run; raises MoeprofError.
     `profile`: a loaded Profile for the record's GPU, else the GPU's shipped one."""
@@ -109,6 +118,7 @@ def deployment(rec, calibration=None, profile=None):
     gpu = get_gpu(rec.gpu)
     vm, hosts = bare_host(gpu, rec.num_gpus)
     engine = engine_for(load_engine(), rec.engine, gpu.usable_memory_bytes, record_version(rec))
+    engine = dataclasses.replace(engine, mxfp4_moe_kernel=mxfp4_moe_kernel(rec))
     ep = rec.tp if (rec.ep or 1) > 1 else 1
     kv = "fp8" if str(rec.kv_cache_dtype or "").startswith("fp8") else "bf16"
     prof = profile if profile is not None and profile.gpu == gpu.key else resolve_profile(gpu, None)

@@ -35,6 +35,9 @@ class EngineConfig:
     frontend_s: float = 0.0
     cpu_s_per_input_token: float = 0.0
     output_delay_steps: float = 0.0
+    # the fused MoE kernel of MXFP4 experts where the engine has a choice ("": its default; "marlin":
+    # vLLM with VLLM_MXFP4_USE_MARLIN=1 on Hopper)
+    mxfp4_moe_kernel: str = ""
 
 
 def capped_kinds_from(h: dict) -> tuple[str, ...]:

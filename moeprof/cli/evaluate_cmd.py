@@ -74,6 +74,11 @@ class _Concurrency(BoundedFloat):
 ))
 @click.option("--engine-version", default=None,
               help="Engine version (0.13.0, v0.5.5.post3): its serving path and calibration [default: the newest the data covers, printed].")
+@click.option("--mxfp4-moe-kernel", type=click.Choice(("default", "marlin")), default="default", show_default=True, help=(
+    "MoE kernel of MXFP4 experts (gpt-oss): marlin = vLLM's Marlin MoE, as VLLM_MXFP4_USE_MARLIN=1 selects on NVIDIA; its "
+    "prefill compute is capped at its measured rate (moeprof/data/moe_kernel_rates.json) [default: the engine's own choice, "
+    "triton_kernels on Hopper]."
+))
 @click.option("--percentile", type=BoundedFloat(50, 99.99, lo_open=False), default=99.0, show_default=True,
               help="Tail percentile, reported under its own name (p90_ttft_ms for 90).")
 @click.option("--profile", "profile_path", default=None, help=(
@@ -82,12 +87,13 @@ class _Concurrency(BoundedFloat):
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (a list under 'sweep' with --sweep).")
 @click.option("--csv", "as_csv", is_flag=True, help="Print CSV, one row per load value.")
 def evaluate(model_name, sku, vms, gpu_name, gpus, tp, ep, pp, quant, kv_dtype, concurrency, qps, num_prompts, fixed_lengths, sweep,
-             input_tokens, output_tokens, engine_name, engine_version, percentile, profile_path, as_json, as_csv):
+             input_tokens, output_tokens, engine_name, engine_version, mxfp4_moe_kernel, percentile, profile_path, as_json, as_csv):
     """What one fixed deployment does under the serving engine's scheduler: throughput per GPU,
     tokens/s per user, TTFT / TPOT / ITL / end-to-end latency (vLLM `bench serve` names), the
     running batch, KV use and the decode step split by kind."""
     run = evaluate_run(model_name, sku, vms, gpu_name, gpus, tp, ep, pp, quant, kv_dtype, concurrency, qps, num_prompts, sweep,
-                       input_tokens, output_tokens, engine_name, engine_version, percentile, profile_path, fixed_lengths)
+                       input_tokens, output_tokens, engine_name, engine_version, percentile, profile_path, fixed_lengths,
+                       "" if mxfp4_moe_kernel == "default" else mxfp4_moe_kernel)
     rows, head, load, dep, band = run.rows, run.head, run.load, run.deployment, run.band
     model, vm, engine = dep.model, dep.vm, dep.engine
     if as_json:
@@ -100,7 +106,8 @@ def evaluate(model_name, sku, vms, gpu_name, gpus, tp, ep, pp, quant, kv_dtype, 
     groups = f" of {dp} attention groups each (wide EP; figures per group: batch, KV)" if dp > 1 else ""
     click.echo(f"{model.name} on {dep.gpus} x {vm.gpu.key} ({sku or 'no VM'}): TP {tp} EP {ep} PP {pp} x {dep.replicas} "
                f"replica(s){groups}, {quant_label(model, dep.quant)} / KV {kv_dtype}, {engine.engine} {engine.engine_version}"
-               f"{' (the newest the data covers; --engine-version)' if engine_version is None else ''}; "
+               f"{' (the newest the data covers; --engine-version)' if engine_version is None else ''}"
+               f"{', MXFP4 MoE on Marlin (VLLM_MXFP4_USE_MARLIN=1)' if engine.mxfp4_moe_kernel == 'marlin' else ''}; "
                f"{input_tokens:,} in + {output_tokens:,} out tokens")
     banded = rows[0]["bands"]
     cols = shown(tail_label(percentile))

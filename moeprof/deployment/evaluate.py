@@ -103,7 +103,8 @@ def check(dep: Deployment) -> None:
 def _breakdown(dep: Deployment, b: float, context: float) -> dict:
     """The decode step at batch b split into attention, MoE, dense FFN, collectives and the output
     head (ms per step, summed over layers)."""
-    ctx = perf.make_context(dep.model, dep.vm.gpu, dep.quant_recipe, dep.kv_dtype, dep.profile, dep.vm, dep.routing_skew)
+    ctx = perf.make_context(dep.model, dep.vm.gpu, dep.quant_recipe, dep.kv_dtype, dep.profile, dep.vm, dep.routing_skew,
+                            dep.engine.mxfp4_moe_kernel)
     res = perf.decode_step(ctx, max(b, 1.0), context, tp=dep.tp, ep=dep.ep, pp=dep.pp, num_vms=dep.vms_per_replica)
     out = {"attention_ms": 0.0, "moe_ms": 0.0, "dense_ms": 0.0, "collectives_ms": 0.0, "head_ms": 0.0}
     for key, ops in res.ops.items():
@@ -152,7 +153,7 @@ def deployment_costs(dep: Deployment, input_tokens: int, output_tokens: int, cos
         return costs, slots, mem
     steps = layout_steps(m, dep.vm, dep.quant, dep.kv_dtype, dep.profile, dep.routing_skew, [dep.tp], [dep.ep], [dep.pp],
                          [dep.vms_per_replica], input_tokens, output_tokens, dep.calibration, dep.engine.engine, dep.engine.engine_version,
-                         recipe=dep.recipe)
+                         recipe=dep.recipe, mxfp4_moe_kernel=dep.engine.mxfp4_moe_kernel)
     c1 = step_costs(pd.DataFrame({k: v for k, v in steps.items() if k != "calibration"}), dep.engine)
     return c1, slots, mem
 

@@ -52,18 +52,18 @@ def prefill_profile(gpu_key: str, engine: str, profile):
 
 def layout_steps(model, vm, quant: str, kv_dtype: str, profile, routing_skew: float, tp, ep, pp, nv,
                  input_tokens: float, output_tokens: float, calibration: ServingCalibration | None = None,
-                 engine: str = "vllm", engine_version: str | None = None, recipe=None) -> dict:
+                 engine: str = "vllm", engine_version: str | None = None, recipe=None, mxfp4_moe_kernel: str = "") -> dict:
     """Step costs of n layouts (arrays tp, ep, pp, nv of length n) of one (SKU, quant, KV dtype),
     the GPU times scaled by the GPU's serving calibration and the host time the engine's
     (catalog.calibration; a profile's own section first). `recipe`: the QuantRecipe named `quant`
-    (None: looked up)."""
+    (None: looked up); `mxfp4_moe_kernel`: the MoE kernel of MXFP4 experts ("": the engine's default)."""
     cal = choose_calibration(vm.gpu.key, engine, profile, calibration, engine_version)
     k = cal.step_time_scale
     kp = k * cal.prefill_time_scale
     recipe = recipe if recipe is not None else get_recipe(quant, model)
-    ctx = perf.make_context(model, vm.gpu, recipe, kv_dtype, profile, vm, routing_skew)
+    ctx = perf.make_context(model, vm.gpu, recipe, kv_dtype, profile, vm, routing_skew, mxfp4_moe_kernel)
     pre = prefill_profile(vm.gpu.key, engine, profile)
-    pctx = ctx if pre is profile else perf.make_context(model, vm.gpu, recipe, kv_dtype, pre, vm, routing_skew)
+    pctx = ctx if pre is profile else perf.make_context(model, vm.gpu, recipe, kv_dtype, pre, vm, routing_skew, mxfp4_moe_kernel)
     tp, ep, pp, nv = (np.asarray(x, dtype=float) for x in (tp, ep, pp, nv))
     n = len(tp)
     grid, tok = serving.BATCH_GRID, serving.TOKEN_GRID

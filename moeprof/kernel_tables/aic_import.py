@@ -16,7 +16,8 @@ What is taken (per engine; `version` picks an engine version, else the newest pe
                                          the format (MOE_NOT_DEFAULT, recorded in the provenance)
     attention/generation_attention_perf  window 0, KV bf16 and fp8, at the head dims asked for;
                                          kv_len = isl + step (the tokens in the KV cache)
-    attention/context_attention_perf     window 0, KV bf16, at the head dims asked for
+    attention/context_attention_perf     KV bf16, at the head dims asked for; window 0 (global)
+                                         and each sliding window measured (its own table)
     comm/custom_allreduce_perf           the CUDA-graph backend; message_size counts bf16
                                          elements, so message_bytes = 2 x message_size
 Where the source has several kernels for one setting, the one with the most rows is kept (its
@@ -197,13 +198,15 @@ def import_tables(system: str, engine: str, version: str | None = None, head_dim
 
     f, meta = read("attention", "context_attention_perf.parquet")
     if f is not None:
-        f = f[(f.window_size == 0) & (f.num_key_value_heads <= MAX_KV_HEADS) & (f.kv_cache_dtype == "bfloat16")]
+        f = f[(f.num_key_value_heads <= MAX_KV_HEADS) & (f.kv_cache_dtype == "bfloat16")]
         for hd in sorted(set(head_dims)):
-            t = _table("attention_context", {"head_dim": hd, "kv_dtype": "bf16"}, f[f.head_dim == hd],
-                       ("batch", "seq_len") + att_axes[1:], ("batch_size", "isl") + att_src[1:],
-                       {"batch", "seq_len", "num_heads"}, meta)
-            if t is not None:
-                tables[f"attention_context_hd{hd}_kvbf16"] = t
+            for w in sorted(int(x) for x in f[f.head_dim == hd].window_size.unique()):
+                key = {"head_dim": hd, "kv_dtype": "bf16"} | ({"window": w} if w else {})
+                t = _table("attention_context", key, f[(f.head_dim == hd) & (f.window_size == w)],
+                           ("batch", "seq_len") + att_axes[1:], ("batch_size", "isl") + att_src[1:],
+                           {"batch", "seq_len", "num_heads"}, meta)
+                if t is not None:
+                    tables[f"attention_context_hd{hd}_kvbf16" + (f"_w{w}" if w else "")] = t
 
     f, meta = read("comm", "custom_allreduce_perf.parquet")
     if f is not None and "backend" in f:

@@ -2,12 +2,13 @@
 
 The ops (OPS) and their axes, all per GPU:
     gemm                  key dtype (bf16 | fp8);                 axes m, n, k  ([m, k] x [k, n])
-    moe                   key dtype, hidden, inter, experts, topk; axes tokens (in the step, all
+    moe                   key dtype (bf16, fp8, fp8_block, mxfp4), hidden, inter, experts, topk; axes tokens (in the step, all
                           ranks), moe_tp (GPUs splitting each expert), moe_ep (expert-parallel
                           ranks); the routed experts of one MoE layer under balanced routing
     attention_generation  key head_dim, kv_dtype;  axes batch, kv_len, num_heads, num_kv_heads
-    attention_context     key head_dim, kv_dtype;  axes batch, seq_len, num_heads, num_kv_heads
-                          (causal self-attention over whole prompts of seq_len tokens)
+    attention_context     key head_dim, kv_dtype, window (absent: global); axes batch, seq_len,
+                          num_heads, num_kv_heads (causal self-attention over whole prompts of
+                          seq_len tokens, each query seeing at most `window` keys)
     allreduce             key dtype;               axes message_bytes, gpus (inside one node)
 """
 
@@ -20,9 +21,10 @@ OPS = {
     "gemm": (("dtype",), ("m", "n", "k")),
     "moe": (("dtype", "hidden", "inter", "experts", "topk"), ("tokens", "moe_tp", "moe_ep")),
     "attention_generation": (("head_dim", "kv_dtype"), ("batch", "kv_len", "num_heads", "num_kv_heads")),
-    "attention_context": (("head_dim", "kv_dtype"), ("batch", "seq_len", "num_heads", "num_kv_heads")),
+    "attention_context": (("head_dim", "kv_dtype", "window"), ("batch", "seq_len", "num_heads", "num_kv_heads")),
     "allreduce": (("dtype",), ("message_bytes", "gpus")),
 }
+OPTIONAL_KEYS = {"window"}  # absent from a table's key: the table has none (a global-attention table)
 
 
 def _norm(v) -> str:
@@ -47,8 +49,8 @@ def check_table_json(name: str, d) -> int:
     if not isinstance(d, dict) or d.get("op") not in OPS:
         raise MoeprofError(f"{where}: expected an object whose op is one of {', '.join(OPS)}")
     keys, axes = OPS[d["op"]]
-    if not isinstance(d.get("key"), dict) or set(keys) - set(d["key"]):
-        raise MoeprofError(f"{where}.key: needs {', '.join(keys)}")
+    if not isinstance(d.get("key"), dict) or set(keys) - OPTIONAL_KEYS - set(d["key"]):
+        raise MoeprofError(f"{where}.key: needs {', '.join(k for k in keys if k not in OPTIONAL_KEYS)}")
     if not isinstance(d.get("axes"), dict) or list(d["axes"]) != list(axes):
         raise MoeprofError(f"{where}.axes: must be {', '.join(axes)} in that order")
     cells = 1

@@ -19,13 +19,15 @@ from .moe import inclusion_probabilities
 from .rates import Rates
 
 DATASHEET = ("datasheet", "none", "published-efficiency")
+MXFP4_MOE_KERNELS = ("", "marlin")  # "": the engine's default kernel for MXFP4 experts
 
 
 @dataclass(frozen=True, eq=False)
 class PerfContext:
     """model, gpu, quant, kv_dtype ('bf16' | 'fp8'); profile None -> datasheet x published
     efficiencies; vm for collective curves and InfiniBand bandwidth; routing_skew 0 = uniform,
-    else the Zipf exponent s of expert popularity."""
+    else the Zipf exponent s of expert popularity; mxfp4_moe_kernel: the fused MoE kernel MXFP4
+    experts run ("": the engine's default; "marlin": perf.moe_kernels)."""
 
     model: ModelSpec
     gpu: GpuSpec
@@ -34,6 +36,7 @@ class PerfContext:
     profile: Profile | None = None
     vm: VmSpec | None = None
     routing_skew: float = 0.0
+    mxfp4_moe_kernel: str = ""
 
     # ---- derived, computed once ---------------------------------------------------------
     @cached_property
@@ -97,7 +100,8 @@ class PerfContext:
         }
 
 
-def make_context(model, gpu, quant, kv_dtype="bf16", profile=None, vm=None, routing_skew=0.0) -> PerfContext:
+def make_context(model, gpu, quant, kv_dtype="bf16", profile=None, vm=None, routing_skew=0.0,
+                 mxfp4_moe_kernel: str = "") -> PerfContext:
     """Validate and build a PerfContext (the caller decides the profile; see resolve_profile)."""
     kv_bytes_per_element(kv_dtype)  # raises on an unknown KV dtype
     skew = float(routing_skew)
@@ -107,7 +111,9 @@ def make_context(model, gpu, quant, kv_dtype="bf16", profile=None, vm=None, rout
         raise MoeprofError(f"profile {profile.path or profile.gpu} is for GPU '{profile.gpu}', not '{gpu.key}'")
     if vm is not None and vm.gpu.key != gpu.key:
         raise MoeprofError(f"VM {vm.key} has GPU '{vm.gpu.key}', not '{gpu.key}'")
-    return PerfContext(model, gpu, quant, kv_dtype.strip().lower(), profile, vm, skew)
+    if mxfp4_moe_kernel not in MXFP4_MOE_KERNELS:
+        raise MoeprofError(f"unknown MXFP4 MoE kernel {mxfp4_moe_kernel!r} (known: {', '.join(k or 'default' for k in MXFP4_MOE_KERNELS)})")
+    return PerfContext(model, gpu, quant, kv_dtype.strip().lower(), profile, vm, skew, mxfp4_moe_kernel)
 
 
 def resolve_profile(gpu: GpuSpec, path_or_none: str | None) -> Profile | None:

@@ -9,6 +9,7 @@ import numpy as np
 from . import ops as O
 from .context import PerfContext
 from .moe import busiest_rank_load, total_touched
+from .moe_kernels import moe_kernel_rate
 
 
 def weights(ctx: PerfContext, component: str) -> tuple[float, str]:
@@ -26,8 +27,8 @@ def moe_table_dtype(ctx, wbpp: float, dtype: str) -> str | None:
     weights run against bf16 activations (gpt-oss on GPUs without FP4 units); None for another
     weight-only format (no measured table)."""
     run = ctx.rates.gemm_dtype(dtype)
-    if wbpp < O.DTYPE_BYTES[run]:
-        return "mxfp4" if ctx.quant.format == "mxfp4" and run == "bf16" else None
+    if wbpp < O.DTYPE_BYTES[run]:  # the mxfp4 tables time the engine's default kernel, not Marlin
+        return "mxfp4" if ctx.quant.format == "mxfp4" and run == "bf16" and not ctx.mxfp4_moe_kernel else None
     if run == "fp8" and blocked(ctx, "routed_experts"):
         return "fp8_block"
     return run
@@ -53,7 +54,9 @@ def moe_op(ctx, T, tp, ep, dp) -> tuple[O.OpCost, dict]:
     touched, pairs = busiest_rank_load(q, T_all, experts_per_rank)
     shards = np.maximum(tp / ep, 1.0)
     we, de = weights(ctx, "routed_experts")
-    routed = O.routed_experts(r, touched, pairs, H, m.expert_intermediate_size, we, de, shards, blocked(ctx, "routed_experts"))
+    kernel = moe_kernel_rate(f"{ctx.mxfp4_moe_kernel}_mxfp4", ctx.gpu.key) if ctx.mxfp4_moe_kernel and ctx.quant.format == "mxfp4" else None
+    routed = O.routed_experts(r, touched, pairs, H, m.expert_intermediate_size, we, de, shards, blocked(ctx, "routed_experts"),
+                              kernel_rate=kernel.rate if kernel is not None else None)
     if ctx.routing_skew == 0:  # the MoE tables are measured under balanced routing
         dt = moe_table_dtype(ctx, we, de)
         ms = r.table_ms("moe", {"tokens": T, "moe_tp": shards, "moe_ep": ep}, dtype=dt, hidden=H,

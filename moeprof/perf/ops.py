@@ -206,27 +206,38 @@ def attention_prefill(rates: Rates, tokens_per_seq, context, sequences, q_heads,
     rate_len = np.minimum(t, chunk) if chunk else t
     if qk_dim == v_dim:
         # The context-attention table times S whole causal prompts of L tokens; this op costs its
-        # share of pairs at the length whose kernel it runs: L = the context, or the span.
-        L = np.maximum(np.minimum(c, limit) if limit else c, 1.0)
-        ms = rates.table_ms("attention_context", {"batch": np.maximum(S, 1.0), "seq_len": L, "num_heads": q_heads,
-                                                   "num_kv_heads": kv_elems_per_token / (2.0 * qk_dim)},
-                            head_dim=int(qk_dim), kv_dtype="bf16")
+        # share of pairs at the length whose kernel it runs. A sliding-window layer with a table
+        # of its window: L = the context, the table's prompts windowed as this one. Otherwise
+        # L = the context, or the span (chunk or window).
+        heads = {"num_heads": q_heads, "num_kv_heads": kv_elems_per_token / (2.0 * qk_dim)}
+        B = np.maximum(S, 1.0)
+        ms = None
+        if window:
+            L = np.maximum(c, 1.0)
+            ms = rates.table_ms("attention_context", {"batch": B, "seq_len": L, **heads}, head_dim=int(qk_dim),
+                                kv_dtype="bf16", window=int(window))
+            table_pairs = B * causal_pairs(L, L, None, window)
+        if ms is None:
+            L = np.maximum(np.minimum(c, limit) if limit else c, 1.0)
+            ms = rates.table_ms("attention_context", {"batch": B, "seq_len": L, **heads}, head_dim=int(qk_dim), kv_dtype="bf16")
+            table_pairs = B * L * (L + 1) / 2
         if ms is not None:
-            full_pairs = np.maximum(S, 1.0) * L * (L + 1) / 2
-            return OpCost(ms * 1e-3 * pairs / full_pairs, 2.0, flops=flops, kv_bytes=kv, act_bytes=qo)
+            return OpCost(ms * 1e-3 * pairs / table_pairs, 2.0, flops=flops, kv_bytes=kv, act_bytes=qo)
     busy = roofline_s(flops, rates.attention_prefill_flop_per_s(rate_len), kv + qo, rates.memory_bytes_per_s(kv + qo))
     return OpCost(busy, 3.0, flops=flops, kv_bytes=kv, act_bytes=qo)
 
 
 def routed_experts(rates: Rates, touched, pairs, hidden: int, width: int, wbpp: float, dtype: str,
-                   shards: float, block_scaled: bool = False) -> OpCost:
+                   shards: float, block_scaled: bool = False, kernel_rate=None) -> OpCost:
     """Grouped/fused MoE GEMMs on one GPU (5 kernels: align/sort, gate_up, SiLU-and-mul, down,
     combine). touched = distinct experts this GPU runs, pairs = token-expert pairs it computes,
     shards = how many GPUs split each expert's columns (tp / ep).
     FLOPs = pairs * 2 * 3 * H * W / shards; weight bytes = touched * 3 * H * W * wbpp / shards;
     activations per pair (2H + 6W/shards) * 2 bytes; the GEMM rate is taken at the per-expert
     token count pairs / touched; block-scaled fp8 experts run at most at the fused MoE kernel's
-    measured rate at many tokens (perf.blockscale), where the GPU has one."""
+    measured rate at many tokens (perf.blockscale), where the GPU has one; kernel_rate(tokens per
+    expert, shards) -> FLOP/s: the measured rate of the kernel the engine was told to run
+    (perf.moe_kernels), a cap on the compute rate."""
     D = np.asarray(touched, dtype=float)
     P = np.asarray(pairs, dtype=float)
     w = width / shards
@@ -241,4 +252,6 @@ def routed_experts(rates: Rates, touched, pairs, hidden: int, width: int, wbpp: 
     bs = rates.blockscale
     if block_scaled and run_dtype == "fp8" and bs is not None and bs.moe_flop_per_s is not None:
         busy = np.maximum(busy, flops / bs.moe_flop_per_s)  # the fused MoE kernel's measured rate at many tokens
+    if kernel_rate is not None:
+        busy = np.maximum(busy, flops / kernel_rate(m, shards))
     return OpCost(busy, 5.0, flops=flops, weight_bytes=wb, act_bytes=act)

@@ -7,6 +7,7 @@ A closed-loop load is named as vLLM's benchmark names it (`max_concurrency`, `vl
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 
@@ -90,8 +91,9 @@ class EvaluateRun:
 
 def evaluate_run(model_name, sku, vms, gpu_name, gpus, tp, ep, pp, quant, kv_dtype, concurrency, qps, num_prompts, sweep,
                  input_tokens, output_tokens, engine_name, engine_version, percentile, profile_path,
-                 fixed_lengths: bool = False) -> EvaluateRun:
-    """The rows of `moeprof evaluate` for its options (converted and bounded)."""
+                 fixed_lengths: bool = False, mxfp4_moe_kernel: str = "") -> EvaluateRun:
+    """The rows of `moeprof evaluate` for its options (converted and bounded); mxfp4_moe_kernel:
+    "" or "default" (the engine's default) or "marlin" (vLLM with VLLM_MXFP4_USE_MARLIN=1, on NVIDIA)."""
     model = load_model(model_name)
     if (sku is None) == (gpu_name is None):
         raise FlagError("--sku", "give --sku (with --vms) or --gpu (with --gpus)", usage=True)
@@ -115,6 +117,13 @@ def evaluate_run(model_name, sku, vms, gpu_name, gpus, tp, ep, pp, quant, kv_dty
     if ep not in (1, tp) and (ep < tp or ep % tp):
         raise FlagError("--ep", f"must be 1, equal to --tp ({tp}) or a multiple of it (wide EP across VMs)")
     engine = engine_for(load_engine(), engine_name, vm.gpu.usable_memory_bytes, engine_version)
+    mxfp4_moe_kernel = "" if mxfp4_moe_kernel in (None, "", "default") else mxfp4_moe_kernel
+    if mxfp4_moe_kernel:
+        if engine_name != "vllm" or vm.gpu.vendor != "nvidia":
+            raise FlagError("--mxfp4-moe-kernel", "marlin is vLLM's Marlin MoE kernel (VLLM_MXFP4_USE_MARLIN=1), on NVIDIA GPUs only")
+        if (model.checkpoint_quant is None or model.checkpoint_quant.format != "mxfp4") or (quant or model.default_quant) != "checkpoint":
+            raise FlagError("--mxfp4-moe-kernel", f"{model.name} is not served from MXFP4 experts (its checkpoint's format with --quant checkpoint)")
+        engine = dataclasses.replace(engine, mxfp4_moe_kernel=mxfp4_moe_kernel)
     dep = Deployment(model, vm, n_vms, tp, ep, pp, quant or model.default_quant, kv_dtype, engine,
                      resolve_profile(vm.gpu, profile_path))
     if num_prompts is not None and load != CONCURRENCY:
@@ -136,6 +145,7 @@ def evaluate_run(model_name, sku, vms, gpu_name, gpus, tp, ep, pp, quant, kv_dty
     head = {"model": model.name, "gpu": vm.gpu.key, "gpus": dep.gpus, "sku": sku, "tp": tp, "ep": ep, "pp": pp,
             "quant": dep.quant, "kv_dtype": kv_dtype, "engine": f"{engine.engine} {engine.engine_version}",
             "input_tokens": input_tokens, "output_tokens": output_tokens, "fixed_lengths": bool(fixed_lengths), "percentile": percentile,
+            "mxfp4_moe_kernel": mxfp4_moe_kernel or None,
             "calibration": dep.profile.label if dep.profile is not None else "datasheet x published efficiencies",
             "error_band": band.to_json()}
     known = regression_for(engine.engine, engine.engine_version, vm.gpu.key, model.hf_id or "")
