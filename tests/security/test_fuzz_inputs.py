@@ -88,7 +88,7 @@ def _ok(args, folder):
     assert not LONG_NUMBER.search(out), out[:500]
 
 
-@fuzz_sizes(30)
+@fuzz_sizes(30, fast=1)  # each valid example is a calibration (about 3 s): one in the inner loop
 def test_fuzz_dataset_files(examples):
     @fuzz_settings(examples)
     @given(mutated(DATASET))
