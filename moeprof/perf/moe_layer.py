@@ -1,6 +1,8 @@
 """One MoE layer's cost on the busiest expert-parallel rank: router, shared expert and routed
 experts (perf.ops), the routed experts timed from a profile's measured fused-MoE table where it
-has one for their weight format, shape and layout (moe_table_dtype), else from the roofline."""
+has one for their weight format, shape and layout (moe_table_dtype), else from the roofline, with
+their compute capped at the measured rate of a kernel the run selected (perf.moe_kernels: vLLM's
+Marlin MoE for MXFP4 experts)."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from .moe_kernels import moe_kernel_rate
 
 
 def weights(ctx: PerfContext, component: str) -> tuple[float, str]:
+    """(bytes per parameter, GEMM dtype) of a model component under the context's recipe."""
     return ctx.quant.weight_bytes_per_param[component], ctx.quant.gemm_dtype[component]
 
 
