@@ -93,7 +93,7 @@ def evaluate(model_name, sku, vms, gpu_name, gpus, tp, ep, pp, quant, kv_dtype, 
     running batch, KV use and the decode step split by kind."""
     run = evaluate_run(model_name, sku, vms, gpu_name, gpus, tp, ep, pp, quant, kv_dtype, concurrency, qps, num_prompts, sweep,
                        input_tokens, output_tokens, engine_name, engine_version, percentile, profile_path, fixed_lengths,
-                       "" if mxfp4_moe_kernel == "default" else mxfp4_moe_kernel)
+                       mxfp4_moe_kernel)
     rows, head, load, dep, band = run.rows, run.head, run.load, run.deployment, run.band
     model, vm, engine = dep.model, dep.vm, dep.engine
     if as_json:

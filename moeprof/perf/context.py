@@ -16,10 +16,10 @@ from ..profile import Profile, default_profile_for, load_profile_or_shipped
 from .collectives import Interconnect
 from .efficiency import Efficiencies, load_efficiencies
 from .moe import inclusion_probabilities
+from .moe_kernels import MXFP4_KERNELS
 from .rates import Rates
 
 DATASHEET = ("datasheet", "none", "published-efficiency")
-MXFP4_MOE_KERNELS = ("", "marlin")  # "": the engine's default kernel for MXFP4 experts
 
 
 @dataclass(frozen=True, eq=False)
@@ -111,8 +111,8 @@ def make_context(model, gpu, quant, kv_dtype="bf16", profile=None, vm=None, rout
         raise MoeprofError(f"profile {profile.path or profile.gpu} is for GPU '{profile.gpu}', not '{gpu.key}'")
     if vm is not None and vm.gpu.key != gpu.key:
         raise MoeprofError(f"VM {vm.key} has GPU '{vm.gpu.key}', not '{gpu.key}'")
-    if mxfp4_moe_kernel not in MXFP4_MOE_KERNELS:
-        raise MoeprofError(f"unknown MXFP4 MoE kernel {mxfp4_moe_kernel!r} (known: {', '.join(k or 'default' for k in MXFP4_MOE_KERNELS)})")
+    if mxfp4_moe_kernel not in MXFP4_KERNELS:
+        raise MoeprofError(f"unknown MXFP4 MoE kernel {mxfp4_moe_kernel!r} (known: {', '.join(k or 'default' for k in MXFP4_KERNELS)})")
     return PerfContext(model, gpu, quant, kv_dtype.strip().lower(), profile, vm, skew, mxfp4_moe_kernel)
 
 

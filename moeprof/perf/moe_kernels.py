@@ -21,7 +21,8 @@ import numpy as np
 from ..errors import ConfigError
 
 _PATH = "moeprof/data/moe_kernel_rates.json"
-KERNELS = ("marlin_mxfp4",)
+# the kernels MXFP4 experts can be told to run ("": the engine's default) -> their entry in the data file
+MXFP4_KERNELS = {"": None, "marlin": "marlin_mxfp4"}
 
 
 @dataclass(frozen=True)
@@ -71,3 +72,10 @@ def moe_kernel_rate(kernel: str, gpu_key: str) -> MoeKernelRate | None:
             or not all(1e12 <= v <= 1e17 for r in grid for v in r)):
         raise ConfigError(_PATH, where, "tokens_per_expert and expert_tp must increase, with a rate in FLOP/s (1e12-1e17) per cell")
     return MoeKernelRate(kernel, tpe, tps, grid, f"{kernel}: {k.get('source', '')}; selected by {k.get('selected_by', '')}")
+
+
+def mxfp4_kernel_rate(kernel: str, gpu_key: str) -> MoeKernelRate | None:
+    """The measured rates of the kernel MXFP4 experts were told to run (MXFP4_KERNELS), or None for
+    the engine's default kernel or a GPU without measurements."""
+    entry = MXFP4_KERNELS[kernel]
+    return None if entry is None else moe_kernel_rate(entry, gpu_key)

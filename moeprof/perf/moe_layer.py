@@ -11,7 +11,7 @@ import numpy as np
 from . import ops as O
 from .context import PerfContext
 from .moe import busiest_rank_load, total_touched
-from .moe_kernels import moe_kernel_rate
+from .moe_kernels import mxfp4_kernel_rate
 
 
 def weights(ctx: PerfContext, component: str) -> tuple[float, str]:
@@ -57,7 +57,7 @@ def moe_op(ctx, T, tp, ep, dp) -> tuple[O.OpCost, dict]:
     touched, pairs = busiest_rank_load(q, T_all, experts_per_rank)
     shards = np.maximum(tp / ep, 1.0)
     we, de = weights(ctx, "routed_experts")
-    kernel = moe_kernel_rate(f"{ctx.mxfp4_moe_kernel}_mxfp4", ctx.gpu.key) if ctx.mxfp4_moe_kernel and ctx.quant.format == "mxfp4" else None
+    kernel = mxfp4_kernel_rate(ctx.mxfp4_moe_kernel, ctx.gpu.key) if ctx.quant.format == "mxfp4" else None
     routed = O.routed_experts(r, touched, pairs, H, m.expert_intermediate_size, we, de, shards, blocked(ctx, "routed_experts"),
                               kernel_rate=kernel.rate if kernel is not None else None)
     if ctx.routing_skew == 0:  # the MoE tables are measured under balanced routing

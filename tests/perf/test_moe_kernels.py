@@ -1,13 +1,14 @@
 """Measured MoE kernel rates (perf.moe_kernels) and the records that select a kernel."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from moeprof.errors import ConfigError
 from moeprof.perf import moe_kernels
-from moeprof.perf.moe_kernels import MoeKernelRate, moe_kernel_rate
+from moeprof.perf.moe_kernels import MoeKernelRate, moe_kernel_rate, mxfp4_kernel_rate
 
 
 def _rate():
@@ -29,6 +30,7 @@ def test_shipped_marlin_rates_and_their_bounds(monkeypatch):
     assert r is not None and "VLLM_MXFP4_USE_MARLIN" in r.source and "aiconfigurator" in r.source
     assert 1e14 < float(r.rate(230.0, 1)) < 3e14  # gpt-oss at a 7k-token prompt: about 220 TFLOP/s
     assert moe_kernel_rate("marlin_mxfp4", "mi300x-192gb") is None and moe_kernel_rate("nope", "h200-sxm-141gb") is None
+    assert mxfp4_kernel_rate("", "h200-sxm-141gb") is None and mxfp4_kernel_rate("marlin", "h200-sxm-141gb") == r
     bad = {"kernels": {"marlin_mxfp4": {"gpus": {"h200-sxm-141gb": {"tokens_per_expert": [64, 32], "expert_tp": [1],
                                                                     "flop_per_s": [[1e14, 1e14]]}}}}}
     monkeypatch.setattr(moe_kernels, "_raw", lambda: json.loads(json.dumps(bad)))
@@ -50,7 +52,7 @@ def test_a_record_that_set_the_marlin_variable_runs_marlin():
 def test_engine_env_must_be_strings(tmp_path):
     from moeprof.calibrate.bench_record import record_from_dict
 
-    d = json.loads((__import__("pathlib").Path(__file__).parents[2] / "moeprof/data/benchmarks/inferencex_pr1092_mi300x.json").read_text())
+    d = json.loads((Path(__file__).parents[2] / "moeprof/data/benchmarks/inferencex_pr1092_mi300x.json").read_text())
     rec = dict(d["records"][0], engine_env={"VLLM_MXFP4_USE_MARLIN": 1})
     with pytest.raises(ConfigError, match="engine_env"):
         record_from_dict(rec, "x.json", "records[0]")
@@ -62,7 +64,6 @@ def test_shipped_rates_are_what_the_script_writes():
     pytest.importorskip("pyarrow")
     import subprocess
     import sys
-    from pathlib import Path
 
     root = Path(__file__).parents[2]
     p = subprocess.run([sys.executable, "scripts/make_moe_kernel_rates.py", "--check"], cwd=root, capture_output=True, text=True)
