@@ -28,8 +28,9 @@ Steady state with b sequences decoding (the fluid model; everything is explicit 
              W_admission: the wait for one of B sequence slots (max_num_seqs and KV capacity),
              M/D/c by Sakasegawa's approximation (c = B, service Od x tau + TTFT)
     waits:  mean W = rho S / (2 (1 - rho)); P(W > t) ~ P_w exp(-t P_w / W): W_q = (W / P_w) ln(P_w / (1 - q))
-Open loop (Poisson arrivals at a QPS): solve lam(b) = QPS for b (bisection; lam rises with b).
-The replica saturates at lam(B). Closed loop (C clients, a new request when one finishes, as
+Open loop (Poisson arrivals at a QPS): the smallest b with lam(b) = QPS (lam rises with b except
+where the decode batch is padded to the next capture size: running_batch). The replica saturates
+at lam's peak up to B. Closed loop (C clients, a new request when one finishes, as
 benchmark clients run): b + X x TTFT = C with X = lam(b), solved for b; past B the rest wait in
 the engine's queue (Little: TTFT = (C - B) / X + the prompt's own steps).
 Serving path (per request, off the engine's steps; StepCosts.frontend_s, cpu_s_per_input_token,
@@ -259,16 +260,54 @@ def _bisect(f, lo, hi, iters=BISECT_ITERS):
 
 
 def saturation_qps(c: StepCosts, w: Workload) -> np.ndarray:
-    """Requests/s at which the replica saturates: lam at the most sequences that can decode."""
-    return steps_at(c, w, _b_max(w))[5]
+    """Requests/s at which the replica saturates: lam at its peak, at the most sequences that can
+    decode or at the capture size at or below them (running_batch)."""
+    hi = _b_max(w)
+    cap = _capture_at_or_below(c, hi)
+    return np.maximum(steps_at(c, w, hi)[5], np.where(cap > 0, steps_at(c, w, np.maximum(cap, 1e-9))[5], 0.0))
+
+
+def _capture_at_or_below(c: StepCosts, b) -> np.ndarray:
+    """The largest CUDA-graph capture size <= b (0 where none is, or the engine captures none)."""
+    b = np.asarray(b, dtype=float)
+    if c.capture_sizes is None or not len(c.capture_sizes):
+        return np.zeros_like(b)
+    cs = np.asarray(c.capture_sizes, dtype=float)
+    i = np.searchsorted(cs, b * (1 + 1e-12), side="right") - 1
+    return np.where(i >= 0, cs[np.maximum(i, 0)], 0.0)
 
 
 def running_batch(c: StepCosts, w: Workload, qps) -> np.ndarray:
-    """Sequences decoding at Poisson arrivals of `qps` requests/s: lam(b) = qps (b at its most
-    when qps is past what the replica can take)."""
+    """Sequences decoding at Poisson arrivals of `qps` requests/s: the smallest b with lam(b) = qps
+    (b at its most when qps is past what the replica can take).
+
+    lam(b) is not monotone: past each capture size the decode batch is padded to the next one, so
+    lam drops there and rises again through the stretch to that next size. As the load rises, b
+    grows until lam first reaches qps: within the first stretch whose capture size (the stretch's
+    peak) reaches qps. Plain bisection finds a crossing; the stretches below it are searched by
+    bisection over capture sizes (lam at the capture sizes rises with them), then inside the
+    first one that reaches qps."""
     qps = np.asarray(qps, dtype=float) * np.ones(len(w.input_tokens))
     hi = _b_max(w)
-    return np.maximum(_bisect(lambda x: steps_at(c, w, x)[5] <= qps, np.zeros_like(hi), hi), 1e-9)
+    b = np.maximum(_bisect(lambda x: steps_at(c, w, x)[5] <= qps, np.zeros_like(hi), hi), 1e-9)
+    if c.capture_sizes is None or not len(c.capture_sizes):
+        return b
+    cs = np.asarray(c.capture_sizes, dtype=float)
+    m = np.searchsorted(cs, b)  # capture sizes below the crossing found
+    lo_i, hi_i = np.zeros_like(m), m.copy()  # first index in [0, m) with lam >= qps; m: none
+    for _ in range(int(np.ceil(np.log2(len(cs) + 1)))):
+        mid = (lo_i + hi_i) // 2
+        reach = steps_at(c, w, cs[np.minimum(mid, len(cs) - 1)])[5] >= qps
+        go = lo_i < hi_i
+        hi_i = np.where(go & reach, mid, hi_i)
+        lo_i = np.where(go & ~reach, mid + 1, lo_i)
+    earlier = np.flatnonzero(lo_i < m)
+    if len(earlier):
+        i = lo_i[earlier]
+        left = np.where(i > 0, cs[np.maximum(i - 1, 0)], 0.0)
+        ce, we = c.take(earlier), w.take(earlier)
+        b[earlier] = np.maximum(_bisect(lambda x: steps_at(ce, we, x)[5] <= qps[earlier], left, cs[i]), 1e-9)
+    return b
 
 
 def point_at(c: StepCosts, w: Workload, b, qps, percentile: float = 99.0) -> OperatingPoint:
@@ -277,7 +316,7 @@ def point_at(c: StepCosts, w: Workload, b, qps, percentile: float = 99.0) -> Ope
     qps = np.asarray(qps, dtype=float) * np.ones(len(w.input_tokens))
     b = np.asarray(b, dtype=float)
     pt = _point(c, w, np.minimum(b, _b_max(w)), percentile, open_loop=True)
-    sat = (b >= _b_max(w) * (1 - 1e-6)) | (qps >= steps_at(c, w, _b_max(w))[5] * (1 - 1e-9))
+    sat = (b >= _b_max(w) * (1 - 1e-6)) | (qps >= saturation_qps(c, w) * (1 - 1e-9))
     pt.stable = pt.stable & ~sat
     for k in ("tpot_s", "itl_median_s", "ttft_mean_s", "ttft_median_s", "ttft_q_s", "e2el_mean_s"):
         setattr(pt, k, np.where(pt.stable, getattr(pt, k), np.inf))
@@ -325,4 +364,7 @@ def capacity_qps(c: StepCosts, w: Workload, ttft_target_s, tpot_target_s, percen
     ok0 = meets(np.full_like(hi, 1e-6))
     b = _bisect(meets, np.zeros_like(hi), hi * (1 - 1e-6))
     lam = steps_at(c, w, np.maximum(b, 1e-9))[5]
-    return np.where(ok0, lam, 0.0)
+    # lam is at its peak at a capture size (running_batch): the one at or below b may carry more
+    cap = _capture_at_or_below(c, b)
+    lam_cap = np.where((cap > 0) & meets(np.maximum(cap, 1e-9)), steps_at(c, w, np.maximum(cap, 1e-9))[5], 0.0)
+    return np.where(ok0, np.maximum(lam, lam_cap), 0.0)

@@ -223,3 +223,24 @@ def test_saturated_open_loop_is_unstable():
     c, w = costs(), workload()
     pt = serving.open_loop(c, w, 1.01 * float(serving.saturation_qps(c, w)[0]))
     assert not pt.stable[0] and np.isinf(pt.tpot_s[0])
+
+
+def test_running_batch_is_the_first_crossing_where_padding_makes_lam_fall():
+    """Past a capture size the decode batch is padded to the next one, so lam(b) falls there: as
+    the load rises, b stops at the first b where lam reaches the rate, not at a later crossing."""
+    s_dec = 0.004 + 0.002 * serving.BATCH_GRID  # a steep step: padding 9 -> 16 costs 14 ms
+    c = serving.StepCosts(s_dec[None, :], G_TOK[None, :], np.array([0.006]), np.array([0.001]),
+                          np.array([1, 2, 4, 8, 16, 32, 64], dtype=float))
+    w = workload(I=1000, O=200, slots=300)  # bisection's first midpoints (150, 75, 37.5) fall in low stretches
+    grid = np.linspace(0.01, float(serving._b_max(w)[0]), 30001)
+    lam = serving.steps_at(c, serving.Workload(*(np.full(len(grid), float(v[0])) for v in
+                                                 (w.input_tokens, w.output_tokens, w.budget_tokens, w.max_seqs))), grid)[5]
+    assert (np.diff(lam) < 0).any()  # the case this is about: lam is not monotone
+    rates = np.array([0.3, 0.6, 0.79, 0.9]) * lam.max()  # (past the capture sizes lam rises slowly to its peak)
+    got = serving.running_batch(c.take(np.zeros(len(rates), dtype=int)), w.take(np.zeros(len(rates), dtype=int)), rates)
+    first = np.array([grid[np.argmax(lam >= q)] for q in rates])
+    assert got == pytest.approx(first, abs=2 * (grid[1] - grid[0]))
+    peaks = [lam[np.argmin(abs(grid - cs))] for cs in (8, 16, 32, 64)] + [lam[-1]]
+    assert float(serving.saturation_qps(c, w)[0]) == pytest.approx(max(peaks), rel=1e-3)  # the capture sizes' peak counts
+    pt = serving.open_loop(c.take(np.zeros(len(rates), dtype=int)), w.take(np.zeros(len(rates), dtype=int)), rates)
+    assert pt.stable.all()  # past lam at the largest batch, still below the peak: served
