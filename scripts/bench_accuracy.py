@@ -22,7 +22,8 @@ moeprof/data/benchmarks, the calibration refitted without its records (scripts/f
 fit: one host time per engine, one scale per GPU, and the floor + slope per GPU and vLLM version
 where the remaining runs pin them; a GPU left without fit runs uncalibrated), then
 its records scored; a source with no fit records is scored with the shipped calibration, which
-never saw it.
+never saw it. Last, every source's errors scored so are pooled per vendor and set beside the
+validation split's median |error| (with --split validation or all), with their ratio.
 
 --uncalibrated leaves out the per-GPU serving calibration (fitted on the fit split only by
 scripts/fit_serving.py): the figures before that fit. --kernel-tables evaluates NVIDIA runs with
@@ -191,11 +192,13 @@ def run(split: str, show_rows: bool, uncalibrated: bool = False, out=sys.stdout)
     return summary
 
 
-def loso(out=sys.stdout) -> None:
-    """The leave-one-source-out table (module docstring)."""
+def loso(out=sys.stdout, validation: dict | None = None) -> None:
+    """The leave-one-source-out table (module docstring), then every source's held-out errors
+    pooled per vendor beside the validation split's (`validation`: run()'s summary), and their ratio."""
     import fit_serving
 
     recs = [r for r in load_records() if r.split in ("fit", "validation")]
+    pooled: dict = defaultdict(list)  # (vendor, metric) -> errors % of every source, scored without it
     by_source = defaultdict(list)
     for r in recs:
         by_source[r.path.replace("\\", "/").split("/")[-1]].append(r)
@@ -228,8 +231,20 @@ def loso(out=sys.stdout) -> None:
             cells = []
             for k in ("tput", "user", "ttft"):
                 v = [x for key, xs in errs.items() if key[1] == vendor and key[3] == k and key[4] == "current" for x in xs]
+                pooled[(vendor, k)] += v
                 cells.append(f"{statistics.median(abs(x) for x in v):.1f} ({len(v)})" if v else "-")
             print(f"{src[:37]:<38}{'yes' if own_fit else 'no':>5}{vendor:>8}" + "".join(f"{c:>16}" for c in cells), file=out)
+    print("\nleave one source out, pooled: median |err| % (records) of every source's runs scored without their source, "
+          "the validation split's median |err| % and their ratio", file=out)
+    print(f"{'':<43}{'vendor':>8}" + "".join(f"{h:>26}" for h in ("throughput", "tok/s/user", "TTFT")), file=out)
+    for vendor in sorted({v for v, _ in pooled}):
+        cells = []
+        for k in ("tput", "user", "ttft"):
+            v = pooled.get((vendor, k), [])
+            held = statistics.median(abs(x) for x in v) if v else None
+            ref = (validation or {}).get(("validation", vendor, "current", k))
+            cells.append("-" if held is None else f"{held:.1f} ({len(v)})" + (f" / {ref:.1f} = {held / ref:.2f}x" if ref else ""))
+        print(f"{'all sources':<38}{'':>5}{vendor:>8}" + "".join(f"{c:>26}" for c in cells), file=out)
 
 
 def main(argv=None) -> int:
@@ -243,9 +258,9 @@ def main(argv=None) -> int:
                     help="NVIDIA runs use the shipped kernel-table profile of their GPU and engine")
     a = ap.parse_args(argv)
     KERNEL_TABLES["on"] = a.kernel_tables
-    run(a.split, a.rows, a.uncalibrated)
+    summary = run(a.split, a.rows, a.uncalibrated)
     if a.loso:
-        loso()
+        loso(validation=summary)
     return 0
 
 
