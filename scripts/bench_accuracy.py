@@ -19,11 +19,12 @@ with the reason.
 A second table splits the errors by vendor and engine version (the version each record names;
 "?" where it names none). --loso adds the leave-one-source-out table: for each source file of
 moeprof/data/benchmarks, the calibration refitted without its records (scripts/fit_serving.py's
-fit: one host time per engine, one scale per GPU, and the floor + slope per GPU and vLLM version
-where the remaining runs pin them; a GPU left without fit runs uncalibrated), then
-its records scored; a source with no fit records is scored with the shipped calibration, which
-never saw it. Last, every source's errors scored so are pooled per vendor and set beside the
-validation split's median |error| (with --split validation or all), with their ratio.
+fit, the shipped one's procedure: one host time per engine, one scale per GPU, and the floor + slope
+per GPU and vLLM version where the remaining runs pin them; a GPU left without enough fit runs
+uncalibrated, as moeprof treats a GPU the file does not list), then its records scored; a
+source with no fit records is scored with the shipped calibration, which never saw it. Last,
+every source's errors scored so are pooled per vendor and set beside the validation split's
+median |error| (with --split validation or all), with their ratio.
 
 --uncalibrated leaves out the per-GPU serving calibration (fitted on the fit split only by
 scripts/fit_serving.py): the figures before that fit. --kernel-tables evaluates NVIDIA runs with
@@ -45,7 +46,7 @@ from moeprof.calibrate.benchmarks import load_records
 from moeprof.calibrate.records import MODELS, VENDOR, deployment, fixed_lengths, load_of, mean_length, record_version, skip_reason  # noqa: F401 (fit_serving imports them here)
 from moeprof.calibrate.records import measured as records_measured
 from moeprof.calibrate.regressions import known_regression
-from moeprof.catalog.calibration.serving import ServingCalibration
+from moeprof.catalog.calibration.serving import ServingCalibration, serving_calibration
 from moeprof.catalog.serving_path import parse_version
 from moeprof.deployment.evaluate import evaluate
 from moeprof.errors import MoeprofError
@@ -209,23 +210,11 @@ def loso(out=sys.stdout, validation: dict | None = None) -> None:
         held = [r for r in recs if r not in mine and r.split == "fit"]
         own_fit = any(r.split == "fit" for r in mine)
         calib = None
-        if own_fit:
-            items, gpus = [], []
-            for r in held:
-                p = fit_serving.prepared(r)
-                if p is not None and r.engine == "vllm":
-                    items.append(p)
-                    gpus.append(r.gpu)
-            runs = fit_serving.Runs(items, gpus) if items else None
-            host_ms, scales = fit_serving.fit_engine(runs) if runs else (None, {})
-            cals = {g: ServingCalibration(g, float(s), host_ms / 1e3, f"fitted without {src}") for g, s in scales.items()}
-            with contextlib.redirect_stdout(io.StringIO()):  # the shipped fit's floor + slope per (GPU, version)
-                versions = fit_serving.fit_versions(runs, {}) if runs else {}
-            for g, vers in versions.items():
-                for key, e in vers.items():  # one vLLM version per GPU in the fit split
-                    cals[g] = ServingCalibration(g, e["step_time_scale"]["value"], e["step_floor_s"]["value"],
-                                                 f"fitted without {src}", version=key)
-            calib = lambda r, cals=cals, src=src: cals.get(r.gpu) or ServingCalibration(r.gpu, 1.0, None, f"no fit runs without {src}")  # noqa: E731
+        if own_fit:  # the shipped fit's own procedure on the fit runs of every other source
+            with contextlib.redirect_stdout(io.StringIO()):
+                gpus_doc, eng_doc = fit_serving.fit(held)
+            doc = {"gpus": gpus_doc, "engines": eng_doc}
+            calib = lambda r, doc=doc: serving_calibration(r.gpu, r.engine, record_version(r), doc=doc)  # noqa: E731
         errs, _, _ = score(mine, calib)
         for vendor in sorted({k[1] for k in errs if k[4] == "current"}):
             cells = []

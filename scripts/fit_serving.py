@@ -42,7 +42,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_accuracy import VENDOR, deployment, fixed_lengths, measured, skip_reason  # noqa: E402
+from bench_accuracy import VENDOR, deployment, fixed_lengths, measured, scope_of, skip_reason  # noqa: E402
 
 from moeprof import serving  # noqa: E402
 from moeprof.calibrate.benchmarks import load_records  # noqa: E402
@@ -68,8 +68,8 @@ MIN_GPU_RUNS = 10
 def prepared(rec):
     """(unscaled StepCosts, Workload, concurrency per replica, replicas, gpus, I, O, measured, engine
     default host s, "<engine> <version>", TP) or None."""
-    if skip_reason(rec) or "concurrency" not in rec.load:
-        return None
+    if skip_reason(rec) or "concurrency" not in rec.load or scope_of(rec) != "current":
+        return None  # the calibration describes current releases: older builds (eager-mode mains, unnamed versions) are scored apart
     got = measured(rec)
     if not got:
         return None
@@ -215,14 +215,13 @@ def pct(e: float) -> float:
     return 100 * (math.exp(e) - 1)
 
 
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--dry-run", action="store_true", help="print the fit, write nothing")
-    a = ap.parse_args(argv)
+def fit(records) -> tuple[dict, dict]:
+    """(gpus, engines): the calibration file's "gpus" and "engines" entries fitted on `records`
+    (the fit split's; scripts/bench_accuracy.py --loso passes it without one source). Prints the fit."""
     items: dict[str, list] = {}  # engine -> prepared runs
     gpus_of: dict[str, list] = {}
     names: dict[str, set] = {}
-    for rec in load_records(split="fit"):
+    for rec in records:
         p = prepared(rec)
         if p is not None:
             items.setdefault(rec.engine, []).append(p)
@@ -240,6 +239,11 @@ def main(argv=None) -> int:
     all_gpus = sorted({g for r in runs.values() for g in r.gpu})
     all_errs: list[float] = []
     for gpu in all_gpus:
+        n = sum(int(np.sum(r.gpu == gpu)) for r in runs.values())
+        if n < MIN_GPU_RUNS:
+            print(f"{gpu:<16}{n:>8}  too few runs for a scale: not calibrated")
+            continue
+
         # one scale per GPU over all its engines' runs, each engine at its fitted host time
         def errs_at(s, gpu=gpu):
             return [e for eng, r in runs.items() for i, es in enumerate(r.errors(s, hosts_ms[eng] / 1e3)) if r.gpu[i] == gpu
@@ -248,7 +252,6 @@ def main(argv=None) -> int:
         err = statistics.median(errs_at(scale))
         all_errs += errs_at(scale)
         base = statistics.median([e for r in runs.values() for i, es in enumerate(r.errors(1.0)) if r.gpu[i] == gpu for e in es])
-        n = sum(int(np.sum(r.gpu == gpu)) for r in runs.values())
         print(f"{gpu:<16}{n:>8}{scale:>7.2f}{pct(err):>16.1f}{pct(base):>12.1f}")
         src = (f"fitted by scripts/fit_serving.py on {n} published serving runs (split 'fit' of "
                f"moeprof/data/benchmarks: {', '.join(sorted(names[gpu]))}) with the engines' fitted host times; "
@@ -268,10 +271,19 @@ def main(argv=None) -> int:
                        f"({', '.join(sorted(set(runs[eng].gpu)))}), one host time for every GPU, each GPU's step_time_scale fitted with it"),
         }}
         print(f"engine {eng}: host {h:.1f} ms per step ({n} runs)")
-    print(f"all fit runs: median |err| {pct(statistics.median(all_errs)):.1f} %")
+    if all_errs:
+        print(f"all fit runs: median |err| {pct(statistics.median(all_errs)):.1f} %")
     for r in runs.values():
         for gpu, vers in fit_versions(r, names).items():
             gpus_doc.setdefault(gpu, {}).setdefault("versions", {}).update(vers)
+    return gpus_doc, eng_doc
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--dry-run", action="store_true", help="print the fit, write nothing")
+    a = ap.parse_args(argv)
+    gpus_doc, eng_doc = fit(load_records(split="fit"))
     old = json.loads(OUT.read_text()) if OUT.exists() else {}
     doc = merged(old, gpus_doc, eng_doc, (__doc__ or "").split("\n\n")[0], str(date.today()))
     if not a.dry_run:

@@ -98,3 +98,18 @@ def test_sglang_scheduler_section_is_checked(monkeypatch):
             E.sglang_scheduler()
     finally:
         E.sglang_scheduler.cache_clear()
+
+
+def test_a_refit_document_is_read_as_the_shipped_file_is(shipped):
+    """bench_accuracy --loso scores a source with the calibration refitted without it: the same
+    lookup (version entry, else the GPU's scale with the engine's host time) on that document."""
+    shipped({"gpus": {"g1": {"step_time_scale": {"value": 9.0, "source": "shipped"}}}})
+    entry = {"step_time_scale": {"value": 1.2, "source": "refit"}, "step_floor_s": {"value": 0.002, "source": "refit"}}
+    doc = {"gpus": {"g1": {"step_time_scale": {"value": 1.4, "source": "refit"}, "versions": {"vllm 0.10.1": entry}}},
+           "engines": {"vllm": {"host_overhead_s_per_step": {"value": 0.0015, "source": "refit"}}}}
+    v = calibration.serving_calibration("g1", "vllm", "0.10.1", doc=doc)
+    assert (v.step_time_scale, v.host_overhead_s_per_step, v.version) == (1.2, 0.002, "vllm 0.10.1")
+    s = calibration.serving_calibration("g1", "sglang", "0.5.12", doc=doc)  # no sglang version entry: the GPU's scale
+    assert (s.step_time_scale, s.host_overhead_s_per_step) == (1.4, None)
+    assert calibration.serving_calibration("g2", "vllm", doc=doc).step_time_scale == 1.0  # not in the refit: uncalibrated
+    assert calibration.serving_calibration("g1", "vllm").step_time_scale == 9.0  # without doc: the shipped file

@@ -61,9 +61,10 @@ def _load() -> dict:
         return {}
 
 
-def engine_host_s(engine: str) -> tuple[float | None, str]:
-    """(fitted host time per step of `engine`, its source), or (None, why) when not fitted."""
-    d = _load().get("engines", {}).get(engine)
+def engine_host_s(engine: str, doc: dict | None = None) -> tuple[float | None, str]:
+    """(fitted host time per step of `engine`, its source), or (None, why) when not fitted; `doc`: a
+    calibration document of the file's shape instead of the shipped file (a refit's)."""
+    d = (_load() if doc is None else doc).get("engines", {}).get(engine)
     if not d:
         return None, f"engine {engine}: not fitted (the engine's own host time)"
     host, src, _ = sourced(d.get("host_overhead_s_per_step"), data_path(NAME), f"engines.{engine}.host_overhead_s_per_step",
@@ -87,12 +88,14 @@ def _version_entry(d: dict, gpu_key: str, engine: str, version: str | None):
     return key, vers[key]
 
 
-def serving_calibration(gpu_key: str, engine: str = "vllm", version: str | None = None) -> ServingCalibration:
+def serving_calibration(gpu_key: str, engine: str = "vllm", version: str | None = None,
+                        doc: dict | None = None) -> ServingCalibration:
     """The GPU's calibration for `engine`: its per-version floor + slope (gpus.<gpu>.versions, the
     entry of `version` or the nearest one) where the fit split pins one, else the GPU's step_time_scale
-    with the engine's host time."""
-    host, _ = engine_host_s(engine)
-    d = _load().get("gpus", {}).get(gpu_key)
+    with the engine's host time. `doc`: a calibration document of the file's shape instead of the
+    shipped file (scripts/bench_accuracy.py's refit without one source)."""
+    host, _ = engine_host_s(engine, doc)
+    d = (_load() if doc is None else doc).get("gpus", {}).get(gpu_key)
     if not d:
         return ServingCalibration(gpu_key, 1.0, host, "not calibrated: the performance model's step times as they are")
     picked = _version_entry(d, gpu_key, engine, version)
