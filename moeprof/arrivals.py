@@ -7,7 +7,8 @@ configurations).
   at the same step are k ~ Poisson(b / Od) (b sequences, each ending in a step with probability
   1 / Od); the prompt is at position j (uniform in 0..k) of the k + 1 that share the budget FCFS:
   ceil((j + 1) I / room) steps of t_d + g(b + p_k) - g(b) + A p_k / I, p_k = min(room, (k + 1) I)
-  (shared_prefill).
+  (shared_prefill); where prompts run apart from the decodes (SGLang), prefill steps of
+  g(p_k) + h + A p_k / I over the whole budget (serving.StepCosts.prompt_step).
 - All at once: a finite benchmark run (C clients, N prompts in all: `vllm bench serve
   --max-concurrency C --num-prompts N`) starts with all C prompts at once; the k-th finishes
   prefill after ceil(k I / P) full steps (burst_ttft_s). The run's TTFT mean / median / percentile
@@ -47,13 +48,13 @@ def shared_prefill(c, w, b, t_d, percentile: float):
     """Closed loop: (mean, median, percentile) of a prompt's own prefill steps when k ~ Poisson(b / Od)
     other prompts reach the engine at the same step and it is at position j (uniform 0..k) of them."""
     m = np.asarray(b, dtype=float) / _od(w)
-    room = np.maximum(w.budget_tokens - b, 1.0)
+    room = c.prompt_room(w.budget_tokens, b)
     k_max = int(min(64, np.max(np.ceil(m + 6.0 * np.sqrt(m) + 2.0))))
     vals, probs = [], []
     pk, below = np.exp(-m), np.zeros_like(m)  # P(k), P(< k)
     for k in range(k_max + 1):
         p_tok = np.minimum(room, (k + 1) * w.input_tokens)
-        step = t_d + c.g(b + p_tok) - c.g(b) + c.attn_prompt_s * p_tok / w.input_tokens
+        step = c.prompt_step(b, p_tok, t_d, w.input_tokens)
         weight = pk if k < k_max else np.maximum(1.0 - below, 0.0)  # the last carries the tail
         below = below + pk
         for j in range(k + 1):
@@ -77,7 +78,7 @@ def waves(c, w, b, clients, percentile: float):
     their prompt tokens."""
     C = np.maximum(np.minimum(np.asarray(clients, dtype=float), w.max_seqs), 1.0)
     b = np.asarray(b, dtype=float)
-    room = np.maximum(w.budget_tokens - b, 1.0)
+    room = c.prompt_room(w.budget_tokens, b)
     wave = C * w.input_tokens
     p = np.minimum(room, wave)
     G = np.ceil(wave / room - 1e-9)
@@ -85,7 +86,7 @@ def waves(c, w, b, clients, percentile: float):
     n = np.ceil(w.input_tokens / room - 1e-9)
     b_h = np.maximum(b - p / w.input_tokens, 0.0)
     t_d = _decode_step(c, b_h)
-    step = lambda tok: t_d + c.g(b_h + tok) - c.g(b_h) + c.attn_prompt_s * tok / w.input_tokens  # noqa: E731
+    step = lambda tok: c.prompt_step(b_h, tok, t_d, w.input_tokens)  # noqa: E731
     t_h, t_last = step(p), step(p_last)
     t_light = c.decode_only(np.maximum(b, 1.0))
     many = G >= 2
@@ -110,10 +111,10 @@ def burst_ttft_s(c, w, clients) -> np.ndarray:
     t = t_d(b_bar) + g(b_bar + p) - g(b_bar) + A p / I (t_d toward the host time alone as b_bar -> 0)."""
     k_max = np.maximum(np.floor(np.minimum(clients, w.max_seqs) + 1e-9), 1.0)
     b_bar = (k_max - 1.0) / 2.0
-    room = np.maximum(w.budget_tokens - b_bar, 1.0)
+    room = c.prompt_room(w.budget_tokens, b_bar)
     p = np.minimum(room, k_max * w.input_tokens)
     t_d = _decode_step(c, b_bar)
-    step = t_d + c.g(b_bar + p) - c.g(b_bar) + c.attn_prompt_s * p / w.input_tokens
+    step = c.prompt_step(b_bar, p, t_d, w.input_tokens)
     k = np.arange(1, int(k_max.max()) + 1, dtype=float)[None, :]
     steps = np.ceil(k * w.input_tokens[:, None] / room[:, None] - 1e-9)
     path = c.path_s(w.input_tokens, step) * np.ones(len(step))

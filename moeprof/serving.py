@@ -3,7 +3,12 @@ prefill) in closed form, vectorised over configurations. No package imports.
 
 One replica runs engine steps. A step holds every running sequence's next decode token and, in
 the token budget left (max_num_batched_tokens - decodes), chunks of waiting prompts, FCFS: the
-prefill rides in the same forward pass as the decodes (vLLM V1 and SGLang default).
+prefill rides in the same forward pass as the decodes (vLLM V1's chunked prefill). Where prompts
+run apart (StepCosts.prefill_apart: SGLang, whose enable_mixed_chunk is off by default), the
+waiting prompts take a prefill step of their own over the whole budget, g(p) + h, and the decodes
+wait it out; the formulas below hold with that step in place of the prompt tokens' share of a
+decode step (StepCosts.prompt_work, prompt_step) and m / (1 - e^-m) prompts in a prefill step
+that has any (m = b / Od arriving a decode step).
 From the performance model, per configuration (arrays over configurations):
     s_dec(b)   decode step of b sequences (their KV at the mean decoding length), b on BATCH_GRID
     g(T)       the step's work that grows with tokens, for T prompt tokens (no attention), T on TOKEN_GRID
@@ -55,6 +60,7 @@ from . import arrivals
 
 BATCH_GRID = np.array([1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024], dtype=float)
 TOKEN_GRID = 2.0 ** np.arange(0, 16)  # 1 .. 32768 tokens
+MAX_RUNNING = 65536.0  # a bound on the sequences decoding, for the solvers, above any engine's cap (a workload without slots)
 BISECT_ITERS = 32  # a 2^-32 relative bracket: the calibration fit takes finite differences of these solutions in steps of 1e-4
 
 
@@ -101,11 +107,35 @@ class StepCosts:
     frontend_s: np.ndarray | float = 0.0  # per request: HTTP, IPC, detokenising, SSE
     cpu_s_per_input_token: np.ndarray | float = 0.0  # per prompt token: tokenising
     output_delay_steps: np.ndarray | float = 0.0  # 1: the first token leaves one step after its own
+    prefill_apart: np.ndarray | float = 0.0  # 1: prompts run in prefill steps of their own, decodes paused (SGLang)
 
     def take(self, idx) -> StepCosts:
         pick = lambda v: v if np.ndim(v) == 0 else np.asarray(v)[idx]  # noqa: E731
         return StepCosts(self.s_dec[idx], self.g_tok[idx], self.attn_prompt_s[idx], self.host_s[idx], self.capture_sizes,
-                         pick(self.frontend_s), pick(self.cpu_s_per_input_token), pick(self.output_delay_steps))
+                         pick(self.frontend_s), pick(self.cpu_s_per_input_token), pick(self.output_delay_steps),
+                         pick(self.prefill_apart))
+
+    def apart(self) -> np.ndarray:
+        return np.asarray(self.prefill_apart, dtype=float) > 0.5
+
+    def prompt_room(self, budget_tokens, b) -> np.ndarray:
+        """Prompt tokens a step can take: the token budget less the b decodes riding in it, or the
+        whole budget where prompts run in prefill steps of their own."""
+        b = np.asarray(b, dtype=float)
+        return np.maximum(np.where(self.apart(), budget_tokens, budget_tokens - b), 1.0)
+
+    def prompt_work(self, b, tokens) -> np.ndarray:
+        """GPU and host time `tokens` prompt tokens add to the steps of b decoding sequences, without
+        their attention: riding in a decode step, g(b + p) - g(b); in a prefill step of their own,
+        that step's g(p) + host time."""
+        b, tokens = np.asarray(b, dtype=float), np.asarray(tokens, dtype=float)
+        return np.where(self.apart(), self.g(tokens) + self.host_s, self.g(b + tokens) - self.g(b))
+
+    def prompt_step(self, b, tokens, t_d, input_tokens) -> np.ndarray:
+        """A step that carries `tokens` prompt tokens (of prompts of input_tokens): the decode step
+        t_d with them in it, or a prefill step alone (the decodes wait it out)."""
+        mixed = np.where(self.apart(), 0.0, t_d)
+        return mixed + self.prompt_work(b, tokens) + self.attn_prompt_s * np.asarray(tokens, dtype=float) / input_tokens
 
     def path_s(self, input_tokens, step_s) -> np.ndarray:
         """The serving path a TTFT adds to the engine's time: frontend + CPU per prompt token +
@@ -164,15 +194,18 @@ def steps_at(c: StepCosts, w: Workload, b):
     """(t_d, tau, t_m, n, E, lam) at b decoding sequences (arrays)."""
     b = np.asarray(b, dtype=float)
     od = _od(w)
-    room = np.maximum(w.budget_tokens - b, 1.0)
+    room = c.prompt_room(w.budget_tokens, b)
     chunk = np.minimum(w.input_tokens, room)
     n = np.ceil(w.input_tokens / chunk - 1e-9)
-    p_step = np.minimum(np.maximum(chunk, b * w.input_tokens / od), room)  # prompt tokens in a step that has some
-    per_token = (c.g(b + p_step) - c.g(b)) / p_step
-    E = w.input_tokens * per_token + c.attn_prompt_s
+    # prompt tokens in a step that has some: b / Od prompts arrive a decode step; apart, a prefill step
+    # takes those that came since the last (m / (1 - e^-m) of them given one or more, m = b / Od)
+    m = b / od
+    per_batch = np.where(c.apart(), m / -np.expm1(-np.maximum(m, 1e-12)), m)
+    p_step = np.minimum(np.maximum(chunk, per_batch * w.input_tokens), room)
+    E = w.input_tokens * c.prompt_work(b, p_step) / p_step + c.attn_prompt_s
     t_d = c.decode_only(b)
     tau = t_d + b / od * E
-    t_m = t_d + p_step * (per_token + c.attn_prompt_s / w.input_tokens)
+    t_m = c.prompt_step(b, p_step, t_d, w.input_tokens)
     lam = b / (od * tau)
     return t_d, tau, t_m, n, E, lam
 
@@ -205,8 +238,9 @@ def _point(c: StepCosts, w: Workload, b, percentile: float, open_loop: bool, que
     q = percentile / 100.0
     od = _od(w)
     path = c.path_s(w.input_tokens, tau)
-    room = np.maximum(w.budget_tokens - b, 1.0)
-    s_p = tau * w.input_tokens / room  # a prompt's share of the steps' budget
+    room = c.prompt_room(w.budget_tokens, b)
+    # the prompts' server: a prompt's share of the steps' budget, or (prefill apart) its own prefill steps
+    s_p = np.where(c.apart(), E, tau * w.input_tokens / room)
     wp_mean, wp_q = _mdl_wait(lam * s_p, s_p, q)
     _, wp_med = _mdl_wait(lam * s_p, s_p, 0.5)
     base = n * t_m
@@ -231,8 +265,8 @@ def _point(c: StepCosts, w: Workload, b, percentile: float, open_loop: bool, que
             fixed_extra = (np.zeros_like(tau) if queued is None else queued) + c.path_s(w.input_tokens, 0.0)
             ttft_mean, ttft_med, ttft_q = (np.where(w.fixed_lengths, v + fixed_extra, old)
                                            for v, old in zip(wave, (ttft_mean, ttft_med, ttft_q)))
-    mixed_share = np.minimum(1.0, b * n / od)
-    itl_med = np.where(mixed_share < 0.5, t_d, t_m)
+    mixed_share = np.minimum(1.0, b * n / od)  # decode steps a prompt's step joins (or, apart, interrupts)
+    itl_med = np.where(mixed_share < 0.5, t_d, np.where(c.apart(), t_d + t_m, t_m))
     unstable = ~stable
     inf = np.inf
     return OperatingPoint(
@@ -243,9 +277,10 @@ def _point(c: StepCosts, w: Workload, b, percentile: float, open_loop: bool, que
     )
 
 
-def _b_max(w: Workload) -> np.ndarray:
-    """The most sequences that can decode: the slots, and the token budget (b + b I / Od <= budget)."""
-    by_budget = w.budget_tokens * _od(w) / (w.input_tokens + _od(w))
+def _b_max(w: Workload, c: StepCosts) -> np.ndarray:
+    """The most sequences that can decode: the slots, and the token budget (b + b I / Od <= budget)
+    where prompts share the decodes' steps."""
+    by_budget = np.where(c.apart(), MAX_RUNNING, w.budget_tokens * _od(w) / (w.input_tokens + _od(w)))
     return np.maximum(np.minimum(w.max_seqs, by_budget), 1e-6)
 
 
@@ -262,7 +297,7 @@ def _bisect(f, lo, hi, iters=BISECT_ITERS):
 def saturation_qps(c: StepCosts, w: Workload) -> np.ndarray:
     """Requests/s at which the replica saturates: lam at its peak, at the most sequences that can
     decode or at the capture size at or below them (running_batch)."""
-    hi = _b_max(w)
+    hi = _b_max(w, c)
     cap = _capture_at_or_below(c, hi)
     return np.maximum(steps_at(c, w, hi)[5], np.where(cap > 0, steps_at(c, w, np.maximum(cap, 1e-9))[5], 0.0))
 
@@ -288,7 +323,7 @@ def running_batch(c: StepCosts, w: Workload, qps) -> np.ndarray:
     bisection over capture sizes (lam at the capture sizes rises with them), then inside the
     first one that reaches qps."""
     qps = np.asarray(qps, dtype=float) * np.ones(len(w.input_tokens))
-    hi = _b_max(w)
+    hi = _b_max(w, c)
     b = np.maximum(_bisect(lambda x: steps_at(c, w, x)[5] <= qps, np.zeros_like(hi), hi), 1e-9)
     if c.capture_sizes is None or not len(c.capture_sizes):
         return b
@@ -315,8 +350,8 @@ def point_at(c: StepCosts, w: Workload, b, qps, percentile: float = 99.0) -> Ope
     unstable (inf latency) at or past saturation."""
     qps = np.asarray(qps, dtype=float) * np.ones(len(w.input_tokens))
     b = np.asarray(b, dtype=float)
-    pt = _point(c, w, np.minimum(b, _b_max(w)), percentile, open_loop=True)
-    sat = (b >= _b_max(w) * (1 - 1e-6)) | (qps >= saturation_qps(c, w) * (1 - 1e-9))
+    pt = _point(c, w, np.minimum(b, _b_max(w, c)), percentile, open_loop=True)
+    sat = (b >= _b_max(w, c) * (1 - 1e-6)) | (qps >= saturation_qps(c, w) * (1 - 1e-9))
     pt.stable = pt.stable & ~sat
     for k in ("tpot_s", "itl_median_s", "ttft_mean_s", "ttft_median_s", "ttft_q_s", "e2el_mean_s"):
         setattr(pt, k, np.where(pt.stable, getattr(pt, k), np.inf))
@@ -333,7 +368,7 @@ def open_loop(c: StepCosts, w: Workload, qps, percentile: float = 99.0) -> Opera
 def closed_loop(c: StepCosts, w: Workload, concurrency, percentile: float = 99.0) -> OperatingPoint:
     """The operating point with `concurrency` requests always in the replica (benchmark clients)."""
     C = np.asarray(concurrency, dtype=float) * np.ones(len(w.input_tokens))
-    hi = np.minimum(_b_max(w), C)
+    hi = np.minimum(_b_max(w, c), C)
     busy = np.clip(C - 1.0, 0.0, 1.0)
 
     def in_system(x):
@@ -355,7 +390,7 @@ def closed_loop(c: StepCosts, w: Workload, concurrency, percentile: float = 99.0
 def capacity_qps(c: StepCosts, w: Workload, ttft_target_s, tpot_target_s, percentile: float) -> np.ndarray:
     """Largest per-replica QPS meeting both latency targets at the percentile (0 when an idle
     replica misses one)."""
-    hi = _b_max(w)
+    hi = _b_max(w, c)
 
     def meets(x):
         pt = _point(c, w, np.maximum(x, 1e-9), percentile, open_loop=True)

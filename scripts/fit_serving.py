@@ -90,7 +90,8 @@ class Runs:
 
     def __init__(self, items: list, gpus: list[str]):
         cs = [it[0] for it in items]
-        path = {k: np.array([float(getattr(c, k)) for c in cs]) for k in ("frontend_s", "cpu_s_per_input_token", "output_delay_steps")}
+        path = {k: np.array([float(getattr(c, k)) for c in cs]) for k in ("frontend_s", "cpu_s_per_input_token", "output_delay_steps",
+                                                                                   "prefill_apart")}
         self.c = serving.StepCosts(np.concatenate([c.s_dec for c in cs]), np.concatenate([c.g_tok for c in cs]),
                                    np.concatenate([c.attn_prompt_s for c in cs]), np.zeros(len(items)), cs[0].capture_sizes, **path)
         self.version = np.array([it[9] for it in items])
@@ -110,7 +111,8 @@ class Runs:
         k = np.broadcast_to(np.asarray(scale, dtype=float), self.conc.shape)
         h = self.default_host_s if host_s is None else np.broadcast_to(np.asarray(host_s, dtype=float), self.conc.shape)
         c = serving.StepCosts(self.c.s_dec * k[:, None], self.c.g_tok * k[:, None], self.c.attn_prompt_s * k, h.copy(),
-                              self.c.capture_sizes, self.c.frontend_s, self.c.cpu_s_per_input_token, self.c.output_delay_steps)
+                              self.c.capture_sizes, self.c.frontend_s, self.c.cpu_s_per_input_token, self.c.output_delay_steps,
+                              self.c.prefill_apart)
         pt = serving.closed_loop(c, self.w, self.conc)
         X = pt.lam * self.reps
         out = []

@@ -82,7 +82,7 @@ class Batch:
                 "s_dec": np.vstack([p.costs.s_dec for p in ps]), "g_tok": np.vstack([p.costs.g_tok for p in ps]),
                 "attn": stack(lambda p: p.costs.attn_prompt_s),
                 "path": {k: np.array([float(getattr(p.costs, k)) for p in ps])  # the serving path (catalog.serving_path)
-                         for k in ("frontend_s", "cpu_s_per_input_token", "output_delay_steps")},
+                         for k in ("frontend_s", "cpu_s_per_input_token", "output_delay_steps", "prefill_apart")},
                 "w": serving.Workload(stack(lambda p: p.workload.input_tokens), stack(lambda p: p.workload.output_tokens),
                                       stack(lambda p: p.workload.budget_tokens), stack(lambda p: p.workload.max_seqs),
                                       stack(lambda p: p.workload.num_prompts), stack(lambda p: p.workload.fixed_lengths)),

@@ -38,6 +38,9 @@ class EngineConfig:
     # the fused MoE kernel of MXFP4 experts where the engine has a choice ("": its default; "marlin":
     # vLLM with VLLM_MXFP4_USE_MARLIN=1 on Hopper)
     mxfp4_moe_kernel: str = ""
+    # prompts run in prefill steps of their own while the decodes wait (SGLang without
+    # --enable-mixed-chunk); False: they ride in the decode steps (vLLM V1's chunked prefill)
+    prefill_apart: bool = False
 
 
 def capped_kinds_from(h: dict) -> tuple[str, ...]:
@@ -108,6 +111,7 @@ class SglangScheduler:
     cuda_graph_capture_sizes: tuple[int, ...]
     host_overhead_s_per_step: float
     sources: dict
+    prefill_apart: bool = True
 
     def chunked_prefill_tokens(self, gpu_memory_bytes: float) -> int:
         for below, tokens in self.chunk_tiers:
@@ -135,6 +139,9 @@ def sglang_scheduler() -> SglangScheduler:
     if not isinstance(sizes, list) or not sizes or not all(isinstance(x, int) and not isinstance(x, bool) and x > 0 for x in sizes):
         raise ConfigError(path, "sglang.cuda_graph_capture_sizes.value", "expected a list of positive integers")
     host, host_src, _ = sourced(d.get("host_overhead_s_per_step"), path, "sglang.host_overhead_s_per_step", positive=False)
+    apart = d.get("prefill_apart") or {}
+    if not isinstance(apart.get("value"), bool):
+        raise ConfigError(path, "sglang.prefill_apart.value", "expected true or false")
     return SglangScheduler(
         engine_version=str(d.get("engine_version", "")),
         chunk_tiers=tuple(tiers),
@@ -142,7 +149,8 @@ def sglang_scheduler() -> SglangScheduler:
         host_overhead_s_per_step=float(host),
         sources={"max_num_batched_tokens": str(chunk.get("source", "")),
                  "cuda_graph_capture_sizes": str(d["cuda_graph_capture_sizes"].get("source", "")),
-                 "host_overhead_s_per_step": host_src},
+                 "host_overhead_s_per_step": host_src, "prefill_apart": str(apart.get("source", ""))},
+        prefill_apart=apart["value"],
     )
 
 

@@ -122,7 +122,9 @@ def evaluate(model_name, sku, vms, gpu_name, gpus, tp, ep, pp, quant, kv_dtype, 
     click.echo(f"decode step at batch {r['running_batch']:.1f}: {r['decode_step_ms']:.2f} ms = (attention {r['attention_ms']:.2f} + "
                f"MoE {r['moe_ms']:.2f} + dense {r['dense_ms']:.2f} + collectives {r['collectives_ms']:.2f} + head "
                f"{r['head_ms']:.2f}) x step scale {r['step_time_scale']:.2f} + host {r['host_ms']:.2f} ms (+ CUDA-graph padding); "
-               f"prompts add {r['prefill_share']:.0%} of step time")
+               f"prompts add {r['prefill_share']:.0%} of step time"
+               + (" (in prefill steps of their own, the decodes waiting: SGLang without --enable-mixed-chunk)" if engine.prefill_apart
+                  else " (riding in the decode steps: chunked prefill)"))
     if r["stable"]:
         t = r["ttft_parts_ms"]
         if t["output_delay_ms"] is None:  # in waves: the delayed output waits for the next group's prefill step

@@ -265,7 +265,8 @@ def engine_for(engine: EngineConfig, name: str, gpu_memory_bytes: float, version
 def _scheduler(engine: EngineConfig, name: str, gpu_memory_bytes: float) -> EngineConfig:
     """The engine's scheduler settings: vLLM as in moeprof/data/engine.json; SGLang's where they
     differ (its `sglang` section: chunked prefill size by GPU-memory tier, CUDA-graph batch sizes,
-    no host time per step under the overlap scheduler), each with its source."""
+    no host time per step under the overlap scheduler, prompts in prefill steps of their own), each
+    with its source."""
     if name == "vllm":
         return engine
     if name != "sglang":
@@ -273,4 +274,4 @@ def _scheduler(engine: EngineConfig, name: str, gpu_memory_bytes: float) -> Engi
     sg = sglang_scheduler()
     return replace(engine, engine="sglang", engine_version=sg.engine_version, max_num_batched_tokens=sg.chunked_prefill_tokens(gpu_memory_bytes),
                    cuda_graph_capture_sizes=sg.cuda_graph_capture_sizes, host_overhead_s_per_step=sg.host_overhead_s_per_step,
-                   sources={**engine.sources, **sg.sources})
+                   prefill_apart=sg.prefill_apart, sources={**engine.sources, **sg.sources})

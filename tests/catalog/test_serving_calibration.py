@@ -78,6 +78,8 @@ def test_sglang_scheduler_settings_come_from_engine_json():
     assert above.max_num_batched_tokens == sg["chunked_prefill_size_tokens"]["tiers"][-1]["value"] != low["value"]
     assert below.cuda_graph_capture_sizes == tuple(sorted(sg["cuda_graph_capture_sizes"]["value"]))
     assert "server_args.py" in below.sources["max_num_batched_tokens"]
+    assert below.prefill_apart and not e.prefill_apart  # SGLang runs prompts in steps of their own, vLLM V1 mixes them in
+    assert "enable_mixed_chunk" in below.sources["prefill_apart"]
 
 
 def test_sglang_scheduler_section_is_checked(monkeypatch):
@@ -95,6 +97,14 @@ def test_sglang_scheduler_section_is_checked(monkeypatch):
     E.sglang_scheduler.cache_clear()
     try:
         with pytest.raises(ConfigError, match="tiers"):
+            E.sglang_scheduler()
+    finally:
+        E.sglang_scheduler.cache_clear()
+    bad = json.loads(json.dumps(real))
+    bad["sglang"]["prefill_apart"]["value"] = "yes"
+    monkeypatch.setattr(E, "read_data_json", lambda name: bad)
+    try:
+        with pytest.raises(ConfigError, match="prefill_apart"):
             E.sglang_scheduler()
     finally:
         E.sglang_scheduler.cache_clear()
