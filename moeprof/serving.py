@@ -56,7 +56,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import arrivals
+from . import arrivals, queues
 
 BATCH_GRID = np.array([1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024], dtype=float)
 TOKEN_GRID = 2.0 ** np.arange(0, 16)  # 1 .. 32768 tokens
@@ -210,29 +210,6 @@ def steps_at(c: StepCosts, w: Workload, b):
     return t_d, tau, t_m, n, E, lam
 
 
-def _mdl_wait(rho, service_s, q):
-    """M/D/1 wait: (mean, quantile q in (0, 1)); inf at rho >= 1."""
-    rho = np.asarray(rho, dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        mean = rho * service_s / (2.0 * (1.0 - rho))
-        tail = np.where(rho > 1 - q, (mean / np.maximum(rho, 1e-12)) * np.log(np.maximum(rho, 1e-12) / (1 - q)), 0.0)
-    bad = rho >= 1.0
-    return np.where(bad, np.inf, mean), np.where(bad, np.inf, tail)
-
-
-def _slot_wait(rho, slots, service_s, q):
-    """M/D/c wait for one of `slots` sequence slots (Sakasegawa 1977: P(wait) ~ rho^(sqrt(2(c+1)) - 1),
-    mean wait ~ P(wait) x S / (c (1 - rho)) / 2 for deterministic service): (mean, quantile q)."""
-    rho = np.clip(np.asarray(rho, dtype=float), 0.0, None)
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        pw = np.minimum(rho ** (np.sqrt(2.0 * (slots + 1.0)) - 1.0), 1.0)
-        cond = service_s / (2.0 * slots * (1.0 - rho))
-        mean = pw * cond
-        tail = np.where(pw > 1 - q, cond * np.log(np.maximum(pw, 1e-300) / (1 - q)), 0.0)
-    bad = rho >= 1.0
-    return np.where(bad, np.inf, mean), np.where(bad, np.inf, tail)
-
-
 def _point(c: StepCosts, w: Workload, b, percentile: float, open_loop: bool, queued=None, busy=None, clients=None) -> OperatingPoint:
     t_d, tau, t_m, n, E, lam = steps_at(c, w, b)
     q = percentile / 100.0
@@ -241,15 +218,15 @@ def _point(c: StepCosts, w: Workload, b, percentile: float, open_loop: bool, que
     room = c.prompt_room(w.budget_tokens, b)
     # the prompts' server: a prompt's share of the steps' budget, or (prefill apart) its own prefill steps
     s_p = np.where(c.apart(), E, tau * w.input_tokens / room)
-    wp_mean, wp_q = _mdl_wait(lam * s_p, s_p, q)
-    _, wp_med = _mdl_wait(lam * s_p, s_p, 0.5)
+    wp_mean, wp_q = queues.mdl_wait(lam * s_p, s_p, q)
+    _, wp_med = queues.mdl_wait(lam * s_p, s_p, 0.5)
     base = n * t_m
     stable = (lam * s_p < 1.0) & (b <= w.max_seqs * (1 + 1e-9))
     if open_loop:
         rho_slots = b / np.maximum(w.max_seqs, 1.0)
         hold = od * tau + base
-        wa_mean, wa_q = _slot_wait(rho_slots, np.maximum(w.max_seqs, 1.0), hold, q)
-        _, wa_med = _slot_wait(rho_slots, np.maximum(w.max_seqs, 1.0), hold, 0.5)
+        wa_mean, wa_q = queues.slot_wait(rho_slots, np.maximum(w.max_seqs, 1.0), hold, q)
+        _, wa_med = queues.slot_wait(rho_slots, np.maximum(w.max_seqs, 1.0), hold, 0.5)
         ttft_mean = base + 0.5 * tau + wp_mean + wa_mean + path
         ttft_med = base + 0.5 * tau + wp_med + wa_med + path
         ttft_q = base + q * tau + wp_q + wa_q + path

@@ -9,8 +9,8 @@
     profile, telemetry               GPU profiles, device readings
     memory, probes                   the memory model; measurements on the device
     perf                             the performance model (every prediction, probe rows included)
-    arrivals, serving                how a closed loop's prompts arrive (TTFT distributions); the
-                                     engine's scheduler (arrivals only)
+    arrivals, queues, serving        how a closed loop's prompts arrive (TTFT distributions); the
+                                     queues' waits; the engine's scheduler (those two only)
     deployment                       one deployment: replica arithmetic, step costs, evaluate
     planner.document                 the typed plan document and its records
     planner.analyses                 chart data, procurement, traffic (document + deployment)
@@ -54,7 +54,8 @@ ALLOWED = {
     "probes": BASE | {"catalog", "profile", "telemetry", "memory", "probes"},
     "perf": BASE | {"catalog", "profile", "kernel_tables", "perf"},
     "arrivals": set(),
-    "serving": {"arrivals"},
+    "queues": set(),
+    "serving": {"arrivals", "queues"},
     "deployment": BASE | {"catalog", "profile", "memory", "perf", "serving", "deployment"},
     "planner": BASE | {"planner"},
     "planner.document": BASE | {"catalog", "planner.document"},
