@@ -129,7 +129,12 @@ class StepCosts:
         their attention: riding in a decode step, g(b + p) - g(b); in a prefill step of their own,
         that step's g(p) + host time."""
         b, tokens = np.asarray(b, dtype=float), np.asarray(tokens, dtype=float)
-        return np.where(self.apart(), self.g(tokens) + self.host_s, self.g(b + tokens) - self.g(b))
+        apart = self.apart()
+        if not apart.any():  # the planner's vLLM rows: one branch
+            return self.g(b + tokens) - self.g(b)
+        if apart.all():
+            return self.g(tokens) + self.host_s
+        return np.where(apart, self.g(tokens) + self.host_s, self.g(b + tokens) - self.g(b))
 
     def prompt_step(self, b, tokens, t_d, input_tokens) -> np.ndarray:
         """A step that carries `tokens` prompt tokens (of prompts of input_tokens): the decode step
@@ -200,12 +205,15 @@ def steps_at(c: StepCosts, w: Workload, b):
     # prompt tokens in a step that has some: b / Od prompts arrive a decode step; apart, a prefill step
     # takes those that came since the last (m / (1 - e^-m) of them given one or more, m = b / Od)
     m = b / od
-    per_batch = np.where(c.apart(), m / -np.expm1(-np.maximum(m, 1e-12)), m)
+    apart = c.apart()
+    per_batch = np.where(apart, m / -np.expm1(-np.maximum(m, 1e-12)), m) if apart.any() else m
     p_step = np.minimum(np.maximum(chunk, per_batch * w.input_tokens), room)
-    E = w.input_tokens * c.prompt_work(b, p_step) / p_step + c.attn_prompt_s
+    work = c.prompt_work(b, p_step)
+    attn = c.attn_prompt_s * p_step / w.input_tokens
+    E = w.input_tokens * (work + attn) / p_step
     t_d = c.decode_only(b)
     tau = t_d + b / od * E
-    t_m = c.prompt_step(b, p_step, t_d, w.input_tokens)
+    t_m = np.where(apart, 0.0, t_d) + work + attn  # c.prompt_step, its work reused
     lam = b / (od * tau)
     return t_d, tau, t_m, n, E, lam
 
