@@ -136,11 +136,13 @@ class StepCosts:
             return self.g(tokens) + self.host_s
         return np.where(apart, self.g(tokens) + self.host_s, self.g(b + tokens) - self.g(b))
 
-    def prompt_step(self, b, tokens, t_d, input_tokens) -> np.ndarray:
+    def prompt_step(self, b, tokens, t_d, input_tokens, work=None) -> np.ndarray:
         """A step that carries `tokens` prompt tokens (of prompts of input_tokens): the decode step
-        t_d with them in it, or a prefill step alone (the decodes wait it out)."""
+        t_d with them in it, or a prefill step alone (the decodes wait it out); `work`: their
+        prompt_work where the caller has it."""
+        work = self.prompt_work(b, tokens) if work is None else work
         mixed = np.where(self.apart(), 0.0, t_d)
-        return mixed + self.prompt_work(b, tokens) + self.attn_prompt_s * np.asarray(tokens, dtype=float) / input_tokens
+        return mixed + work + self.attn_prompt_s * np.asarray(tokens, dtype=float) / input_tokens
 
     def path_s(self, input_tokens, step_s) -> np.ndarray:
         """The serving path a TTFT adds to the engine's time: frontend + CPU per prompt token +
@@ -209,11 +211,10 @@ def steps_at(c: StepCosts, w: Workload, b):
     per_batch = np.where(apart, m / -np.expm1(-np.maximum(m, 1e-12)), m) if apart.any() else m
     p_step = np.minimum(np.maximum(chunk, per_batch * w.input_tokens), room)
     work = c.prompt_work(b, p_step)
-    attn = c.attn_prompt_s * p_step / w.input_tokens
-    E = w.input_tokens * (work + attn) / p_step
+    E = w.input_tokens * work / p_step + c.attn_prompt_s
     t_d = c.decode_only(b)
     tau = t_d + b / od * E
-    t_m = np.where(apart, 0.0, t_d) + work + attn  # c.prompt_step, its work reused
+    t_m = c.prompt_step(b, p_step, t_d, w.input_tokens, work)
     lam = b / (od * tau)
     return t_d, tau, t_m, n, E, lam
 

@@ -230,9 +230,9 @@ def loso(out=sys.stdout, validation: dict | None = None) -> None:
         cells = []
         for k in ("tput", "user", "ttft"):
             v = pooled.get((vendor, k), [])
-            held = statistics.median(abs(x) for x in v) if v else None
+            med = statistics.median(abs(x) for x in v) if v else None
             ref = (validation or {}).get(("validation", vendor, "current", k))
-            cells.append("-" if held is None else f"{held:.1f} ({len(v)})" + (f" / {ref:.1f} = {held / ref:.2f}x" if ref else ""))
+            cells.append("-" if med is None else f"{med:.1f} ({len(v)})" + (f" / {ref:.1f} = {med / ref:.2f}x" if ref else ""))
         print(f"{'all sources':<38}{'':>5}{vendor:>8}" + "".join(f"{c:>26}" for c in cells), file=out)
 
 

@@ -110,8 +110,8 @@ class SglangScheduler:
     chunk_tiers: tuple[tuple[float | None, int], ...]  # (GPU memory below which, chunked prefill tokens); None: the rest
     cuda_graph_capture_sizes: tuple[int, ...]
     host_overhead_s_per_step: float
+    prefill_apart: bool
     sources: dict
-    prefill_apart: bool = True
 
     def chunked_prefill_tokens(self, gpu_memory_bytes: float) -> int:
         for below, tokens in self.chunk_tiers:

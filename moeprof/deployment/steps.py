@@ -138,5 +138,5 @@ def step_costs(rows: pd.DataFrame, engine) -> serving.StepCosts:
                 if "host_s" in rows and n else np.full(n, engine.host_overhead_s_per_step)),
         capture_sizes=np.asarray(engine.cuda_graph_capture_sizes, dtype=float),
         frontend_s=engine.frontend_s, cpu_s_per_input_token=engine.cpu_s_per_input_token,
-        output_delay_steps=engine.output_delay_steps, prefill_apart=float(getattr(engine, "prefill_apart", False)),
+        output_delay_steps=engine.output_delay_steps, prefill_apart=float(engine.prefill_apart),
     )
